@@ -1,0 +1,48 @@
+"""ASN.1 modules of the card, compiled once per process (SGP.22 Annex H, RSPDefinitions).
+
+:func:`rsp` returns the compiled SGP.22 module (DER codec). :func:`decode_exact` refuses
+trailing bytes, which asn1tools would otherwise ignore silently.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import asn1tools
+
+_HERE = Path(__file__).parent
+
+
+class Asn1Error(ValueError):
+    """Data that does not decode as the expected ASN.1 type."""
+
+
+@cache
+def rsp() -> asn1tools.compiler.Specification:
+    return asn1tools.compile_files([str(_HERE / "rsp.asn")], codec="der")
+
+
+def decode_exact(spec: asn1tools.compiler.Specification, type_name: str, data: bytes):
+    """Decode ``data`` as exactly one ``type_name`` value, constraints checked."""
+    try:
+        value, length = spec.decode_with_length(type_name, data, check_constraints=True)
+    except Exception as exc:  # asn1tools raises several unrelated exception types
+        raise Asn1Error(f"{type_name}: {exc}") from exc
+    if length != len(data):
+        raise Asn1Error(f"{type_name}: {len(data) - length} trailing bytes")
+    return value
+
+
+def encode(spec: asn1tools.compiler.Specification, type_name: str, value) -> bytes:
+    return bytes(spec.encode(type_name, value, check_constraints=True))
+
+
+@cache
+def _parsed_rsp() -> dict:
+    return asn1tools.parse_files([str(_HERE / "rsp.asn")])["RSPDefinitions"]["types"]
+
+
+def named_bits(type_name: str) -> dict[str, int]:
+    """Bit numbers of a named BIT STRING type of the SGP.22 module, by name."""
+    return {name: int(number) for name, number in _parsed_rsp()[type_name]["named-bits"]}

@@ -1,0 +1,279 @@
+"""The card: ATR, power and reset, logical channels, OS-level commands and response
+chaining. Implements ISO/IEC 7816-3 8.2 (ATR), ISO/IEC 7816-4 5.1 and 7.1.1 (SELECT by DF
+name), 7.6.1 (GET RESPONSE), 11.1.2 (MANAGE CHANNEL), ETSI TS 102 221 11.1.2 (STATUS) and
+11.1.19 (TERMINAL CAPABILITY). Every other command goes to the applet selected on the
+channel named by the CLA byte.
+
+Response chaining follows T=0 (the ATR offers T=0): data never exceeds 256 bytes per
+response; a command without Le that produces data, or data beyond Le or 256 bytes, is
+answered '61xx' and the rest is fetched with GET RESPONSE (CLA 0X or 8X).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .apdu import MAX_SHORT_LE, ClassByte, CommandApdu, ResponseApdu
+from .applet import Applet
+from .channels import MAX_CHANNELS, Channel, ChannelTable
+from .dispatch import NO_DATA, WITH_DATA, ClassFamily, CommandSpec, CommandTable
+from .registry import Registry
+from .sw import SW, SwError
+from .tlv import tlv
+
+log = logging.getLogger(__name__)
+
+
+def build_atr(historical: bytes) -> bytes:
+    """An ATR offering T=0 with a T=15 global interface byte (ISO/IEC 7816-3 8.2).
+
+    TS=3B, T0 announces TA1 and TD1; TA1=96 (Fi=512, Di=32); TD1=80 (T=0, TD2 follows);
+    TD2=1F (T=15, TA3 follows); TA3=C7 (clock stop allowed, classes A, B and C)."""
+    if len(historical) > 15:
+        raise ValueError("at most 15 historical bytes")
+    body = bytes([0x90 | len(historical), 0x96, 0x80, 0x1F, 0xC7]) + historical
+    tck = 0
+    for b in body:
+        tck ^= b
+    return b"\x3b" + body + bytes([tck])
+
+
+# Category indicator 80, card service data (31 A0: select by full/partial DF name, EF.DIR),
+# card capabilities (73 BE 21 13: logical channels assigned by the card, 4+ channels),
+# pre-issuing data 'eUEmu' so the card is recognisable in logs.
+DEFAULT_ATR = build_atr(bytes.fromhex("8031A073BE2113") + b"\x65" + b"eUEmu")
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One APDU exchange as seen by observers (tracing); never holds key material."""
+
+    timestamp: float
+    channel: int | None
+    command: bytes
+    response: bytes
+    name: str
+    duration: float
+
+
+Observer = Callable[[Exchange], None]
+
+
+class Card:
+    def __init__(
+        self,
+        registry: Registry,
+        atr: bytes = DEFAULT_ATR,
+        max_channels: int = MAX_CHANNELS,
+        default_applet: Applet | None = None,
+    ) -> None:
+        self.registry = registry
+        self.atr = atr
+        self.channels = ChannelTable(max_channels)
+        self.default_applet = default_applet
+        self.powered = False
+        self.terminal_capability: bytes = b""
+        self.observers: list[Observer] = []
+        self._os = CommandTable(
+            [
+                CommandSpec("SELECT", 0xA4, ClassFamily.INTERINDUSTRY, self._select),
+                CommandSpec(
+                    "MANAGE CHANNEL", 0x70, ClassFamily.INTERINDUSTRY, self._manage_channel, NO_DATA
+                ),
+                CommandSpec("GET RESPONSE", 0xC0, ClassFamily.ANY, self._get_response, NO_DATA),
+                CommandSpec("STATUS", 0xF2, ClassFamily.PROPRIETARY, self._status, NO_DATA),
+                CommandSpec(
+                    "TERMINAL CAPABILITY",
+                    0xAA,
+                    ClassFamily.PROPRIETARY,
+                    self._terminal_capability,
+                    WITH_DATA,
+                ),
+            ]
+        )
+
+    # -- power ---------------------------------------------------------------------------
+    def power_on(self) -> bytes:
+        self._reset()
+        self.powered = True
+        return self.atr
+
+    def power_off(self) -> None:
+        self._reset()
+        self.powered = False
+
+    def warm_reset(self) -> bytes:
+        return self.power_on()
+
+    def _reset(self) -> None:
+        self.channels.reset()
+        self.terminal_capability = b""
+        for applet in self.registry:
+            applet.reset()
+        if self.default_applet is not None:
+            self._make_selected(self.channels.get(0), self.default_applet)
+
+    # -- APDU entry point ----------------------------------------------------------------
+    def transmit(self, raw: bytes) -> bytes:
+        """Process one C-APDU and return the R-APDU bytes. Never raises."""
+        started = time.perf_counter()
+        channel_number: int | None = None
+        name = "?"
+        try:
+            if not self.powered:
+                self.power_on()
+            apdu = CommandApdu.parse(raw)
+            cla = ClassByte.decode(apdu.cla)
+            channel_number = cla.channel
+            name = self._command_name(apdu, cla)
+            response = self._process(apdu, cla)
+        except SwError as err:
+            response = ResponseApdu(sw=err.sw)
+        except Exception:
+            log.exception("internal error processing an APDU (%s)", name)
+            response = ResponseApdu(sw=SW.NO_PRECISE_DIAGNOSIS)
+        out = response.to_bytes()
+        exchange = Exchange(
+            time.time(), channel_number, bytes(raw), out, name, time.perf_counter() - started
+        )
+        for observer in self.observers:
+            try:
+                observer(exchange)
+            except Exception:
+                log.exception("trace observer failed")
+        return out
+
+    def _command_name(self, apdu: CommandApdu, cla: ClassByte) -> str:
+        name = self._os.name_of(apdu)
+        if name is None:
+            try:
+                applet = self.channels.get(cla.channel).applet
+            except SwError:
+                applet = None
+            if applet is not None:
+                name = applet.command_name(apdu)
+        return name or f"INS {apdu.ins:02X}"
+
+    def _process(self, apdu: CommandApdu, cla: ClassByte) -> ResponseApdu:
+        if cla.secure_messaging:
+            raise SwError(SW.SECURE_MESSAGING_NOT_SUPPORTED)
+        if cla.chaining:
+            raise SwError(SW.COMMAND_CHAINING_NOT_SUPPORTED)
+        channel = self.channels.get(cla.channel)
+        if apdu.ins == 0xC0 and self._os.has_ins(apdu.ins):
+            return self._os.dispatch(apdu, channel)
+        channel.pending = None  # GET RESPONSE must follow the command immediately
+        if self._os.has_ins(apdu.ins):
+            response = self._os.dispatch(apdu, channel)
+        elif channel.applet is not None:
+            response = channel.applet.process(apdu, channel)
+        else:
+            raise SwError(SW.INS_NOT_SUPPORTED, "no application selected")
+        return self._shape(response, apdu.le, channel)
+
+    @staticmethod
+    def _shape(response: ResponseApdu, le: int | None, channel: Channel) -> ResponseApdu:
+        """Apply the 256-byte limit and T=0 style '61xx' chaining."""
+        data = response.data
+        if not data or response.sw != SW.OK:
+            return response
+        if le is None:
+            channel.pending = data
+            return ResponseApdu(sw=SW.BYTES_REMAINING | (min(len(data), MAX_SHORT_LE) & 0xFF))
+        take = min(le, MAX_SHORT_LE)
+        if len(data) <= take:
+            return response
+        channel.pending = data[take:]
+        rest = min(len(data) - take, MAX_SHORT_LE) & 0xFF
+        return ResponseApdu(data[:take], SW.BYTES_REMAINING | rest)
+
+    # -- OS commands ---------------------------------------------------------------------
+    def _get_response(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
+        if apdu.p1p2 != 0:
+            raise SwError(SW.INCORRECT_P1P2)
+        pending = channel.pending
+        if pending is None:
+            raise SwError(SW.CONDITIONS_NOT_SATISFIED, "no response data pending")
+        take = min(apdu.le or MAX_SHORT_LE, MAX_SHORT_LE)
+        chunk, rest = pending[:take], pending[take:]
+        if rest:
+            channel.pending = rest
+            return ResponseApdu(chunk, SW.BYTES_REMAINING | (min(len(rest), MAX_SHORT_LE) & 0xFF))
+        channel.pending = None
+        return ResponseApdu(chunk)
+
+    def _manage_channel(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
+        if apdu.p1 == 0x00:
+            if apdu.p2 == 0x00:
+                if apdu.le is None:
+                    raise SwError(SW.WRONG_LENGTH, "MANAGE CHANNEL open needs Le")
+                new = self.channels.open()
+            else:
+                new = self.channels.open(apdu.p2)
+            # ISO/IEC 7816-4 11.1.2: opened from a non-basic channel, the new one inherits
+            # that channel's selection; from the basic channel it gets the default.
+            source = channel.applet if channel.number != 0 else self.default_applet
+            if source is not None:
+                try:
+                    self._make_selected(new, source)
+                except SwError:
+                    pass
+            return ResponseApdu(bytes([new.number]) if apdu.p2 == 0 else b"")
+        if apdu.p1 == 0x80:
+            self.channels.close(apdu.p2 if apdu.p2 else channel.number)
+            return ResponseApdu()
+        raise SwError(SW.INCORRECT_P1P2)
+
+    def _select(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
+        if apdu.p1 != 0x04:
+            # Selection by file identifier or path belongs to the UICC file system of the
+            # enabled profile; without one there is nothing to find.
+            raise SwError(SW.FILE_NOT_FOUND, "no file system")
+        if apdu.p2 & 0xB0:
+            raise SwError(SW.INCORRECT_P1P2)
+        if not apdu.data:
+            if self.default_applet is None:
+                raise SwError(SW.FILE_NOT_FOUND)
+            target = self.default_applet
+        elif len(apdu.data) > 16:
+            raise SwError(SW.WRONG_DATA, "AID longer than 16 bytes")
+        else:
+            target = self.registry.find(apdu.data, apdu.p2 & 0x03, channel.applet)
+            if target is None:
+                raise SwError(SW.FILE_NOT_FOUND)
+        if apdu.p2 & 0x40:  # TS 102 221 11.1.1.2: termination of the application session
+            if channel.applet is not target:
+                raise SwError(SW.CONDITIONS_NOT_SATISFIED)
+            channel.deselect()
+            return ResponseApdu()
+        fci = self._make_selected(channel, target)
+        return ResponseApdu(b"" if apdu.p2 & 0x0C == 0x0C else fci)
+
+    def _make_selected(self, channel: Channel, target: Applet) -> bytes:
+        if not target.multi_selectable and any(
+            c.applet is target for c in self.channels if c is not channel
+        ):
+            raise SwError(SW.CONDITIONS_NOT_SATISFIED, "applet is selected on another channel")
+        channel.deselect()
+        fci = target.select(channel)
+        channel.applet = target
+        return fci
+
+    def _status(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
+        if apdu.p1 not in (0x00, 0x01, 0x02) or apdu.p2 not in (0x00, 0x01, 0x0C):
+            raise SwError(SW.INCORRECT_P1P2)
+        if apdu.p2 == 0x0C:
+            return ResponseApdu()
+        applet = channel.applet
+        if applet is None:
+            raise SwError(SW.CONDITIONS_NOT_SATISFIED, "nothing selected")
+        return ResponseApdu(tlv(0x84, applet.aid) if apdu.p2 == 0x01 else applet.fci())
+
+    def _terminal_capability(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
+        if apdu.p1p2 != 0:
+            raise SwError(SW.INCORRECT_P1P2)
+        self.terminal_capability = apdu.data
+        return ResponseApdu()

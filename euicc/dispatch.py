@@ -1,0 +1,72 @@
+"""Declarative command tables (onomondo-uicc style): (name, INS, class family, allowed
+cases, handler). A table answers '6D00' when no entry has the INS and '6E00' when entries
+have it but not for this class (ISO/IEC 7816-4 5.1.3 and 5.4.1, ETSI TS 102 221 10.1.1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import Flag, auto
+from typing import TYPE_CHECKING
+
+from .apdu import ClassByte, CommandApdu, ResponseApdu
+from .sw import SW, SwError
+
+if TYPE_CHECKING:
+    from .channels import Channel
+
+Handler = Callable[[CommandApdu, "Channel"], ResponseApdu]
+
+
+class ClassFamily(Flag):
+    INTERINDUSTRY = auto()  # CLA 0X, 4X-7X (ISO/IEC 7816-4)
+    PROPRIETARY = auto()  # CLA 8X-BX, CX-FX (GlobalPlatform, TS 102 221 '8X' commands)
+    ANY = INTERINDUSTRY | PROPRIETARY
+
+    @classmethod
+    def of(cls, cla: ClassByte) -> ClassFamily:
+        return cls.PROPRIETARY if cla.proprietary else cls.INTERINDUSTRY
+
+
+ALL_CASES = frozenset({1, 2, 3, 4})
+NO_DATA = frozenset({1, 2})
+WITH_DATA = frozenset({3, 4})
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    name: str
+    ins: int
+    classes: ClassFamily
+    handler: Handler
+    cases: frozenset[int] = ALL_CASES
+
+
+class CommandTable:
+    def __init__(self, specs: Iterable[CommandSpec]) -> None:
+        self._by_ins: dict[int, list[CommandSpec]] = {}
+        for spec in specs:
+            self._by_ins.setdefault(spec.ins, []).append(spec)
+
+    def has_ins(self, ins: int) -> bool:
+        return ins in self._by_ins
+
+    def lookup(self, apdu: CommandApdu) -> CommandSpec:
+        specs = self._by_ins.get(apdu.ins)
+        if not specs:
+            raise SwError(SW.INS_NOT_SUPPORTED, f"INS {apdu.ins:02X}")
+        family = ClassFamily.of(apdu.class_byte)
+        for spec in specs:
+            if family & spec.classes:
+                if apdu.case not in spec.cases:
+                    raise SwError(SW.WRONG_LENGTH, f"{spec.name} in case {apdu.case}")
+                return spec
+        raise SwError(SW.CLA_NOT_SUPPORTED, f"CLA {apdu.cla:02X} for INS {apdu.ins:02X}")
+
+    def name_of(self, apdu: CommandApdu) -> str | None:
+        specs = self._by_ins.get(apdu.ins)
+        return specs[0].name if specs else None
+
+    def dispatch(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
+        return self.lookup(apdu).handler(apdu, channel)

@@ -1,0 +1,94 @@
+"""BER-TLV helpers (ISO/IEC 8825-1, ISO/IEC 7816-4 5.2): tags up to 3 bytes, definite lengths.
+
+Used where a full ASN.1 type would be overkill (FCI templates, STORE DATA framing, partial
+BPP pieces); ES10 structures themselves go through :mod:`euicc.asn1`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class TlvError(ValueError):
+    pass
+
+
+def encode_length(n: int) -> bytes:
+    if n < 0x80:
+        return bytes([n])
+    body = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(body)]) + body
+
+
+def encode_tag(tag: int) -> bytes:
+    return tag.to_bytes(max(1, (tag.bit_length() + 7) // 8), "big")
+
+
+def tlv(tag: int, value: bytes) -> bytes:
+    return encode_tag(tag) + encode_length(len(value)) + value
+
+
+@dataclass(frozen=True)
+class Header:
+    """Tag and length of one TLV, and where its value starts."""
+
+    tag: int
+    length: int
+    header_length: int
+
+    @property
+    def total_length(self) -> int:
+        return self.header_length + self.length
+
+    @property
+    def constructed(self) -> bool:
+        first = self.tag.to_bytes((self.tag.bit_length() + 7) // 8 or 1, "big")[0]
+        return bool(first & 0x20)
+
+
+def read_header(data: bytes, offset: int = 0) -> Header:
+    """Decode the tag and length at ``offset``; the value itself may still be missing."""
+    start = offset
+    if offset >= len(data):
+        raise TlvError("no tag")
+    tag = data[offset]
+    offset += 1
+    if tag & 0x1F == 0x1F:
+        while True:
+            if offset >= len(data):
+                raise TlvError("truncated tag")
+            tag = (tag << 8) | data[offset]
+            offset += 1
+            if not data[offset - 1] & 0x80:
+                break
+            if offset - start >= 3:
+                raise TlvError("tag longer than 3 bytes")
+    if offset >= len(data):
+        raise TlvError("no length")
+    first = data[offset]
+    offset += 1
+    if first < 0x80:
+        length = first
+    elif first == 0x80 or first > 0x84:
+        raise TlvError(f"unsupported length byte {first:02X}")
+    else:
+        n = first & 0x7F
+        if offset + n > len(data):
+            raise TlvError("truncated length")
+        length = int.from_bytes(data[offset : offset + n], "big")
+        offset += n
+    return Header(tag, length, offset - start)
+
+
+def parse(data: bytes) -> list[tuple[int, bytes]]:
+    """Split ``data`` into (tag, value) pairs; it must consist of complete TLVs only."""
+    out = []
+    offset = 0
+    while offset < len(data):
+        head = read_header(data, offset)
+        end = offset + head.total_length
+        if end > len(data):
+            raise TlvError("value runs past the end")
+        out.append((head.tag, bytes(data[offset + head.header_length : end])))
+        offset = end
+    return out
