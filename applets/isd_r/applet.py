@@ -1,0 +1,109 @@
+"""The ISD-R (SGP.22 2.2.1 and 5.7; AID A0000005591010FFFFFFFF8900000100): receives ES10
+commands as STORE DATA (GlobalPlatform 11.11, SGP.22 5.7.2) on any logical channel,
+including the basic one, and answers each with the DER of the function's response.
+"""
+
+from __future__ import annotations
+
+from euicc.apdu import CommandApdu, ResponseApdu
+from euicc.applet import Applet
+from euicc.asn1 import rsp
+from euicc.channels import Channel
+from euicc.dispatch import WITH_DATA, ClassFamily, CommandSpec, CommandTable
+from euicc.pki import CardCredentials
+from euicc.store import CardStore
+
+from . import store_data
+from .config import EuiccConfig
+from .es10 import Es10Function, Es10Table
+from .euicc_info import EuiccInfo
+from .notifications import Notifications
+from .profiles import ProfileManagement
+from .session import RspSession
+
+ISD_R_AID = bytes.fromhex("A0000005591010FFFFFFFF8900000100")
+
+
+class IsdR(Applet):
+    aid = ISD_R_AID
+    name = "ISD-R"
+
+    def __init__(self, store: CardStore, credentials: CardCredentials, config: EuiccConfig):
+        self.store = store
+        rsp()  # compile the SGP.22 module now rather than on the first ES10 command
+        self.session = RspSession()
+        self.info = EuiccInfo(config, credentials, store, self.session)
+        self.notifications = Notifications(store, credentials)
+        self.profiles = ProfileManagement(
+            store, self.notifications, self.info.reset_default_dp_address
+        )
+        self.es10 = Es10Table(self._functions(), store.transaction)
+        self._commands = CommandTable(
+            [CommandSpec("STORE DATA", 0xE2, ClassFamily.PROPRIETARY, self._store_data,
+                         WITH_DATA)]
+        )
+
+    def _functions(self) -> list[Es10Function]:
+        info, profiles, notes = self.info, self.profiles, self.notifications
+        undefined = 127
+        f = Es10Function
+        return [
+            f("ES10c.GetEID", 0xBF3E, "GetEuiccDataRequest", "GetEuiccDataResponse",
+              info.get_eid),
+            f("ES10b.GetEUICCInfo1", 0xBF20, "GetEuiccInfo1Request", "EUICCInfo1",
+              info.euicc_info1),
+            f("ES10b.GetEUICCInfo2", 0xBF22, "GetEuiccInfo2Request", "EUICCInfo2",
+              info.euicc_info2),
+            f("ES10a.GetEuiccConfiguredAddresses", 0xBF3C, "EuiccConfiguredAddressesRequest",
+              "EuiccConfiguredAddressesResponse", info.configured_addresses),
+            f("ES10a.SetDefaultDpAddress", 0xBF3F, "SetDefaultDpAddressRequest",
+              "SetDefaultDpAddressResponse", info.set_default_dp_address,
+              {"setDefaultDpAddressResult": undefined}),
+            f("ES10b.GetRAT", 0xBF43, "GetRatRequest", "GetRatResponse", info.get_rat),
+            f("ES10b.GetEUICCChallenge", 0xBF2E, "GetEuiccChallengeRequest",
+              "GetEuiccChallengeResponse", info.get_euicc_challenge),
+            f("ES10b.CancelSession", 0xBF41, "CancelSessionRequest", "CancelSessionResponse",
+              info.cancel_session, ("cancelSessionResponseError", undefined)),
+            f("ES10c.GetProfilesInfo", 0xBF2D, "ProfileInfoListRequest",
+              "ProfileInfoListResponse", profiles.get_profiles_info,
+              ("profileInfoListError", undefined)),
+            f("ES10c.EnableProfile", 0xBF31, "EnableProfileRequest", "EnableProfileResponse",
+              profiles.enable_profile, {"enableResult": undefined}),
+            f("ES10c.DisableProfile", 0xBF32, "DisableProfileRequest",
+              "DisableProfileResponse", profiles.disable_profile, {"disableResult": undefined}),
+            f("ES10c.DeleteProfile", 0xBF33, "DeleteProfileRequest", "DeleteProfileResponse",
+              profiles.delete_profile, {"deleteResult": undefined}),
+            f("ES10c.SetNickname", 0xBF29, "SetNicknameRequest", "SetNicknameResponse",
+              profiles.set_nickname, {"setNicknameResult": undefined}),
+            f("ES10c.eUICCMemoryReset", 0xBF34, "EuiccMemoryResetRequest",
+              "EuiccMemoryResetResponse", profiles.memory_reset, {"resetResult": undefined}),
+            f("ES10b.ListNotification", 0xBF28, "ListNotificationRequest",
+              "ListNotificationResponse", notes.list_notification,
+              ("listNotificationsResultError", undefined)),
+            f("ES10b.RetrieveNotificationsList", 0xBF2B, "RetrieveNotificationsListRequest",
+              "RetrieveNotificationsListResponse", notes.retrieve_notifications_list,
+              ("notificationsListResultError", undefined)),
+            f("ES10b.RemoveNotificationFromList", 0xBF30, "NotificationSentRequest",
+              "NotificationSentResponse", notes.remove_notification_from_list,
+              {"deleteNotificationStatus": undefined}),
+        ]
+
+    def reset(self) -> None:
+        self.session.clear()
+
+    def process(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
+        return self._commands.dispatch(apdu, channel)
+
+    def command_name(self, apdu: CommandApdu) -> str | None:
+        if apdu.ins == 0xE2 and apdu.p2 == 0:
+            function = self.es10.function_for(apdu.data)
+            if function is not None:
+                return f"STORE DATA {function.name}"
+        return self._commands.name_of(apdu)
+
+    def _store_data(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
+        command = store_data.accept_block(apdu, channel)
+        if command is None:
+            return ResponseApdu()
+        return ResponseApdu(self.es10.execute(command))
+

@@ -1,0 +1,135 @@
+"""ES10a and ES10b functions about the eUICC itself:
+SGP.22 5.7.3 GetEuiccConfiguredAddresses, 5.7.4 SetDefaultDpAddress, 5.7.7
+GetEUICCChallenge, 5.7.8 GetEUICCInfo (EUICCInfo1 / EUICCInfo2), 5.7.14 CancelSession,
+5.7.16 GetRAT (Rules Authorisation Table) and 5.7.20 GetEID.
+"""
+
+from __future__ import annotations
+
+from euicc.pki import CardCredentials
+from euicc.store import CardStore
+from euicc.sw import SW, SwError
+from euicc.tlv import tlv
+
+from .bits import bits_from_names
+from .config import EuiccConfig, version_bytes
+from .session import RspSession
+
+DEFAULT_DP_KEY = "default_dp_address"
+EID_TAG = b"\x5a"
+
+
+class EuiccInfo:
+    def __init__(
+        self,
+        config: EuiccConfig,
+        credentials: CardCredentials,
+        store: CardStore,
+        session: RspSession,
+    ) -> None:
+        self.config = config
+        self.credentials = credentials
+        self.store = store
+        self.session = session
+        # Fixed for the card's life; computed here so no ES10 call pays for it.
+        self._uicc_capability = bits_from_names("UICCCapability", config.uicc_capabilities)
+        self._rsp_capability = bits_from_names("RspCapability", config.rsp_capabilities)
+
+    # -- SGP.22 5.7.20 GetEID --------------------------------------------------------------
+    def get_eid(self, request: dict) -> dict:
+        if request["tagList"] != EID_TAG:
+            raise SwError(SW.WRONG_DATA, "GetEID tagList must be '5A'")
+        return {"eidValue": bytes.fromhex(self.credentials.eid)}
+
+    # -- SGP.22 5.7.8 GetEUICCInfo -----------------------------------------------------------
+    def pkids_for_verification(self) -> list[bytes]:
+        return [ci.pkid for ci in self.credentials.trusted_cis]
+
+    def pkids_for_signing(self) -> list[bytes]:
+        return [identity.ci_pkid for identity in self.credentials.identities]
+
+    def euicc_info1(self, request: dict | None = None) -> dict:
+        return {
+            "svn": version_bytes(self.config.svn),
+            "euiccCiPKIdListForVerification": self.pkids_for_verification(),
+            "euiccCiPKIdListForSigning": self.pkids_for_signing(),
+        }
+
+    def ext_card_resource(self) -> bytes:
+        """ETSI TS 102 226 8.2.1.7.2: installed applications, free NVM, free RAM."""
+        profiles = self.store.profiles()
+        used = sum(p.size for p in profiles)
+        free_nvm = max(self.config.nvm_capacity - used, 0)
+        return (
+            tlv(0x81, bytes([min(len(profiles), 255)]))
+            + tlv(0x82, free_nvm.to_bytes(4, "big"))
+            + tlv(0x83, self.config.free_volatile.to_bytes(2, "big"))
+        )
+
+    def euicc_info2(self, request: dict | None = None) -> dict:
+        config = self.config
+        return {
+            "profileVersion": version_bytes(config.profile_version),
+            "svn": version_bytes(config.svn),
+            "euiccFirmwareVer": version_bytes(config.firmware_version),
+            "extCardResource": self.ext_card_resource(),
+            "uiccCapability": self._uicc_capability,
+            "globalplatformVersion": version_bytes(config.globalplatform_version),
+            "rspCapability": self._rsp_capability,
+            "euiccCiPKIdListForVerification": self.pkids_for_verification(),
+            "euiccCiPKIdListForSigning": self.pkids_for_signing(),
+            "ppVersion": version_bytes(config.pp_version),
+            "sasAcreditationNumber": config.sas_accreditation_number,
+        }
+
+    # -- SGP.22 5.7.3 / 5.7.4 configured addresses ----------------------------------------------
+    def default_dp_address(self) -> str | None:
+        stored = self.store.get_meta(DEFAULT_DP_KEY)
+        if stored is None:
+            return self.config.initial_default_dp_address
+        return stored or None  # "" records an explicit deletion of the initial address
+
+    def configured_addresses(self, request: dict) -> dict:
+        response = {"rootDsAddress": self.config.root_ds_address}
+        address = self.default_dp_address()
+        if address:
+            response["defaultDpAddress"] = address
+        return response
+
+    def set_default_dp_address(self, request: dict) -> dict:
+        # An empty address deletes the default SM-DP+ address (SGP.22 5.7.4).
+        self.store.set_meta(DEFAULT_DP_KEY, request["defaultDpAddress"])
+        return {"setDefaultDpAddressResult": 0}
+
+    def reset_default_dp_address(self) -> bool:
+        """eUICCMemoryReset resetDefaultSmdpAddress: back to the factory value."""
+        if self.store.get_meta(DEFAULT_DP_KEY) is None:
+            return False
+        self.store.set_meta(DEFAULT_DP_KEY, None)
+        return True
+
+    # -- SGP.22 5.7.16 GetRAT --------------------------------------------------------------------
+    def get_rat(self, request: dict) -> dict:
+        rules = [
+            {
+                "pprIds": bits_from_names("PprIds", rule.ppr_ids),
+                "allowedOperators": [{"mccMnc": m} for m in rule.allowed_mcc_mnc],
+                "pprFlags": (b"\x80", 1) if rule.consent_required else (b"", 0),
+            }
+            for rule in self.config.rat
+        ]
+        return {"rat": rules}
+
+    # -- SGP.22 5.7.7 GetEUICCChallenge ------------------------------------------------------------
+    def get_euicc_challenge(self, request: dict) -> dict:
+        return {"euiccChallenge": self.session.new_challenge()}
+
+    # -- SGP.22 5.7.14 CancelSession --------------------------------------------------------------
+    def cancel_session(self, request: dict) -> tuple[str, object]:
+        """Only a session past AuthenticateServer has a transactionId to cancel; without one
+        the answer is invalidTransactionId."""
+        if self.session.transaction_id is None or (
+            request["transactionId"] != self.session.transaction_id
+        ):
+            return ("cancelSessionResponseError", 5)
+        raise NotImplementedError("signed CancelSession arrives with AuthenticateServer")

@@ -1,0 +1,204 @@
+"""ES10c profile management (SGP.22 5.7.15 GetProfilesInfo, 5.7.16 EnableProfile,
+5.7.17 DisableProfile, 5.7.18 DeleteProfile, 5.7.19 eUICCMemoryReset, 5.7.21 SetNickname)
+and the Profile Policy Rules they enforce (SGP.22 2.9.1: PPR1 "disabling not allowed",
+PPR2 "deletion not allowed").
+
+Result codes are those of SGP.22; each operation that changes state records the
+notification the profile's metadata asks for, in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from euicc.asn1 import decode_exact, rsp
+from euicc.store import (
+    CardStore,
+    NotificationEvent,
+    ProfileClass,
+    ProfileRecord,
+    ProfileState,
+)
+from euicc.tlv import TlvError
+
+from .bits import bit_is_set
+from .notifications import Notifications
+
+# SGP.22 result values shared by several functions
+OK = 0
+NOT_FOUND = 1  # iccidOrAisdpNotFound / iccidNotFound
+WRONG_STATE = 2  # profileNotInDisabledState / profileNotInEnabledState
+DISALLOWED_BY_POLICY = 3
+PPR1, PPR2 = 1, 2
+
+# ProfileInfo members by the tag a tagList names them with (SGP.22 5.7.15)
+PROFILE_INFO_TAGS = {
+    0x5A: "iccid", 0x4F: "isdpAid", 0x9F70: "profileState", 0x90: "profileNickname",
+    0x91: "serviceProviderName", 0x92: "profileName", 0x93: "iconType", 0x94: "icon",
+    0x95: "profileClass", 0xB6: "notificationConfigurationInfo", 0xB7: "profileOwner",
+    0xB8: "dpProprietaryData", 0x99: "profilePolicyRules",
+}
+METADATA_FIELDS = (
+    "serviceProviderName", "profileName", "iconType", "icon", "profileClass",
+    "notificationConfigurationInfo", "profileOwner", "profilePolicyRules",
+)
+
+
+def parse_tag_list(data: bytes) -> list[int]:
+    """A tagList is a concatenation of BER tags without lengths."""
+    tags, i = [], 0
+    while i < len(data):
+        tag = data[i]
+        i += 1
+        if tag & 0x1F == 0x1F:
+            while True:
+                if i >= len(data):
+                    raise TlvError("truncated tag in tagList")
+                tag = (tag << 8) | data[i]
+                i += 1
+                if not tag & 0x80:
+                    break
+        tags.append(tag)
+    return tags
+
+
+def has_rule(profile: ProfileRecord, rule: int) -> bool:
+    metadata = decode_exact(rsp(), "StoreMetadataRequest", profile.metadata)
+    rules = metadata.get("profilePolicyRules")
+    return rules is not None and bit_is_set(rules, rule)
+
+
+class ProfileManagement:
+    def __init__(
+        self,
+        store: CardStore,
+        notifications: Notifications,
+        reset_default_dp_address: Callable[[], bool],
+    ) -> None:
+        self.store = store
+        self.notifications = notifications
+        self.reset_default_dp_address = reset_default_dp_address
+        # Called with (profile, refresh_flag) after the enabled profile changed; the UICC
+        # side uses it to switch the visible file system.
+        self.on_enabled_profile_changed: list[Callable[[ProfileRecord | None, bool], None]] = []
+
+    def find(self, identifier: tuple[str, bytes]) -> ProfileRecord | None:
+        kind, value = identifier
+        if kind == "isdpAid":
+            return self.store.profile_by_aid(value)
+        return self.store.profile_by_iccid(value)
+
+    # -- SGP.22 5.7.15 GetProfilesInfo -------------------------------------------------------------
+    def profile_info(self, profile: ProfileRecord) -> dict:
+        metadata = decode_exact(rsp(), "StoreMetadataRequest", profile.metadata)
+        info = {
+            "iccid": profile.iccid,
+            "isdpAid": profile.isdp_aid,
+            "profileState": int(profile.state),
+            "profileClass": int(profile.profile_class),
+        }
+        if profile.nickname is not None:
+            info["profileNickname"] = profile.nickname
+        for name in METADATA_FIELDS:
+            if name in metadata and name not in info:
+                info[name] = metadata[name]
+        return info
+
+    def get_profiles_info(self, request: dict) -> tuple[str, object]:
+        try:
+            wanted = parse_tag_list(request["tagList"]) if "tagList" in request else None
+        except TlvError:
+            return ("profileInfoListError", 1)  # incorrectInputValues
+        profiles = self.store.profiles()
+        criteria = request.get("searchCriteria")
+        if criteria is not None:
+            kind, value = criteria
+            if kind == "isdpAid":
+                profiles = [p for p in profiles if p.isdp_aid == value]
+            elif kind == "iccid":
+                profiles = [p for p in profiles if p.iccid == value]
+            else:
+                profiles = [p for p in profiles if int(p.profile_class) == value]
+        infos = [self.profile_info(p) for p in profiles]
+        if wanted is not None:
+            names = {PROFILE_INFO_TAGS[t] for t in wanted if t in PROFILE_INFO_TAGS}
+            infos = [{k: v for k, v in info.items() if k in names} for info in infos]
+        return ("profileInfoListOk", infos)
+
+    # -- SGP.22 5.7.16 EnableProfile -------------------------------------------------------------
+    def enable_profile(self, request: dict) -> dict:
+        target = self.find(request["profileIdentifier"])
+        if target is None:
+            return {"enableResult": NOT_FOUND}
+        if target.state != ProfileState.DISABLED:
+            return {"enableResult": WRONG_STATE}
+        current = self.store.enabled_profile()
+        if current is not None and has_rule(current, PPR1):
+            return {"enableResult": DISALLOWED_BY_POLICY}
+        if current is not None:
+            self.store.set_profile_state(current.isdp_aid, ProfileState.DISABLED)
+            self.notifications.record(NotificationEvent.DISABLE, current)
+        self.store.set_profile_state(target.isdp_aid, ProfileState.ENABLED)
+        self.notifications.record(NotificationEvent.ENABLE, target)
+        self._changed(self.store.profile_by_aid(target.isdp_aid), request["refreshFlag"])
+        return {"enableResult": OK}
+
+    # -- SGP.22 5.7.17 DisableProfile ------------------------------------------------------------
+    def disable_profile(self, request: dict) -> dict:
+        target = self.find(request["profileIdentifier"])
+        if target is None:
+            return {"disableResult": NOT_FOUND}
+        if target.state != ProfileState.ENABLED:
+            return {"disableResult": WRONG_STATE}
+        if has_rule(target, PPR1):
+            return {"disableResult": DISALLOWED_BY_POLICY}
+        self.store.set_profile_state(target.isdp_aid, ProfileState.DISABLED)
+        self.notifications.record(NotificationEvent.DISABLE, target)
+        self._changed(None, request["refreshFlag"])
+        return {"disableResult": OK}
+
+    # -- SGP.22 5.7.18 DeleteProfile -------------------------------------------------------------
+    def delete_profile(self, request: tuple[str, bytes]) -> dict:
+        target = self.find(request)
+        if target is None:
+            return {"deleteResult": NOT_FOUND}
+        if target.state != ProfileState.DISABLED:
+            return {"deleteResult": WRONG_STATE}
+        if has_rule(target, PPR2):
+            return {"deleteResult": DISALLOWED_BY_POLICY}
+        self.store.delete_profile(target.isdp_aid)
+        self.notifications.record(NotificationEvent.DELETE, target)
+        return {"deleteResult": OK}
+
+    # -- SGP.22 5.7.19 eUICCMemoryReset ------------------------------------------------------------
+    def memory_reset(self, request: dict) -> dict:
+        options = request["resetOptions"]
+        operational = bit_is_set(options, 0)  # deleteOperationalProfiles
+        test = bit_is_set(options, 1)  # deleteFieldLoadedTestProfiles
+        done = False
+        enabled_deleted = False
+        for profile in self.store.profiles():
+            if (operational and profile.profile_class == ProfileClass.OPERATIONAL) or (
+                test and profile.profile_class == ProfileClass.TEST and profile.field_loaded
+            ):
+                # Irrespective of state and Profile Policy Rules; no notification is made.
+                self.store.delete_profile(profile.isdp_aid)
+                enabled_deleted |= profile.state == ProfileState.ENABLED
+                done = True
+        if bit_is_set(options, 2):  # resetDefaultSmdpAddress
+            done |= self.reset_default_dp_address()
+        if enabled_deleted:
+            self._changed(None, True)
+        return {"resetResult": OK if done else 1}  # 1: nothingToDelete
+
+    # -- SGP.22 5.7.21 SetNickname -------------------------------------------------------------
+    def set_nickname(self, request: dict) -> dict:
+        target = self.store.profile_by_iccid(request["iccid"])
+        if target is None:
+            return {"setNicknameResult": NOT_FOUND}  # iccidNotFound
+        self.store.set_nickname(target.isdp_aid, request["profileNickname"])
+        return {"setNicknameResult": OK}
+
+    def _changed(self, profile: ProfileRecord | None, refresh: bool) -> None:
+        for callback in self.on_enabled_profile_changed:
+            callback(profile, refresh)

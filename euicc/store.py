@@ -1,0 +1,238 @@
+"""Persistent state of one card: a single SQLite database in the card's state directory.
+
+Every ES10 command runs in one transaction (:meth:`CardStore.transaction`), so a crash or
+``kill -9`` at any moment leaves either the state before the command or the state after it
+(SQLite WAL journal, ``synchronous=FULL``). Profiles (ISD-P records with their SGP.22
+StoreMetadata), pending notifications with their sequence numbers, the default SM-DP+
+address and counters all live here. Holds no private keys: those stay in the PKI folder.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import IntEnum
+from pathlib import Path
+
+SCHEMA_VERSION = 1
+DB_NAME = "card.sqlite3"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value BLOB
+);
+CREATE TABLE IF NOT EXISTS profiles (
+    isdp_aid BLOB PRIMARY KEY,
+    iccid BLOB NOT NULL UNIQUE,
+    state INTEGER NOT NULL,
+    profile_class INTEGER NOT NULL,
+    nickname TEXT,
+    metadata BLOB NOT NULL,
+    ci_pkid BLOB,
+    smdp_oid TEXT,
+    field_loaded INTEGER NOT NULL DEFAULT 1,
+    size INTEGER NOT NULL DEFAULT 0,
+    installed_at REAL NOT NULL DEFAULT (julianday('now'))
+);
+CREATE TABLE IF NOT EXISTS notifications (
+    seq INTEGER PRIMARY KEY,
+    event INTEGER NOT NULL,
+    address TEXT NOT NULL,
+    iccid BLOB,
+    pending BLOB NOT NULL
+);
+"""
+
+
+class ProfileState(IntEnum):
+    """SGP.22 ProfileState."""
+
+    DISABLED = 0
+    ENABLED = 1
+
+
+class ProfileClass(IntEnum):
+    """SGP.22 ProfileClass."""
+
+    TEST = 0
+    PROVISIONING = 1
+    OPERATIONAL = 2
+
+
+class NotificationEvent(IntEnum):
+    """Bit numbers of SGP.22 NotificationEvent."""
+
+    INSTALL = 0
+    ENABLE = 1
+    DISABLE = 2
+    DELETE = 3
+
+
+@dataclass(frozen=True)
+class ProfileRecord:
+    isdp_aid: bytes
+    iccid: bytes  # the 10 stored bytes of Iccid (tag 5A value)
+    state: ProfileState
+    profile_class: ProfileClass
+    metadata: bytes  # StoreMetadataRequest (BF25) DER as received from the SM-DP+
+    nickname: str | None = None
+    ci_pkid: bytes | None = None
+    smdp_oid: str | None = None
+    field_loaded: bool = True
+    size: int = 0
+
+
+@dataclass(frozen=True)
+class NotificationRecord:
+    seq: int
+    event: NotificationEvent
+    address: str
+    iccid: bytes | None
+    pending: bytes  # PendingNotification DER, signed when it was made
+
+
+class CardStore:
+    """One card's persistent state. Thread-safe; reentrant transactions."""
+
+    def __init__(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.path = directory / DB_NAME
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._lock = threading.RLock()
+        self._depth = 0
+        with self.transaction():
+            for statement in filter(str.strip, _SCHEMA.split(";")):
+                self._db.execute(statement)
+            if self.get_meta("schema_version") is None:
+                self.set_meta("schema_version", SCHEMA_VERSION)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside commit together or not at all."""
+        with self._lock:
+            outer = self._depth == 0
+            if outer:
+                self._db.execute("BEGIN IMMEDIATE")
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                self._depth -= 1
+                if outer:
+                    self._db.execute("ROLLBACK")
+                raise
+            self._depth -= 1
+            if outer:
+                self._db.execute("COMMIT")
+
+    # -- meta ----------------------------------------------------------------------------
+    def get_meta(self, key: str, default=None):
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return default if row is None else row[0]
+
+    def set_meta(self, key: str, value) -> None:
+        with self.transaction():
+            if value is None:
+                self._db.execute("DELETE FROM meta WHERE key = ?", (key,))
+            else:
+                self._db.execute(
+                    "INSERT INTO meta(key, value) VALUES(?, ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    (key, value),
+                )
+
+    def next_counter(self, key: str, start: int = 1) -> int:
+        """Return the counter's next value and persist it (inside the caller's transaction)."""
+        with self.transaction():
+            value = int(self.get_meta(key, start - 1)) + 1
+            self.set_meta(key, value)
+            return value
+
+    # -- profiles ------------------------------------------------------------------------
+    _PROFILE_COLUMNS = (
+        "isdp_aid, iccid, state, profile_class, metadata, nickname, ci_pkid, smdp_oid, "
+        "field_loaded, size"
+    )
+
+    @staticmethod
+    def _profile(row) -> ProfileRecord:
+        return ProfileRecord(
+            bytes(row[0]), bytes(row[1]), ProfileState(row[2]), ProfileClass(row[3]),
+            bytes(row[4]), row[5], None if row[6] is None else bytes(row[6]), row[7],
+            bool(row[8]), row[9],
+        )
+
+    def profiles(self) -> list[ProfileRecord]:
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {self._PROFILE_COLUMNS} FROM profiles ORDER BY installed_at, isdp_aid"
+            ).fetchall()
+        return [self._profile(r) for r in rows]
+
+    def profile_by_aid(self, aid: bytes) -> ProfileRecord | None:
+        return next((p for p in self.profiles() if p.isdp_aid == aid), None)
+
+    def profile_by_iccid(self, iccid: bytes) -> ProfileRecord | None:
+        return next((p for p in self.profiles() if p.iccid == iccid), None)
+
+    def enabled_profile(self) -> ProfileRecord | None:
+        return next((p for p in self.profiles() if p.state == ProfileState.ENABLED), None)
+
+    def add_profile(self, record: ProfileRecord) -> None:
+        with self.transaction():
+            self._db.execute(
+                f"INSERT INTO profiles({self._PROFILE_COLUMNS}) VALUES(?,?,?,?,?,?,?,?,?,?)",
+                (record.isdp_aid, record.iccid, int(record.state), int(record.profile_class),
+                 record.metadata, record.nickname, record.ci_pkid, record.smdp_oid,
+                 int(record.field_loaded), record.size),
+            )
+
+    def set_profile_state(self, aid: bytes, state: ProfileState) -> None:
+        with self.transaction():
+            self._db.execute("UPDATE profiles SET state = ? WHERE isdp_aid = ?", (int(state), aid))
+
+    def set_nickname(self, aid: bytes, nickname: str | None) -> None:
+        with self.transaction():
+            self._db.execute("UPDATE profiles SET nickname = ? WHERE isdp_aid = ?",
+                             (nickname, aid))
+
+    def delete_profile(self, aid: bytes) -> None:
+        with self.transaction():
+            self._db.execute("DELETE FROM profiles WHERE isdp_aid = ?", (aid,))
+
+    # -- notifications -------------------------------------------------------------------
+    def add_notification(self, record: NotificationRecord) -> None:
+        with self.transaction():
+            self._db.execute(
+                "INSERT INTO notifications(seq, event, address, iccid, pending) "
+                "VALUES(?,?,?,?,?)",
+                (record.seq, int(record.event), record.address, record.iccid, record.pending),
+            )
+
+    def notifications(self) -> list[NotificationRecord]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, event, address, iccid, pending FROM notifications ORDER BY seq"
+            ).fetchall()
+        return [
+            NotificationRecord(r[0], NotificationEvent(r[1]), r[2],
+                               None if r[3] is None else bytes(r[3]), bytes(r[4]))
+            for r in rows
+        ]
+
+    def remove_notification(self, seq: int) -> bool:
+        with self.transaction():
+            cur = self._db.execute("DELETE FROM notifications WHERE seq = ?", (seq,))
+            return cur.rowcount > 0

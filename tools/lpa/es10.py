@@ -1,0 +1,101 @@
+"""ES10 client (SGP.22 5.7.2 transport of ES10 over STORE DATA) with lpac's behaviour:
+TERMINAL CAPABILITY, MANAGE CHANNEL open, SELECT ISD-R on that channel, 120-byte STORE
+DATA blocks (P1 11/91, P2 block number), GET RESPONSE as 8<ch> C0 for '61xx'.
+``basic_channel=True`` behaves like pySim-shell instead: everything on channel 0."""
+
+from __future__ import annotations
+
+from euicc.asn1 import decode_exact, encode, rsp
+
+from .link import ApduLink
+
+ISD_R_AID = bytes.fromhex("A0000005591010FFFFFFFF8900000100")
+TERMINAL_CAPABILITY = bytes.fromhex("80AA00000AA9088100820101830107")
+
+
+class CardError(RuntimeError):
+    def __init__(self, sw: int, what: str) -> None:
+        super().__init__(f"{what}: SW {sw:04X}")
+        self.sw = sw
+
+
+class Es10Client:
+    def __init__(self, link: ApduLink, block_size: int = 120, basic_channel: bool = False):
+        self.link = link
+        self.block_size = block_size
+        self.basic_channel = basic_channel
+        self.channel = 0
+        self.apdu_count = 0
+        self.bytes_out = 0
+        self.bytes_in = 0
+
+    # -- raw ------------------------------------------------------------------------------
+    def transmit(self, apdu: bytes) -> tuple[bytes, int]:
+        self.apdu_count += 1
+        self.bytes_out += len(apdu)
+        data, sw = self.link.transmit(apdu)
+        self.bytes_in += len(data) + 2
+        return data, sw
+
+    def transmit_chained(self, apdu: bytes) -> tuple[bytes, int]:
+        data, sw = self.transmit(apdu)
+        out = bytearray(data)
+        while sw >> 8 == 0x61:
+            cla = 0x80 | self.channel if self.channel < 4 else 0xC0 | (self.channel - 4)
+            data, sw = self.transmit(bytes([cla, 0xC0, 0x00, 0x00, sw & 0xFF]))
+            out += data
+        return bytes(out), sw
+
+    # -- session ----------------------------------------------------------------------------
+    def open(self) -> None:
+        if self.basic_channel:
+            self.channel = 0
+        else:
+            self.transmit(TERMINAL_CAPABILITY)
+            data, sw = self.transmit(bytes.fromhex("0070000001"))
+            if sw != 0x9000 or len(data) != 1:
+                raise CardError(sw, "MANAGE CHANNEL open")
+            self.channel = data[0]
+        cla = self.channel if self.channel < 4 else 0x40 | (self.channel - 4)
+        _, sw = self.transmit_chained(bytes([cla, 0xA4, 0x04, 0x00, len(ISD_R_AID)]) + ISD_R_AID)
+        if sw >> 8 not in (0x90, 0x61):
+            raise CardError(sw, "SELECT ISD-R")
+
+    def close(self) -> None:
+        if self.channel:
+            self.transmit(bytes([0x00, 0x70, 0x80, self.channel, 0x00]))
+            self.channel = 0
+
+    def __enter__(self) -> Es10Client:
+        self.open()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- ES10 -------------------------------------------------------------------------------
+    def store_data(self, command: bytes) -> bytes:
+        """Send one ES10 command in blocks; return the complete response."""
+        cla = 0x80 | self.channel if self.channel < 4 else 0xC0 | (self.channel - 4)
+        blocks = [command[i : i + self.block_size]
+                  for i in range(0, len(command), self.block_size)] or [b""]
+        for number, block in enumerate(blocks):
+            last = number == len(blocks) - 1
+            apdu = bytes([cla, 0xE2, 0x91 if last else 0x11, number & 0xFF, len(block)]) + block
+            data, sw = self.transmit_chained(apdu)
+            if sw >> 8 != 0x90:
+                raise CardError(sw, f"STORE DATA block {number}")
+            if last:
+                return data
+            if data:
+                raise CardError(sw, "data on an intermediate block")
+        raise AssertionError("unreachable")
+
+    def call(self, request_type: str, request: dict | tuple, response_type: str):
+        spec = rsp()
+        raw = self.store_data(encode(spec, request_type, request))
+        return decode_exact(spec, response_type, raw)
+
+    def get_eid(self) -> str:
+        r = self.call("GetEuiccDataRequest", {"tagList": b"\x5a"}, "GetEuiccDataResponse")
+        return r["eidValue"].hex().upper()
