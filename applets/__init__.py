@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from euicc.card import Card
+from euicc.fs.master_file import CardFileSystem
 from euicc.pki import CardCredentials
 from euicc.registry import Registry
 from euicc.store import CardStore
@@ -18,4 +19,4 @@ def build_card(
     registry = Registry()
     registry.install(IsdR(store, credentials, config or EuiccConfig()))
     registry.install(Ecasd(credentials))
-    return Card(registry)
+    return Card(registry, file_system=CardFileSystem())

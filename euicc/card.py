@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from abc import abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -62,18 +63,29 @@ class Exchange:
 Observer = Callable[[Exchange], None]
 
 
+class FileSystem(Applet):
+    """The UICC file system as the card OS sees it: an applet that also takes SELECT by
+    file identifier or path (ETSI TS 102 221 11.1.1)."""
+
+    @abstractmethod
+    def select_file(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu: ...
+
+
 class Card:
     def __init__(
         self,
         registry: Registry,
         atr: bytes = DEFAULT_ATR,
         max_channels: int = MAX_CHANNELS,
-        default_applet: Applet | None = None,
+        file_system: FileSystem | None = None,
     ) -> None:
         self.registry = registry
         self.atr = atr
         self.channels = ChannelTable(max_channels)
-        self.default_applet = default_applet
+        # The file system is what a UICC has selected at reset (the MF) and the default
+        # selection of new channels.
+        self.file_system = file_system
+        self.default_applet: Applet | None = file_system
         self.powered = False
         self.terminal_capability: bytes = b""
         self.observers: list[Observer] = []
@@ -229,9 +241,14 @@ class Card:
 
     def _select(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
         if apdu.p1 != 0x04:
-            # Selection by file identifier or path belongs to the UICC file system of the
-            # enabled profile; without one there is nothing to find.
-            raise SwError(SW.FILE_NOT_FOUND, "no file system")
+            # Selection by file identifier or path belongs to the UICC file system.
+            if self.file_system is None:
+                raise SwError(SW.FILE_NOT_FOUND, "no file system")
+            response = self.file_system.select_file(apdu, channel)
+            if channel.applet is not self.file_system:
+                channel.deselect()
+                channel.applet = self.file_system
+            return response
         if apdu.p2 & 0xB0:
             raise SwError(SW.INCORRECT_P1P2)
         if not apdu.data:
@@ -270,7 +287,9 @@ class Card:
         applet = channel.applet
         if applet is None:
             raise SwError(SW.CONDITIONS_NOT_SATISFIED, "nothing selected")
-        return ResponseApdu(tlv(0x84, applet.aid) if apdu.p2 == 0x01 else applet.fci())
+        if apdu.p2 == 0x01:
+            return ResponseApdu(tlv(0x84, applet.aid) if applet.aid else b"")
+        return ResponseApdu(applet.fci())
 
     def _terminal_capability(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
         if apdu.p1p2 != 0:
