@@ -7,18 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import iccid_bytes, metadata_der
 
-from euicc.asn1 import encode, rsp
 from euicc.store import CardStore, ProfileClass, ProfileRecord, ProfileState
-
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-
-
-def shared_path(*parts: str) -> Path:
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"{path} is not available on this machine")
-    return path
 
 
 @pytest.fixture(scope="session")
@@ -51,31 +42,6 @@ def card(store, credentials):
     c = build_card(store, credentials)
     c.power_on()
     return c
-
-
-def iccid_bytes(iccid: str) -> bytes:
-    """ICCID digits -> the 10 bytes of SGP.22 Iccid (nibble swapped BCD, F padded)."""
-    digits = iccid.ljust(20, "F")
-    return bytes.fromhex("".join(digits[i + 1] + digits[i] for i in range(0, 20, 2)))
-
-
-def metadata_der(iccid: str, name: str = "Test profile", spn: str = "Test SP",
-                 profile_class: int = 2, notify: dict[int, str] | None = None,
-                 ppr: tuple[int, ...] = (), icon: bytes | None = None) -> bytes:
-    value = {"iccid": iccid_bytes(iccid), "serviceProviderName": spn, "profileName": name,
-             "profileClass": profile_class}
-    if icon is not None:
-        value.update(iconType=1, icon=icon)
-    if notify:
-        value["notificationConfigurationInfo"] = [
-            {"profileManagementOperation": (bytes([0x80 >> bit]), bit + 1),
-             "notificationAddress": address}
-            for bit, address in notify.items()
-        ]
-    if ppr:
-        length = max(ppr) + 1
-        value["profilePolicyRules"] = (bytes([sum(0x80 >> b for b in ppr)]), length)
-    return encode(rsp(), "StoreMetadataRequest", value)
 
 
 @pytest.fixture

@@ -2,8 +2,8 @@
 integration tests use over PC/SC, on a logical channel (lpac) and on channel 0 (pySim)."""
 
 import pytest
-from conftest import iccid_bytes
 from cryptography import x509
+from helpers import iccid_bytes
 
 from euicc.asn1 import decode_exact, rsp
 from euicc.crypto.ecdsa import verify_raw
