@@ -95,12 +95,14 @@ class ProfileManagement:
             "iccid": profile.iccid,
             "isdpAid": profile.isdp_aid,
             "profileState": int(profile.state),
-            "profileClass": int(profile.profile_class),
         }
+        if profile.profile_class != ProfileClass.OPERATIONAL:
+            # DER leaves out a value equal to its DEFAULT (X.690 11.5): operational is implied
+            info["profileClass"] = int(profile.profile_class)
         if profile.nickname is not None:
             info["profileNickname"] = profile.nickname
         for name in METADATA_FIELDS:
-            if name in metadata and name not in info:
+            if name in metadata and name not in info and name != "profileClass":
                 info[name] = metadata[name]
         return info
 

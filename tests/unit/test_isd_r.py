@@ -72,6 +72,8 @@ def test_profiles_info_search_and_tag_list(es10, add_profile):
     assert kind == "profileInfoListOk"
     assert [i["profileName"] for i in infos] == ["One", "Two"]
     assert infos[0]["profileState"] == 1 and infos[1]["icon"] == b"\x89PNG"
+    # DER: the DEFAULT class (operational) is left out, the decoder fills it back in
+    assert (infos[0]["profileClass"], infos[1]["profileClass"]) == ("operational", 0)
     _, infos = es10.call("ProfileInfoListRequest",
                          {"searchCriteria": ("iccid", iccid_bytes("8944000000000000002")),
                           "tagList": bytes.fromhex("5A9F7092")}, "ProfileInfoListResponse")
