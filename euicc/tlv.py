@@ -46,8 +46,8 @@ class Header:
         return bool(first & 0x20)
 
 
-def read_header(data: bytes, offset: int = 0) -> Header:
-    """Decode the tag and length at ``offset``; the value itself may still be missing."""
+def read_tag(data: bytes, offset: int = 0) -> tuple[int, int]:
+    """Decode the BER tag at ``offset`` (at most 3 bytes); return it and the next offset."""
     start = offset
     if offset >= len(data):
         raise TlvError("no tag")
@@ -63,6 +63,22 @@ def read_header(data: bytes, offset: int = 0) -> Header:
                 break
             if offset - start >= 3:
                 raise TlvError("tag longer than 3 bytes")
+    return tag, offset
+
+
+def parse_tags(data: bytes) -> list[int]:
+    """A tag list: BER tags one after the other, without lengths (ISO/IEC 7816-4 8.4)."""
+    tags, offset = [], 0
+    while offset < len(data):
+        tag, offset = read_tag(data, offset)
+        tags.append(tag)
+    return tags
+
+
+def read_header(data: bytes, offset: int = 0) -> Header:
+    """Decode the tag and length at ``offset``; the value itself may still be missing."""
+    start = offset
+    tag, offset = read_tag(data, offset)
     if offset >= len(data):
         raise TlvError("no length")
     first = data[offset]

@@ -19,7 +19,7 @@ from euicc.store import (
     ProfileRecord,
     ProfileState,
 )
-from euicc.tlv import TlvError
+from euicc.tlv import TlvError, parse_tags
 
 from .bits import bit_is_set
 from .notifications import Notifications
@@ -42,24 +42,6 @@ METADATA_FIELDS = (
     "serviceProviderName", "profileName", "iconType", "icon", "profileClass",
     "notificationConfigurationInfo", "profileOwner", "profilePolicyRules",
 )
-
-
-def parse_tag_list(data: bytes) -> list[int]:
-    """A tagList is a concatenation of BER tags without lengths."""
-    tags, i = [], 0
-    while i < len(data):
-        tag = data[i]
-        i += 1
-        if tag & 0x1F == 0x1F:
-            while True:
-                if i >= len(data):
-                    raise TlvError("truncated tag in tagList")
-                tag = (tag << 8) | data[i]
-                i += 1
-                if not tag & 0x80:
-                    break
-        tags.append(tag)
-    return tags
 
 
 def has_rule(profile: ProfileRecord, rule: int) -> bool:
@@ -108,7 +90,7 @@ class ProfileManagement:
 
     def get_profiles_info(self, request: dict) -> tuple[str, object]:
         try:
-            wanted = parse_tag_list(request["tagList"]) if "tagList" in request else None
+            wanted = parse_tags(request["tagList"]) if "tagList" in request else None
         except TlvError:
             return ("profileInfoListError", 1)  # incorrectInputValues
         profiles = self.store.profiles()
