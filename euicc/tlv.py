@@ -96,15 +96,28 @@ def read_header(data: bytes, offset: int = 0) -> Header:
     return Header(tag, length, offset - start)
 
 
-def parse(data: bytes) -> list[tuple[int, bytes]]:
-    """Split ``data`` into (tag, value) pairs; it must consist of complete TLVs only."""
-    out = []
+def _items(data: bytes):
+    """(header, start offset) of each complete TLV in ``data``."""
     offset = 0
     while offset < len(data):
         head = read_header(data, offset)
-        end = offset + head.total_length
-        if end > len(data):
+        if offset + head.total_length > len(data):
             raise TlvError("value runs past the end")
-        out.append((head.tag, bytes(data[offset + head.header_length : end])))
-        offset = end
-    return out
+        yield head, offset
+        offset += head.total_length
+
+
+def parse(data: bytes) -> list[tuple[int, bytes]]:
+    """Split ``data`` into (tag, value) pairs; it must consist of complete TLVs only."""
+    return [
+        (head.tag, bytes(data[start + head.header_length : start + head.total_length]))
+        for head, start in _items(data)
+    ]
+
+
+def children(data: bytes) -> list[tuple[int, bytes]]:
+    """The TLVs inside the value of the single TLV ``data``, each as (tag, complete TLV):
+    signed structures are verified over the bytes as received, not as re-encoded."""
+    head = read_header(data)
+    value = data[head.header_length : head.total_length]
+    return [(h.tag, bytes(value[start : start + h.total_length])) for h, start in _items(value)]

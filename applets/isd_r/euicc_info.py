@@ -42,17 +42,11 @@ class EuiccInfo:
         return {"eidValue": bytes.fromhex(self.credentials.eid)}
 
     # -- SGP.22 5.7.8 GetEUICCInfo -----------------------------------------------------------
-    def pkids_for_verification(self) -> list[bytes]:
-        return [ci.pkid for ci in self.credentials.trusted_cis]
-
-    def pkids_for_signing(self) -> list[bytes]:
-        return [identity.ci_pkid for identity in self.credentials.identities]
-
     def euicc_info1(self, request: dict | None = None) -> dict:
         return {
             "svn": version_bytes(self.config.svn),
-            "euiccCiPKIdListForVerification": self.pkids_for_verification(),
-            "euiccCiPKIdListForSigning": self.pkids_for_signing(),
+            "euiccCiPKIdListForVerification": list(self.credentials.pkids_for_verification),
+            "euiccCiPKIdListForSigning": list(self.credentials.pkids_for_signing),
         }
 
     def ext_card_resource(self) -> bytes:
@@ -76,8 +70,8 @@ class EuiccInfo:
             "uiccCapability": self._uicc_capability,
             "globalplatformVersion": version_bytes(config.globalplatform_version),
             "rspCapability": self._rsp_capability,
-            "euiccCiPKIdListForVerification": self.pkids_for_verification(),
-            "euiccCiPKIdListForSigning": self.pkids_for_signing(),
+            "euiccCiPKIdListForVerification": list(self.credentials.pkids_for_verification),
+            "euiccCiPKIdListForSigning": list(self.credentials.pkids_for_signing),
             "ppVersion": version_bytes(config.pp_version),
             "sasAcreditationNumber": config.sas_accreditation_number,
         }
