@@ -2,8 +2,8 @@
 the top-level tag of a reassembled STORE DATA command selects the function, whose request
 is decoded as the SGP.22 ASN.1 type, handled, and whose response is DER-encoded.
 
-Data that does not decode as the function's request type gets '6A80'; an unknown tag gets
-'6A88'. An unexpected failure inside a handler answers the function's own
+Data that does not decode as the function's request type, or names no ES10 function, gets
+'6A80' (wrong data). An unexpected failure inside a handler answers the function's own
 ``undefinedError`` result where SGP.22 defines one, and never leaves half-written state:
 each call runs in one store transaction.
 """
@@ -32,6 +32,7 @@ class Es10Function:
     response_type: str
     handler: Handler
     undefined_error: Any = None  # response value for an internal failure, if SGP.22 has one
+    with_raw: bool = False  # the handler also gets the request bytes (signatures over them)
 
 
 class Es10Table:
@@ -55,7 +56,7 @@ class Es10Table:
             raise SwError(SW.WRONG_DATA, f"not a TLV: {exc}") from None
         function = self.function_for(data)
         if function is None:
-            raise SwError(SW.REFERENCED_DATA_NOT_FOUND, "unknown ES10 function")
+            raise SwError(SW.WRONG_DATA, "unknown ES10 function")
         spec = rsp()
         try:
             request = decode_exact(spec, function.request_type, data)
@@ -64,7 +65,10 @@ class Es10Table:
             raise SwError(SW.WRONG_DATA, str(exc)) from None
         try:
             with self._transaction():
-                response = function.handler(request)
+                if function.with_raw:
+                    response = function.handler(request, data)
+                else:
+                    response = function.handler(request)
         except SwError:
             raise
         except Exception:

@@ -210,7 +210,7 @@ def test_malformed_es10_gets_6a80(es10, command):
 def test_unknown_es10_tag(es10):
     with pytest.raises(Exception) as err:
         es10.store_data(bytes.fromhex("BF7F00"))
-    assert err.value.sw == 0x6A88
+    assert err.value.sw == 0x6A80
 
 
 def test_store_data_block_sequence_checked(card):
