@@ -38,6 +38,12 @@ CREATE TABLE IF NOT EXISTS profiles (
     size INTEGER NOT NULL DEFAULT 0,
     installed_at REAL NOT NULL DEFAULT (julianday('now'))
 );
+CREATE TABLE IF NOT EXISTS isdp_content (
+    isdp_aid BLOB NOT NULL REFERENCES profiles(isdp_aid) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    element BLOB NOT NULL,
+    PRIMARY KEY (isdp_aid, seq)
+);
 CREATE TABLE IF NOT EXISTS notifications (
     seq INTEGER PRIMARY KEY,
     event INTEGER NOT NULL,
@@ -211,6 +217,24 @@ class CardStore:
     def delete_profile(self, aid: bytes) -> None:
         with self.transaction():
             self._db.execute("DELETE FROM profiles WHERE isdp_aid = ?", (aid,))
+
+    # -- ISD-P content -------------------------------------------------------------------
+    def set_profile_content(self, aid: bytes, configure_isdp: bytes,
+                            elements: list[bytes]) -> None:
+        """The ISD-P's ConfigureISDP data (seq 0) and its profile elements (seq 1..)."""
+        with self.transaction():
+            self._db.execute("DELETE FROM isdp_content WHERE isdp_aid = ?", (aid,))
+            self._db.executemany(
+                "INSERT INTO isdp_content(isdp_aid, seq, element) VALUES(?, ?, ?)",
+                [(aid, n, e) for n, e in enumerate([configure_isdp, *elements])],
+            )
+
+    def profile_elements(self, aid: bytes) -> list[bytes]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT element FROM isdp_content WHERE isdp_aid = ? AND seq > 0 ORDER BY seq",
+                (aid,)).fetchall()
+        return [bytes(r[0]) for r in rows]
 
     # -- notifications -------------------------------------------------------------------
     def add_notification(self, record: NotificationRecord) -> None:

@@ -115,6 +115,11 @@ def parse(data: bytes) -> list[tuple[int, bytes]]:
     ]
 
 
+def split(data: bytes) -> list[bytes]:
+    """Consecutive complete TLVs, each with its own tag and length."""
+    return [bytes(data[start : start + head.total_length]) for head, start in _items(data)]
+
+
 def children(data: bytes) -> list[tuple[int, bytes]]:
     """The TLVs inside the value of the single TLV ``data``, each as (tag, complete TLV):
     signed structures are verified over the bytes as received, not as re-encoded."""

@@ -14,14 +14,17 @@ from euicc.pki import CardCredentials
 from euicc.store import CardStore
 
 from . import store_data
+from .authentication import Authentication
 from .config import EuiccConfig
 from .es10 import Es10Function, Es10Table
 from .euicc_info import EuiccInfo
+from .install import BppLoader
 from .notifications import Notifications
 from .profiles import ProfileManagement
 from .session import RspSession
 
 ISD_R_AID = bytes.fromhex("A0000005591010FFFFFFFF8900000100")
+BPP_TAG = b"\xbf\x36"
 
 
 class IsdR(Applet):
@@ -33,7 +36,9 @@ class IsdR(Applet):
         rsp()  # compile the SGP.22 module now rather than on the first ES10 command
         self.session = RspSession()
         self.info = EuiccInfo(config, credentials, store, self.session)
+        self.authentication = Authentication(credentials, self.session, self.info.euicc_info2)
         self.notifications = Notifications(store, credentials)
+        self.loader = BppLoader(store, self.session, credentials.eid, self.notifications)
         self.profiles = ProfileManagement(
             store, self.notifications, self.info.reset_default_dp_address
         )
@@ -45,6 +50,7 @@ class IsdR(Applet):
 
     def _functions(self) -> list[Es10Function]:
         info, profiles, notes = self.info, self.profiles, self.notifications
+        auth = self.authentication
         undefined = 127
         f = Es10Function
         return [
@@ -63,7 +69,11 @@ class IsdR(Applet):
             f("ES10b.GetEUICCChallenge", 0xBF2E, "GetEuiccChallengeRequest",
               "GetEuiccChallengeResponse", info.get_euicc_challenge),
             f("ES10b.CancelSession", 0xBF41, "CancelSessionRequest", "CancelSessionResponse",
-              info.cancel_session, ("cancelSessionResponseError", undefined)),
+              auth.cancel_session, ("cancelSessionResponseError", undefined)),
+            f("ES10b.AuthenticateServer", 0xBF38, "AuthenticateServerRequest",
+              "AuthenticateServerResponse", auth.authenticate_server, with_raw=True),
+            f("ES10b.PrepareDownload", 0xBF21, "PrepareDownloadRequest",
+              "PrepareDownloadResponse", auth.prepare_download, with_raw=True),
             f("ES10c.GetProfilesInfo", 0xBF2D, "ProfileInfoListRequest",
               "ProfileInfoListResponse", profiles.get_profiles_info,
               ("profileInfoListError", undefined)),
@@ -89,6 +99,7 @@ class IsdR(Applet):
         ]
 
     def reset(self) -> None:
+        self.loader.abort()  # an interrupted download leaves nothing behind
         self.session.clear()
 
     def process(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
@@ -99,11 +110,19 @@ class IsdR(Applet):
             function = self.es10.function_for(apdu.data)
             if function is not None:
                 return f"STORE DATA {function.name}"
+            if apdu.data[:2] == BPP_TAG or self.loader.active:
+                return "STORE DATA ES10b.LoadBoundProfilePackage"
         return self._commands.name_of(apdu)
 
     def _store_data(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
         command = store_data.accept_block(apdu, channel)
         if command is None:
             return ResponseApdu()
+        if command[:2] == BPP_TAG or (self.loader.active and self.es10.function_for(command)
+                                      is None):
+            # SGP.22 5.7.6 LoadBoundProfilePackage: the BPP comes in pieces that are not
+            # complete ES10 requests; the loader takes them until the package is complete.
+            return ResponseApdu(self.loader.load(command))
+        self.loader.abort()
         return ResponseApdu(self.es10.execute(command))
 

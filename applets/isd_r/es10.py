@@ -76,4 +76,6 @@ class Es10Table:
             if function.undefined_error is None:
                 raise SwError(SW.NO_PRECISE_DIAGNOSIS) from None
             response = function.undefined_error
+        if isinstance(response, bytes):  # built by hand around bytes that must not change
+            return response
         return encode(spec, function.response_type, response)

@@ -1,6 +1,6 @@
 """ES10a and ES10b functions about the eUICC itself:
 SGP.22 5.7.3 GetEuiccConfiguredAddresses, 5.7.4 SetDefaultDpAddress, 5.7.7
-GetEUICCChallenge, 5.7.8 GetEUICCInfo (EUICCInfo1 / EUICCInfo2), 5.7.14 CancelSession,
+GetEUICCChallenge, 5.7.8 GetEUICCInfo (EUICCInfo1 / EUICCInfo2),
 5.7.16 GetRAT (Rules Authorisation Table) and 5.7.20 GetEID.
 """
 
@@ -117,13 +117,3 @@ class EuiccInfo:
     # -- SGP.22 5.7.7 GetEUICCChallenge ------------------------------------------------------------
     def get_euicc_challenge(self, request: dict) -> dict:
         return {"euiccChallenge": self.session.new_challenge()}
-
-    # -- SGP.22 5.7.14 CancelSession --------------------------------------------------------------
-    def cancel_session(self, request: dict) -> tuple[str, object]:
-        """Only a session past AuthenticateServer has a transactionId to cancel; without one
-        the answer is invalidTransactionId."""
-        if self.session.transaction_id is None or (
-            request["transactionId"] != self.session.transaction_id
-        ):
-            return ("cancelSessionResponseError", 5)
-        raise NotImplementedError("signed CancelSession arrives with AuthenticateServer")

@@ -1,19 +1,35 @@
-"""The volatile RSP session of the ISD-R (SGP.22 3.1.3 "Profile Download and Installation"
-and 5.7.7 GetEUICCChallenge): the eUICC challenge and, once the server is authenticated,
-the transaction. Cleared on reset; never persisted.
+"""The volatile RSP session of the ISD-R (SGP.22 3.1.2 common mutual authentication, 3.1.3
+download and installation, 5.7.7 GetEUICCChallenge): the eUICC challenge, then what
+AuthenticateServer and PrepareDownload establish for LoadBoundProfilePackage. Cleared on
+reset and by a new challenge; never persisted.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from euicc.pki import EuiccIdentity
 
 
 @dataclass
 class RspSession:
     euicc_challenge: bytes | None = None
-    transaction_id: bytes | None = None  # set by AuthenticateServer
+    # after AuthenticateServer
+    transaction_id: bytes | None = None
+    server_address: str | None = None
+    identity: EuiccIdentity | None = None
     smdp_oid: str | None = None
+    euicc_signature1: bytes | None = None
+    ctx_params1: Any = None
+    # after PrepareDownload
+    one_time_key: ec.EllipticCurvePrivateKey | None = None
+    dppb_certificate: x509.Certificate | None = None
+    hash_cc: bytes | None = None
 
     def new_challenge(self) -> bytes:
         """A fresh challenge ends any previous session (SGP.22 5.7.7)."""
@@ -22,6 +38,22 @@ class RspSession:
         return self.euicc_challenge
 
     def clear(self) -> None:
-        self.euicc_challenge = None
-        self.transaction_id = None
-        self.smdp_oid = None
+        for name in self.__dataclass_fields__:
+            setattr(self, name, None)
+
+    def start_transaction(self, *, transaction_id: bytes, server_address: str,
+                          identity: EuiccIdentity, smdp_oid: str | None,
+                          euicc_signature1: bytes, ctx_params1: Any) -> None:
+        self.euicc_challenge = None  # one challenge, one authentication
+        self.transaction_id = transaction_id
+        self.server_address = server_address
+        self.identity = identity
+        self.smdp_oid = smdp_oid
+        self.euicc_signature1 = euicc_signature1
+        self.ctx_params1 = ctx_params1
+
+    def prepared(self, *, one_time_key: ec.EllipticCurvePrivateKey,
+                 dppb_certificate: x509.Certificate, hash_cc: bytes | None) -> None:
+        self.one_time_key = one_time_key
+        self.dppb_certificate = dppb_certificate
+        self.hash_cc = hash_cc

@@ -1,0 +1,217 @@
+"""Common mutual authentication and download preparation (SGP.22 3.1.2, 3.1.3;
+5.7.13 ES10b.AuthenticateServer, 5.7.5 ES10b.PrepareDownload).
+
+The SM-DP+ proves itself with CERT.DPauth (AuthenticateServer) and CERT.DPpb
+(PrepareDownload), both issued by a CI the eUICC trusts; the eUICC answers with signatures
+made by SK.EUICC of the CI named in euiccCiPKIdToBeUsed. Signed data is verified over the
+bytes as received. All signatures are raw r||s (BSI TR-03111).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from euicc.asn1 import encode, rsp
+from euicc.crypto.certs import (
+    OID_RSP_ROLE_DP_AUTH,
+    OID_RSP_ROLE_DP_PB,
+    authority_key_id,
+    has_role,
+    verify_issued_by,
+)
+from euicc.crypto.ecdsa import curve_name, generate_private_key, sign_raw, verify_raw
+from euicc.pki import CardCredentials
+from euicc.tlv import TlvError, children, tlv
+
+from .session import RspSession
+
+# AuthenticateErrorCode (SGP.22 5.7.13)
+INVALID_CERTIFICATE, INVALID_SIGNATURE, UNSUPPORTED_CURVE = 1, 2, 3
+NO_SESSION_CONTEXT, INVALID_OID, EUICC_CHALLENGE_MISMATCH, CI_PK_UNKNOWN = 4, 5, 6, 7
+# DownloadErrorCode (SGP.22 5.7.5)
+INVALID_TRANSACTION_ID = 5
+UNDEFINED_ERROR = 127
+
+SIGNATURE_TAG = 0x5F37
+SUPPORTED_CURVES = (ec.SECP256R1, ec.BrainpoolP256R1)
+
+
+class Refused(Exception):
+    """The function ends with an SGP.22 error code."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+
+
+def signature_tlv(raw: bytes) -> bytes:
+    return tlv(SIGNATURE_TAG, raw)
+
+
+def smdp_oid_of(cert: x509.Certificate) -> str | None:
+    """The SM-DP+ OID: registeredID in the certificate's subjectAltName (SGP.22 4.5.2.1)."""
+    try:
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return None
+    oids = names.get_values_for_type(x509.RegisteredID)
+    return oids[0].dotted_string if oids else None
+
+
+def uncompressed_point(key: ec.EllipticCurvePublicKey) -> bytes:
+    return key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+
+
+@dataclass
+class ServerCheck:
+    """Verification of an SM-DP+ certificate against the card's trusted CIs."""
+
+    credentials: CardCredentials
+
+    def certificate(self, der: bytes, role: x509.ObjectIdentifier) -> x509.Certificate:
+        try:
+            cert = x509.load_der_x509_certificate(der)
+            key = cert.public_key()
+        except ValueError as exc:
+            raise Refused(INVALID_CERTIFICATE, f"unreadable certificate: {exc}") from None
+        if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(
+            key.curve, SUPPORTED_CURVES
+        ):
+            raise Refused(UNSUPPORTED_CURVE, "certificate key is not P-256 or brainpoolP256r1")
+        issuer_pkid = authority_key_id(cert)
+        ci = next((c for c in self.credentials.trusted_cis if c.pkid == issuer_pkid), None)
+        if ci is None:
+            raise Refused(INVALID_CERTIFICATE, "certificate not issued by a trusted CI")
+        if not verify_issued_by(cert, x509.load_der_x509_certificate(ci.certificate_der)):
+            raise Refused(INVALID_CERTIFICATE, "CI signature on the certificate is invalid")
+        if not has_role(cert, role):
+            raise Refused(INVALID_OID, f"certificate lacks the {role.dotted_string} role")
+        return cert
+
+
+class Authentication:
+    def __init__(self, credentials: CardCredentials, session: RspSession, euicc_info2) -> None:
+        self.credentials = credentials
+        self.session = session
+        self.euicc_info2 = euicc_info2  # callable returning the EUICCInfo2 value
+        self.check = ServerCheck(credentials)
+
+    # Overridable for known-answer tests: RFC 6979 signatures, a recorded one-time key.
+    sign = staticmethod(sign_raw)
+    new_one_time_key = staticmethod(generate_private_key)
+
+    # -- SGP.22 5.7.13 AuthenticateServer -----------------------------------------------------
+    def authenticate_server(self, request: dict, raw: bytes) -> bytes | tuple[str, dict]:
+        signed1 = request["serverSigned1"]
+        transaction_id = signed1["transactionId"]
+        try:
+            return self._authenticate(request, raw)
+        except Refused as refused:
+            self.session.clear()
+            return ("authenticateResponseError",
+                    {"transactionId": transaction_id, "authenticateErrorCode": refused.code})
+
+    def _authenticate(self, request: dict, raw: bytes) -> bytes:
+        session = self.session
+        signed1 = request["serverSigned1"]
+        if session.euicc_challenge is None:
+            raise Refused(NO_SESSION_CONTEXT, "no GetEUICCChallenge before AuthenticateServer")
+        parts = _signed_parts(raw)
+        cert = self.check.certificate(bytes(request["serverCertificate"]), OID_RSP_ROLE_DP_AUTH)
+        if not verify_raw(cert.public_key(), parts[0], request["serverSignature1"]):
+            raise Refused(INVALID_SIGNATURE, "serverSignature1 does not verify")
+        if signed1["euiccChallenge"] != session.euicc_challenge:
+            raise Refused(EUICC_CHALLENGE_MISMATCH, "euiccChallenge differs")
+        smdp_oid = smdp_oid_of(cert)
+        if smdp_oid is None:
+            raise Refused(INVALID_CERTIFICATE, "CERT.DPauth names no SM-DP+ OID")
+        identity = self.credentials.identity_for_ci(request["euiccCiPKIdToBeUsed"])
+        if identity is None:
+            raise Refused(CI_PK_UNKNOWN, "no eUICC certificate under that CI")
+        # euiccSigned1 carries ctxParams1 exactly as received (extensions included).
+        euicc_signed1 = tlv(0x30, tlv(0x80, signed1["transactionId"])
+                            + tlv(0x83, signed1["serverAddress"].encode())
+                            + tlv(0x84, signed1["serverChallenge"])
+                            + encode(rsp(), "EUICCInfo2", self.euicc_info2()) + parts[4])
+        signature = self.sign(identity.private_key, euicc_signed1)
+        session.start_transaction(
+            transaction_id=signed1["transactionId"], server_address=signed1["serverAddress"],
+            identity=identity, smdp_oid=smdp_oid, euicc_signature1=signature,
+            ctx_params1=request["ctxParams1"],
+        )
+        ok = euicc_signed1 + signature_tlv(signature) + identity.certificate_der + (
+            identity.eum_certificate_der)
+        return tlv(0xBF38, tlv(0xA0, ok))  # AuthenticateServerResponse, authenticateResponseOk
+
+    # -- SGP.22 5.7.5 PrepareDownload ------------------------------------------------------------
+    def prepare_download(self, request: dict, raw: bytes) -> tuple[str, dict]:
+        transaction_id = request["smdpSigned2"]["transactionId"]
+        try:
+            return ("downloadResponseOk", self._prepare(request, raw))
+        except Refused as refused:
+            self.session.clear()
+            return ("downloadResponseError",
+                    {"transactionId": transaction_id, "downloadErrorCode": refused.code})
+
+    def _prepare(self, request: dict, raw: bytes) -> dict:
+        session = self.session
+        signed2 = request["smdpSigned2"]
+        if session.transaction_id is None or session.identity is None:
+            raise Refused(NO_SESSION_CONTEXT, "no authenticated session")
+        cert = self.check.certificate(bytes(request["smdpCertificate"]), OID_RSP_ROLE_DP_PB)
+        if authority_key_id(cert) != session.identity.ci_pkid:
+            raise Refused(INVALID_CERTIFICATE, "CERT.DPpb is not under the session's CI")
+        parts = _signed_parts(raw)
+        signed_data = parts[0] + signature_tlv(session.euicc_signature1)
+        if not verify_raw(cert.public_key(), signed_data, request["smdpSignature2"]):
+            raise Refused(INVALID_SIGNATURE, "smdpSignature2 does not verify")
+        if signed2["transactionId"] != session.transaction_id:
+            raise Refused(INVALID_TRANSACTION_ID, "transactionId differs from the session")
+        hash_cc = request.get("hashCc")
+        if signed2["ccRequiredFlag"] and hash_cc is None:
+            raise Refused(UNDEFINED_ERROR, "confirmation code required but hashCc missing")
+        otsk = session.one_time_key or self.new_one_time_key(curve_name(cert.public_key()))
+        reused = signed2.get("bppEuiccOtpk")
+        if reused is not None and reused != uncompressed_point(otsk.public_key()):
+            raise Refused(UNDEFINED_ERROR, "bppEuiccOtpk is not this session's key")
+        euicc_signed2 = {"transactionId": signed2["transactionId"],
+                         "euiccOtpk": uncompressed_point(otsk.public_key())}
+        if hash_cc is not None:
+            euicc_signed2["hashCc"] = hash_cc
+        signed = encode(rsp(), "EUICCSigned2", euicc_signed2) + signature_tlv(
+            request["smdpSignature2"])
+        signature = self.sign(session.identity.private_key, signed)
+        session.prepared(one_time_key=otsk, dppb_certificate=cert, hash_cc=hash_cc)
+        return {"euiccSigned2": euicc_signed2, "euiccSignature2": signature}
+
+
+    # -- SGP.22 5.7.14 CancelSession -------------------------------------------------------------
+    def cancel_session(self, request: dict) -> tuple[str, object]:
+        session = self.session
+        if session.transaction_id is None or request["transactionId"] != session.transaction_id:
+            return ("cancelSessionResponseError", INVALID_TRANSACTION_ID)
+        signed = {"transactionId": session.transaction_id, "smdpOid": session.smdp_oid,
+                  "reason": request["reason"]}
+        signature = self.sign(session.identity.private_key,
+                              encode(rsp(), "EuiccCancelSessionSigned", signed))
+        session.clear()
+        return ("cancelSessionResponseOk",
+                {"euiccCancelSessionSigned": signed, "euiccCancelSessionSignature": signature})
+
+
+def _signed_parts(raw: bytes) -> list[bytes]:
+    """The complete child TLVs of a request, for signatures over the received bytes."""
+    try:
+        return [child for _, child in children(raw)]
+    except TlvError as exc:  # decode_exact already accepted it; defensive only
+        raise Refused(UNDEFINED_ERROR, str(exc)) from None
+
+
+def hash_confirmation_code(code: str, transaction_id: bytes) -> bytes:
+    """hashCc = SHA256(SHA256(confirmation code) || transactionId) (SGP.22 3.1.3)."""
+    return hashlib.sha256(hashlib.sha256(code.encode()).digest() + transaction_id).digest()

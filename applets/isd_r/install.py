@@ -1,0 +1,280 @@
+"""Installation of a Bound Profile Package into a new ISD-P (SGP.22 5.7.6
+LoadBoundProfilePackage; 2.5.5 BPP; 2.6.6 and 5.5 SCP03t; 5.5.1 InitialiseSecureChannel,
+5.5.2 ConfigureISDP, 5.5.3 StoreMetadata, 5.5.4 ReplaceSessionKeys, 5.5.5 profile
+elements; 4.7 ProfileInstallationResult).
+
+:class:`BppLoader` receives the package pieces, unwraps each SCP03t segment with the
+session keys agreed through ECKA with the SM-DP+'s one-time key, and collects the ISD-P's
+configuration, metadata and profile elements. Only when the last element is in does it
+write the new profile (one transaction); it then answers with the signed
+ProfileInstallationResult, which also stays pending as the install notification.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from euicc.asn1 import Asn1Error, decode_exact, encode, rsp
+from euicc.crypto.bsp import BspError, BspSession
+from euicc.crypto.ecdsa import sign_raw, verify_raw
+from euicc.crypto.ecka import derive_session_keys, shared_secret
+from euicc.store import (
+    CardStore,
+    NotificationEvent,
+    NotificationRecord,
+    ProfileClass,
+    ProfileRecord,
+    ProfileState,
+)
+from euicc.sw import SW, SwError
+from euicc.tlv import TlvError, children, split, tlv
+
+from .authentication import uncompressed_point
+from .bpp import BppCommandId, BppFailure, BppStream, ErrorReason
+from .notifications import SEQ_COUNTER, event_bits
+from .session import RspSession
+
+log = logging.getLogger(__name__)
+
+INSTALL_BPP = 1  # RemoteOpId installBoundProfilePackage
+KEY_TYPE_AES, KEY_LENGTH_16 = 0x88, 0x10
+ISDP_COUNTER = "isdp_counter"
+ISDP_AID_PREFIX = bytes.fromhex("A0000005591010FFFFFFFF890000")
+# EUICCResponse (TCA eUICC Profile Package 8.7) for a package whose elements all went in.
+SIMA_RESPONSE_OK = bytes.fromhex("3007A00530038001" "00")
+
+
+def fail(command: BppCommandId, reason: ErrorReason, detail: str) -> BppFailure:
+    return BppFailure(command, reason, detail)
+
+
+@dataclass
+class Pending:
+    """What the package has told so far about the ISD-P being made."""
+
+    isdp_aid: bytes | None = None
+    configure_isdp: bytes = b""
+    metadata: bytes = b""
+    metadata_value: dict | None = None
+    elements: list[bytes] = field(default_factory=list)
+    upp: bytearray = field(default_factory=bytearray)
+
+
+class BppLoader:
+    def __init__(self, store: CardStore, session: RspSession, eid: str,
+                 notifications) -> None:
+        self.store = store
+        self.session = session
+        self.eid = eid
+        self.notifications = notifications
+        self._stream: BppStream | None = None
+        self._bsp: BspSession | None = None
+        self._pending = Pending()
+        self._smdp_sign_ok = False
+
+    @property
+    def active(self) -> bool:
+        return self._stream is not None
+
+    def abort(self) -> None:
+        self._stream = None
+        self._bsp = None
+        self._pending = Pending()
+
+    def load(self, piece: bytes) -> bytes:
+        """Take one piece; b"" while more is expected, else the ProfileInstallationResult."""
+        if piece[:2] == b"\xbf\x36" or self._stream is None:
+            self.abort()
+            if self.session.one_time_key is None or self.session.identity is None:
+                raise SwError(SW.CONDITIONS_NOT_SATISFIED, "no PrepareDownload before the BPP")
+            self._stream = BppStream(self._element)
+        try:
+            done = self._stream.feed(piece)
+        except BppFailure as failure:
+            log.info("profile download failed: %s", failure)
+            result = self._result_error(failure)
+            self.abort()
+            self.session.clear()
+            return result
+        if not done:
+            return b""
+        result = self._install()
+        self.abort()
+        self.session.clear()
+        return result
+
+    # -- elements -------------------------------------------------------------------------------
+    def _element(self, kind: str, data: bytes) -> None:
+        handler = {
+            "BF23": self._initialise_secure_channel, "87@A0": self._configure_isdp,
+            "A1": lambda _: None, "88": self._store_metadata, "87@A2": self._replace_keys,
+            "A3": self._start_elements, "86": self._profile_element, "end": lambda _: None,
+        }[kind]
+        handler(data)
+
+    def _initialise_secure_channel(self, data: bytes) -> None:
+        """SGP.22 5.5.1: check the request, verify smdpSign, agree the session keys."""
+        cmd = BppCommandId.INITIALISE_SECURE_CHANNEL
+        session = self.session
+        try:
+            request = decode_exact(rsp(), "InitialiseSecureChannelRequest", data)
+            parts = children(data)
+        except (Asn1Error, TlvError) as exc:
+            raise fail(cmd, ErrorReason.INCORRECT_INPUT_VALUES, str(exc)) from None
+        if request["remoteOpId"] != INSTALL_BPP:
+            raise fail(cmd, ErrorReason.UNSUPPORTED_REMOTE_OPERATION_TYPE, "remoteOpId")
+        if request["transactionId"] != session.transaction_id:
+            raise fail(cmd, ErrorReason.INVALID_TRANSACTION_ID, "transactionId")
+        crt = request["controlRefTemplate"]
+        if crt["keyType"] != bytes([KEY_TYPE_AES]) or crt["keyLen"] != bytes([KEY_LENGTH_16]):
+            raise fail(cmd, ErrorReason.UNSUPPORTED_CRT_VALUES, "only AES-128 is supported")
+        signed = b"".join(raw for tag, raw in parts if tag != 0x5F37) + tlv(
+            0x5F49, uncompressed_point(session.one_time_key.public_key()))
+        if not verify_raw(session.dppb_certificate.public_key(), signed, request["smdpSign"]):
+            raise fail(cmd, ErrorReason.INVALID_SIGNATURE, "smdpSign does not verify")
+        try:
+            shs = shared_secret(session.one_time_key, request["smdpOtpk"])
+        except ValueError as exc:
+            raise fail(cmd, ErrorReason.INCORRECT_INPUT_VALUES, f"smdpOtpk: {exc}") from None
+        keys = derive_session_keys(shs, KEY_TYPE_AES, KEY_LENGTH_16, crt["hostId"],
+                                   bytes.fromhex(self.eid))
+        self._bsp = BspSession(keys.s_enc, keys.s_mac, keys.initial_mcv)
+
+    def _unwrap_87s(self, container: bytes, cmd: BppCommandId) -> bytes:
+        try:
+            return b"".join(self._unwrap(tag, raw, cmd) for tag, raw in children(container))
+        except TlvError as exc:
+            raise fail(cmd, ErrorReason.SCP03T_STRUCTURE_ERROR, str(exc)) from None
+
+    def _unwrap(self, tag: int, segment: bytes, cmd: BppCommandId) -> bytes:
+        expected = 0x88 if cmd in (BppCommandId.STORE_METADATA,) else (
+            0x86 if cmd == BppCommandId.LOAD_PROFILE_ELEMENTS else 0x87)
+        if tag != expected:
+            raise fail(cmd, ErrorReason.SCP03T_STRUCTURE_ERROR, f"segment tag {tag:X}")
+        try:
+            return self._bsp.unwrap(tag, segment)
+        except BspError as exc:
+            reason = (ErrorReason.SCP03T_SECURITY_ERROR if exc.security
+                      else ErrorReason.SCP03T_STRUCTURE_ERROR)
+            raise fail(cmd, reason, str(exc)) from None
+
+    def _configure_isdp(self, data: bytes) -> None:
+        """SGP.22 5.5.2: the ISD-P gets its AID now; it is created at the end."""
+        cmd = BppCommandId.CONFIGURE_ISDP
+        plain = self._unwrap_87s(data, cmd)
+        try:
+            decode_exact(rsp(), "ConfigureISDPRequest", plain)
+        except Asn1Error as exc:
+            raise fail(cmd, ErrorReason.INCORRECT_INPUT_VALUES, str(exc)) from None
+        self._pending.configure_isdp = plain
+        self._pending.isdp_aid = self._next_isdp_aid()
+
+    def _next_isdp_aid(self) -> bytes:
+        used = {p.isdp_aid for p in self.store.profiles()}
+        n = int(self.store.get_meta(ISDP_COUNTER, 0x0F))
+        while True:
+            n = n + 1 if n < 0xFF else 0x10
+            aid = ISDP_AID_PREFIX + bytes([n, 0x00])
+            if aid not in used:
+                return aid
+
+    def _store_metadata(self, segment: bytes) -> None:
+        self._pending.metadata += self._unwrap(0x88, segment, BppCommandId.STORE_METADATA)
+
+    def _check_metadata(self) -> None:
+        """SGP.22 5.5.3: the metadata must decode, name a new ICCID and a known class."""
+        cmd = BppCommandId.STORE_METADATA
+        if self._pending.metadata_value is not None:
+            return
+        try:
+            value = decode_exact(rsp(), "StoreMetadataRequest", self._pending.metadata)
+        except Asn1Error as exc:
+            raise fail(cmd, ErrorReason.INCORRECT_INPUT_VALUES, str(exc)) from None
+        if self.store.profile_by_iccid(value["iccid"]) is not None:
+            raise fail(cmd, ErrorReason.ICCID_ALREADY_EXISTS, "ICCID already on the eUICC")
+        profile_class = value.get("profileClass", "operational")
+        if profile_class == "operational":
+            value["profileClass"] = ProfileClass.OPERATIONAL
+        elif profile_class not in (0, 1, 2):
+            raise fail(cmd, ErrorReason.UNSUPPORTED_PROFILE_CLASS, str(profile_class))
+        self._pending.metadata_value = value
+
+    def _replace_keys(self, data: bytes) -> None:
+        """SGP.22 5.5.4: PPK-ENC / PPK-MAC protect the profile elements from here on."""
+        self._check_metadata()
+        cmd = BppCommandId.REPLACE_SESSION_KEYS
+        plain = self._unwrap_87s(data, cmd)
+        try:
+            keys = decode_exact(rsp(), "ReplaceSessionKeysRequest", plain)
+        except Asn1Error as exc:
+            raise fail(cmd, ErrorReason.INCORRECT_INPUT_VALUES, str(exc)) from None
+        self._bsp.replace_keys(keys["ppkEnc"], keys["ppkCmac"], keys["initialMacChainingValue"])
+
+    def _start_elements(self, _: bytes) -> None:
+        self._check_metadata()
+
+    def _profile_element(self, segment: bytes) -> None:
+        """SGP.22 5.5.5: the decrypted segments concatenate to the profile elements."""
+        pending = self._pending
+        pending.upp += self._unwrap(0x86, segment, BppCommandId.LOAD_PROFILE_ELEMENTS)
+
+    # -- the end ---------------------------------------------------------------------------
+    def _install(self) -> bytes:
+        pending = self._pending
+        try:
+            elements = split(bytes(pending.upp))  # TCA eUICC Profile Package 8.1
+        except TlvError as exc:
+            return self._result_error(fail(BppCommandId.LOAD_PROFILE_ELEMENTS,
+                                           ErrorReason.PE_PROCESSING_ERROR, str(exc)))
+        metadata = pending.metadata_value
+        session = self.session
+        record = ProfileRecord(
+            isdp_aid=pending.isdp_aid, iccid=metadata["iccid"], state=ProfileState.DISABLED,
+            profile_class=ProfileClass(metadata["profileClass"]), metadata=pending.metadata,
+            ci_pkid=session.identity.ci_pkid, smdp_oid=session.smdp_oid,
+            size=len(pending.upp),
+        )
+        with self.store.transaction():
+            self.store.add_profile(record)
+            self.store.set_profile_content(record.isdp_aid, pending.configure_isdp, elements)
+            self.store.set_meta(ISDP_COUNTER, pending.isdp_aid[-2])
+            result = self._result(("successResult", {"aid": record.isdp_aid,
+                                                      "simaResponse": SIMA_RESPONSE_OK}),
+                                  iccid=record.iccid)
+        log.info("installed profile %s in ISD-P %s", metadata["iccid"].hex().upper(),
+                 record.isdp_aid.hex().upper())
+        return result
+
+    def _result_error(self, failure: BppFailure) -> bytes:
+        metadata = self._pending.metadata_value
+        with self.store.transaction():
+            return self._result(
+                ("errorResult", {"bppCommandId": int(failure.command),
+                                 "errorReason": int(failure.reason)}),
+                iccid=None if metadata is None else metadata["iccid"])
+
+    def _result(self, final_result: tuple, iccid: bytes | None) -> bytes:
+        """Sign the ProfileInstallationResult and keep it as the pending notification."""
+        session = self.session
+        seq = self.store.next_counter(SEQ_COUNTER)
+        address = session.server_address
+        notification = {"seqNumber": seq,
+                        "profileManagementOperation": event_bits(NotificationEvent.INSTALL),
+                        "notificationAddress": address}
+        if iccid is not None:
+            notification["iccid"] = iccid
+        data = {"transactionId": session.transaction_id, "notificationMetadata": notification,
+                "finalResult": final_result}
+        if session.smdp_oid:
+            data["smdpOid"] = session.smdp_oid
+        spec = rsp()
+        signed = encode(spec, "ProfileInstallationResultData", data)
+        result = encode(spec, "ProfileInstallationResult", {
+            "profileInstallationResultData": data,
+            "euiccSignPIR": sign_raw(session.identity.private_key, signed),
+        })
+        # PendingNotification is an untagged CHOICE: the BF37 TLV is its encoding.
+        self.store.add_notification(
+            NotificationRecord(seq, NotificationEvent.INSTALL, address, iccid, result))
+        return result
