@@ -8,6 +8,7 @@ from helpers import iccid_bytes
 from euicc.asn1 import decode_exact, rsp
 from euicc.crypto.ecdsa import verify_raw
 from euicc.store import ProfileState
+from euicc.tlv import children
 from tools.lpa.es10 import Es10Client
 from tools.lpa.link import DirectLink
 
@@ -159,9 +160,10 @@ def test_notifications_signed_listed_retrieved_removed(es10, add_profile, creden
                                {"profileManagementOperation": (b"\x10", 4)},
                                "ListNotificationResponse")
     assert [m["seqNumber"] for m in only_delete] == [3]
-    kind, pending = es10.call("RetrieveNotificationsListRequest",
-                              {"searchCriteria": ("seqNumber", 2)},
-                              "RetrieveNotificationsListResponse")
+    raw = es10.store_data(bytes.fromhex("BF2B05A003800102"))  # lpac's request, seq 2
+    # notificationList [0] holding one otherSignedNotification, an untagged SEQUENCE
+    assert raw[:2] == b"\xbf\x2b" and children(children(raw)[0][1])[0][0] == 0x30
+    kind, pending = decode_exact(rsp(), "RetrieveNotificationsListResponse", raw)
     (choice, signed), = pending
     assert choice == "otherSignedNotification"
     tbs = rsp().encode("NotificationMetadata", signed["tbsOtherNotification"])
