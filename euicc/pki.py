@@ -145,14 +145,14 @@ def _der(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.DER)
 
 
-def _read_cert(path: Path) -> x509.Certificate:
+def read_certificate(path: Path) -> x509.Certificate:
     try:
         return certs.load_certificate(path.read_bytes())
     except ValueError as e:
         raise PkiError(f"{path}: not a certificate ({e})") from None
 
 
-def _read_key(path: Path) -> _Key:
+def read_private_key(path: Path) -> _Key:
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except (ValueError, TypeError) as e:
@@ -344,7 +344,7 @@ def _load_cas(index: dict[str, list[Path]]) -> tuple[list[TrustedCi], list[_Eum]
     for sfx in _SUFFIX.values():
         path = _find(index, f"CERT_CI_ECDSA_{sfx}.der", f"CERT_CI_ECDSA_{sfx}.pem")
         if path is not None:
-            cert = _read_cert(path)
+            cert = read_certificate(path)
             if not (certs.has_role(cert, certs.OID_RSP_ROLE_CI)
                     and certs.verify_issued_by(cert, cert)):
                 raise PkiError(f"{path}: not a self-signed CI certificate with id-rspRole-ci")
@@ -354,7 +354,7 @@ def _load_cas(index: dict[str, list[Path]]) -> tuple[list[TrustedCi], list[_Eum]
         path = _find(index, f"CERT_EUM_ECDSA_{sfx}.der")
         if path is None:
             continue
-        cert = _read_cert(path)
+        cert = read_certificate(path)
         if not certs.has_role(cert, certs.OID_RSP_ROLE_EUM):
             raise PkiError(f"{path}: no id-rspRole-eum certificate policy")
         ci = next((ci for ci, ci_cert in cis if certs.verify_issued_by(cert, ci_cert)), None)
@@ -363,7 +363,7 @@ def _load_cas(index: dict[str, list[Path]]) -> tuple[list[TrustedCi], list[_Eum]
                            f"{(certs.authority_key_id(cert) or b'').hex().upper()}, "
                            f"CI PKIDs {[c.pkid.hex().upper() for c, _ in cis]})")
         key_path = _find(index, f"SK_EUM_ECDSA_{sfx}.pem")
-        key = _read_key(key_path) if key_path else None
+        key = read_private_key(key_path) if key_path else None
         if key is not None and not certs.key_matches_certificate(key, cert):
             raise PkiError(f"{key_path} does not match the public key of {path}")
         eums.append(_Eum(cert, key, ci.pkid, path))
@@ -371,7 +371,7 @@ def _load_cas(index: dict[str, list[Path]]) -> tuple[list[TrustedCi], list[_Eum]
 
 
 def _load_identity(cert_path: Path, key_path: Path, eums: list[_Eum]) -> EuiccIdentity:
-    cert, key = _read_cert(cert_path), _read_key(key_path)
+    cert, key = read_certificate(cert_path), read_private_key(key_path)
     if not certs.has_role(cert, certs.OID_RSP_ROLE_EUICC):
         raise PkiError(f"{cert_path}: no id-rspRole-euicc certificate policy")
     if not certs.key_matches_certificate(key, cert):

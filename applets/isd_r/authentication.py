@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from euicc.asn1 import encode, rsp
 from euicc.crypto.certs import (
@@ -24,7 +23,13 @@ from euicc.crypto.certs import (
     has_role,
     verify_issued_by,
 )
-from euicc.crypto.ecdsa import curve_name, generate_private_key, sign_raw, verify_raw
+from euicc.crypto.ecdsa import (
+    curve_name,
+    generate_private_key,
+    public_point,
+    sign_raw,
+    verify_raw,
+)
 from euicc.pki import CardCredentials
 from euicc.tlv import TlvError, children, tlv
 
@@ -61,10 +66,6 @@ def smdp_oid_of(cert: x509.Certificate) -> str | None:
         return None
     oids = names.get_values_for_type(x509.RegisteredID)
     return oids[0].dotted_string if oids else None
-
-
-def uncompressed_point(key: ec.EllipticCurvePublicKey) -> bytes:
-    return key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
 
 
 @dataclass
@@ -177,10 +178,10 @@ class Authentication:
             raise Refused(UNDEFINED_ERROR, "confirmation code required but hashCc missing")
         otsk = session.one_time_key or self.new_one_time_key(curve_name(cert.public_key()))
         reused = signed2.get("bppEuiccOtpk")
-        if reused is not None and reused != uncompressed_point(otsk.public_key()):
+        if reused is not None and reused != public_point(otsk.public_key()):
             raise Refused(UNDEFINED_ERROR, "bppEuiccOtpk is not this session's key")
         euicc_signed2 = {"transactionId": signed2["transactionId"],
-                         "euiccOtpk": uncompressed_point(otsk.public_key())}
+                         "euiccOtpk": public_point(otsk.public_key())}
         if hash_cc is not None:
             euicc_signed2["hashCc"] = hash_cc
         signed = encode(rsp(), "EUICCSigned2", euicc_signed2) + signature_tlv(

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from euicc.asn1 import Asn1Error, decode_exact, encode, rsp
 from euicc.crypto.bsp import BspError, BspSession
-from euicc.crypto.ecdsa import sign_raw, verify_raw
+from euicc.crypto.ecdsa import public_point, sign_raw, verify_raw
 from euicc.crypto.ecka import derive_session_keys, shared_secret
 from euicc.store import (
     CardStore,
@@ -30,7 +30,6 @@ from euicc.store import (
 from euicc.sw import SW, SwError
 from euicc.tlv import TlvError, children, split, tlv
 
-from .authentication import uncompressed_point
 from .bpp import BppCommandId, BppFailure, BppStream, ErrorReason
 from .notifications import SEQ_COUNTER, event_bits
 from .session import RspSession
@@ -130,7 +129,7 @@ class BppLoader:
         if crt["keyType"] != bytes([KEY_TYPE_AES]) or crt["keyLen"] != bytes([KEY_LENGTH_16]):
             raise fail(cmd, ErrorReason.UNSUPPORTED_CRT_VALUES, "only AES-128 is supported")
         signed = b"".join(raw for tag, raw in parts if tag != 0x5F37) + tlv(
-            0x5F49, uncompressed_point(session.one_time_key.public_key()))
+            0x5F49, public_point(session.one_time_key.public_key()))
         if not verify_raw(session.dppb_certificate.public_key(), signed, request["smdpSign"]):
             raise fail(cmd, ErrorReason.INVALID_SIGNATURE, "smdpSign does not verify")
         try:

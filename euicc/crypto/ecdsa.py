@@ -118,3 +118,10 @@ def der_to_raw(signature: bytes, size: int = 32) -> bytes:
     if r < 0 or s < 0 or max(r.bit_length(), s.bit_length()) > 8 * size:
         raise ValueError(f"ECDSA signature component does not fit in {size} bytes")
     return r.to_bytes(size, "big") + s.to_bytes(size, "big")
+
+
+def public_point(key: ec.EllipticCurvePublicKey) -> bytes:
+    """The uncompressed point 04 || X || Y (SEC 1 2.3.3), as SGP.22 carries public keys."""
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    return key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)

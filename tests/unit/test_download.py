@@ -1,0 +1,201 @@
+"""A whole download in-process: the project's test SM-DP+ (tools/smdp) binds a profile to
+the card, the LPA driver carries it (SGP.22 3.1.3), and the card installs it; plus the
+AuthenticateServer / PrepareDownload error codes (SGP.22 5.7.13, 5.7.5) and failures that
+must leave nothing installed. Stands on data the tests make themselves."""
+
+from __future__ import annotations
+
+import base64
+import shutil
+
+import pytest
+from helpers import SHARED
+
+from euicc.asn1 import decode_exact, rsp
+from euicc.pki import load_card_credentials
+from euicc.store import ProfileState
+from euicc.tlv import tlv
+from tools.lpa.download import DownloadError, bpp_pieces, download
+from tools.lpa.es10 import Es10Client
+from tools.lpa.link import DirectLink
+from tools.smdp.es9 import Es9Error, Smdp
+
+ADDRESS = "smdp.test.example"
+
+
+def minimal_package(iccid_digits: str, name: str) -> bytes:
+    """A tiny profile package: ProfileHeader (TCA PE 8.2) and an end element."""
+    iccid = bytes.fromhex(iccid_digits.ljust(20, "F"))
+    header = tlv(0x80, b"\x02") + tlv(0x81, b"\x03") + tlv(0x82, name.encode()) + tlv(0x83, iccid)
+    return tlv(0xA0, header) + tlv(0xAA, tlv(0xA0, tlv(0x80, b"\x01")))
+
+
+@pytest.fixture
+def smdp(pki_dir, tmp_path):
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    (profiles / "TINY.der").write_bytes(minimal_package("8944123400000000011", "tiny"))
+    (profiles / "BIG.der").write_bytes(minimal_package("8944123400000000022", "big") + tlv(
+        0xA1, bytes(range(256)) * 20))
+    ts48 = SHARED / "profiles" / "TS48V2-SAIP2-1-NOBERTLV-UNIQUE.der"
+    if ts48.exists():
+        shutil.copy(ts48, profiles)
+    return Smdp(ADDRESS, pki_dir, profiles, confirmation_codes={"BIG": "1234"})
+
+
+def es9_direct(smdp: Smdp):
+    functions = {"initiateAuthentication": smdp.initiate_authentication,
+                 "authenticateClient": smdp.authenticate_client,
+                 "getBoundProfilePackage": smdp.get_bound_profile_package,
+                 "handleNotification": smdp.handle_notification,
+                 "cancelSession": smdp.cancel_session}
+    return lambda name, body: functions[name](body)
+
+
+@pytest.fixture
+def es10(card):
+    client = Es10Client(DirectLink(card))
+    client.open()
+    return client
+
+
+def test_download_install_and_notify(es10, smdp, store):
+    result = download(es10, es9_direct(smdp), ADDRESS, "TINY")
+    assert result.ok
+    (profile,) = store.profiles()
+    assert profile.state == ProfileState.DISABLED
+    assert b"".join(store.profile_elements(profile.isdp_aid)) == (
+        smdp.profiles / "TINY.der").read_bytes()
+    kind, pending = es10.call("RetrieveNotificationsListRequest", {},
+                              "RetrieveNotificationsListResponse")
+    (choice, _), = pending
+    assert choice == "profileInstallationResult"
+    smdp.handle_notification({"pendingNotification": base64.b64encode(
+        store.notifications()[0].pending).decode()})
+    assert len(smdp.notifications) == 1
+
+
+def test_ts48_profile_through_segments(es10, smdp, store):
+    if not (smdp.profiles / "TS48V2-SAIP2-1-NOBERTLV-UNIQUE.der").exists():
+        pytest.skip("shared/profiles is not available")
+    result = download(es10, es9_direct(smdp), ADDRESS, "TS48V2-SAIP2-1-NOBERTLV-UNIQUE")
+    assert result.ok
+    (profile,) = store.profiles()
+    assert b"".join(store.profile_elements(profile.isdp_aid)) == (
+        smdp.profiles / "TS48V2-SAIP2-1-NOBERTLV-UNIQUE.der").read_bytes()
+
+
+def test_confirmation_code(es10, smdp, store):
+    with pytest.raises(DownloadError):
+        download(es10, es9_direct(smdp), ADDRESS, "BIG")
+    with pytest.raises(Es9Error) as err:
+        download(es10, es9_direct(smdp), ADDRESS, "BIG", confirmation_code="0000")
+    assert (err.value.subject, err.value.reason) == ("8.2.7", "3.8")
+    assert download(es10, es9_direct(smdp), ADDRESS, "BIG", confirmation_code="1234").ok
+    assert len(store.profiles()) == 1
+
+
+def test_same_iccid_twice_is_refused(es10, smdp, store):
+    assert download(es10, es9_direct(smdp), ADDRESS, "TINY").ok
+    result = download(es10, es9_direct(smdp), ADDRESS, "TINY")
+    error = result.result["profileInstallationResultData"]["finalResult"][1]
+    assert (error["bppCommandId"], error["errorReason"]) == (2, 9)  # iccid already exists
+    assert len(store.profiles()) == 1
+
+
+def test_interrupted_download_leaves_nothing(es10, smdp, store, card):
+    with pytest.raises(DownloadError):
+        download(es10, es9_direct(smdp), ADDRESS, "TINY", cut=lambda p: p[:-1])
+    card.warm_reset()  # the card loses power mid-download
+    assert store.profiles() == []
+    fresh = Es10Client(DirectLink(card))
+    fresh.open()
+    assert download(fresh, es9_direct(smdp), ADDRESS, "TINY").ok
+
+
+def test_tampered_segment_reports_security_error(es10, smdp, store):
+    def flip_last(pieces):
+        last = bytearray(pieces[-1])
+        last[-3] ^= 0x01
+        return pieces[:-1] + [bytes(last)]
+
+    result = download(es10, es9_direct(smdp), ADDRESS, "TINY", cut=flip_last)
+    error = result.result["profileInstallationResultData"]["finalResult"][1]
+    assert (error["bppCommandId"], error["errorReason"]) == (5, 8)  # scp03tSecurityError
+    assert store.profiles() == []
+
+
+def test_bpp_for_another_card_is_refused(es10, smdp, store, tmp_path, pki_dir):
+    from applets import build_card
+    from euicc.pki import random_eid
+    from euicc.store import CardStore
+
+    # Another eUICC under the same EUM (so the SM-DP+ serves it), with its own EID and key.
+    other_credentials = load_card_credentials(pki_dir, eid=random_eid(),
+                                              issue_into=tmp_path / "issued")
+    other = build_card(CardStore(tmp_path / "other"), other_credentials)
+    other.power_on()
+    other_es10 = Es10Client(DirectLink(other))
+    other_es10.open()
+    stolen = []
+
+    def steal(pieces):
+        stolen.extend(pieces)
+        return []
+
+    with pytest.raises(DownloadError):
+        download(other_es10, es9_direct(smdp), ADDRESS, "TINY", cut=steal)
+    # Our card, in a session of its own, is handed the other card's package.
+    result = download(es10, es9_direct(smdp), ADDRESS, "TINY", cut=lambda _: stolen)
+    error = result.result["profileInstallationResultData"]["finalResult"][1]
+    assert error["bppCommandId"] == 0  # initialiseSecureChannel
+    assert error["errorReason"] in (2, 3)  # invalidSignature / invalidTransactionId
+    assert store.profiles() == []
+
+
+def test_authenticate_server_error_codes(es10, smdp):
+    spec = rsp()
+    ctx = bytes.fromhex("A00AA108800435290611A100")
+    info1 = base64.b64encode(es10.store_data(bytes.fromhex("BF2000"))).decode()
+
+    def server(challenge: bytes) -> dict:
+        init = smdp.initiate_authentication({
+            "euiccChallenge": base64.b64encode(challenge).decode(), "euiccInfo1": info1,
+            "smdpAddress": ADDRESS})
+        return {k: base64.b64decode(init[k]) for k in (
+            "serverSigned1", "serverSignature1", "euiccCiPKIdToBeUsed", "serverCertificate")}
+
+    def authenticate(fields: dict, **changes) -> int:
+        f = {**fields, **changes}
+        raw = es10.store_data(tlv(0xBF38, f["serverSigned1"] + f["serverSignature1"]
+                                  + f["euiccCiPKIdToBeUsed"] + f["serverCertificate"] + ctx))
+        kind, value = decode_exact(spec, "AuthenticateServerResponse", raw)
+        return value["authenticateErrorCode"] if kind.endswith("Error") else 0
+
+    def challenge() -> bytes:
+        return es10.call("GetEuiccChallengeRequest", {},
+                         "GetEuiccChallengeResponse")["euiccChallenge"]
+
+    assert authenticate(server(bytes(16))) == 4  # noSessionContext
+    challenge()
+    assert authenticate(server(bytes(16))) == 6  # euiccChallengeMismatch
+    fields = server(challenge())
+    bad = fields["serverSignature1"][:-1] + bytes([fields["serverSignature1"][-1] ^ 1])
+    assert authenticate(fields, serverSignature1=bad) == 2  # invalidSignature
+    fields = server(challenge())
+    assert authenticate(fields, euiccCiPKIdToBeUsed=tlv(0x04, bytes(20))) == 7  # ciPKUnknown
+    fields = server(challenge())
+    dppb = smdp.pb[next(iter(smdp.pb))].der
+    assert authenticate(fields, serverCertificate=dppb) == 5  # invalidOid (a DPpb role)
+    fields = server(challenge())
+    tampered = bytearray(fields["serverCertificate"])
+    tampered[-5] ^= 0x01
+    assert authenticate(fields, serverCertificate=bytes(tampered)) == 1  # invalidCertificate
+    assert authenticate(server(challenge())) == 0
+
+
+def test_bpp_pieces_match_lpac_cut(smdp):
+    bpp = tlv(0xBF36, tlv(0xBF23, b"x") + tlv(0xA0, tlv(0x87, b"a")) + tlv(
+        0xA1, tlv(0x88, b"m") + tlv(0x88, b"n")) + tlv(0xA3, tlv(0x86, b"p")))
+    pieces = bpp_pieces(bpp)
+    assert b"".join(pieces) == bpp and len(pieces) == 7
