@@ -151,12 +151,8 @@ class Smdp:
     # -- 5.6.3 AuthenticateClient ------------------------------------------------------------
     def authenticate_client(self, body: dict) -> dict:
         tx = self._transaction(body)
-        raw = unb64(body, "authenticateServerResponse")
-        try:
-            kind, value = decode_exact(rsp(), "AuthenticateServerResponse", raw)
-            parts = [part for _, part in children(children(raw)[0][1])]
-        except (Asn1Error, TlvError) as exc:
-            raise Es9Error("8.1", "2.1", f"authenticateServerResponse: {exc}") from None
+        (kind, value), parts = _decode_choice(body, "authenticateServerResponse",
+                                              "AuthenticateServerResponse")
         if kind != "authenticateResponseOk":
             self._end(tx)
             raise Es9Error("8.1", "4.8", f"eUICC refused: {value['authenticateErrorCode']}")
@@ -206,16 +202,12 @@ class Smdp:
         tx = self._transaction(body)
         if tx.profile is None:
             raise Es9Error("8.10.1", "3.9", "transaction not authenticated")
-        raw = unb64(body, "prepareDownloadResponse")
-        try:
-            kind, value = decode_exact(rsp(), "PrepareDownloadResponse", raw)
-            signed2_raw = children(children(raw)[0][1])[0][1]
-        except (Asn1Error, TlvError) as exc:
-            raise Es9Error("8.1", "2.1", f"prepareDownloadResponse: {exc}") from None
+        (kind, value), parts = _decode_choice(body, "prepareDownloadResponse",
+                                              "PrepareDownloadResponse")
         if kind != "downloadResponseOk":
             self._end(tx)
             raise Es9Error("8.1", "4.8", f"eUICC refused: {value['downloadErrorCode']}")
-        signed = signed2_raw + tlv(0x5F37, tx.smdp_signature2)
+        signed = parts[0] + tlv(0x5F37, tx.smdp_signature2)
         if not verify_raw(tx.euicc_certificate.public_key(), signed, value["euiccSignature2"]):
             raise Es9Error("8.1", "6.1", "euiccSignature2 does not verify")
         signed2 = value["euiccSigned2"]
@@ -288,16 +280,12 @@ class Smdp:
     # -- 5.6.5 CancelSession -----------------------------------------------------------------------
     def cancel_session(self, body: dict) -> dict:
         tx = self._transaction(body)
-        raw = unb64(body, "cancelSessionResponse")
-        try:
-            kind, value = decode_exact(rsp(), "CancelSessionResponse", raw)
-            signed_raw = children(children(raw)[0][1])[0][1]
-        except (Asn1Error, TlvError) as exc:
-            raise Es9Error("8.1", "2.1", f"cancelSessionResponse: {exc}") from None
+        (kind, value), parts = _decode_choice(body, "cancelSessionResponse",
+                                              "CancelSessionResponse")
         if kind != "cancelSessionResponseOk":
             raise Es9Error("8.1", "4.8", f"eUICC refused: {value}")
         cert = tx.euicc_certificate
-        if cert is not None and not verify_raw(cert.public_key(), signed_raw,
+        if cert is not None and not verify_raw(cert.public_key(), parts[0],
                                                value["euiccCancelSessionSignature"]):
             raise Es9Error("8.1", "6.1", "euiccCancelSessionSignature does not verify")
         self._end(tx)
@@ -305,6 +293,18 @@ class Smdp:
 
     def _end(self, tx: Transaction) -> None:
         tx.done = True
+
+
+def _decode_choice(body: dict, field_name: str, type_name: str) -> tuple[tuple, list[bytes]]:
+    """Decode an eUICC response (a tagged CHOICE) and keep the exact bytes of the chosen
+    alternative's members, over which its signatures are made."""
+    raw = unb64(body, field_name)
+    try:
+        value = decode_exact(rsp(), type_name, raw)
+        parts = [part for _, part in children(children(raw)[0][1])]
+    except (Asn1Error, TlvError) as exc:
+        raise Es9Error("8.1", "2.1", f"{field_name}: {exc}") from None
+    return value, parts
 
 
 def _chunks(data: bytes, size: int) -> list[bytes]:
