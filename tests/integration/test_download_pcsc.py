@@ -1,0 +1,73 @@
+"""Profile download through the real stack: the project's test SM-DP+ over HTTPS, the LPA
+driver on pyscard -> pcscd -> vpcd -> the emulator process (SGP.22 3.1.3). TS.48 test
+profiles (when shared/ is present) and a profile the test builds; a download killed
+midway (kill -9) leaves nothing after restart."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+
+import pytest
+from helpers import SHARED
+
+from euicc.store import CardStore
+from euicc.tlv import tlv
+from tools.lpa.download import DownloadError, download, https_es9
+from tools.lpa.es10 import Es10Client
+from tools.lpa.link import PcscLink
+from tools.smdp.es9 import Smdp
+from tools.smdp.server import serve
+
+ADDRESS = "smdp.test.example"
+
+
+@pytest.fixture
+def smdp_server(emulator, tmp_path):
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    header = tlv(0x80, b"\x02") + tlv(0x81, b"\x03") + tlv(0x82, b"built") + tlv(
+        0x83, bytes.fromhex("89441234000000000334"))
+    (profiles / "BUILT.der").write_bytes(tlv(0xA0, header) + tlv(0xA1, bytes(3000)))
+    for path in sorted((SHARED / "profiles").glob("*.der")):
+        shutil.copy(path, profiles)
+    smdp = Smdp(ADDRESS, emulator.state / "pki", profiles)
+    httpd = serve(smdp, "127.0.0.1", 0, tls=True)
+    yield smdp, f"127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+def run_download(emulator, endpoint, matching_id, **kwargs):
+    link = PcscLink(emulator.reader)
+    try:
+        with Es10Client(link) as es10:
+            return download(es10, https_es9(endpoint), ADDRESS, matching_id, **kwargs)
+    finally:
+        link.close()
+
+
+def test_downloads_through_pcscd(emulator, smdp_server):
+    smdp, endpoint = smdp_server
+    matching_ids = ["BUILT"] + sorted(p.stem for p in smdp.profiles.glob("TS48*.der"))
+    for matching_id in matching_ids:
+        result = run_download(emulator, endpoint, matching_id)
+        assert result.ok, (matching_id, result.result)
+    link = PcscLink(emulator.reader)
+    with Es10Client(link) as es10:
+        _, infos = es10.call("ProfileInfoListRequest", {}, "ProfileInfoListResponse")
+        _, notes = es10.call("ListNotificationRequest", {}, "ListNotificationResponse")
+    link.close()
+    assert sorted(i["profileName"] for i in infos) == sorted(matching_ids)
+    assert len(notes) == len(matching_ids)
+
+
+def test_download_killed_midway_leaves_nothing(emulator, smdp_server):
+    smdp, endpoint = smdp_server
+    with pytest.raises(DownloadError):  # the LPA stops after InitialiseSecureChannel + A0
+        run_download(emulator, endpoint, "BUILT", cut=lambda pieces: pieces[:2])
+    emulator.stop(signal.SIGKILL)
+    store = CardStore(emulator.state)
+    assert store.profiles() == []
+    store.close()
+    emulator.start()
+    assert run_download(emulator, endpoint, "BUILT").ok
