@@ -40,7 +40,7 @@ class Ecasd(Applet):
     def process(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
         return self._commands.dispatch(apdu, channel)
 
-    def command_name(self, apdu: CommandApdu) -> str | None:
+    def command_name(self, apdu: CommandApdu, channel: Channel) -> str | None:
         return self._commands.name_of(apdu)
 
     def _get_data(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:

@@ -40,7 +40,7 @@ class Applet(ABC):
     def process(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
         """Handle one command addressed to this applet."""
 
-    def command_name(self, apdu: CommandApdu) -> str | None:
+    def command_name(self, apdu: CommandApdu, channel: Channel) -> str | None:
         """A human name for ``apdu`` (tracing), or None if unknown."""
         return None
 

@@ -162,11 +162,11 @@ class Card:
         name = self._os.name_of(apdu)
         if name is None:
             try:
-                applet = self.channels.get(cla.channel).applet
+                channel = self.channels.get(cla.channel)
             except SwError:
-                applet = None
-            if applet is not None:
-                name = applet.command_name(apdu)
+                channel = None
+            if channel is not None and channel.applet is not None:
+                name = channel.applet.command_name(apdu, channel)
         return name or f"INS {apdu.ins:02X}"
 
     def _process(self, apdu: CommandApdu, cla: ClassByte) -> ResponseApdu:

@@ -105,14 +105,18 @@ class IsdR(Applet):
     def process(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
         return self._commands.dispatch(apdu, channel)
 
-    def command_name(self, apdu: CommandApdu) -> str | None:
-        if apdu.ins == 0xE2 and apdu.p2 == 0:
-            function = self.es10.function_for(apdu.data)
-            if function is not None:
-                return f"STORE DATA {function.name}"
-            if apdu.data[:2] == BPP_TAG or self.loader.active:
-                return "STORE DATA ES10b.LoadBoundProfilePackage"
-        return self._commands.name_of(apdu)
+    def command_name(self, apdu: CommandApdu, channel: Channel) -> str | None:
+        if apdu.ins != 0xE2:
+            return self._commands.name_of(apdu)
+        # Name a STORE DATA block after the ES10 function its command starts with.
+        pending = channel.applet_state.get(store_data.STATE_KEY)
+        first = apdu.data if apdu.p2 == 0 or pending is None else bytes(pending.buffer)
+        function = self.es10.function_for(first)
+        if function is not None:
+            return f"STORE DATA {function.name}"
+        if first[:2] == BPP_TAG or self.loader.active:
+            return "STORE DATA ES10b.LoadBoundProfilePackage"
+        return "STORE DATA"
 
     def _store_data(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
         command = store_data.accept_block(apdu, channel)

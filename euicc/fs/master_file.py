@@ -61,7 +61,7 @@ class CardFileSystem(FileSystem):
     def process(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
         return self._commands.dispatch(apdu, channel)
 
-    def command_name(self, apdu: CommandApdu) -> str | None:
+    def command_name(self, apdu: CommandApdu, channel: Channel) -> str | None:
         return self._commands.name_of(apdu)
 
     def select_file(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:

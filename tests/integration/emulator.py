@@ -15,8 +15,10 @@ START_TIMEOUT = 20.0
 class Emulator:
     """One ``euicc-emu run`` process serving one card in a vpcd slot."""
 
-    def __init__(self, state: Path, slot: int = 0, extra: list[str] | None = None) -> None:
+    def __init__(self, state: Path, slot: int = 0, extra: list[str] | None = None,
+                 verbose: int = 1) -> None:
         self.state = state
+        self.verbose = verbose
         self.slot = slot
         self.extra = extra or []
         self.reader = f"Virtual PCD 00 {slot:02d}"
@@ -24,7 +26,8 @@ class Emulator:
         self.log: list[str] = []
 
     def start(self) -> Emulator:
-        cmd = [sys.executable, "-m", "euicc.cli", "-v", "run", "--state", str(self.state),
+        cmd = [sys.executable, "-m", "euicc.cli", "-" + "v" * self.verbose, "run",
+               "--state", str(self.state),
                "--slot", str(self.slot), *self.extra]
         self.process = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                         text=True)
