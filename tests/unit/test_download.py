@@ -75,6 +75,14 @@ def test_download_install_and_notify(es10, smdp, store):
     assert len(smdp.notifications) == 1
 
 
+def test_address_with_port_and_wrong_address(es10, smdp):
+    smdp.port = 8443
+    assert download(es10, es9_direct(smdp), f"{ADDRESS}:8443", "TINY").ok
+    with pytest.raises(Es9Error) as err:
+        download(es10, es9_direct(smdp), "other.example", "TINY")
+    assert (err.value.subject, err.value.reason) == ("8.8.1", "3.8")
+
+
 def test_ts48_profile_through_segments(es10, smdp, store):
     if not (smdp.profiles / "TS48V2-SAIP2-1-NOBERTLV-UNIQUE.der").exists():
         pytest.skip("shared/profiles is not available")

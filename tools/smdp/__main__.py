@@ -29,7 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     codes = dict(item.split("=", 1) for item in args.confirmation_code)
-    smdp = Smdp(args.address, args.pki, args.profiles, confirmation_codes=codes)
+    smdp = Smdp(args.address, args.pki, args.profiles, confirmation_codes=codes,
+                port=args.port)
     httpd = serve(smdp, args.host, args.port, tls=not args.no_tls)
     logging.info("SM-DP+ %s listening on %s:%d", args.address, *httpd.server_address[:2])
     stop = threading.Event()

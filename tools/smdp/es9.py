@@ -89,6 +89,7 @@ class Smdp:
     profiles: Path
     provider: str = "euicc-emu test SM-DP+"
     confirmation_codes: dict[str, str] = field(default_factory=dict)
+    port: int | None = None  # LPAs may name the address with the port: address:port
 
     def __post_init__(self) -> None:
         self.cis = {}
@@ -120,7 +121,8 @@ class Smdp:
 
     # -- 5.6.1 InitiateAuthentication ------------------------------------------------------
     def initiate_authentication(self, body: dict) -> dict:
-        if body.get("smdpAddress") != self.address:
+        address = body.get("smdpAddress")
+        if address not in (self.address, f"{self.address}:{self.port}"):
             raise Es9Error("8.8.1", "3.8", f"this SM-DP+ is {self.address}")
         challenge = unb64(body, "euiccChallenge")
         try:
@@ -137,7 +139,7 @@ class Smdp:
                          curve_name(signer.certificate.public_key()))
         signed1 = encode(rsp(), "ServerSigned1", {
             "transactionId": tx.transaction_id, "euiccChallenge": challenge,
-            "serverAddress": self.address, "serverChallenge": tx.server_challenge})
+            "serverAddress": address, "serverChallenge": tx.server_challenge})
         with self._lock:
             self._transactions[tx.transaction_id] = tx
         return {
