@@ -207,3 +207,38 @@ def test_bpp_pieces_match_lpac_cut(smdp):
         0xA1, tlv(0x88, b"m") + tlv(0x88, b"n")) + tlv(0xA3, tlv(0x86, b"p")))
     pieces = bpp_pieces(bpp)
     assert b"".join(pieces) == bpp and len(pieces) == 7
+
+
+def test_brainpool_download(smdp, pki_dir, tmp_path):
+    from applets import build_card
+    from euicc.store import CardStore
+
+    brp_only = tmp_path / "brp-pki"
+    shutil.copytree(pki_dir, brp_only)
+    for path in brp_only.rglob("*EUICC*NIST*"):
+        path.unlink()
+    credentials = load_card_credentials(brp_only)
+    assert [i.curve for i in credentials.identities] == ["brp"]
+    store = CardStore(tmp_path / "brp-card")
+    card = build_card(store, credentials)
+    card.power_on()
+    es10 = Es10Client(DirectLink(card))
+    es10.open()
+    assert download(es10, es9_direct(smdp), ADDRESS, "TINY").ok
+    assert len(store.profiles()) == 1
+
+
+def test_cancel_session_is_signed_and_accepted(es10, smdp):
+    spec = rsp()
+    es9 = es9_direct(smdp)
+    with pytest.raises(DownloadError):  # the LPA gives up before loading the package
+        download(es10, es9, ADDRESS, "TINY", cut=lambda pieces: [])
+    transaction_id = next(iter(smdp._transactions))
+    raw = es10.store_data(tlv(0xBF41, tlv(0x80, transaction_id) + tlv(0x81, b"\x00")))
+    kind, value = decode_exact(spec, "CancelSessionResponse", raw)
+    assert kind == "cancelSessionResponseOk"
+    assert smdp.cancel_session({"transactionId": transaction_id.hex(),
+                                "cancelSessionResponse": base64.b64encode(raw).decode()}) == {}
+    again = es10.store_data(tlv(0xBF41, tlv(0x80, transaction_id) + tlv(0x81, b"\x00")))
+    assert decode_exact(spec, "CancelSessionResponse", again) == (
+        "cancelSessionResponseError", 5)
