@@ -74,7 +74,8 @@ class ServerCheck:
 
     credentials: CardCredentials
 
-    def certificate(self, der: bytes, role: x509.ObjectIdentifier) -> x509.Certificate:
+    def certificate(self, der: bytes, role: x509.ObjectIdentifier,
+                    wrong_role: int = INVALID_OID) -> x509.Certificate:
         try:
             cert = x509.load_der_x509_certificate(der)
             key = cert.public_key()
@@ -91,7 +92,7 @@ class ServerCheck:
         if not verify_issued_by(cert, x509.load_der_x509_certificate(ci.certificate_der)):
             raise Refused(INVALID_CERTIFICATE, "CI signature on the certificate is invalid")
         if not has_role(cert, role):
-            raise Refused(INVALID_OID, f"certificate lacks the {role.dotted_string} role")
+            raise Refused(wrong_role, f"certificate lacks the {role.dotted_string} role")
         return cert
 
 
@@ -164,7 +165,9 @@ class Authentication:
         signed2 = request["smdpSigned2"]
         if session.transaction_id is None or session.identity is None:
             raise Refused(NO_SESSION_CONTEXT, "no authenticated session")
-        cert = self.check.certificate(bytes(request["smdpCertificate"]), OID_RSP_ROLE_DP_PB)
+        # DownloadErrorCode has no invalidOid: a certificate of another role is invalid.
+        cert = self.check.certificate(bytes(request["smdpCertificate"]), OID_RSP_ROLE_DP_PB,
+                                      wrong_role=INVALID_CERTIFICATE)
         if authority_key_id(cert) != session.identity.ci_pkid:
             raise Refused(INVALID_CERTIFICATE, "CERT.DPpb is not under the session's CI")
         parts = _signed_parts(raw)

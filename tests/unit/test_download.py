@@ -9,6 +9,7 @@ import base64
 import shutil
 
 import pytest
+from cryptography import x509
 from helpers import SHARED
 
 from euicc.asn1 import decode_exact, rsp
@@ -242,3 +243,89 @@ def test_cancel_session_is_signed_and_accepted(es10, smdp):
     again = es10.store_data(tlv(0xBF41, tlv(0x80, transaction_id) + tlv(0x81, b"\x00")))
     assert decode_exact(spec, "CancelSessionResponse", again) == (
         "cancelSessionResponseError", 5)
+
+
+def _prepare_inputs(es10, smdp):
+    """Run a session up to PrepareDownload; return the SM-DP+ answer to authenticateClient."""
+    es9 = es9_direct(smdp)
+    challenge = es10.call("GetEuiccChallengeRequest", {}, "GetEuiccChallengeResponse")
+    init = es9("initiateAuthentication", {
+        "euiccChallenge": base64.b64encode(challenge["euiccChallenge"]).decode(),
+        "euiccInfo1": base64.b64encode(es10.store_data(bytes.fromhex("BF2000"))).decode(),
+        "smdpAddress": ADDRESS})
+    f = {k: base64.b64decode(init[k]) for k in (
+        "serverSigned1", "serverSignature1", "euiccCiPKIdToBeUsed", "serverCertificate")}
+    ctx = bytes.fromhex("A010800454494E59A108800435290611A100")  # matchingId TINY
+    response = es10.store_data(tlv(0xBF38, b"".join(f.values()) + ctx))
+    return es9("authenticateClient", {"transactionId": init["transactionId"],
+                                      "authenticateServerResponse":
+                                          base64.b64encode(response).decode()})
+
+
+def test_prepare_download_error_codes(es10, smdp):
+    from euicc.crypto.ecdsa import sign_raw
+
+    spec = rsp()
+
+    def prepare(signed2: bytes, signature_tlv: bytes, cert: bytes) -> int:
+        raw = es10.store_data(tlv(0xBF21, signed2 + signature_tlv + cert))
+        kind, value = decode_exact(spec, "PrepareDownloadResponse", raw)
+        return value["downloadErrorCode"] if kind.endswith("Error") else 0
+
+    auth = _prepare_inputs(es10, smdp)
+    signed2 = base64.b64decode(auth["smdpSigned2"])
+    signature = base64.b64decode(auth["smdpSignature2"])
+    cert = base64.b64decode(auth["smdpCertificate"])
+    bad = signature[:-1] + bytes([signature[-1] ^ 1])
+    assert prepare(signed2, bad, cert) == 2  # invalidSignature; the session is closed
+    assert prepare(signed2, signature, cert) == 4  # noSessionContext
+    auth = _prepare_inputs(es10, smdp)
+    dpauth = smdp.auth[next(iter(smdp.auth))]
+    assert prepare(base64.b64decode(auth["smdpSigned2"]),
+                   base64.b64decode(auth["smdpSignature2"]), dpauth.der) == 1  # a DPauth role
+    auth = _prepare_inputs(es10, smdp)
+    # A correctly signed smdpSigned2 for another transaction
+    other = encode_smdp_signed2(bytes(16))
+    tx = smdp._transactions[bytes.fromhex(auth["transactionId"])]
+    signer = smdp.pb[tx.ci_pkid]
+    sig = sign_raw(signer.key, other + tlv(0x5F37, tx.euicc_signature1))
+    assert prepare(other, tlv(0x5F37, sig), signer.der) == 5  # invalidTransactionId
+
+
+def encode_smdp_signed2(transaction_id: bytes) -> bytes:
+    from euicc.asn1 import encode
+
+    return encode(rsp(), "SmdpSigned2", {"transactionId": transaction_id,
+                                         "ccRequiredFlag": False})
+
+
+def test_unsupported_curve(es10, smdp, pki_dir):
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from euicc.pki import read_certificate, read_private_key
+
+    ci_cert = read_certificate(pki_dir / "CertificateIssuer" / "CERT_CI_ECDSA_NIST.der")
+    ci_key = read_private_key(pki_dir / "CertificateIssuerKeys" / "SK_CI_ECDSA_NIST.pem")
+    dpauth = smdp.auth[next(iter(smdp.auth))].certificate
+    p384 = ec.generate_private_key(ec.SECP384R1())
+    builder = x509.CertificateBuilder().subject_name(dpauth.subject).issuer_name(
+        ci_cert.subject).public_key(p384.public_key()).serial_number(7).not_valid_before(
+        dpauth.not_valid_before_utc).not_valid_after(dpauth.not_valid_after_utc)
+    for extension in dpauth.extensions:
+        if extension.oid != x509.ExtensionOID.SUBJECT_KEY_IDENTIFIER:
+            builder = builder.add_extension(extension.value, extension.critical)
+    cert = builder.sign(ci_key, hashes.SHA256())
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    challenge = es10.call("GetEuiccChallengeRequest", {}, "GetEuiccChallengeResponse")
+    init = smdp.initiate_authentication({
+        "euiccChallenge": base64.b64encode(challenge["euiccChallenge"]).decode(),
+        "euiccInfo1": base64.b64encode(es10.store_data(bytes.fromhex("BF2000"))).decode(),
+        "smdpAddress": ADDRESS})
+    f = {k: base64.b64decode(init[k]) for k in (
+        "serverSigned1", "serverSignature1", "euiccCiPKIdToBeUsed")}
+    raw = es10.store_data(tlv(0xBF38, b"".join(f.values()) + cert.public_bytes(Encoding.DER)
+                              + bytes.fromhex("A00AA108800435290611A100")))
+    kind, value = decode_exact(rsp(), "AuthenticateServerResponse", raw)
+    assert (kind, value["authenticateErrorCode"]) == ("authenticateResponseError", 3)
