@@ -65,9 +65,10 @@ def open_card(state: Path, pki: Path | None, eid: str | None):
         if not pki.exists():
             generate_test_pki(pki, eid=eid)
             log.info("generated a test PKI in %s", pki)
-    credentials = load_card_credentials(pki, eid=eid, issue_into=state / "issued")
     store = CardStore(state)
     known = store.get_meta("eid")
+    # A card keeps its EID: after `--eid` once, later starts find its issued certificate.
+    credentials = load_card_credentials(pki, eid=eid or known, issue_into=state / "issued")
     if known is None:
         store.set_meta("eid", credentials.eid)
     elif known != credentials.eid:
