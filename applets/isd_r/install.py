@@ -61,16 +61,13 @@ class Pending:
 
 
 class BppLoader:
-    def __init__(self, store: CardStore, session: RspSession, eid: str,
-                 notifications) -> None:
+    def __init__(self, store: CardStore, session: RspSession, eid: str) -> None:
         self.store = store
         self.session = session
         self.eid = eid
-        self.notifications = notifications
         self._stream: BppStream | None = None
         self._bsp: BspSession | None = None
         self._pending = Pending()
-        self._smdp_sign_ok = False
 
     @property
     def active(self) -> bool:
@@ -142,15 +139,15 @@ class BppLoader:
 
     def _unwrap_87s(self, container: bytes, cmd: BppCommandId) -> bytes:
         try:
-            return b"".join(self._unwrap(tag, raw, cmd) for tag, raw in children(container))
+            segments = children(container)
         except TlvError as exc:
             raise fail(cmd, ErrorReason.SCP03T_STRUCTURE_ERROR, str(exc)) from None
+        if not segments or any(tag != 0x87 for tag, _ in segments):
+            raise fail(cmd, ErrorReason.SCP03T_STRUCTURE_ERROR, "expected 87 segments")
+        return b"".join(self._unwrap(tag, raw, cmd) for tag, raw in segments)
 
     def _unwrap(self, tag: int, segment: bytes, cmd: BppCommandId) -> bytes:
-        expected = 0x88 if cmd in (BppCommandId.STORE_METADATA,) else (
-            0x86 if cmd == BppCommandId.LOAD_PROFILE_ELEMENTS else 0x87)
-        if tag != expected:
-            raise fail(cmd, ErrorReason.SCP03T_STRUCTURE_ERROR, f"segment tag {tag:X}")
+        """One SCP03t segment (the stream has already checked its tag's place)."""
         try:
             return self._bsp.unwrap(tag, segment)
         except BspError as exc:
