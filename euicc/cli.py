@@ -20,6 +20,7 @@ import platformdirs
 from . import __version__
 from .pki import PkiError, generate_test_pki, load_card_credentials
 from .store import CardStore
+from .trace import PcapTrace
 from .transport.base import Transport
 from .transport.vpcd import VPCD_BASE_PORT, VpcdClient, VpcdServer, parse_endpoint
 
@@ -95,7 +96,7 @@ def cmd_run(args) -> int:
         log.error("give one --pki per --state (or none)")
         return 2
     stop = threading.Event()
-    threads, locks = [], []
+    threads, locks, traces = [], [], []
     try:
         for state, pki, transport in zip(states, pkis, _transports(args), strict=True):
             locks.append(lock_state_dir(state))
@@ -104,6 +105,13 @@ def cmd_run(args) -> int:
                      transport.describe())
             if args.verbose > 1:
                 card.observers.append(_log_exchange)
+            if args.pcap:
+                path = Path(args.pcap)
+                if len(states) > 1:
+                    path = path.with_name(f"{path.stem}-{len(threads)}{path.suffix}")
+                trace = PcapTrace(path)
+                card.observers.append(trace)
+                traces.append(trace)
             thread = threading.Thread(target=transport.serve, args=(card, stop),
                                       name=f"card-{state.name}", daemon=True)
             threads.append(thread)
@@ -118,6 +126,8 @@ def cmd_run(args) -> int:
         pass
     for thread in threads:
         thread.join(timeout=3)
+    for trace in traces:
+        trace.close()
     return 0
 
 
@@ -166,6 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--pki", action="append", metavar="DIR",
                      help="use this PKI (generated layout or SGP.26 file names) "
                           "instead of the state's own generated one")
+    run.add_argument("--pcap", metavar="FILE",
+                     help="also write every APDU exchange to FILE (pcap, GSMTAP SIM, for "
+                          "Wireshark/tshark); with several cards FILE-<n>")
     run.add_argument("--eid", help="EID to use (issues an eUICC certificate if an EUM key "
                                    "is available and the certificate differs)")
     run.set_defaults(func=cmd_run)

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
-packages="pcscd vsmartcard-vpcd libpcsclite-dev swig gcc python3-dev pcsc-tools"
+packages="pcscd vsmartcard-vpcd libpcsclite-dev swig gcc python3-dev pcsc-tools tshark"
 missing=""
 for p in $packages; do
     dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
