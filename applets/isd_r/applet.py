@@ -38,7 +38,8 @@ class IsdR(Applet):
         self.info = EuiccInfo(config, credentials, store, self.session)
         self.authentication = Authentication(credentials, self.session, self.info.euicc_info2)
         self.notifications = Notifications(store, credentials)
-        self.loader = BppLoader(store, self.session, credentials.eid)
+        self.loader = BppLoader(store, self.session, credentials.eid,
+                                on_installed=self.authentication.forget_one_time_key)
         self.profiles = ProfileManagement(
             store, self.notifications, self.info.reset_default_dp_address
         )

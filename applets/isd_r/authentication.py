@@ -102,6 +102,11 @@ class Authentication:
         self.session = session
         self.euicc_info2 = euicc_info2  # callable returning the EUICCInfo2 value
         self.check = ServerCheck(credentials)
+        # otSK.EUICC.ECKA, kept beyond its session until a profile is installed with it.
+        self.retained_key: ec.EllipticCurvePrivateKey | None = None
+
+    def forget_one_time_key(self) -> None:
+        self.retained_key = None
 
     # Overridable for known-answer tests: RFC 6979 signatures, a recorded one-time key.
     sign = staticmethod(sign_raw)
@@ -179,10 +184,16 @@ class Authentication:
         hash_cc = request.get("hashCc")
         if signed2["ccRequiredFlag"] and hash_cc is None:
             raise Refused(UNDEFINED_ERROR, "confirmation code required but hashCc missing")
-        otsk = session.one_time_key or self.new_one_time_key(curve_name(cert.public_key()))
+        # SGP.22 5.7.5: an SM-DP+ retrying with an already bound BPP names the one-time key
+        # it used (bppEuiccOtpk); the eUICC reuses it if it still holds it, else makes anew.
+        retained = self.retained_key
         reused = signed2.get("bppEuiccOtpk")
-        if reused is not None and reused != public_point(otsk.public_key()):
-            raise Refused(UNDEFINED_ERROR, "bppEuiccOtpk is not this session's key")
+        if reused is not None and retained is not None and (
+                reused == public_point(retained.public_key())):
+            otsk = retained
+        else:
+            otsk = self.new_one_time_key(curve_name(cert.public_key()))
+        self.retained_key = otsk
         euicc_signed2 = {"transactionId": signed2["transactionId"],
                          "euiccOtpk": public_point(otsk.public_key())}
         if hash_cc is not None:

@@ -13,6 +13,7 @@ ProfileInstallationResult, which also stays pending as the install notification.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from euicc.asn1 import Asn1Error, decode_exact, encode, rsp
@@ -61,8 +62,10 @@ class Pending:
 
 
 class BppLoader:
-    def __init__(self, store: CardStore, session: RspSession, eid: str) -> None:
+    def __init__(self, store: CardStore, session: RspSession, eid: str,
+                 on_installed: Callable[[], None] = lambda: None) -> None:
         self.store = store
+        self.on_installed = on_installed
         self.session = session
         self.eid = eid
         self._stream: BppStream | None = None
@@ -238,6 +241,7 @@ class BppLoader:
             result = self._result(("successResult", {"aid": record.isdp_aid,
                                                       "simaResponse": SIMA_RESPONSE_OK}),
                                   iccid=record.iccid)
+        self.on_installed()
         log.info("installed profile %s in ISD-P %s", metadata["iccid"].hex().upper(),
                  record.isdp_aid.hex().upper())
         return result

@@ -329,3 +329,28 @@ def test_unsupported_curve(es10, smdp, pki_dir):
                               + bytes.fromhex("A00AA108800435290611A100")))
     kind, value = decode_exact(rsp(), "AuthenticateServerResponse", raw)
     assert (kind, value["authenticateErrorCode"]) == ("authenticateResponseError", 3)
+
+
+def test_bpp_euicc_otpk_retry_reuses_the_retained_key(es10, smdp):
+    from euicc.asn1 import encode
+    from euicc.crypto.ecdsa import sign_raw
+
+    spec = rsp()
+
+    def prepare(bpp_euicc_otpk: bytes | None) -> bytes:
+        auth = _prepare_inputs(es10, smdp)
+        tx = smdp._transactions[bytes.fromhex(auth["transactionId"])]
+        signed2 = {"transactionId": tx.transaction_id, "ccRequiredFlag": False}
+        if bpp_euicc_otpk is not None:
+            signed2["bppEuiccOtpk"] = bpp_euicc_otpk
+        signed2_der = encode(spec, "SmdpSigned2", signed2)
+        signer = smdp.pb[tx.ci_pkid]
+        signature = sign_raw(signer.key, signed2_der + tlv(0x5F37, tx.euicc_signature1))
+        raw = es10.store_data(tlv(0xBF21, signed2_der + tlv(0x5F37, signature) + signer.der))
+        kind, value = decode_exact(spec, "PrepareDownloadResponse", raw)
+        assert kind == "downloadResponseOk"
+        return value["euiccSigned2"]["euiccOtpk"]
+
+    first = prepare(None)
+    assert prepare(first) == first  # the SM-DP+ retries with the BPP bound to that key
+    assert prepare(bytes(65)) != first  # a key the card does not hold: a new one
