@@ -50,6 +50,14 @@ def read_frame(sock: socket.socket) -> bytes:
     return body
 
 
+def free_port() -> int:
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    return port
+
+
 @pytest.fixture(autouse=True)
 def fast_reconnect(monkeypatch):
     monkeypatch.setattr(vpcd, "RECONNECT_DELAY", 0.05)
@@ -113,10 +121,7 @@ def test_client_reconnects_and_keeps_the_card(listener):
 
 
 def test_client_waits_for_vpcd():
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
+    port = free_port()
     card = FakeCard()
     stop, thread = start(VpcdClient("127.0.0.1", port), card)
     time.sleep(0.3)  # nothing listens yet
@@ -133,10 +138,7 @@ def test_client_waits_for_vpcd():
 
 
 def test_reversed_mode():
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
+    port = free_port()
     card = FakeCard()
     stop, thread = start(VpcdServer("127.0.0.1", port), card)
     for _ in range(2):  # vpcd connects, goes away, connects again
