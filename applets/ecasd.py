@@ -13,7 +13,7 @@ from euicc.apdu import CommandApdu, ResponseApdu
 from euicc.applet import Applet
 from euicc.channels import Channel
 from euicc.dispatch import NO_DATA, ClassFamily, CommandSpec, CommandTable
-from euicc.pki import CardCredentials, EuiccIdentity
+from euicc.pki import CardCredentials
 from euicc.sw import SW, SwError
 from euicc.tlv import tlv
 
@@ -33,9 +33,6 @@ class Ecasd(Applet):
     @property
     def eid(self) -> str:
         return self.credentials.eid
-
-    def identity_for_ci(self, pkid: bytes) -> EuiccIdentity | None:
-        return self.credentials.identity_for_ci(pkid)
 
     def process(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
         return self._commands.dispatch(apdu, channel)

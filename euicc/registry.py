@@ -23,9 +23,6 @@ class Registry:
             raise ValueError(f"AID {applet.aid.hex().upper()} already installed")
         self._applets.append(applet)
 
-    def remove(self, aid: bytes) -> None:
-        self._applets = [a for a in self._applets if a.aid != aid]
-
     def get(self, aid: bytes) -> Applet | None:
         return next((a for a in self._applets if a.aid == aid), None)
 
