@@ -156,6 +156,17 @@ def cmd_pki_init(args) -> int:
     return 0
 
 
+def cmd_shell(args) -> int:
+    from tools.shell.app import run  # wiring: the shell lives outside the card OS
+
+    state = Path(args.state).expanduser() if args.state else default_state_dir()
+    try:
+        return run(state, Path(args.pki) if args.pki else None, args.command, args.json)
+    except (FileNotFoundError, PkiError) as exc:
+        log.error("%s", exc)
+        return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="euicc-emu", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=__version__)
@@ -182,6 +193,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--eid", help="EID to use (issues an eUICC certificate if an EUM key "
                                    "is available and the certificate differs)")
     run.set_defaults(func=cmd_run)
+
+    shell = sub.add_parser("shell", help="look into a card's state (read-only)")
+    shell.add_argument("--state", metavar="DIR", help="card state directory")
+    shell.add_argument("--pki", metavar="DIR", help="the PKI the card runs with, if not its own")
+    shell.add_argument("-c", dest="command", metavar="COMMAND",
+                       help="run one command (info, profiles, notifications) and exit")
+    shell.add_argument("--json", action="store_true", help="JSON output")
+    shell.set_defaults(func=cmd_shell)
 
     pki = sub.add_parser("pki", help="test PKI")
     pki_sub = pki.add_subparsers(dest="pki_command", required=True)

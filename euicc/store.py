@@ -104,15 +104,22 @@ class NotificationRecord:
 class CardStore:
     """One card's persistent state. Thread-safe; reentrant transactions."""
 
-    def __init__(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
+    def __init__(self, directory: Path, read_only: bool = False) -> None:
+        """``read_only`` opens an existing store for inspection beside a running card."""
         self.path = directory / DB_NAME
+        self._lock = threading.RLock()
+        self._depth = 0
+        if read_only:
+            if not self.path.exists():
+                raise FileNotFoundError(f"no card state in {directory}")
+            self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
+                                       isolation_level=None, check_same_thread=False)
+            return
+        directory.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
-        self._lock = threading.RLock()
-        self._depth = 0
         with self.transaction():
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 self._db.execute(statement)

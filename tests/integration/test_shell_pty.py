@@ -1,0 +1,60 @@
+"""The interactive shell in a pseudo-terminal, reading the state of a running card."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+
+from emulator import Emulator
+
+from tools.lpa.es10 import Es10Client
+from tools.lpa.link import PcscLink
+
+
+def read_until(fd: int, needle: bytes, timeout: float = 20.0) -> bytes:
+    out = b""
+    deadline = time.monotonic() + timeout
+    while needle not in out:
+        assert time.monotonic() < deadline, out.decode(errors="replace")
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                out += os.read(fd, 4096)
+            except OSError:
+                break
+    return out
+
+
+def test_shell_beside_a_running_card(pcscd, tmp_path):
+    emulator = Emulator(tmp_path / "card").start()
+    try:
+        link = PcscLink(emulator.reader)
+        with Es10Client(link) as es10:
+            eid = es10.get_eid()
+            es10.call("SetDefaultDpAddressRequest", {"defaultDpAddress": "pty.example"},
+                      "SetDefaultDpAddressResponse")
+        link.close()
+        controller, terminal = pty.openpty()
+        shell = subprocess.Popen([sys.executable, "-m", "euicc.cli", "shell", "--state",
+                                  str(emulator.state)], stdin=terminal, stdout=terminal,
+                                 stderr=terminal, close_fds=True)
+        os.close(terminal)
+        try:
+            read_until(controller, b"euicc>")
+            os.write(controller, b"info\r")
+            out = read_until(controller, b"pty.example")
+            assert eid.encode() in out
+            os.write(controller, b"help profiles\r")
+            read_until(controller, b"ICCID, ISD-P AID")
+            os.write(controller, b"quit\r")
+            assert shell.wait(10) == 0
+        finally:
+            if shell.poll() is None:
+                shell.kill()
+            os.close(controller)
+    finally:
+        emulator.stop()

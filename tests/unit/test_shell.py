@@ -1,0 +1,56 @@
+"""`euicc-emu shell` one-shot form: profiles, notifications and info from a state
+directory, as tables and as JSON; the store is opened read-only."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from euicc.cli import main
+
+
+@pytest.fixture
+def state(tmp_path, add_profile, store, pki_dir):
+    from euicc.pki import load_card_credentials
+
+    add_profile("8944000000000000077", name="Shell test", enabled=True)
+    store.set_meta("eid", load_card_credentials(pki_dir).eid)
+    return store.path.parent
+
+
+def run(capsys, *args) -> tuple[int, str]:
+    code = main(list(args))
+    return code, capsys.readouterr().out
+
+
+def test_profiles_table_and_json(state, capsys):
+    code, out = run(capsys, "shell", "--state", str(state), "-c", "profiles")
+    assert code == 0 and "8944000000000000077" in out and "enabled" in out
+    code, out = run(capsys, "shell", "--state", str(state), "-c", "profiles", "--json")
+    (row,) = json.loads(out)
+    assert (row["iccid"], row["name"], row["state"]) == ("8944000000000000077", "Shell test",
+                                                          "enabled")
+
+
+def test_info_and_notifications(state, pki_dir, capsys):
+    code, out = run(capsys, "shell", "--state", str(state), "--pki", str(pki_dir), "-c", "info",
+                    "--json")
+    info = json.loads(out)
+    assert code == 0 and len(info["eid"]) == 32 and info["profiles"] == 1
+    assert {ci["curve"] for ci in info["trustedCis"]} == {"nist", "brp"}
+    code, out = run(capsys, "shell", "--state", str(state), "-c", "notifications", "--json")
+    assert json.loads(out) == []
+
+
+def test_unknown_command_and_missing_state(tmp_path, state, capsys):
+    assert main(["shell", "--state", str(state), "-c", "bogus"]) == 2
+    assert main(["shell", "--state", str(tmp_path / "nothing"), "-c", "profiles"]) == 1
+
+
+def test_read_only(state):
+    from euicc.store import CardStore
+
+    store = CardStore(state, read_only=True)
+    with pytest.raises(Exception, match="readonly"):
+        store.set_meta("default_dp_address", "x")
