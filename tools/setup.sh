@@ -20,7 +20,7 @@ fi
 
 python3 -m pip install -q --disable-pip-version-check -e '.[test]'
 
-if ! pgrep -x pcscd >/dev/null; then
+if ! pgrep -x pcscd >/dev/null || [ ! -S /run/pcscd/pcscd.comm ]; then
     $SUDO mkdir -p /run/pcscd
     $SUDO pcscd
 fi
