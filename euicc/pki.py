@@ -352,22 +352,25 @@ def _load_cas(index: dict[str, list[Path]]) -> tuple[list[TrustedCi], list[_Eum]
             cis.append((TrustedCi(curve_name(cert.public_key()), pkid, _der(cert)), cert))
     for sfx in _SUFFIX.values():
         path = _find(index, f"CERT_EUM_ECDSA_{sfx}.der")
-        if path is None:
-            continue
-        cert = read_certificate(path)
-        if not certs.has_role(cert, certs.OID_RSP_ROLE_EUM):
-            raise PkiError(f"{path}: no id-rspRole-eum certificate policy")
-        ci = next((ci for ci, ci_cert in cis if certs.verify_issued_by(cert, ci_cert)), None)
-        if ci is None:
-            raise PkiError(f"{path}: not issued by any CI found (AKI "
-                           f"{(certs.authority_key_id(cert) or b'').hex().upper()}, "
-                           f"CI PKIDs {[c.pkid.hex().upper() for c, _ in cis]})")
-        key_path = _find(index, f"SK_EUM_ECDSA_{sfx}.pem")
-        key = read_private_key(key_path) if key_path else None
-        if key is not None and not certs.key_matches_certificate(key, cert):
-            raise PkiError(f"{key_path} does not match the public key of {path}")
-        eums.append(_Eum(cert, key, ci.pkid, path))
+        if path is not None:
+            eums.append(_load_eum(path, _find(index, f"SK_EUM_ECDSA_{sfx}.pem"), cis))
     return [ci for ci, _ in cis], eums
+
+
+def _load_eum(path: Path, key_path: Path | None,
+              cis: list[tuple[TrustedCi, x509.Certificate]]) -> _Eum:
+    cert = read_certificate(path)
+    if not certs.has_role(cert, certs.OID_RSP_ROLE_EUM):
+        raise PkiError(f"{path}: no id-rspRole-eum certificate policy")
+    ci = next((ci for ci, ci_cert in cis if certs.verify_issued_by(cert, ci_cert)), None)
+    if ci is None:
+        raise PkiError(f"{path}: not issued by any CI found (AKI "
+                       f"{(certs.authority_key_id(cert) or b'').hex().upper()}, "
+                       f"CI PKIDs {[c.pkid.hex().upper() for c, _ in cis]})")
+    key = read_private_key(key_path) if key_path else None
+    if key is not None and not certs.key_matches_certificate(key, cert):
+        raise PkiError(f"{key_path} does not match the public key of {path}")
+    return _Eum(cert, key, ci.pkid, path)
 
 
 def _load_identity(cert_path: Path, key_path: Path, eums: list[_Eum]) -> EuiccIdentity:
@@ -394,6 +397,38 @@ def _load_identity(cert_path: Path, key_path: Path, eums: list[_Eum]) -> EuiccId
 
 def _eid_of(identity: EuiccIdentity) -> str:
     return certs.eid_from_certificate(x509.load_der_x509_certificate(identity.certificate_der))
+
+
+def _eums_for(eid: str, issue_into: Path, eums: list[_Eum], index: dict[str, list[Path]],
+              cis: list[tuple[TrustedCi, x509.Certificate]]) -> list[_Eum]:
+    """EUMs that can vouch for ``eid``: those of the folder, and EUMs made earlier into
+    ``issue_into`` or made now with a CI private key (for an EID outside every EUM range,
+    or with no EUM key at hand)."""
+    own = []
+    for sfx in _SUFFIX.values():
+        cert_path, key_path = issue_into / f"CERT_EUM_ECDSA_{sfx}.der", (
+            issue_into / f"SK_EUM_ECDSA_{sfx}.pem")
+        if cert_path.is_file() and key_path.is_file():
+            own.append(_load_eum(cert_path, key_path, cis))
+    usable = [e for e in own + eums if certs.eid_permitted(eid, e.cert)]
+    if any(e.key is not None for e in usable) or any(
+            (issue_into / f"CERT_EUICC_ECDSA_{_SUFFIX[curve_name(e.cert.public_key())]}.der")
+            .is_file() for e in usable):
+        return usable
+    for ci, ci_cert in cis:
+        sfx = _SUFFIX[ci.curve]
+        key_path = _find(index, f"SK_CI_ECDSA_{sfx}.pem")
+        if key_path is None:
+            continue
+        eum_key, eum_cert = _make_eum(ci_cert, read_private_key(key_path), eid[:8])
+        _write(issue_into / f"CERT_EUM_ECDSA_{sfx}.der", _der(eum_cert))
+        _write(issue_into / f"SK_EUM_ECDSA_{sfx}.pem", _key_pem(eum_key), private=True)
+        usable.append(_Eum(eum_cert, eum_key, ci.pkid, issue_into / f"CERT_EUM_ECDSA_{sfx}.der"))
+    if not usable and eums:
+        ranges = sorted({p for e in eums for p in certs.eum_permitted_eid_prefixes(e.cert)})
+        raise PkiError(f"EID {eid} is not permitted by any EUM certificate (ranges {ranges}) "
+                       "and no CI private key is at hand to make an EUM for it")
+    return usable
 
 
 def _issued_identities(eid: str, issue_into: Path, eums: list[_Eum]) -> list[EuiccIdentity]:
@@ -476,4 +511,7 @@ def load_card_credentials(directory: Path, eid: str | None = None, *,
         found = f"does not match certificate EID {cert_eid}" if cert_eid else "has no certificate"
         raise PkiError(f"EID {eid} {found} under {directory}; pass issue_into (with the EUM "
                        "private key present) to issue a matching eUICC certificate")
-    return CardCredentials(eid, tuple(_issued_identities(eid, Path(issue_into), eums)), tuple(cis))
+    issue_into = Path(issue_into)
+    ci_certs = [(ci, x509.load_der_x509_certificate(ci.certificate_der)) for ci in cis]
+    eums = _eums_for(eid, issue_into, eums, index, ci_certs)
+    return CardCredentials(eid, tuple(_issued_identities(eid, issue_into, eums)), tuple(cis))

@@ -264,6 +264,15 @@ def test_eid_override_issues_then_reuses(pki: Path, tmp_path: Path) -> None:
 
 def test_eid_override_limits(pki: Path, tmp_path: Path) -> None:
     foreign = eid_with_check_digits("890330231234512345123456789012")
+    # With a CI key at hand, an EID outside the EUM's range gets an EUM of its own.
+    issued = load_card_credentials(pki, foreign, issue_into=tmp_path / "ci")
+    assert issued.eid == foreign
+    assert (tmp_path / "ci" / "CERT_EUM_ECDSA_NIST.der").is_file()
+    again = load_card_credentials(pki, foreign, issue_into=tmp_path / "ci")
+    assert [i.certificate_der for i in again.identities] == [
+        i.certificate_der for i in issued.identities]  # made once, then reused
+    for key_file in (pki / "CertificateIssuerKeys").glob("SK_*.pem"):
+        key_file.unlink()
     with pytest.raises(PkiError, match="not permitted"):
         load_card_credentials(pki, foreign, issue_into=tmp_path / "x")
     for key_file in (pki / "EUM").glob("SK_*.pem"):
