@@ -12,6 +12,7 @@ answered '61xx' and the rest is fetched with GET RESPONSE (CLA 0X or 8X).
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from abc import abstractmethod
 from collections.abc import Callable
@@ -89,6 +90,8 @@ class Card:
         self.powered = False
         self.terminal_capability: bytes = b""
         self.observers: list[Observer] = []
+        # A reader and the local control interface may both send commands.
+        self._transmit_lock = threading.RLock()
         self._os = CommandTable(
             [
                 CommandSpec("SELECT", 0xA4, ClassFamily.INTERINDUSTRY, self._select),
@@ -109,13 +112,15 @@ class Card:
 
     # -- power ---------------------------------------------------------------------------
     def power_on(self) -> bytes:
-        self._reset()
-        self.powered = True
-        return self.atr
+        with self._transmit_lock:
+            self._reset()
+            self.powered = True
+            return self.atr
 
     def power_off(self) -> None:
-        self._reset()
-        self.powered = False
+        with self._transmit_lock:
+            self._reset()
+            self.powered = False
 
     def warm_reset(self) -> bytes:
         return self.power_on()
@@ -131,6 +136,10 @@ class Card:
     # -- APDU entry point ----------------------------------------------------------------
     def transmit(self, raw: bytes) -> bytes:
         """Process one C-APDU and return the R-APDU bytes. Never raises."""
+        with self._transmit_lock:
+            return self._transmit(raw)
+
+    def _transmit(self, raw: bytes) -> bytes:
         started = time.perf_counter()
         channel_number: int | None = None
         name = "?"

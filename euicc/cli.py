@@ -12,12 +12,12 @@ import logging
 import signal
 import sys
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
 
 from . import __version__
+from .control import ControlServer
 from .pki import PkiError, generate_test_pki, load_card_credentials
 from .store import CardStore
 from .trace import PcapTrace
@@ -48,13 +48,6 @@ def lock_state_dir(directory: Path):
         handle.close()
         raise StateLocked(f"{directory} is in use by another euicc-emu process") from None
     return handle
-
-
-@dataclass
-class CardSetup:
-    state: Path
-    pki: Path | None
-    transport: Transport
 
 
 def open_card(state: Path, pki: Path | None, eid: str | None):
@@ -96,7 +89,7 @@ def cmd_run(args) -> int:
         log.error("give one --pki per --state (or none)")
         return 2
     stop = threading.Event()
-    threads, locks, traces = [], [], []
+    threads, locks, traces, controls = [], [], [], []
     try:
         for state, pki, transport in zip(states, pkis, _transports(args), strict=True):
             locks.append(lock_state_dir(state))
@@ -112,6 +105,7 @@ def cmd_run(args) -> int:
                 trace = PcapTrace(path)
                 card.observers.append(trace)
                 traces.append(trace)
+            controls.append(ControlServer(card, state))
             thread = threading.Thread(target=transport.serve, args=(card, stop),
                                       name=f"card-{state.name}", daemon=True)
             threads.append(thread)
@@ -128,6 +122,8 @@ def cmd_run(args) -> int:
         thread.join(timeout=3)
     for trace in traces:
         trace.close()
+    for control in controls:
+        control.close()
     return 0
 
 

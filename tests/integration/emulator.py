@@ -41,10 +41,15 @@ class Emulator:
 
         threading.Thread(target=pump, args=(self.process.stderr,), daemon=True).start()
         deadline = time.monotonic() + START_TIMEOUT
-        while not inserted.wait(0.1):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("emulator did not start:\n" + "\n".join(self.log))
-        self.wait_for_card(deadline)
+        try:
+            while not inserted.wait(0.1):
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("emulator did not start:\n" + "\n".join(self.log))
+            self.wait_for_card(deadline)
+        except BaseException:
+            self.process.kill()  # never leave a card holding the slot
+            self.process.wait()
+            raise
         return self
 
     def wait_for_card(self, deadline: float) -> None:

@@ -55,3 +55,28 @@ class PcscLink(ApduLink):
             self.connection.disconnect()  # pyscard powers the card down, as lpac does
         except Exception:
             pass
+
+
+class ControlLink(ApduLink):
+    """APDUs through a running card's local control socket (euicc.control)."""
+
+    def __init__(self, path) -> None:
+        import json
+        import socket
+
+        self._json = json
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._sock.connect(str(path))
+        self._reader = self._sock.makefile("rb")
+
+    def transmit(self, apdu: bytes) -> tuple[bytes, int]:
+        self._sock.sendall(self._json.dumps({"op": "apdu", "hex": apdu.hex()}).encode() + b"\n")
+        answer = self._json.loads(self._reader.readline())
+        if not answer.get("ok"):
+            raise RuntimeError(answer.get("error", "control request failed"))
+        response = bytes.fromhex(answer["hex"])
+        return response[:-2], int.from_bytes(response[-2:], "big")
+
+    def close(self) -> None:
+        self._reader.close()
+        self._sock.close()

@@ -11,7 +11,7 @@ import cmd2
 
 from euicc.store import CardStore
 
-from . import view
+from . import actions, view
 
 
 def table(rows: list[dict], columns: list[str]) -> str:
@@ -64,6 +64,85 @@ class CardShell(cmd2.Cmd):
             rows, ["seqNumber", "operation", "address", "iccid"]))
 
 
+    # -- management actions, through the running card --------------------------------------
+    def _act(self, action: str, act) -> None:
+        try:
+            code = actions.with_card(self.state, act)
+        except (actions.NotRunning, ValueError, OSError) as exc:
+            self.perror(str(exc))
+            self.last_result = False
+            return
+        name = actions.result_name(action, code)
+        self._show({"action": action, "result": name, "code": code}, lambda d: d["result"])
+        self.last_result = code == 0
+
+    refresh_parser = cmd2.Cmd2ArgumentParser()
+    refresh_parser.add_argument("profile", help="ICCID or ISD-P AID")
+    refresh_parser.add_argument("--no-refresh", action="store_true",
+                                help="refreshFlag false (no UICC reset asked for)")
+
+    @cmd2.with_argparser(refresh_parser)
+    def do_enable(self, args) -> None:
+        """ES10c.EnableProfile on the running card."""
+        self._act("enable", lambda es10: actions.enable(es10, args.profile, not args.no_refresh))
+
+    @cmd2.with_argparser(refresh_parser)
+    def do_disable(self, args) -> None:
+        """ES10c.DisableProfile on the running card."""
+        self._act("disable",
+                  lambda es10: actions.disable(es10, args.profile, not args.no_refresh))
+
+    profile_parser = cmd2.Cmd2ArgumentParser()
+    profile_parser.add_argument("profile", help="ICCID or ISD-P AID")
+
+    @cmd2.with_argparser(profile_parser)
+    def do_delete(self, args) -> None:
+        """ES10c.DeleteProfile on the running card."""
+        self._act("delete", lambda es10: actions.delete(es10, args.profile))
+
+    nickname_parser = cmd2.Cmd2ArgumentParser()
+    nickname_parser.add_argument("iccid")
+    nickname_parser.add_argument("name", nargs="?", default="")
+
+    @cmd2.with_argparser(nickname_parser)
+    def do_nickname(self, args) -> None:
+        """ES10c.SetNickname on the running card."""
+        self._act("nickname", lambda es10: actions.nickname(es10, args.iccid, args.name))
+
+    reset_parser = cmd2.Cmd2ArgumentParser()
+    reset_parser.add_argument("--operational", action="store_true",
+                              help="delete operational profiles")
+    reset_parser.add_argument("--test", action="store_true",
+                              help="delete field-loaded test profiles")
+    reset_parser.add_argument("--default-address", action="store_true",
+                              help="reset the default SM-DP+ address")
+
+    @cmd2.with_argparser(reset_parser)
+    def do_memory_reset(self, args) -> None:
+        """ES10c.eUICCMemoryReset on the running card."""
+        self._act("memory_reset", lambda es10: actions.memory_reset(
+            es10, args.operational, args.test, args.default_address))
+
+    log_parser = cmd2.Cmd2ArgumentParser()
+    log_parser.add_argument("--count", type=int, help="stop after this many exchanges")
+
+    @cmd2.with_argparser(log_parser)
+    def do_log(self, args) -> None:
+        """Live APDU trace of the running card (Ctrl-C stops it)."""
+        try:
+            for n, event in enumerate(actions.trace(self.state), 1):
+                channel = "-" if event["channel"] is None else event["channel"]
+                self.poutput(json.dumps(event) if self.as_json else
+                             f"ch{channel} {event['name']:40} {event['sw']} "
+                             f"{event['in']:>5} in {event['out']:>5} out {event['ms']:>8} ms")
+                if args.count and n >= args.count:
+                    break
+        except KeyboardInterrupt:
+            pass
+        except (actions.NotRunning, OSError) as exc:
+            self.perror(str(exc))
+
+
 def run(state: Path, pki: Path | None, command: str | None, as_json: bool) -> int:
     history = None if command else state / "shell_history"
     shell = CardShell(state, pki, as_json, history)
@@ -72,6 +151,6 @@ def run(state: Path, pki: Path | None, command: str | None, as_json: bool) -> in
             shell.perror(f"unknown command {command.split()[0]!r}; try help")
             return 2
         shell.onecmd_plus_hooks(command)
-        return 0
+        return 1 if shell.last_result is False else 0
     shell.cmdloop()
     return 0

@@ -1,0 +1,113 @@
+"""The card's local control interface: a Unix socket in the state directory, owner-only
+(0600), never a network port. JSON lines, one request per line:
+
+    {"op": "apdu", "hex": "<C-APDU>"}  -> {"ok": true, "hex": "<R-APDU>"}
+    {"op": "subscribe"}                 -> then one line per APDU exchange (trace)
+
+Commands injected here run through ``Card.transmit`` exactly like a reader's, so the
+shell's management actions take the ES10 code paths and make the same notifications.
+Trace lines carry time, channel, command name, status word and sizes, never data.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+from pathlib import Path
+
+from .card import Card, Exchange
+
+log = logging.getLogger(__name__)
+SOCKET_NAME = "control.sock"
+MAX_LINE = 70_000
+
+
+def exchange_event(exchange: Exchange) -> dict:
+    return {"time": exchange.timestamp, "channel": exchange.channel, "name": exchange.name,
+            "sw": exchange.response[-2:].hex().upper(), "in": len(exchange.command),
+            "out": len(exchange.response) - 2, "ms": round(exchange.duration * 1000, 3)}
+
+
+class ControlServer:
+    def __init__(self, card: Card, directory: Path) -> None:
+        self.card = card
+        self.path = directory / SOCKET_NAME
+        self._subscribers: list[socket.socket] = []
+        self._lock = threading.Lock()
+        if self.path.exists() or self.path.is_symlink():
+            self.path.unlink()  # left by a process that died; the state lock is ours
+        old_umask = os.umask(0o177)
+        try:
+            self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self._listener.bind(str(self.path))
+        finally:
+            os.umask(old_umask)
+        os.chmod(self.path, 0o600)
+        self._listener.listen(4)
+        card.observers.append(self._publish)
+        threading.Thread(target=self._accept, daemon=True, name="control").start()
+
+    def close(self) -> None:
+        self._listener.close()
+        self.path.unlink(missing_ok=True)
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        reader = conn.makefile("rb")
+        try:
+            for line in reader:
+                if len(line) > MAX_LINE:
+                    self._send(conn, {"ok": False, "error": "request too long"})
+                    return
+                try:
+                    request = json.loads(line)
+                    op = request["op"]
+                except (ValueError, KeyError, TypeError):
+                    self._send(conn, {"ok": False, "error": "bad request"})
+                    continue
+                if op == "apdu":
+                    try:
+                        command = bytes.fromhex(request["hex"])
+                    except (KeyError, ValueError, TypeError):
+                        self._send(conn, {"ok": False, "error": "hex APDU expected"})
+                        continue
+                    self._send(conn, {"ok": True, "hex": self.card.transmit(command).hex()})
+                elif op == "subscribe":
+                    with self._lock:
+                        self._subscribers.append(conn)
+                    self._send(conn, {"ok": True})
+                else:
+                    self._send(conn, {"ok": False, "error": f"unknown op {op!r}"})
+        except OSError:
+            pass
+        finally:
+            with self._lock:
+                if conn in self._subscribers:
+                    self._subscribers.remove(conn)
+            conn.close()
+
+    @staticmethod
+    def _send(conn: socket.socket, message: dict) -> None:
+        conn.sendall(json.dumps(message).encode() + b"\n")
+
+    def _publish(self, exchange: Exchange) -> None:
+        with self._lock:
+            subscribers = list(self._subscribers)
+        line = json.dumps(exchange_event(exchange)).encode() + b"\n"
+        for conn in subscribers:
+            try:
+                conn.sendall(line)
+            except OSError:
+                with self._lock:
+                    if conn in self._subscribers:
+                        self._subscribers.remove(conn)
