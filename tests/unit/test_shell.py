@@ -54,3 +54,19 @@ def test_read_only(state):
     store = CardStore(state, read_only=True)
     with pytest.raises(Exception, match="readonly"):
         store.set_meta("default_dp_address", "x")
+
+
+def test_profile_detail_and_keys(state, pki_dir, capsys):
+    code, out = run(capsys, "shell", "--state", str(state), "-c",
+                    "profile 8944000000000000077", "--json")
+    detail = json.loads(out)
+    assert code == 0 and detail["name"] == "Shell test" and detail["state"] == "enabled"
+    assert main(["shell", "--state", str(state), "-c", "profile 8944000000000000099"]) == 1
+    capsys.readouterr()
+    code, out = run(capsys, "shell", "--state", str(state), "--pki", str(pki_dir), "-c",
+                    "keys", "--json")
+    rows = json.loads(out)
+    assert {r["private"] for r in rows} == {"********"}
+    code, out = run(capsys, "shell", "--state", str(state), "--pki", str(pki_dir), "-c",
+                    "keys --reveal", "--json")
+    assert all(len(r["private"]) == 64 for r in json.loads(out))

@@ -64,6 +64,34 @@ class CardShell(cmd2.Cmd):
             rows, ["seqNumber", "operation", "address", "iccid"]))
 
 
+    show_parser = cmd2.Cmd2ArgumentParser()
+    show_parser.add_argument("profile", help="ICCID or ISD-P AID")
+
+    @cmd2.with_argparser(show_parser)
+    def do_profile(self, args) -> None:
+        """One profile: ISD-P, state, class, metadata, policy rules, notifications."""
+        try:
+            data = view.profile(self.store, args.profile)
+        except ValueError as exc:
+            self.perror(str(exc))
+            self.last_result = False
+            return
+        if data is None:
+            self.perror(f"no profile {args.profile}")
+            self.last_result = False
+            return
+        self._show(data, lambda d: "\n".join(f"{k:20}{v}" for k, v in d.items()))
+
+    keys_parser = cmd2.Cmd2ArgumentParser()
+    keys_parser.add_argument("--reveal", action="store_true",
+                             help="print private keys in clear (test PKIs only!)")
+
+    @cmd2.with_argparser(keys_parser)
+    def do_keys(self, args) -> None:
+        """The eUICC's keys; private values masked unless --reveal."""
+        self._show(view.keys(self.state, self.store, self.pki, args.reveal),
+                   lambda rows: table(rows, ["key", "ciPkid", "public", "private"]))
+
     # -- management actions, through the running card --------------------------------------
     def _act(self, action: str, act) -> None:
         try:

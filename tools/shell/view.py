@@ -66,3 +66,60 @@ def info(state: Path, store: CardStore, pki: Path | None = None) -> dict:
         "profiles": len(store.profiles()),
         "pendingNotifications": len(store.notifications()),
     }
+
+
+def profile(store: CardStore, target: str) -> dict | None:
+    """One profile in full: ISD-P, state and the StoreMetadata it was installed with."""
+    from .actions import identifier
+
+    kind, value = identifier(target)
+    record = (store.profile_by_aid(value) if kind == "isdpAid"
+              else store.profile_by_iccid(value))
+    if record is None:
+        return None
+    metadata = decode_exact(rsp(), "StoreMetadataRequest", record.metadata)
+    rules = metadata.get("profilePolicyRules")
+    ppr = [name for bit, name in enumerate(("pprUpdateControl", "ppr1", "ppr2"))
+           if rules and bit < rules[1] and rules[0][bit // 8] & (0x80 >> (bit % 8))]
+    owner = metadata.get("profileOwner")
+    return {
+        "iccid": iccid_digits(record.iccid),
+        "isdpAid": record.isdp_aid.hex().upper(),
+        "state": record.state.name.lower(),
+        "class": record.profile_class.name.lower(),
+        "name": metadata.get("profileName"),
+        "provider": metadata.get("serviceProviderName"),
+        "nickname": record.nickname,
+        "iconType": {0: "jpg", 1: "png"}.get(metadata.get("iconType")),
+        "profilePolicyRules": ppr,
+        "profileOwner": owner["mccMnc"].hex().upper() if owner else None,
+        "notifications": [
+            {"operations": [EVENTS[b] for b in EVENTS
+                            if b < n["profileManagementOperation"][1]
+                            and n["profileManagementOperation"][0][b // 8] & (0x80 >> (b % 8))],
+             "address": n["notificationAddress"]}
+            for n in metadata.get("notificationConfigurationInfo", [])],
+        "ciPkid": record.ci_pkid.hex().upper() if record.ci_pkid else None,
+        "smdpOid": record.smdp_oid,
+        "packageBytes": record.size,
+        "profileElements": len(store.profile_elements(record.isdp_aid)),
+    }
+
+
+def keys(state: Path, store: CardStore, pki: Path | None, reveal: bool) -> list[dict]:
+    """The eUICC's key pairs; private keys masked unless ``reveal``."""
+    from euicc.crypto.ecdsa import public_point
+
+    credentials = load_card_credentials(pki or state / "pki", eid=store.get_meta("eid"),
+                                        issue_into=state / "issued")
+    rows = []
+    for identity in credentials.identities:
+        private = "********"
+        if reveal:
+            private = identity.private_key.private_numbers().private_value.to_bytes(
+                32, "big").hex().upper()
+        rows.append({"key": f"SK.EUICC.ECDSA ({identity.curve})", "ciPkid":
+                     identity.ci_pkid.hex().upper(),
+                     "public": public_point(identity.private_key.public_key()).hex().upper(),
+                     "private": private})
+    return rows
