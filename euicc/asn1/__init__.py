@@ -1,7 +1,9 @@
-"""ASN.1 modules of the card, compiled once per process (SGP.22 Annex H, RSPDefinitions).
+"""ASN.1 modules of the card, compiled once per process (SGP.22 Annex H, RSPDefinitions;
+TCA eUICC Profile Package Interoperable Format, PEDefinitions).
 
-:func:`rsp` returns the compiled SGP.22 module (DER codec). :func:`decode_exact` refuses
-trailing bytes, which asn1tools would otherwise ignore silently.
+:func:`rsp` returns the compiled SGP.22 module and :func:`pe` the compiled profile package
+module (both DER codec). :func:`decode_exact` refuses trailing bytes, which asn1tools would
+otherwise ignore silently.
 """
 
 from __future__ import annotations
@@ -21,6 +23,12 @@ class Asn1Error(ValueError):
 @cache
 def rsp() -> asn1tools.compiler.Specification:
     return asn1tools.compile_files([str(_HERE / "rsp.asn")], codec="der")
+
+
+@cache
+def pe() -> asn1tools.compiler.Specification:
+    """PEDefinitions (SAIP 3.3.1, also decodes 2.x): one ``ProfileElement`` per TLV of a package."""
+    return asn1tools.compile_files([str(_HERE / "pe.asn")], codec="der")
 
 
 def decode_exact(spec: asn1tools.compiler.Specification, type_name: str, data: bytes):
