@@ -4,7 +4,11 @@ Every ES10 command runs in one transaction (:meth:`CardStore.transaction`), so a
 ``kill -9`` at any moment leaves either the state before the command or the state after it
 (SQLite WAL journal, ``synchronous=FULL``). Profiles (ISD-P records with their SGP.22
 StoreMetadata), pending notifications with their sequence numbers, the default SM-DP+
-address and counters all live here. Holds no private keys: those stay in the PKI folder.
+address and counters all live here, and each ISD-P's interpreted content: its files
+(``isdp_files``, one row per file, rewritten by UPDATE commands) and its NAA secrets
+(``isdp_secrets``: PINs, PUKs, AKA keys and SQN state). Deleted rows are overwritten on disk
+(``secure_delete``), so a deleted profile's keys do not linger in free pages. Holds no eUICC
+private keys: those stay in the PKI folder.
 """
 
 from __future__ import annotations
@@ -43,6 +47,21 @@ CREATE TABLE IF NOT EXISTS isdp_content (
     seq INTEGER NOT NULL,
     element BLOB NOT NULL,
     PRIMARY KEY (isdp_aid, seq)
+);
+CREATE TABLE IF NOT EXISTS isdp_files (
+    isdp_aid BLOB NOT NULL REFERENCES profiles(isdp_aid) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    attributes TEXT NOT NULL,
+    body BLOB NOT NULL,
+    PRIMARY KEY (isdp_aid, path)
+);
+CREATE TABLE IF NOT EXISTS isdp_secrets (
+    isdp_aid BLOB NOT NULL REFERENCES profiles(isdp_aid) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    ref INTEGER NOT NULL,
+    value BLOB NOT NULL,
+    PRIMARY KEY (isdp_aid, kind, ref)
 );
 CREATE TABLE IF NOT EXISTS notifications (
     seq INTEGER PRIMARY KEY,
@@ -120,6 +139,7 @@ class CardStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.execute("PRAGMA secure_delete=ON")
         with self.transaction():
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 self._db.execute(statement)
@@ -242,6 +262,48 @@ class CardStore:
                 "SELECT element FROM isdp_content WHERE isdp_aid = ? AND seq > 0 ORDER BY seq",
                 (aid,)).fetchall()
         return [bytes(r[0]) for r in rows]
+
+    # -- interpreted ISD-P content (files and NAA secrets) ---------------------------------
+    def set_profile_image(self, aid: bytes, files: list[tuple[str, str, bytes]],
+                          secrets: list[tuple[str, int, bytes]]) -> None:
+        """Replace the ISD-P's files ((path, attributes JSON, body) in creation order) and
+        secrets ((kind, ref, value))."""
+        with self.transaction():
+            self._db.execute("DELETE FROM isdp_files WHERE isdp_aid = ?", (aid,))
+            self._db.execute("DELETE FROM isdp_secrets WHERE isdp_aid = ?", (aid,))
+            self._db.executemany(
+                "INSERT INTO isdp_files(isdp_aid, path, seq, attributes, body) "
+                "VALUES(?, ?, ?, ?, ?)",
+                [(aid, path, n, attrs, body) for n, (path, attrs, body) in enumerate(files)])
+            self._db.executemany(
+                "INSERT INTO isdp_secrets(isdp_aid, kind, ref, value) VALUES(?, ?, ?, ?)",
+                [(aid, kind, ref, value) for kind, ref, value in secrets])
+
+    def profile_files(self, aid: bytes) -> list[tuple[str, str, bytes]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT path, attributes, body FROM isdp_files WHERE isdp_aid = ? ORDER BY seq",
+                (aid,)).fetchall()
+        return [(r[0], r[1], bytes(r[2])) for r in rows]
+
+    def set_file_body(self, aid: bytes, path: str, body: bytes) -> None:
+        with self.transaction():
+            self._db.execute("UPDATE isdp_files SET body = ? WHERE isdp_aid = ? AND path = ?",
+                             (body, aid, path))
+
+    def profile_secrets(self, aid: bytes) -> list[tuple[str, int, bytes]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT kind, ref, value FROM isdp_secrets WHERE isdp_aid = ? "
+                "ORDER BY kind, ref", (aid,)).fetchall()
+        return [(r[0], r[1], bytes(r[2])) for r in rows]
+
+    def set_secret(self, aid: bytes, kind: str, ref: int, value: bytes) -> None:
+        with self.transaction():
+            self._db.execute(
+                "INSERT INTO isdp_secrets(isdp_aid, kind, ref, value) VALUES(?, ?, ?, ?) "
+                "ON CONFLICT(isdp_aid, kind, ref) DO UPDATE SET value = excluded.value",
+                (aid, kind, ref, value))
 
     # -- notifications -------------------------------------------------------------------
     def add_notification(self, record: NotificationRecord) -> None:

@@ -52,10 +52,13 @@ class ErrorReason(IntEnum):
 
 
 class BppFailure(Exception):
-    def __init__(self, command: BppCommandId, reason: ErrorReason, detail: str) -> None:
+    def __init__(self, command: BppCommandId, reason: ErrorReason, detail: str,
+                 sima_response: bytes | None = None) -> None:
         super().__init__(f"{command.name}: {reason.name}: {detail}")
         self.command = command
         self.reason = reason
+        # EUICCResponse of the Profile Package Interpreter naming the failing element
+        self.sima_response = sima_response
 
 
 # Where the stream is: what the next TLV must be.

@@ -1,13 +1,16 @@
 """Installation of a Bound Profile Package into a new ISD-P (SGP.22 5.7.6
 LoadBoundProfilePackage; 2.5.5 BPP; 2.6.6 and 5.5 SCP03t; 5.5.1 InitialiseSecureChannel,
 5.5.2 ConfigureISDP, 5.5.3 StoreMetadata, 5.5.4 ReplaceSessionKeys, 5.5.5 profile
-elements; 4.7 ProfileInstallationResult).
+elements; 4.7 ProfileInstallationResult; TCA eUICC Profile Package 8.7 EUICCResponse).
 
 :class:`BppLoader` receives the package pieces, unwraps each SCP03t segment with the
 session keys agreed through ECKA with the SM-DP+'s one-time key, and collects the ISD-P's
-configuration, metadata and profile elements. Only when the last element is in does it
-write the new profile (one transaction); it then answers with the signed
-ProfileInstallationResult, which also stays pending as the install notification.
+configuration, metadata and profile elements. Each profile element goes to the Profile
+Package Interpreter as soon as its last byte is decrypted; an element it refuses ends the
+download with peProcessingError and the interpreter's EUICCResponse. Only when the last
+element is in does it write the new profile, its files and its secrets (one transaction);
+it then answers with the signed ProfileInstallationResult, which also stays pending as the
+install notification.
 """
 
 from __future__ import annotations
@@ -20,6 +23,14 @@ from euicc.asn1 import Asn1Error, decode_exact, encode, rsp
 from euicc.crypto.bsp import BspError, BspSession
 from euicc.crypto.ecdsa import public_point, sign_raw, verify_raw
 from euicc.crypto.ecka import derive_session_keys, shared_secret
+from euicc.ppi import (
+    PeError,
+    PeStatusCode,
+    ProfileInterpreter,
+    file_rows,
+    secret_rows,
+    success_response,
+)
 from euicc.store import (
     CardStore,
     NotificationEvent,
@@ -29,7 +40,7 @@ from euicc.store import (
     ProfileState,
 )
 from euicc.sw import SW, SwError
-from euicc.tlv import TlvError, children, split, tlv
+from euicc.tlv import TlvError, children, read_header, tlv
 
 from .bpp import BppCommandId, BppFailure, BppStream, ErrorReason
 from .notifications import SEQ_COUNTER, event_bits
@@ -41,8 +52,6 @@ INSTALL_BPP = 1  # RemoteOpId installBoundProfilePackage
 KEY_TYPE_AES, KEY_LENGTH_16 = 0x88, 0x10
 ISDP_COUNTER = "isdp_counter"
 ISDP_AID_PREFIX = bytes.fromhex("A0000005591010FFFFFFFF890000")
-# EUICCResponse (TCA eUICC Profile Package 8.7) for a package whose elements all went in.
-SIMA_RESPONSE_OK = bytes.fromhex("3007A00530038001" "00")
 
 
 def fail(command: BppCommandId, reason: ErrorReason, detail: str) -> BppFailure:
@@ -58,7 +67,9 @@ class Pending:
     metadata: bytes = b""
     metadata_value: dict | None = None
     elements: list[bytes] = field(default_factory=list)
-    upp: bytearray = field(default_factory=bytearray)
+    upp: bytearray = field(default_factory=bytearray)  # decrypted bytes of an unfinished element
+    size: int = 0
+    interpreter: ProfileInterpreter = field(default_factory=ProfileInterpreter)
 
 
 class BppLoader:
@@ -216,30 +227,59 @@ class BppLoader:
     def _profile_element(self, segment: bytes) -> None:
         """SGP.22 5.5.5: the decrypted segments concatenate to the profile elements."""
         pending = self._pending
-        pending.upp += self._unwrap(0x86, segment, BppCommandId.LOAD_PROFILE_ELEMENTS)
+        plain = self._unwrap(0x86, segment, BppCommandId.LOAD_PROFILE_ELEMENTS)
+        pending.upp += plain
+        pending.size += len(plain)
+        while pending.upp:
+            try:
+                head = read_header(pending.upp)
+            except TlvError:
+                return  # the element's header continues in the next segment
+            if head.total_length > len(pending.upp):
+                return
+            element = bytes(pending.upp[:head.total_length])
+            del pending.upp[:head.total_length]
+            self._interpret(element)
+
+    def _interpret(self, element: bytes) -> None:
+        """TCA eUICC Profile Package 9: one element into the ISD-P being made."""
+        try:
+            self._pending.interpreter.feed(element)
+        except PeError as exc:
+            raise BppFailure(BppCommandId.LOAD_PROFILE_ELEMENTS,
+                             ErrorReason.PE_PROCESSING_ERROR, str(exc),
+                             exc.euicc_response()) from None
+        self._pending.elements.append(element)
 
     # -- the end ---------------------------------------------------------------------------
     def _install(self) -> bytes:
         pending = self._pending
         try:
-            elements = split(bytes(pending.upp))  # TCA eUICC Profile Package 8.1
-        except TlvError as exc:
-            return self._result_error(fail(BppCommandId.LOAD_PROFILE_ELEMENTS,
-                                           ErrorReason.PE_PROCESSING_ERROR, str(exc)))
+            if pending.upp:
+                raise PeError(PeStatusCode.INVALID_REQUEST_FORMAT, None,
+                              f"{len(pending.upp)} bytes after the last element")
+            image = pending.interpreter.finish()
+        except PeError as exc:
+            return self._result_error(BppFailure(
+                BppCommandId.LOAD_PROFILE_ELEMENTS, ErrorReason.PE_PROCESSING_ERROR, str(exc),
+                exc.euicc_response()))
         metadata = pending.metadata_value
         session = self.session
         record = ProfileRecord(
             isdp_aid=pending.isdp_aid, iccid=metadata["iccid"], state=ProfileState.DISABLED,
             profile_class=ProfileClass(metadata["profileClass"]), metadata=pending.metadata,
             ci_pkid=session.identity.ci_pkid, smdp_oid=session.smdp_oid,
-            size=len(pending.upp),
+            size=pending.size,
         )
         with self.store.transaction():
             self.store.add_profile(record)
-            self.store.set_profile_content(record.isdp_aid, pending.configure_isdp, elements)
+            self.store.set_profile_content(record.isdp_aid, pending.configure_isdp,
+                                           pending.elements)
+            self.store.set_profile_image(record.isdp_aid, file_rows(image.tree),
+                                         secret_rows(image))
             self.store.set_meta(ISDP_COUNTER, pending.isdp_aid[-2])
             result = self._result(("successResult", {"aid": record.isdp_aid,
-                                                      "simaResponse": SIMA_RESPONSE_OK}),
+                                                      "simaResponse": success_response()}),
                                   iccid=record.iccid)
         self.on_installed()
         log.info("installed profile %s in ISD-P %s", metadata["iccid"].hex().upper(),
@@ -248,10 +288,12 @@ class BppLoader:
 
     def _result_error(self, failure: BppFailure) -> bytes:
         metadata = self._pending.metadata_value
+        error = {"bppCommandId": int(failure.command), "errorReason": int(failure.reason)}
+        if failure.sima_response is not None:
+            error["simaResponse"] = failure.sima_response
         with self.store.transaction():
             return self._result(
-                ("errorResult", {"bppCommandId": int(failure.command),
-                                 "errorReason": int(failure.reason)}),
+                ("errorResult", error),
                 iccid=None if metadata is None else metadata["iccid"])
 
     def _result(self, final_result: tuple, iccid: bytes | None) -> bytes:

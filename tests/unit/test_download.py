@@ -11,6 +11,7 @@ import shutil
 import pytest
 from cryptography import x509
 from helpers import SHARED
+from pe_builder import build_upp
 
 from euicc.asn1 import decode_exact, rsp
 from euicc.pki import load_card_credentials
@@ -25,10 +26,9 @@ ADDRESS = "smdp.test.example"
 
 
 def minimal_package(iccid_digits: str, name: str) -> bytes:
-    """A tiny profile package: ProfileHeader (TCA PE 8.2) and an end element."""
-    iccid = bytes.fromhex(iccid_digits.ljust(20, "F"))
-    header = tlv(0x80, b"\x02") + tlv(0x81, b"\x03") + tlv(0x82, name.encode()) + tlv(0x83, iccid)
-    return tlv(0xA0, header) + tlv(0xAA, tlv(0xA0, tlv(0x80, b"\x01")))
+    """A small profile package of the project's own (MF, USIM, MILENAGE keys)."""
+    return build_upp(iccid_digits, "001010000000011", k=bytes(range(16)), opc=bytes(16),
+                     include=("mf", "usim"))
 
 
 @pytest.fixture
@@ -36,8 +36,8 @@ def smdp(pki_dir, tmp_path):
     profiles = tmp_path / "profiles"
     profiles.mkdir()
     (profiles / "TINY.der").write_bytes(minimal_package("8944123400000000011", "tiny"))
-    (profiles / "BIG.der").write_bytes(minimal_package("8944123400000000022", "big") + tlv(
-        0xA1, bytes(range(256)) * 20))
+    (profiles / "BIG.der").write_bytes(build_upp(
+        "8944123400000000022", "001010000000022", k=bytes(range(16)), opc=bytes(16)))
     ts48 = SHARED / "profiles" / "TS48V2-SAIP2-1-NOBERTLV-UNIQUE.der"
     if ts48.exists():
         shutil.copy(ts48, profiles)

@@ -1,0 +1,17 @@
+"""The Profile Package Interpreter (TCA eUICC Profile Package 2.x/3.x): profile elements in,
+an ISD-P's file system, PINs, PUKs and AKA parameters out."""
+
+from .image import (
+    AkaConfig,
+    ProfileImage,
+    file_rows,
+    image_from_rows,
+    path_key,
+    secret_rows,
+)
+from .interpreter import PeError, PeStatusCode, ProfileInterpreter, success_response
+
+__all__ = [
+    "AkaConfig", "PeError", "PeStatusCode", "ProfileImage", "ProfileInterpreter",
+    "file_rows", "image_from_rows", "path_key", "secret_rows", "success_response",
+]

@@ -1,0 +1,226 @@
+"""File creation for the Profile Package Interpreter (TCA eUICC Profile Package 2.3/3.3,
+section 8.3 "File system" and Annex A templates; ETSI TS 102 222 6.3 CREATE FILE for the
+meaning of the FCP, 6.3.2.2.2 for fill and repeat patterns).
+
+A SAIP ``File`` is a list of commands: ``fileDescriptor`` (an FCP that creates the file or,
+for a template file, overrides parts of the template's FCP), ``fillFileOffset`` (skip bytes)
+and ``fillFileContent`` (write bytes at the current offset), or ``doNotCreate``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from euicc.fs.model import MF_FID, File, FileTree, FileType, LifeCycle
+
+
+class FileError(ValueError):
+    """A file command the interpreter cannot carry out (PEStatus bad-values)."""
+
+
+# File descriptor byte (TS 102 221 11.1.1.4.3): b6-b4 file type, b3-b1 structure
+_STRUCTURES = {0x01: FileType.TRANSPARENT, 0x02: FileType.LINEAR_FIXED,
+               0x06: FileType.CYCLIC}
+DF_DESCRIPTOR = 0x38
+BER_TLV_DESCRIPTOR = 0x39
+
+
+@dataclass
+class FileSpec:
+    """What is known about a file before it is created: template defaults merged with the
+    profile's FCP (every field may still be None until the FCP says it)."""
+
+    fid: int | None = None
+    type: FileType | None = None
+    name: str = ""
+    aid: bytes | None = None
+    sfi: int | None = None  # None: derive from the FID; -1: no SFI
+    size: int | None = None
+    record_length: int | None = None
+    record_count: int | None = None
+    shareable: bool = True
+    lcsi: int = LifeCycle.ACTIVATED
+    security: bytes = b""
+    pin_status: bytes = b""
+    proprietary: bytes = b""
+    fill: bytes | None = None
+    repeat: bool = False
+    link: bytes | None = None  # linkPath: path (from the MF, MF FID left out) of the target
+
+
+def merge_fcp(spec: FileSpec, fcp: dict, parent_is_mf: bool) -> None:
+    """Apply the parts of a decoded SAIP ``Fcp`` that are present to ``spec``."""
+    if "fileDescriptor" in fcp:
+        _file_descriptor(spec, fcp["fileDescriptor"])
+    if "fileID" in fcp:
+        spec.fid = int.from_bytes(fcp["fileID"], "big")
+    if "dfName" in fcp:
+        spec.aid = bytes(fcp["dfName"])
+        if spec.type in (None, FileType.DF):
+            spec.type = FileType.ADF
+    if "lcsi" in fcp:
+        spec.lcsi = fcp["lcsi"][0]
+    if "securityAttributesReferenced" in fcp:
+        spec.security = security_referenced(
+            fcp["securityAttributesReferenced"],
+            parent_is_mf or spec.type in (FileType.MF, FileType.ADF))
+    if "efFileSize" in fcp:
+        spec.size = int.from_bytes(fcp["efFileSize"], "big")
+    if "pinStatusTemplateDO" in fcp:
+        spec.pin_status = bytes(fcp["pinStatusTemplateDO"])
+    if "shortEFID" in fcp:
+        sfi = fcp["shortEFID"]
+        spec.sfi = sfi[0] >> 3 if sfi else -1
+    if "proprietaryEFInfo" in fcp:
+        info = fcp["proprietaryEFInfo"]
+        if "fillPattern" in info:
+            spec.fill, spec.repeat = bytes(info["fillPattern"]), False
+        if "repeatPattern" in info:
+            spec.fill, spec.repeat = bytes(info["repeatPattern"]), True
+        if "maximumFileSize" in info:
+            spec.size = int.from_bytes(info["maximumFileSize"], "big")
+    if "linkPath" in fcp:
+        spec.link = bytes(fcp["linkPath"]) or None
+
+
+def _file_descriptor(spec: FileSpec, descriptor: bytes) -> None:
+    if not descriptor:
+        raise FileError("empty file descriptor")
+    first = descriptor[0]
+    spec.shareable = bool(first & 0x40)
+    kind = first & 0x3F
+    if kind == DF_DESCRIPTOR:
+        if spec.type not in (FileType.MF, FileType.ADF):
+            spec.type = FileType.ADF if spec.aid else FileType.DF
+    elif kind == BER_TLV_DESCRIPTOR:
+        spec.type = FileType.BER_TLV
+    elif kind & 0x07 in _STRUCTURES and kind & 0x38 in (0x00, 0x08):
+        spec.type = _STRUCTURES[kind & 0x07]
+    else:
+        raise FileError(f"file descriptor byte {first:02X}")
+    if spec.type.is_record:
+        if len(descriptor) < 4:
+            raise FileError("record EF without record length")
+        spec.record_length = int.from_bytes(descriptor[2:4], "big")
+        if len(descriptor) >= 5:
+            spec.record_count = descriptor[4]
+
+
+def security_referenced(value: bytes, in_mf_or_adf: bool) -> bytes:
+    """The '8B' security attribute TLV. SAIP allows the record number alone: EF.ARR is then
+    2F06 for the MF, ADFs and files directly under the MF, 6F06 for any other file."""
+    if len(value) == 1:
+        value = (b"\x2f\x06" if in_mf_or_adf else b"\x6f\x06") + value
+    return b"\x8b" + bytes([len(value)]) + value
+
+
+def expand_pattern(pattern: bytes, repeat: bool, size: int) -> bytes:
+    """TS 102 222 6.3.2.2.2: a fill pattern is written once and its last byte fills the
+    rest; a repeat pattern is repeated to the end."""
+    if not pattern or size <= 0:
+        return b"\xff" * max(size, 0)
+    if repeat:
+        return (pattern * (size // len(pattern) + 1))[:size]
+    return (pattern + pattern[-1:] * size)[:size]
+
+
+def build_file(spec: FileSpec) -> File:
+    """Create the file ``spec`` describes, filled per its pattern (default 'FF')."""
+    if spec.type is None:
+        raise FileError(f"no file descriptor for {spec.name or spec.fid}")
+    if spec.fid is None and spec.type != FileType.ADF:
+        raise FileError(f"no file identifier for {spec.name or 'a file'}")
+    record_length = spec.record_length or 0
+    size = spec.size
+    if spec.type.is_record:
+        if not record_length:
+            raise FileError(f"{spec.name or hex(spec.fid)}: no record length")
+        if size is None and spec.record_count is not None:
+            size = record_length * spec.record_count
+        if size is None or size % record_length:
+            raise FileError(f"{spec.name or hex(spec.fid)}: size {size} is not a whole "
+                            f"number of {record_length}-byte records")
+    elif not spec.type.is_df and size is None:
+        raise FileError(f"{spec.name or hex(spec.fid)}: no file size")
+    if spec.type.is_df or spec.sfi == -1:
+        sfi = None
+    elif spec.sfi is None:
+        sfi = spec.fid & 0x1F or None  # TS 102 221 11.1.1.4.8: the 5 low bits of the FID
+    else:
+        sfi = spec.sfi or None
+    f = File(
+        fid=spec.fid, type=spec.type, name=spec.name, aid=spec.aid, sfi=sfi,
+        size=size or 0, record_length=record_length, shareable=spec.shareable,
+        lcsi=spec.lcsi, security=spec.security, pin_status=spec.pin_status,
+        proprietary=spec.proprietary,
+    )
+    if spec.type.is_record:
+        record = expand_pattern(spec.fill or b"", spec.repeat, record_length)
+        f.body = bytearray(record * f.record_count)
+    elif spec.type == FileType.TRANSPARENT:
+        f.body = bytearray(expand_pattern(spec.fill or b"", spec.repeat, f.size))
+    return f
+
+
+def create(tree: FileTree, parent: File, spec: FileSpec,
+           default_body: Callable[[File], bytes] | None = None) -> File:
+    """Create ``spec`` in ``parent``. A linked EF (SAIP linkPath, TS 102 222 dfLink) shares
+    its target's body and takes the target's size where the FCP gives none; any other EF
+    gets ``default_body`` unless the FCP names a fill pattern."""
+    target = None
+    if spec.link is not None:
+        target = tree.find(path_from_saip(spec.link))
+        if target is None or target.type.is_df:
+            raise FileError(f"{spec.name or 'file'}: linkPath {spec.link.hex().upper()} "
+                            "names no EF")
+        spec.type = spec.type or target.type
+        spec.record_length = spec.record_length or target.record_length or None
+        if spec.size is None:
+            spec.size = target.size
+    f = build_file(spec)
+    if target is not None:
+        f.body = target.body  # one body: an update through either is seen by both
+    elif default_body is not None and spec.fill is None and not f.type.is_df:
+        f.body = bytearray(default_body(f))
+    try:
+        parent.add(f)
+    except ValueError as exc:
+        raise FileError(str(exc)) from None
+    return f
+
+
+def fill(f: File, commands: list[tuple[str, object]]) -> None:
+    """Apply fillFileOffset / fillFileContent commands to a created EF."""
+    offset = 0
+    for kind, value in commands:
+        if kind == "fillFileOffset":
+            offset += value
+        elif kind == "fillFileContent":
+            write(f, offset, bytes(value))
+            offset += len(value)
+
+
+def write(f: File, offset: int, data: bytes) -> None:
+    if f.type.is_df:
+        raise FileError(f"content for the DF {f.label}")
+    if f.type == FileType.BER_TLV:
+        # The content of a BER-TLV EF is its data objects one after the other.
+        f.body[offset:offset + len(data)] = data
+        if len(f.body) > f.size:
+            raise FileError(f"{f.label}: {len(f.body)} bytes in a {f.size}-byte BER-TLV EF")
+        return
+    if offset + len(data) > len(f.body):
+        raise FileError(f"{f.label}: content ends at {offset + len(data)}, "
+                        f"the file has {len(f.body)} bytes")
+    f.body[offset:offset + len(data)] = data
+
+
+def path_from_saip(path: bytes) -> tuple[int, ...]:
+    """A SAIP filePath / linkPath (FIDs from the MF, MF left out) as a path from the MF."""
+    if len(path) % 2:
+        raise FileError(f"odd path length {path.hex()}")
+    fids = [int.from_bytes(path[i:i + 2], "big") for i in range(0, len(path), 2)]
+    if fids and fids[0] == MF_FID:
+        fids = fids[1:]
+    return (MF_FID, *fids)

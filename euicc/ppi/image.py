@@ -1,0 +1,177 @@
+"""What the Profile Package Interpreter makes of a profile: the ISD-P's content (TCA eUICC
+Profile Package 2.x/3.x, section 8: file system, PIN/PUK codes, AKA parameters, security
+domains, RFM, applications, non-standard elements), and its persistent form in the card
+store (one row per file, one row per secret), so the enabled profile's file system is
+rebuilt exactly as the last UPDATE left it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from euicc.fs.model import File, FileTree, FileType, Pin
+
+# Kinds of rows in the store's isdp_secrets table
+SECRET_PIN, SECRET_PUK, SECRET_AKA, SECRET_SQN = "pin", "puk", "aka", "sqn"
+
+
+@dataclass
+class AkaConfig:
+    """One PE-AKAParameter (SAIP 8.6.1 / "AKA parameters"): the NAA authentication
+    algorithm and its keys, bound to the ADF(s) it serves.
+
+    ``algorithm`` is the SAIP algorithmID: 1 MILENAGE, 2 TUAK, 3 USIM test algorithm.
+    ``adf_aids`` are the ADFs it authenticates for (the NAA element before it)."""
+
+    algorithm: int
+    options: int
+    key: bytes
+    opc: bytes
+    rotation: bytes = bytes.fromhex("4000204060")
+    # c1..c5 of TS 35.206 4.1: 0, 1, 2, 4, 8 as 128-bit values
+    constants: bytes = b"".join(bytes(15) + bytes([n]) for n in (0, 1, 2, 4, 8))
+    keccak_iterations: int = 1
+    sqn_options: int = 0x02
+    sqn_delta: bytes = bytes.fromhex("000010000000")
+    sqn_age_limit: bytes = bytes.fromhex("000010000000")
+    sqn_init: tuple[bytes, ...] = ()
+    adf_aids: tuple[bytes, ...] = ()
+    auth_counter_max: bytes | None = None
+
+    def __repr__(self) -> str:  # K and OPc never reach a log
+        return f"AkaConfig(algorithm={self.algorithm}, adfs={len(self.adf_aids)})"
+
+    def to_bytes(self) -> bytes:
+        value = {k: (v.hex() if isinstance(v, bytes) else v) for k, v in asdict(self).items()}
+        value["sqn_init"] = [s.hex() for s in self.sqn_init]
+        value["adf_aids"] = [a.hex() for a in self.adf_aids]
+        return json.dumps(value, sort_keys=True).encode()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> AkaConfig:
+        value = json.loads(data)
+        for name in ("key", "opc", "rotation", "constants", "sqn_delta", "sqn_age_limit"):
+            value[name] = bytes.fromhex(value[name])
+        if value["auth_counter_max"] is not None:
+            value["auth_counter_max"] = bytes.fromhex(value["auth_counter_max"])
+        value["sqn_init"] = tuple(bytes.fromhex(s) for s in value["sqn_init"])
+        value["adf_aids"] = tuple(bytes.fromhex(a) for a in value["adf_aids"])
+        return cls(**value)
+
+
+@dataclass
+class ProfileImage:
+    """The interpreted profile: everything its ISD-P holds besides the metadata."""
+
+    tree: FileTree
+    # PINs in definition order; local PINs of different DFs may share a key reference
+    pins: list[Pin] = field(default_factory=list)
+    puks: dict[int, Pin] = field(default_factory=dict)
+    aka: list[AkaConfig] = field(default_factory=list)
+    # Elements kept as decoded, not executed: securityDomain, rfm, application, nonStandard,
+    # cdmaParameter (name, value) in package order.
+    kept: list[tuple[str, Any]] = field(default_factory=list)
+    header: dict = field(default_factory=dict)
+
+
+# -- persistence ------------------------------------------------------------------------------
+def path_key(path: tuple[int, ...]) -> str:
+    return "/".join(f"{fid:04X}" for fid in path)
+
+
+def _attributes(f: File, link: str | None) -> str:
+    return json.dumps({
+        "link": link,
+        "fid": f.fid, "type": f.type.value, "name": f.name,
+        "aid": f.aid.hex() if f.aid else None, "sfi": f.sfi, "size": f.size,
+        "record_length": f.record_length, "shareable": f.shareable, "lcsi": f.lcsi,
+        "security": f.security.hex(), "pin_status": f.pin_status.hex(),
+        "proprietary": f.proprietary.hex(), "total_size": f.total_size,
+    }, sort_keys=True)
+
+
+def _file(a: dict, body: bytes) -> File:
+    return File(
+        fid=a["fid"], type=FileType(a["type"]), name=a["name"],
+        aid=bytes.fromhex(a["aid"]) if a["aid"] else None, sfi=a["sfi"], size=a["size"],
+        record_length=a["record_length"], shareable=a["shareable"], lcsi=a["lcsi"],
+        security=bytes.fromhex(a["security"]), pin_status=bytes.fromhex(a["pin_status"]),
+        proprietary=bytes.fromhex(a["proprietary"]), total_size=a["total_size"],
+        body=bytearray(body),
+    )
+
+
+def body_owner(tree: FileTree, f: File) -> File:
+    """The file whose row stores ``f``'s body: ``f`` itself, or the target of a linked EF
+    (SAIP linkPath; the first file in the tree with that body)."""
+    return next(g for g in tree.walk() if g.body is f.body)
+
+
+def file_rows(tree: FileTree) -> list[tuple[str, str, bytes]]:
+    """One row per file, parents first; a linked EF names the file holding its body."""
+    owners: dict[int, str] = {}
+    rows = []
+    for f in tree.walk():
+        key = path_key(f.path)
+        link = owners.get(id(f.body)) if not f.type.is_df else None
+        if link is None:
+            owners[id(f.body)] = key
+        rows.append((key, _attributes(f, link), b"" if link else bytes(f.body)))
+    return rows
+
+
+def tree_from_rows(rows: list[tuple[str, str, bytes]]) -> FileTree:
+    """Rebuild a tree; rows come parents first (creation order)."""
+    by_path: dict[str, File] = {}
+    mf = None
+    for path, attributes, body in rows:
+        a = json.loads(attributes)
+        f = _file(a, body)
+        if a.get("link"):
+            f.body = by_path[a["link"]].body
+        parent_key = path.rsplit("/", 1)[0] if "/" in path else None
+        if parent_key is None:
+            mf = f
+        else:
+            by_path[parent_key].add(f)
+        by_path[path] = f
+    if mf is None:
+        raise ValueError("no MF among the stored files")
+    return FileTree(mf)
+
+
+def pin_to_bytes(pin: Pin) -> bytes:
+    value = asdict(pin)
+    value["value"] = pin.value.hex()
+    value["scope"] = list(pin.scope)
+    return json.dumps(value, sort_keys=True).encode()
+
+
+def pin_from_bytes(data: bytes) -> Pin:
+    value = json.loads(data)
+    value["value"] = bytes.fromhex(value["value"])
+    value["scope"] = tuple(value["scope"])
+    return Pin(**value)
+
+
+def secret_rows(image: ProfileImage) -> list[tuple[str, int, bytes]]:
+    rows = [(SECRET_PIN, n, pin_to_bytes(p)) for n, p in enumerate(image.pins)]
+    rows += [(SECRET_PUK, ref, pin_to_bytes(p)) for ref, p in image.puks.items()]
+    rows += [(SECRET_AKA, n, a.to_bytes()) for n, a in enumerate(image.aka)]
+    return rows
+
+
+def image_from_rows(files: list[tuple[str, str, bytes]],
+                    secrets: list[tuple[str, int, bytes]]) -> ProfileImage:
+    """The runtime part of an image (tree, PINs, PUKs, AKA); SQN rows stay with the NAA."""
+    image = ProfileImage(tree_from_rows(files))
+    for kind, ref, value in secrets:
+        if kind == SECRET_PIN:
+            image.pins.append(pin_from_bytes(value))
+        elif kind == SECRET_PUK:
+            image.puks[ref] = pin_from_bytes(value)
+        elif kind == SECRET_AKA:
+            image.aka.append(AkaConfig.from_bytes(value))
+    return image

@@ -1,0 +1,118 @@
+"""Template-based file-system elements (TCA eUICC Profile Package 2.3/3.3, 8.3.2
+"Template based file system elements" and Annex A): the element names its template OID;
+each file member of the element creates that template file, with the template's FCP and
+default content unless the element's ``fileDescriptor`` and fill commands say otherwise.
+A template created by default (MF, ADF.USIM, ADF.ISIM, ...) also creates the files the
+element leaves out, except those whose size or identifier only the element can give; an
+optional-files template creates only the files the element names. ``doNotCreate`` skips
+a file either way.
+"""
+
+from __future__ import annotations
+
+from euicc.fs.model import File, FileTree, FileType
+
+from .files import FileError, FileSpec, create, fill, merge_fcp, security_referenced
+from .templates import ADF_FID, PE_FID, FileTemplate, Template, default_body, template
+
+
+class TemplateError(ValueError):
+    """A template element that cannot be placed (unknown OID, missing base DF)."""
+
+    template_unknown = False
+
+
+def create_template_files(tree: FileTree, kind: str, value: dict,
+                          adfs: dict[str, File]) -> File:
+    """Create the files of one template element; returns its base DF (the DF whose
+    pinCodes may follow). ``adfs`` holds the last ADF of each NAA element so far."""
+    oid = value["templateID"]
+    try:
+        t = template(oid)
+    except KeyError:
+        error = TemplateError(f"template {oid} is not supported")
+        error.template_unknown = True
+        raise error from None
+    if t.pe != kind:
+        raise TemplateError(f"template {oid} ({t.name}) is not for a {kind} element")
+    created: dict[str, File] = {}
+    if t.root is None:
+        base = _resolve(tree, t.base_path, t, adfs)
+    else:
+        base = _create_root(tree, t, value, adfs)
+        created[t.root] = base
+    for ft in t.files:
+        if ft.pe_name == t.root:
+            continue
+        if ft.pe_name in value:
+            commands = value[ft.pe_name]
+        elif t.created_by_default and not ft.from_pe:
+            commands = []  # SAIP 8.3.2: a default template creates its files unless told not to
+        else:
+            continue
+        if any(k == "doNotCreate" for k, _ in commands):
+            continue
+        parent = created.get(ft.parent) if ft.parent else base
+        if parent is None:
+            continue  # its DF was not created
+        created[ft.pe_name] = _create(tree, parent, ft, commands)
+    return base
+
+
+def _resolve(tree: FileTree, path: tuple[int, ...], t: Template,
+             adfs: dict[str, File]) -> File:
+    node = tree.mf
+    for fid in path[1:]:
+        if fid == ADF_FID:
+            node = adfs.get(t.naa)
+            if node is None:
+                raise TemplateError(f"{t.name} needs an {t.naa} element before it")
+        else:
+            child = node.child(fid)
+            if child is None:
+                raise TemplateError(f"{t.name}: no DF {fid:04X} in {node.label}")
+            node = child
+    return node
+
+
+def _create_root(tree: FileTree, t: Template, value: dict, adfs: dict[str, File]) -> File:
+    ft = t.file(t.root)
+    commands = value[t.root]
+    if ft.type == FileType.MF:
+        spec = _spec(ft, commands, parent_is_mf=True)
+        mf = tree.mf
+        mf.security, mf.pin_status, mf.lcsi = spec.security, spec.pin_status, spec.lcsi
+        return mf
+    parent = tree.mf if ft.type == FileType.ADF else _resolve(tree, t.base_path[:-1], t, adfs)
+    return _create(tree, parent, ft, commands)
+
+
+def _spec(ft: FileTemplate, commands: list, parent_is_mf: bool) -> FileSpec:
+    spec = FileSpec(
+        fid=ft.fid if ft.fid not in (None, PE_FID) else None, type=ft.type, name=ft.name,
+        aid=ft.aid, sfi=ft.sfi if ft.sfi is not None else -1, size=ft.size,
+        record_length=ft.record_length, record_count=ft.record_count,
+        shareable=ft.shareable, lcsi=ft.lcsi,
+        security=security_referenced(ft.arr, parent_is_mf) if ft.arr else b"",
+        pin_status=ft.pin_status or b"",
+    )
+    for kind, item in commands:
+        if kind == "fileDescriptor":
+            merge_fcp(spec, item, parent_is_mf)
+    return spec
+
+
+def _create(tree: FileTree, parent: File, ft: FileTemplate, commands: list) -> File:
+    spec = _spec(ft, commands, parent.type == FileType.MF)
+    if ft.type == FileType.ADF and spec.fid is None:
+        raise FileError(f"{ft.name} has no temporary file identifier")
+    def template_default(f: File) -> bytes:
+        try:
+            return default_body(ft, size=f.size, record_length=f.record_length or None)
+        except ValueError as exc:
+            raise FileError(str(exc)) from None
+
+    f = create(tree, parent, spec, template_default)
+    fill(f, [c for c in commands if c[0] in ("fillFileOffset", "fillFileContent")])
+    return f
+
