@@ -1,8 +1,10 @@
 """The card: ATR, power and reset, logical channels, OS-level commands and response
 chaining. Implements ISO/IEC 7816-3 8.2 (ATR), ISO/IEC 7816-4 5.1 and 7.1.1 (SELECT by DF
-name), 7.6.1 (GET RESPONSE), 11.1.2 (MANAGE CHANNEL), ETSI TS 102 221 11.1.2 (STATUS) and
-11.1.19 (TERMINAL CAPABILITY). Every other command goes to the applet selected on the
-channel named by the CLA byte.
+name), 7.6.1 (GET RESPONSE), 11.1.2 (MANAGE CHANNEL), ETSI TS 102 221 11.1.2 (STATUS),
+11.1.19 (TERMINAL CAPABILITY) and 11.2.1-11.2.3 (TERMINAL PROFILE, FETCH, TERMINAL RESPONSE,
+see :mod:`euicc.proactive`). SELECT by DF name reaches the registry's applets first, then
+the ADFs of the file system (TS 102 221 11.1.1.2). Every other command goes to the applet
+selected on the channel named by the CLA byte.
 
 Response chaining follows T=0 (the ATR offers T=0): data never exceeds 256 bytes per
 response; a command without Le that produces data, or data beyond Le or 256 bytes, is
@@ -22,6 +24,7 @@ from .apdu import MAX_SHORT_LE, ClassByte, CommandApdu, ResponseApdu
 from .applet import Applet
 from .channels import MAX_CHANNELS, Channel, ChannelTable
 from .dispatch import NO_DATA, WITH_DATA, ClassFamily, CommandSpec, CommandTable
+from .proactive import ProactiveSession
 from .registry import Registry
 from .sw import SW, SwError
 from .tlv import tlv
@@ -69,7 +72,13 @@ class FileSystem(Applet):
     file identifier or path (ETSI TS 102 221 11.1.1)."""
 
     @abstractmethod
-    def select_file(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu: ...
+    def select_file(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
+        """SELECT by FID or path, and by DF name when no applet has that AID (an ADF);
+        raises SwError(FILE_NOT_FOUND) when nothing matches."""
+
+    @abstractmethod
+    def status(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
+        """STATUS (TS 102 221 11.1.2) on a channel where the file system is selected."""
 
 
 class Card:
@@ -89,6 +98,7 @@ class Card:
         self.default_applet: Applet | None = file_system
         self.powered = False
         self.terminal_capability: bytes = b""
+        self.proactive = ProactiveSession()
         self.observers: list[Observer] = []
         # A reader and the local control interface may both send commands.
         self._transmit_lock = threading.RLock()
@@ -107,6 +117,11 @@ class Card:
                     self._terminal_capability,
                     WITH_DATA,
                 ),
+                CommandSpec("TERMINAL PROFILE", 0x10, ClassFamily.PROPRIETARY,
+                            self._terminal_profile, WITH_DATA),
+                CommandSpec("FETCH", 0x12, ClassFamily.PROPRIETARY, self._fetch, NO_DATA),
+                CommandSpec("TERMINAL RESPONSE", 0x14, ClassFamily.PROPRIETARY,
+                            self._terminal_response, WITH_DATA),
             ]
         )
 
@@ -128,8 +143,11 @@ class Card:
     def _reset(self) -> None:
         self.channels.reset()
         self.terminal_capability = b""
+        self.proactive.reset()
         for applet in self.registry:
             applet.reset()
+        if self.file_system is not None:
+            self.file_system.reset()
         if self.default_applet is not None:
             self._make_selected(self.channels.get(0), self.default_applet)
 
@@ -156,6 +174,9 @@ class Card:
         except Exception:
             log.exception("internal error processing an APDU (%s)", name)
             response = ResponseApdu(sw=SW.NO_PRECISE_DIAGNOSIS)
+        pending = self.proactive.pending_length()
+        if pending and response.sw == SW.OK:
+            response = ResponseApdu(response.data, SW.PROACTIVE_COMMAND_PENDING | pending)
         out = response.to_bytes()
         exchange = Exchange(
             time.time(), channel_number, bytes(raw), out, name, time.perf_counter() - started
@@ -253,11 +274,7 @@ class Card:
             # Selection by file identifier or path belongs to the UICC file system.
             if self.file_system is None:
                 raise SwError(SW.FILE_NOT_FOUND, "no file system")
-            response = self.file_system.select_file(apdu, channel)
-            if channel.applet is not self.file_system:
-                channel.deselect()
-                channel.applet = self.file_system
-            return response
+            return self._select_in_file_system(apdu, channel)
         if apdu.p2 & 0xB0:
             raise SwError(SW.INCORRECT_P1P2)
         if not apdu.data:
@@ -269,7 +286,9 @@ class Card:
         else:
             target = self.registry.find(apdu.data, apdu.p2 & 0x03, channel.applet)
             if target is None:
-                raise SwError(SW.FILE_NOT_FOUND)
+                if self.file_system is None:
+                    raise SwError(SW.FILE_NOT_FOUND)
+                return self._select_in_file_system(apdu, channel)
         if apdu.p2 & 0x40:  # TS 102 221 11.1.1.2: termination of the application session
             if channel.applet is not target:
                 raise SwError(SW.CONDITIONS_NOT_SATISFIED)
@@ -277,6 +296,14 @@ class Card:
             return ResponseApdu()
         fci = self._make_selected(channel, target)
         return ResponseApdu(b"" if apdu.p2 & 0x0C == 0x0C else fci)
+
+    def _select_in_file_system(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
+        if channel.applet is not self.file_system:
+            # The file system starts from the MF on a channel it did not own.
+            channel.deselect()
+            channel.applet = self.file_system
+            self.file_system.select(channel)
+        return self.file_system.select_file(apdu, channel)
 
     def _make_selected(self, channel: Channel, target: Applet) -> bytes:
         if not target.multi_selectable and any(
@@ -296,6 +323,8 @@ class Card:
         applet = channel.applet
         if applet is None:
             raise SwError(SW.CONDITIONS_NOT_SATISFIED, "nothing selected")
+        if applet is self.file_system:
+            return applet.status(apdu, channel)
         if apdu.p2 == 0x01:
             return ResponseApdu(tlv(0x84, applet.aid) if applet.aid else b"")
         return ResponseApdu(applet.fci())
@@ -304,4 +333,25 @@ class Card:
         if apdu.p1p2 != 0:
             raise SwError(SW.INCORRECT_P1P2)
         self.terminal_capability = apdu.data
+        return ResponseApdu()
+
+    def _terminal_profile(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
+        if apdu.p1p2 != 0:
+            raise SwError(SW.INCORRECT_P1P2)
+        self.proactive.terminal_profile = apdu.data
+        return ResponseApdu()
+
+    def _fetch(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
+        if apdu.p1p2 != 0:
+            raise SwError(SW.INCORRECT_P1P2)
+        command = self.proactive.fetch()
+        if command is None:
+            raise SwError(SW.CONDITIONS_NOT_SATISFIED, "no proactive command pending")
+        return ResponseApdu(command)
+
+    def _terminal_response(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
+        if apdu.p1p2 != 0:
+            raise SwError(SW.INCORRECT_P1P2)
+        if not self.proactive.terminal_response(apdu.data):
+            raise SwError(SW.CONDITIONS_NOT_SATISFIED, "no proactive command to answer")
         return ResponseApdu()

@@ -11,6 +11,7 @@ from enum import IntEnum
 
 class SW(IntEnum):
     OK = 0x9000
+    PROACTIVE_COMMAND_PENDING = 0x9100  # low byte: length of the command (TS 102 221 10.2.1.1)
     BYTES_REMAINING = 0x6100  # low byte: number of bytes still available (00 = 256 or more)
     WARNING_NO_INFO = 0x6200
     END_OF_FILE = 0x6282

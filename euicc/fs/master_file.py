@@ -58,6 +58,9 @@ class CardFileSystem(FileSystem):
     def fci(self) -> bytes:
         return mf_fcp()
 
+    def status(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
+        return ResponseApdu(b"" if apdu.p2 == 0x0C else mf_fcp())
+
     def process(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
         return self._commands.dispatch(apdu, channel)
 
