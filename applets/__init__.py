@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 from euicc.card import Card
-from euicc.fs.master_file import CardFileSystem
 from euicc.pki import CardCredentials
 from euicc.registry import Registry
 from euicc.store import CardStore
 
 from .ecasd import Ecasd
 from .isd_r import EuiccConfig, IsdR
+from .uicc import UiccFileSystem
 
 
 def build_card(
     store: CardStore, credentials: CardCredentials, config: EuiccConfig | None = None
 ) -> Card:
-    """A powered-off eUICC with its ISD-R and ECASD installed."""
+    """A powered-off eUICC with its ISD-R and ECASD installed, showing the enabled
+    profile's file system (SGP.22 2.2.3)."""
     registry = Registry()
-    registry.install(IsdR(store, credentials, config or EuiccConfig()))
+    isd_r = IsdR(store, credentials, config or EuiccConfig())
+    registry.install(isd_r)
     registry.install(Ecasd(credentials))
-    return Card(registry, file_system=CardFileSystem())
+    uicc = UiccFileSystem(store)
+    card = Card(registry, file_system=uicc)
+    isd_r.profiles.on_enabled_profile_changed.append(uicc.enabled_profile_changed)
+    uicc.request_refresh = card.proactive.request_refresh
+    return card

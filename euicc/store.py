@@ -286,10 +286,11 @@ class CardStore:
                 (aid,)).fetchall()
         return [(r[0], r[1], bytes(r[2])) for r in rows]
 
-    def set_file_body(self, aid: bytes, path: str, body: bytes) -> None:
+    def update_file(self, aid: bytes, path: str, attributes: str, body: bytes) -> None:
         with self.transaction():
-            self._db.execute("UPDATE isdp_files SET body = ? WHERE isdp_aid = ? AND path = ?",
-                             (body, aid, path))
+            self._db.execute(
+                "UPDATE isdp_files SET attributes = ?, body = ? WHERE isdp_aid = ? AND path = ?",
+                (attributes, body, aid, path))
 
     def profile_secrets(self, aid: bytes) -> list[tuple[str, int, bytes]]:
         with self._lock:

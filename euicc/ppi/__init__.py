@@ -9,9 +9,15 @@ from .image import (
     path_key,
     secret_rows,
 )
-from .interpreter import PeError, PeStatusCode, ProfileInterpreter, success_response
+from .interpreter import (
+    PeError,
+    PeStatusCode,
+    ProfileInterpreter,
+    interpret,
+    success_response,
+)
 
 __all__ = [
     "AkaConfig", "PeError", "PeStatusCode", "ProfileImage", "ProfileInterpreter",
-    "file_rows", "image_from_rows", "path_key", "secret_rows", "success_response",
+    "file_rows", "image_from_rows", "interpret", "path_key", "secret_rows", "success_response",
 ]

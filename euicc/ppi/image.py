@@ -109,6 +109,13 @@ def body_owner(tree: FileTree, f: File) -> File:
     return next(g for g in tree.walk() if g.body is f.body)
 
 
+def file_row(tree: FileTree, f: File) -> tuple[str, str, bytes]:
+    """The stored row of one file, as :func:`file_rows` makes it."""
+    owner = body_owner(tree, f)
+    link = None if owner is f or f.type.is_df else path_key(owner.path)
+    return path_key(f.path), _attributes(f, link), b"" if link else bytes(f.body)
+
+
 def file_rows(tree: FileTree) -> list[tuple[str, str, bytes]]:
     """One row per file, parents first; a linked EF names the file holding its body."""
     owners: dict[int, str] = {}

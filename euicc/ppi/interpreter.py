@@ -300,3 +300,11 @@ class ProfileInterpreter:
             auth_counter_max=bytes(config["authCounterMax"]) if "authCounterMax" in config
             else None,
         ))
+
+
+def interpret(elements: list[bytes]) -> ProfileImage:
+    """A whole package at once (elements in order); raises :class:`PeError`."""
+    interpreter = ProfileInterpreter()
+    for element in elements:
+        interpreter.feed(element)
+    return interpreter.finish()

@@ -10,9 +10,9 @@ import signal
 
 import pytest
 from helpers import SHARED
+from pe_builder import build_upp
 
 from euicc.store import CardStore
-from euicc.tlv import tlv
 from tools.lpa.download import DownloadError, download, https_es9
 from tools.lpa.es10 import Es10Client
 from tools.lpa.link import PcscLink
@@ -26,9 +26,9 @@ ADDRESS = "smdp.test.example"
 def smdp_server(emulator, tmp_path):
     profiles = tmp_path / "profiles"
     profiles.mkdir()
-    header = tlv(0x80, b"\x02") + tlv(0x81, b"\x03") + tlv(0x82, b"built") + tlv(
-        0x83, bytes.fromhex("89441234000000000334"))
-    (profiles / "BUILT.der").write_bytes(tlv(0xA0, header) + tlv(0xA1, bytes(3000)))
+    (profiles / "BUILT.der").write_bytes(build_upp(
+        "89441234000000000334", "001010000000334", algorithm="tuak", k=bytes(range(32)),
+        opc=bytes(range(32, 64))))
     for path in sorted((SHARED / "profiles").glob("*.der")):
         shutil.copy(path, profiles)
     smdp = Smdp(ADDRESS, emulator.state / "pki", profiles)

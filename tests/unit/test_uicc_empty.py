@@ -1,4 +1,5 @@
-"""The card-level MF (TS 102 221 11.1.1) as SIM tools probe it before any profile."""
+"""The UICC with no profile enabled: an MF with nothing under it (TS 102 221 11.1.1), as SIM
+tools probe an eUICC before any profile."""
 
 from euicc.tlv import parse
 

@@ -83,7 +83,7 @@ class Es10Client:
             last = number == len(blocks) - 1
             apdu = bytes([cla, 0xE2, 0x91 if last else 0x11, number & 0xFF, len(block)]) + block
             data, sw = self.transmit_chained(apdu)
-            if sw >> 8 != 0x90:
+            if sw >> 12 != 0x9:  # like lpac: 9000, and 91xx (a proactive command waits)
                 raise CardError(sw, f"STORE DATA block {number}")
             if last:
                 return data

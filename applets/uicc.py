@@ -1,0 +1,271 @@
+"""The UICC side of the eUICC: the enabled profile's file system and NAAs, as a terminal
+sees them (SGP.22 2.2.3 and 3.2.1: only the Enabled Profile is visible; ETSI TS 102 221
+8-11 for the file system and its commands; 3GPP TS 31.102 / 31.103 7.1 AUTHENTICATE of the
+USIM and ISIM).
+
+:class:`UiccFileSystem` is the card OS's file system. It loads the enabled profile's ISD-P
+content from the store (files, PINs, PUKs, AKA parameters and SQN arrays) and runs the file
+commands on it through :class:`~euicc.fs.commands.FileCommands`; AUTHENTICATE goes to the
+NAA of the current ADF. Every change (an UPDATE, a PIN counter, an accepted SQN) is written
+to the store before the response leaves, in one transaction. With no profile enabled, the
+MF is there and empty, as on a real eUICC.
+
+When the enabled profile changes, the new one is visible from the next command on: every
+channel's file selection goes back to the MF and PIN verifications are forgotten. With
+refreshFlag set, a terminal that supports it is also sent REFRESH (UICC reset).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from euicc.apdu import CommandApdu, ResponseApdu
+from euicc.card import FileSystem
+from euicc.channels import Channel
+from euicc.fs.commands import FileCommands
+from euicc.fs.model import MF_FID, File, FileTree, FileType, Pin
+from euicc.fs.selection import STATE_KEY
+from euicc.ppi import (
+    AkaConfig,
+    PeError,
+    ProfileImage,
+    file_rows,
+    image_from_rows,
+    interpret,
+    secret_rows,
+)
+from euicc.ppi.image import (
+    SECRET_PIN,
+    SECRET_PUK,
+    SECRET_SQN,
+    body_owner,
+    file_row,
+    pin_to_bytes,
+)
+from euicc.store import CardStore, ProfileRecord
+from euicc.sw import SW, SwError
+
+from .naa.authenticate import (
+    AkaAlgorithm,
+    AuthSuccess,
+    MilenageAka,
+    SecurityContext,
+    authenticate_3g,
+    authenticate_gsm,
+    encode_response,
+    parse_command_data,
+)
+from .naa.milenage import Milenage
+from .naa.sqn import SQN_BYTES, SqnState
+from .naa.tuak import Tuak
+from .naa.xor_test_algorithm import XorTestAlgorithm
+
+log = logging.getLogger(__name__)
+
+INS_AUTHENTICATE = 0x88
+USIM_RID_PIX = bytes.fromhex("A0000000871002")
+ISIM_RID_PIX = bytes.fromhex("A0000000871004")
+EF_UST = 0x6F38
+SERVICE_GSM_ACCESS = 27  # TS 31.102 4.2.8 service n27: Kc in AUTHENTICATE, GSM context
+APPLICATION_PIN = 0x01  # TS 31.102 7.1.2: AUTHENTICATE needs the application PIN
+GENERATION_KEY = "fs.generation"
+# SAIP sqnOptions bits as this card reads them ('02' is TS.48's "wrap-around protection")
+SQN_OPTION_DELTA, SQN_OPTION_AGE_LIMIT = 0x02, 0x04
+
+
+def empty_tree() -> FileTree:
+    """An MF with nothing under it: the UICC of an eUICC with no enabled profile."""
+    return FileTree(File(MF_FID, FileType.MF, name="MF", security=b"\x8b\x03\x2f\x06\x01"))
+
+
+def algorithm_for(aka: AkaConfig) -> AkaAlgorithm:
+    """The AKA algorithm a profile's akaParameter names (SAIP algorithmID)."""
+    if aka.algorithm == 1:
+        r = tuple(aka.rotation)  # SAIP rotationConstants: r1..r5 in bits
+        c = tuple(aka.constants[i:i + 16] for i in range(0, 80, 16))
+        return MilenageAka(Milenage(aka.key, opc=aka.opc, r=r, c=c))
+    if aka.algorithm == 2:
+        return Tuak(aka.key, topc=aka.opc, keccak_iterations=aka.keccak_iterations)
+    return XorTestAlgorithm(aka.key)
+
+
+def initial_sqn_state(aka: AkaConfig) -> SqnState:
+    seq = [int.from_bytes(s, "big") for s in aka.sqn_init] or [0] * 32
+    ind_length = max(len(seq).bit_length() - 1, 0)
+    return SqnState(seq_ms=tuple(seq), ind_length=ind_length,
+                    delta=int.from_bytes(aka.sqn_delta, "big"),
+                    age_limit=int.from_bytes(aka.sqn_age_limit, "big"),
+                    check_delta=bool(aka.sqn_options & SQN_OPTION_DELTA),
+                    check_age_limit=bool(aka.sqn_options & SQN_OPTION_AGE_LIMIT))
+
+
+@dataclass
+class ActiveProfile:
+    """The enabled profile as the UICC side runs it."""
+
+    record: ProfileRecord
+    image: ProfileImage
+    sqn: dict[int, SqnState]  # by index of its AkaConfig
+
+
+class UiccFileSystem(FileSystem):
+    aid = b""
+    name = "UICC"
+
+    def __init__(self, store: CardStore) -> None:
+        self.store = store
+        self.generation = 0
+        self.active: ActiveProfile | None = None
+        self.engine = FileCommands(empty_tree(), [])
+        # Set by the card's wiring: ask the terminal for a UICC reset (REFRESH)
+        self.request_refresh: Callable[[], None] = lambda: None
+        self.load()
+
+    # -- which profile ----------------------------------------------------------------------
+    def load(self) -> None:
+        """Make the store's enabled profile (or none) the visible one."""
+        record = self.store.enabled_profile()
+        self.active = None
+        tree, pins, puks = empty_tree(), [], {}
+        if record is not None:
+            image, secrets = self._content(record)
+            sqn = {ref: SqnState.from_bytes(v) for kind, ref, v in secrets
+                   if kind == SECRET_SQN}
+            for n, aka in enumerate(image.aka):
+                sqn.setdefault(n, initial_sqn_state(aka))
+            self.active = ActiveProfile(record, image, sqn)
+            tree, pins, puks = image.tree, image.pins, image.puks
+        tree.on_change = self._file_changed
+        self.engine = FileCommands(tree, pins, puks, on_pin_change=self._pin_changed)
+        self.generation += 1
+
+    def _content(self, record: ProfileRecord) -> tuple[ProfileImage, list]:
+        """The ISD-P's interpreted content. A profile installed before the card had a
+        Profile Package Interpreter has only its elements: interpret them now, once."""
+        aid = record.isdp_aid
+        files = self.store.profile_files(aid)
+        if not files:
+            image = ProfileImage(empty_tree())
+            try:
+                image = interpret(self.store.profile_elements(aid))
+            except PeError as exc:
+                log.warning("profile %s cannot be interpreted (%s): it shows an empty MF",
+                            record.iccid.hex().upper(), exc)
+            with self.store.transaction():
+                self.store.set_profile_image(aid, file_rows(image.tree), secret_rows(image))
+            files = self.store.profile_files(aid)
+        secrets = self.store.profile_secrets(aid)
+        return image_from_rows(files, secrets), secrets
+
+    def enabled_profile_changed(self, profile: ProfileRecord | None, refresh: bool) -> None:
+        self.load()
+        log.info("UICC now shows %s", "profile " + profile.iccid.hex().upper()
+                 if profile is not None else "no profile")
+        if refresh:
+            self.request_refresh()
+
+    # -- persistence ------------------------------------------------------------------------
+    def _file_changed(self, f: File) -> None:
+        if self.active is None:
+            return
+        tree = self.engine.tree
+        owner = body_owner(tree, f)
+        for changed in {id(owner): owner, id(f): f}.values():
+            path, attributes, body = file_row(tree, changed)
+            self.store.update_file(self.active.record.isdp_aid, path, attributes, body)
+
+    def _pin_changed(self, pin: Pin) -> None:
+        if self.active is None:
+            return
+        image = self.active.image
+        if pin.puk:
+            kind, ref = SECRET_PUK, pin.key_ref
+        else:
+            kind, ref = SECRET_PIN, next(n for n, p in enumerate(image.pins) if p is pin)
+        self.store.set_secret(self.active.record.isdp_aid, kind, ref, pin_to_bytes(pin))
+
+    # -- the applet contract ----------------------------------------------------------------
+    def _fresh(self, channel: Channel) -> None:
+        """Selections made on another profile's files do not survive a switch."""
+        if channel.applet_state.get(GENERATION_KEY) != self.generation:
+            channel.applet_state.pop(STATE_KEY, None)
+            channel.applet_state[GENERATION_KEY] = self.generation
+
+    def select(self, channel: Channel) -> bytes:
+        channel.applet_state.pop(STATE_KEY, None)
+        channel.applet_state[GENERATION_KEY] = self.generation
+        return self.fci()
+
+    def fci(self) -> bytes:
+        return self.engine.fcp(self.engine.tree.mf)
+
+    def reset(self) -> None:
+        self.engine.reset()
+
+    def select_file(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
+        self._fresh(channel)
+        return self.engine.select_file(apdu, channel)
+
+    def status(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
+        self._fresh(channel)
+        return self.engine.status(apdu, channel)
+
+    def command_name(self, apdu: CommandApdu, channel: Channel) -> str | None:
+        if apdu.ins == INS_AUTHENTICATE:
+            return "AUTHENTICATE"
+        return self.engine.command_name(apdu)
+
+    def process(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
+        self._fresh(channel)
+        if apdu.ins == INS_AUTHENTICATE and not apdu.class_byte.proprietary:
+            return self._authenticate(apdu, channel)
+        return self.engine.process(apdu, channel)
+
+    # -- TS 31.102 / 31.103 7.1 AUTHENTICATE -------------------------------------------------
+    def _authenticate(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
+        if apdu.case not in (3, 4):
+            raise SwError(SW.WRONG_LENGTH, "AUTHENTICATE carries data")
+        if apdu.p1 != 0x00:
+            raise SwError(SW.INCORRECT_P1P2)
+        adf = self.engine.state(channel).current_adf
+        found = self._aka_of(adf)
+        if found is None:
+            raise SwError(SW.CONDITIONS_NOT_SATISFIED, "no NAA with AKA parameters selected")
+        index, aka = found
+        pin = self.engine.pins.find(APPLICATION_PIN, adf)
+        if pin is not None and pin.enabled and (pin.key_ref, pin.scope) not in \
+                self.engine.verified:
+            raise SwError(SW.SECURITY_STATUS_NOT_SATISFIED, "application PIN not verified")
+        usim = adf.aid.startswith(USIM_RID_PIX)
+        gsm_access = usim and self._service(adf, SERVICE_GSM_ACCESS)
+        contexts = frozenset({SecurityContext.UMTS} | (
+            {SecurityContext.GSM} if gsm_access else set()))
+        command = parse_command_data(apdu.p2, apdu.data, contexts)
+        algorithm = algorithm_for(aka)
+        if command.context is SecurityContext.GSM:
+            return ResponseApdu(encode_response(authenticate_gsm(algorithm, command.rand)))
+        if len(command.autn) < SQN_BYTES + 2:
+            raise SwError(SW.WRONG_DATA, "AUTN too short")
+        result = authenticate_3g(algorithm, self.active.sqn[index], command.rand, command.autn)
+        if isinstance(result, AuthSuccess):
+            self.active.sqn[index] = result.sqn_state
+            self.store.set_secret(self.active.record.isdp_aid, SECRET_SQN, index,
+                                  result.sqn_state.to_bytes())
+        return ResponseApdu(encode_response(result, include_kc=gsm_access))
+
+    def _aka_of(self, adf: File | None) -> tuple[int, AkaConfig] | None:
+        if self.active is None or adf is None or adf.aid is None:
+            return None
+        for n, aka in enumerate(self.active.image.aka):
+            if adf.aid in aka.adf_aids:
+                return n, aka
+        return None
+
+    @staticmethod
+    def _service(adf: File, number: int) -> bool:
+        """Whether EF.UST of ``adf`` offers service ``number`` (TS 31.102 4.2.8)."""
+        ust = adf.child(EF_UST)
+        byte, bit = divmod(number - 1, 8)
+        return ust is not None and len(ust.body) > byte and bool(ust.body[byte] >> bit & 1)

@@ -1,0 +1,147 @@
+"""The UICC side after a real download (in-process): enable makes the profile's file system
+and NAAs visible, UPDATEs and SQNs persist, disable hides it, delete removes it
+(SGP.22 2.2.3 / 3.2.1; TS 102 221 11.1; TS 31.102 7.1.2 AUTHENTICATE)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from pe_builder import USIM_AID, build_upp, ef_imsi
+from test_download import ADDRESS, es9_direct, smdp  # noqa: F401  (fixture)
+
+from applets import build_card
+from applets.naa.authenticate import MilenageAka
+from applets.naa.milenage import Milenage
+from applets.naa.xor_test_algorithm import XorTestAlgorithm
+from euicc.tlv import parse
+from tools.lpa.download import download
+from tools.lpa.es10 import Es10Client
+from tools.lpa.link import DirectLink
+
+K = bytes(range(16))
+OPC = bytes.fromhex("CD63CB71954A9F4E48A5994E37A02BAF")
+IMSI = "001010000000033"
+
+
+def tx(card, hexstr: str) -> tuple[bytes, str]:
+    response = card.transmit(bytes.fromhex(hexstr.replace(" ", "")))
+    data, sw = response[:-2], response[-2:].hex().upper()
+    while sw.startswith("61"):
+        more = card.transmit(bytes.fromhex("00C00000" + sw[2:]))
+        data, sw = data + more[:-2], more[-2:].hex().upper()
+    return data, sw
+
+
+def lv(data: bytes) -> str:
+    return f"{len(data):02X}" + data.hex()
+
+
+def autn_for(algo, rand: bytes, sqn: int, amf: bytes = b"\x80\x00") -> bytes:
+    """The network side of TS 33.102 6.3.2: AUTN = SQN xor AK || AMF || MAC."""
+    sqn_bytes = sqn.to_bytes(6, "big")
+    _, _, _, ak = algo.f2345(rand)
+    mac = algo.f1(rand, sqn_bytes, amf)
+    return bytes(a ^ b for a, b in zip(sqn_bytes, ak, strict=True)) + amf + mac
+
+
+@pytest.fixture
+def es10(card):
+    client = Es10Client(DirectLink(card))
+    client.open()
+    yield client
+    client.close()
+
+
+def install(es10, smdp, store, name: str, package: bytes) -> bytes:  # noqa: F811
+    (smdp.profiles / f"{name}.der").write_bytes(package)
+    assert download(es10, es9_direct(smdp), ADDRESS, name).ok
+    return next(p for p in store.profiles() if p.iccid == _iccid(package)).isdp_aid
+
+
+def _iccid(package: bytes) -> bytes:
+    header = parse(parse(package)[0][1])
+    digits = dict(header)[0x83].hex()
+    return bytes.fromhex("".join(digits[i + 1] + digits[i] for i in range(0, 20, 2)))
+
+
+def enable(es10, aid: bytes, refresh: bool = False) -> int:
+    response = es10.call("EnableProfileRequest", {
+        "profileIdentifier": ("isdpAid", aid), "refreshFlag": refresh}, "EnableProfileResponse")
+    return response["enableResult"]
+
+
+def test_enabled_profile_is_a_working_usim(card, es10, smdp, store):  # noqa: F811
+    aid = install(es10, smdp, store, "MIL", build_upp(
+        "8944123400000000331", IMSI, algorithm="milenage", k=K, opc=OPC))
+    assert tx(card, "00A40004022FE2")[1] == "6A82"  # disabled: nothing visible
+    assert enable(es10, aid) == 0
+    fcp, sw = tx(card, "00A4040410" + USIM_AID.hex())
+    assert sw == "9000" and dict(parse(parse(fcp)[0][1]))[0x84] == USIM_AID
+    assert tx(card, "00A4000C026F07")[1] == "9000"
+    assert tx(card, "00B0000009") == (ef_imsi(IMSI), "9000")
+    # AUTHENTICATE, 3G context: RES/CK/IK of MILENAGE with the profile's K and OPc
+    network = MilenageAka(Milenage(K, opc=OPC))
+    rand = os.urandom(16)
+    data, sw = tx(card, "0088008122" + lv(rand) + lv(autn_for(network, rand, 32 << 5 | 1)))
+    res, ck, ik, _ = network.f2345(rand)
+    assert (data.hex(), sw) == ("db" + lv(res) + lv(ck) + lv(ik), "9000")
+    # the same SQN again is a replay: AUTS
+    data, sw = tx(card, "0088008122" + lv(rand) + lv(autn_for(network, rand, 32 << 5 | 1)))
+    assert sw == "9000" and data[0] == 0xDC and data[1] == 14
+    # a wrong MAC
+    autn = bytearray(autn_for(network, rand, 64 << 5 | 1))
+    autn[-1] ^= 1
+    assert tx(card, "0088008122" + lv(rand) + lv(bytes(autn)))[1] == "9862"
+
+
+def test_update_and_sqn_survive_a_restart(card, es10, smdp, store, credentials):  # noqa: F811
+    aid = install(es10, smdp, store, "XOR", build_upp(
+        "8944123400000000441", IMSI, algorithm="xor", k=K))
+    assert enable(es10, aid) == 0
+    tx(card, "00A4040410" + USIM_AID.hex())
+    network = XorTestAlgorithm(K)
+    rand = bytes(range(16, 32))
+    assert tx(card, "0088008122" + lv(rand) + lv(autn_for(network, rand, 5 << 5)))[1] == "9000"
+    # EF.EST (6F56): PIN 1 to read and update; PIN 1 comes disabled (pinAttributes 6)
+    assert tx(card, "00A4000C026F56")[1] == "9000"
+    assert tx(card, "00D6000001" + "07")[1] == "9000"
+    assert tx(card, "002800010831323334FFFFFFFF")[1] == "9000"  # ENABLE PIN
+    restarted = build_card(store, credentials)
+    restarted.power_on()
+    tx(restarted, "00A4040410" + USIM_AID.hex())
+    tx(restarted, "00A4000C026F56")
+    assert tx(restarted, "00B0000001")[1] == "6982"  # verification does not survive a reset
+    tx(restarted, "002000010831323334FFFFFFFF")
+    assert tx(restarted, "00B0000001") == (b"\x07", "9000")
+    # the accepted SQN is remembered: the same one is now a replay
+    data, sw = tx(restarted, "0088008122" + lv(rand) + lv(autn_for(network, rand, 5 << 5)))
+    assert data[:1] == b"\xdc"
+
+
+def test_disable_hides_and_delete_removes(card, es10, smdp, store):  # noqa: F811
+    aid = install(es10, smdp, store, "DEL", build_upp(
+        "8944123400000000551", IMSI, algorithm="milenage", k=K, opc=OPC))
+    assert enable(es10, aid) == 0
+    assert tx(card, "00A4040C10" + USIM_AID.hex())[1] == "9000"
+    response = es10.call("DisableProfileRequest", {
+        "profileIdentifier": ("isdpAid", aid), "refreshFlag": False}, "DisableProfileResponse")
+    assert response["disableResult"] == 0
+    assert tx(card, "00A4040C10" + USIM_AID.hex())[1] == "6A82"
+    assert tx(card, "00A4000C022FE2")[1] == "6A82"
+    assert es10.call("DeleteProfileRequest", ("isdpAid", aid),
+                     "DeleteProfileResponse")["deleteResult"] == 0
+    assert store.profile_files(aid) == [] and store.profile_secrets(aid) == []
+
+
+def test_refresh_is_offered_to_terminals_that_support_it(card, es10, smdp, store):  # noqa: F811
+    aid = install(es10, smdp, store, "REF", build_upp(
+        "8944123400000000661", IMSI, algorithm="milenage", k=K, opc=OPC))
+    assert tx(card, "8010000003000080")[1] == "9000"  # TERMINAL PROFILE: byte 3 b8 REFRESH
+    assert enable(es10, aid, refresh=True) == 0
+    data, sw = tx(card, "80F2000C00")
+    assert sw.startswith("91")
+    command, sw = tx(card, "80120000" + sw[2:])
+    assert sw == "9000" and command[:2] == b"\xd0\x09" and command[4:7] == b"\x01\x01\x04"
+    assert tx(card, "801400000C810301010402028281030100")[1] == "9000"
+    assert tx(card, "80F2000C00")[1] == "9000"
