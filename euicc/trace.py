@@ -3,8 +3,9 @@ GSMTAP_TYPE_SIM, sub-type APDU; UDP port 4729), which Wireshark and tshark decod
 ISO 7816 / ETSI TS 102 221 / GlobalPlatform traffic. Each exchange is one packet: the
 command APDU followed by the response data and status word.
 
-The card's observers hand exchanges over; this module never sees key material that the
-card does not put on the wire. (SGP.22 BPP segments cross the wire encrypted.)
+The card's observers hand exchanges over; PIN values and the keys AUTHENTICATE returns are
+masked before they reach the file (:mod:`euicc.redact`). SGP.22 BPP segments, with the
+profile's keys inside, cross the wire encrypted.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import threading
 from pathlib import Path
 
 from .card import Exchange
+from .redact import Redactor
 
 LINKTYPE_IPV4 = 228
 GSMTAP_PORT = 4729
@@ -47,6 +49,7 @@ class PcapTrace:
     def __init__(self, path: Path) -> None:
         self._file = open(path, "wb")  # noqa: SIM115 - closed by close()
         self._lock = threading.Lock()
+        self._redact = Redactor()
         self._file.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, LINKTYPE_IPV4))
         self._file.flush()
 
@@ -59,7 +62,9 @@ class PcapTrace:
             self._file.flush()
 
     def __call__(self, exchange: Exchange) -> None:
-        self._write(exchange.timestamp, gsmtap_packet(exchange.command + exchange.response))
+        with self._lock:
+            command, response = self._redact(exchange.command, exchange.response)
+        self._write(exchange.timestamp, gsmtap_packet(command + response))
 
     def atr(self, timestamp: float, atr: bytes) -> None:
         self._write(timestamp, gsmtap_packet(atr, GSMTAP_SIM_ATR))

@@ -25,7 +25,8 @@ def test_pcap_decodes_with_tshark(pcscd, tmp_path):
         with Es10Client(link) as es10:
             es10.get_eid()
             es10.store_data(bytes.fromhex("BF2D00"))
-        sent = es10.apdu_count
+        link.transmit(bytes.fromhex("00200001083938373635343332"))  # VERIFY PIN, no profile
+        sent = es10.apdu_count + 1
         link.close()
     finally:
         emulator.stop()
@@ -37,3 +38,4 @@ def test_pcap_decodes_with_tshark(pcscd, tmp_path):
     fields = subprocess.run(["tshark", "-r", str(pcap), "-T", "fields", "-e", "gsm_sim.apdu.ins"],
                             capture_output=True, text=True, check=True).stdout.split()
     assert "0xe2" in fields and "0x70" in fields  # STORE DATA, MANAGE CHANNEL
+    assert bytes.fromhex("3938373635343332") not in pcap.read_bytes()  # the PIN is masked

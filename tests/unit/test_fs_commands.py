@@ -1,0 +1,746 @@
+"""The UICC file system engine (ETSI TS 102 221 11.1, 11.3, 9.2-9.5) driven with real APDU
+bytes on a small hand-built profile: MF with EF.ICCID / EF.DIR / EF.ARR / EF.PL, DF.TELECOM
+with its own EF.ARR and compact / expanded / SE-referenced attributes, ADF.USIM with
+EF.IMSI, a linear fixed, a cyclic and a BER-TLV EF and a DF below it; PINs 01 (global),
+81 (local to the USIM), 11 (universal), ADM 0A, and their PUKs."""
+
+from __future__ import annotations
+
+import pytest
+
+from euicc.apdu import CommandApdu, ResponseApdu
+from euicc.card import Card, FileSystem
+from euicc.channels import Channel
+from euicc.fs.commands import FileCommands
+from euicc.fs.fcp import decode_fcp, encode_fcp, merge_fcp
+from euicc.fs.model import File, FileTree, FileType, LifeCycle, Pin
+from euicc.fs.pins import PinTable
+from euicc.fs.security import AccessMode, is_allowed
+from euicc.registry import Registry
+from euicc.sw import SwError
+from euicc.tlv import parse, tlv
+
+USIM_AID = bytes.fromhex("A0000000871002FF49FF0589")
+USIM = (0x3F00, 0x7FD0)
+IMSI = bytes.fromhex("080910101032547698")
+
+# Access rules (ISO/IEC 7816-4 expanded format): AM DO '80' or '84' (INS), then SC DOs.
+ADM, PIN1, PIN81 = "A40683010A950108", "A406830101950108", "A406830181950108"
+MF_ARR = [
+    "800101900080011A" + ADM,  # 1 DFs: delete child always, (de)activate ADM
+    "8001019000" "80011A" + ADM,  # 2 read always, update/(de)activate ADM
+    "8001019000" "8001029700" "800118" + ADM,  # 3 read always, update never
+    "8001019000" "800102" + PIN1 + "800118" + ADM,  # 4 read always, update PIN1
+]
+TELECOM_ARR = [
+    "800101" + ADM + "800102" + PIN1,  # 1 read ADM, update PIN1
+    "8001019000" "800102" + ADM,  # 2 read always, update ADM
+]
+USIM_ARR = [
+    "800101" + PIN1 + "800102" + PIN81 + "840132" + PIN1 + "800118" + ADM,  # 1
+    "800101" + PIN1 + "80011A" + ADM,  # 2 read PIN1, update ADM
+    "8001019000" "800102A010" + PIN1 + PIN81,  # 3 update: PIN1 OR PIN81
+    "8001019000" "800102AF10" + ADM + PIN1,  # 4 update: ADM AND PIN1
+    "8001039000",  # 5 read and update always
+]
+
+
+def records(rules: list[str], length: int) -> bytearray:
+    return bytearray(b"".join(bytes.fromhex(r).ljust(length, b"\xff") for r in rules))
+
+
+def ref(fid: int, record: int) -> bytes:
+    return tlv(0x8B, fid.to_bytes(2, "big") + bytes([record]))
+
+
+def build_tree() -> FileTree:
+    mf = File(0x3F00, FileType.MF, name="MF", pin_status=b"\x01\x0a", security=ref(0x2F06, 1))
+    mf.add(File(0x2FE2, FileType.TRANSPARENT, "EF.ICCID", sfi=0x02, size=10,
+                security=ref(0x2F06, 3), proprietary=tlv(0xC0, b"\x40") + tlv(0x84, b"\x01"),
+                body=bytearray.fromhex("98944499999999090F7F")))
+    app = bytes.fromhex("61144F0C") + USIM_AID + b"\x50\x04USIM"
+    mf.add(File(0x2F00, FileType.LINEAR_FIXED, "EF.DIR", sfi=0x1E, size=0x40,
+                record_length=0x20, security=ref(0x2F06, 2),
+                body=bytearray(app.ljust(0x20, b"\xff") + b"\xff" * 0x20)))
+    mf.add(File(0x2F06, FileType.LINEAR_FIXED, "EF.ARR", sfi=0x06, size=4 * 0x30,
+                record_length=0x30, security=ref(0x2F06, 2), body=records(MF_ARR, 0x30)))
+    mf.add(File(0x2F05, FileType.TRANSPARENT, "EF.PL", sfi=0x05, size=4,
+                security=ref(0x2F06, 4), body=bytearray(b"enfr")))
+
+    telecom = mf.add(File(0x7F10, FileType.DF, "DF.TELECOM", pin_status=b"\x01\x0a",
+                          security=ref(0x2F06, 1)))
+    telecom.add(File(0x6F06, FileType.LINEAR_FIXED, "EF.ARR", size=2 * 0x20,
+                     record_length=0x20, security=ref(0x6F06, 2),
+                     body=records(TELECOM_ARR, 0x20)))
+    telecom.add(File(0x6F3A, FileType.LINEAR_FIXED, "EF.ADN", size=12, record_length=6,
+                     security=ref(0x6F06, 1), body=bytearray(b"\xff" * 12)))
+    # compact: AM '03' (update, read); SC for update '10' (user auth), for read '00'
+    telecom.add(File(0x6F40, FileType.TRANSPARENT, "EF.CMP", size=4,
+                     security=tlv(0x8C, b"\x03\x10\x00"), body=bytearray(4)))
+    telecom.add(File(0x6F41, FileType.TRANSPARENT, "EF.EXP", size=4,
+                     security=tlv(0xAB, bytes.fromhex("8001019000800102" + ADM)),
+                     body=bytearray(4)))
+    # referenced with SE IDs: SE01 -> record 1 (read ADM), SE00 -> record 2 (read always)
+    telecom.add(File(0x6F42, FileType.TRANSPARENT, "EF.SE", size=4,
+                     security=tlv(0x8B, bytes.fromhex("6F06" "0101" "0002")), body=bytearray(4)))
+
+    usim = mf.add(File(0x7FD0, FileType.ADF, "ADF.USIM", aid=USIM_AID,
+                       pin_status=b"\x01\x81\x0a\x11", security=ref(0x2F06, 1)))
+    usim.add(File(0x6F06, FileType.LINEAR_FIXED, "EF.ARR", sfi=0x17, size=5 * 0x30,
+                  record_length=0x30, security=ref(0x6F06, 5), body=records(USIM_ARR, 0x30)))
+    usim.add(File(0x6F07, FileType.TRANSPARENT, "EF.IMSI", sfi=0x07, size=9,
+                  security=ref(0x6F06, 2), body=bytearray(IMSI)))
+    usim.add(File(0x6F3B, FileType.LINEAR_FIXED, "EF.LF", sfi=0x1A, size=12, record_length=4,
+                  security=ref(0x6F06, 3), body=bytearray.fromhex("01AABBCC0211223303AA0000")))
+    usim.add(File(0x6F39, FileType.CYCLIC, "EF.CY", size=9, record_length=3,
+                  security=ref(0x6F06, 1), body=bytearray.fromhex("000010000005000001")))
+    usim.add(File(0x6F3C, FileType.TRANSPARENT, "EF.AND", size=2, security=ref(0x6F06, 4),
+                  body=bytearray(2)))
+    usim.add(File(0x6F99, FileType.BER_TLV, "EF.BT", size=64, security=ref(0x6F06, 5),
+                  body=bytearray(tlv(0x80, b"\x01\x02") + tlv(0xA1, tlv(0x81, b"x")))))
+    gsm = usim.add(File(0x5F3B, FileType.DF, "DF.GSM-ACCESS", security=ref(0x6F06, 2)))
+    gsm.add(File(0x4F20, FileType.TRANSPARENT, "EF.KC", size=9, security=ref(0x6F06, 2),
+                 body=bytearray(b"\x07" * 9)))
+    return FileTree(mf)
+
+
+def build_pins() -> tuple[list[Pin], dict[int, Pin]]:
+    def digits(text: str) -> bytes:
+        return text.encode().ljust(8, b"\xff")
+
+    pins = [
+        Pin(0x01, digits("1234"), 3, 3, unblock_ref=0x01),
+        Pin(0x81, digits("5678"), 3, 3, unblock_ref=0x81, scope=USIM),
+        Pin(0x11, digits("0000"), 3, 3, unblock_ref=0x01, can_disable=False),
+        Pin(0x0A, b"88888888", 10, 10, can_disable=False, can_change=False),
+    ]
+    puks = {0x01: Pin(0x01, b"11111111", 10, 10, puk=True),
+            0x81: Pin(0x81, b"22222222", 10, 10, puk=True)}
+    return pins, puks
+
+
+class Harness:
+    def __init__(self) -> None:
+        self.tree = build_tree()
+        self.changed: list[str] = []
+        self.tree.on_change = lambda f: self.changed.append(f.label)
+        self.pins, self.puks = build_pins()
+        self.pin_changes: list[Pin] = []
+        self.engine = FileCommands(self.tree, self.pins, self.puks, self.pin_changes.append)
+        self.channels = {0: Channel(0), 1: Channel(1)}
+
+    def tx(self, hexstr: str, channel: int = 0) -> tuple[str, str]:
+        try:
+            apdu = CommandApdu.parse(bytes.fromhex(hexstr.replace(" ", "")))
+            response = self.engine.process(apdu, self.channels[channel])
+        except SwError as err:
+            response = ResponseApdu(sw=err.sw)
+        return response.data.hex().upper(), f"{response.sw:04X}"
+
+    def sw(self, hexstr: str, channel: int = 0) -> str:
+        return self.tx(hexstr, channel)[1]
+
+    def pin(self, key_ref: int) -> Pin:
+        return next(p for p in self.pins if p.key_ref == key_ref)
+
+    def select_usim(self, channel: int = 0) -> None:
+        assert self.sw("00A4040C0C" + USIM_AID.hex(), channel) == "9000"
+
+
+def verify(key_ref: int, value: str) -> str:
+    return f"002000{key_ref:02X}08" + value.encode().ljust(8, b"\xff").hex()
+
+
+@pytest.fixture
+def h() -> Harness:
+    return Harness()
+
+
+def fcp_fields(data: str) -> dict[int, bytes]:
+    (tag, value), = parse(bytes.fromhex(data))
+    assert tag == 0x62
+    return dict(parse(value))
+
+
+# -- FCP -----------------------------------------------------------------------------------
+def test_fcp_of_efs_and_dfs(h):
+    usim = h.tree.find(USIM)
+    lf, cy, bt = usim.child(0x6F3B), usim.child(0x6F39), usim.child(0x6F99)
+    fields = fcp_fields(encode_fcp(lf).hex())
+    assert fields[0x82] == bytes.fromhex("4221000403")  # linear fixed, 4-byte records, 3
+    assert fields[0x83] == b"\x6f\x3b" and fields[0x8A] == b"\x05"
+    assert fields[0x8B] == bytes.fromhex("6F0603") and fields[0x80] == b"\x00\x0c"
+    assert fields[0x88] == bytes([0x1A << 3])
+    assert fcp_fields(encode_fcp(cy).hex())[0x82] == bytes.fromhex("4621000303")
+    assert fcp_fields(encode_fcp(cy).hex())[0x88] == b""  # no SFI: empty '88'
+    assert fcp_fields(encode_fcp(bt).hex())[0x82] == bytes.fromhex("7921")
+    mf = fcp_fields(encode_fcp(h.tree.mf).hex())
+    assert mf[0x82] == bytes.fromhex("7821") and mf[0xA5] == bytes.fromhex("800171")
+    assert 0x80 not in mf and 0x81 in mf
+    adf = fcp_fields(encode_fcp(usim, PinTable(h.pins)).hex())
+    assert adf[0x84] == USIM_AID
+    # PS_DO: 01, 81, 0A, 11 all enabled; the universal PIN with usage qualifier '00'
+    assert adf[0xC6] == bytes.fromhex("9001F0" "830101" "830181" "83010A" "950100830111")
+
+
+def test_saip_one_byte_arr_reference_is_expanded(h):
+    usim = h.tree.find(USIM)
+    ef = usim.add(File(0x6F46, FileType.TRANSPARENT, size=1, security=tlv(0x8B, b"\x02")))
+    under_mf = h.tree.mf.add(File(0x2F08, FileType.TRANSPARENT, size=1,
+                                  security=tlv(0x8B, b"\x02")))
+    assert fcp_fields(encode_fcp(ef).hex())[0x8B] == bytes.fromhex("6F0602")
+    assert fcp_fields(encode_fcp(under_mf).hex())[0x8B] == bytes.fromhex("2F0602")
+    # and the rule it names is the one applied: record 2 of the ADF's EF.ARR, read PIN1
+    assert not is_allowed(h.tree, ef, AccessMode.READ, set(), PinTable(h.pins))
+    assert is_allowed(h.tree, ef, AccessMode.READ, {(0x01, ())}, PinTable(h.pins))
+
+
+def test_decode_fcp_round_trip_and_saip_fcp(h):
+    lf = h.tree.find(USIM + (0x6F3B,))
+    back = decode_fcp(encode_fcp(lf))
+    assert (back.type, back.fid, back.record_length, back.size, back.sfi, back.lcsi) == (
+        FileType.LINEAR_FIXED, 0x6F3B, 4, 12, 0x1A, LifeCycle.ACTIVATED)
+    assert back.security == ref(0x6F06, 3) and not back.body
+    # A DER SAIP Fcp (TS48 EF.DIR): descriptor without record count, size gives 4 records,
+    # no '88': SFI from the FID (2F00 -> none), proprietary kept as given
+    saip = bytes.fromhex("301A" "820442210021" "83022F00" "8B032F0602" "800184"
+                         "A506C00140840101")
+    ef_dir = decode_fcp(saip)
+    assert (ef_dir.type, ef_dir.record_length, ef_dir.record_count) == (
+        FileType.LINEAR_FIXED, 0x21, 4)
+    assert ef_dir.sfi is None and ef_dir.proprietary == bytes.fromhex("C00140840101")
+    assert decode_fcp(bytes.fromhex("82024121" "83026F07")).sfi == 0x07
+    mf = decode_fcp(bytes.fromhex("83023F00" "C602010A" "8B0101"))
+    assert mf.type == FileType.MF and mf.pin_status == b"\x01\x0a"
+    adf = decode_fcp(bytes.fromhex("83027FD08407A0000000871002"))
+    assert adf.type == FileType.ADF and adf.aid == bytes.fromhex("A0000000871002")
+    with pytest.raises(ValueError):
+        decode_fcp(bytes.fromhex("83026F07"))
+
+
+def test_merge_fcp_overrides_only_given_tags():
+    template = File(0x6F46, FileType.TRANSPARENT, "EF.SPN", sfi=0x0E, size=17,
+                    security=tlv(0x8B, b"\x07"), proprietary=bytes.fromhex("C00100"))
+    merged = merge_fcp(template, bytes.fromhex("3003" "800120"))
+    assert (merged.size, merged.sfi, merged.security, merged.type) == (
+        32, 0x0E, tlv(0x8B, b"\x07"), FileType.TRANSPARENT)
+    assert merged is not template and template.size == 17
+    assert merge_fcp(template, bytes.fromhex("8800")).sfi is None
+    assert merge_fcp(template, bytes.fromhex("880140")).sfi == 8
+    records_ = merge_fcp(template, bytes.fromhex("8205422100100380013000"[:-2]))
+    assert (records_.type, records_.record_length, records_.size) == (
+        FileType.LINEAR_FIXED, 0x10, 0x30)
+    secured = merge_fcp(template, bytes.fromhex("8C020100"))
+    assert secured.security == bytes.fromhex("8C020100")
+
+
+# -- SELECT / STATUS -----------------------------------------------------------------------
+def test_select_by_fid_children_parent_and_siblings(h):
+    data, sw = h.tx("00A40004022FE200")
+    assert sw == "9000" and fcp_fields(data)[0x83] == b"\x2f\xe2"
+    assert h.tx("00A4000C027F10") == ("", "9000")
+    assert h.sw("00A4000C026F3A") == "9000"
+    assert h.sw("00A4000C026F40") == "9000"  # an EF selected: its DF stays current
+    assert h.sw("00A4000C027F10") == "9000"  # the current DF itself
+    assert h.sw("00A4000C022FE2") == "6A82"  # an EF of the parent is not reachable
+    assert h.sw("00A4000C023F00") == "9000"
+    assert h.sw("00A4000C027FD0") == "6A82"  # an ADF has no FID for SELECT
+    assert h.sw("00A4000C027FFF") == "6A82"  # no current application yet
+    assert h.sw("00A4000C03AABBCC") == "6700"
+    assert h.sw("00A40001023F00") == "6A86"
+    assert h.sw("00A4050C00") == "6A86"
+
+
+def test_select_by_aid_path_and_parent(h):
+    assert h.sw("00A4040C07A0000000871002") == "9000"  # partial DF name
+    data, sw = h.tx("00A40404" + "0C" + USIM_AID.hex())
+    assert sw == "9000" and fcp_fields(data)[0x84] == USIM_AID
+    assert h.sw("00A4040C05A000000099") == "6A82"
+    assert h.sw("00A4000C026F07") == "9000"
+    assert h.sw("00A4000C025F3B") == "9000"  # from EF.IMSI: a child DF of the ADF
+    assert h.sw("00A4000C024F20") == "9000"
+    assert h.sw("00A4000C027FFF") == "9000"
+    assert h.sw("00A4010C026F07") == "6A82"  # P1 '01' selects DFs only
+    assert h.sw("00A4010C025F3B") == "9000"
+    assert fcp_fields(h.tx("00A4030400")[0])[0x84] == USIM_AID  # parent of 5F3B
+    assert fcp_fields(h.tx("00A4030400")[0])[0x83] == b"\x3f\x00"
+    assert h.sw("00A4030C") == "6A82"  # the MF has no parent
+    assert h.sw("00A4080C047FFF6F07") == "9000"
+    assert h.sw("00A4080C047F106F3A") == "9000"
+    assert h.sw("00A4080C063F007F106F3A") == "9000"
+    assert h.sw("00A4080C042FE26F07") == "6A82"
+    assert h.sw("00A4080C037F106F") == "6A80"
+    assert h.sw("00A4090C026F40") == "9000"  # from DF.TELECOM
+    assert h.sw("00A4090C026F07") == "6A82"
+
+
+def test_select_ef_keeps_df_and_status(h):
+    h.select_usim()
+    assert h.sw("00A4000C026F07") == "9000"
+    data, sw = h.tx("80F2000000")
+    assert sw == "9000" and fcp_fields(data)[0x84] == USIM_AID  # STATUS: the current DF
+    assert h.tx("80F20001") == ("84" + f"{len(USIM_AID):02X}" + USIM_AID.hex().upper(), "9000")
+    assert h.tx("80F2000C") == ("", "9000")
+    assert h.sw("80F20300") == "6A86"
+    assert h.sw("00F20000") == "6E00"  # STATUS is a proprietary-class command
+
+
+def test_application_session_termination(h):
+    h.select_usim()
+    assert h.tx("00A4044C0C" + USIM_AID.hex()) == ("", "9000")
+    assert h.sw("00A4000C027FFF") == "6A82"
+
+
+def test_channels_keep_their_own_selection(h):
+    h.select_usim(0)
+    h.tx("00A4000C026F3B", 0)
+    h.tx("00A4000C022FE2", 1)
+    assert h.tx("00B2010404", 0) == ("01AABBCC", "9000")
+    assert h.tx("00B000000A", 1)[0] == "98944499999999090F7F"
+    assert h.sw("00B000000A", 0) == "6981"
+
+
+# -- transparent EFs -------------------------------------------------------------------------
+def test_read_binary_offsets_and_end_of_file(h):
+    h.select_usim()
+    h.tx("00A4000C026F07")
+    assert h.sw("00B0000009") == "6982"  # READ needs PIN1
+    assert h.sw(verify(0x01, "1234")) == "9000"
+    assert h.tx("00B0000009") == (IMSI.hex().upper(), "9000")
+    assert h.tx("00B0000400") == (IMSI[4:].hex().upper(), "9000")  # Le '00': what there is
+    assert h.tx("00B000040A") == (IMSI[4:].hex().upper(), "6282")
+    assert h.sw("00B0000901") == "6B00"
+    assert h.sw("00B0001001") == "6B00"
+
+
+def test_read_binary_by_sfi_wrong_type_and_no_ef(h):
+    assert h.tx("00B082000A")[0] == "98944499999999090F7F"  # SFI 02 in the MF
+    assert h.sw("00B0870009") == "6A82"  # SFI 07 is in the ADF
+    h.select_usim()
+    assert h.sw("00B0000001") == "6986"  # the ADF is selected, no EF
+    h.engine.verified.add((0x01, ()))
+    assert h.tx("00B0870009") == (IMSI.hex().upper(), "9000")
+    assert h.tx("00B0000201")[0] == "10"  # the SFI made EF.IMSI the current EF
+    assert h.sw("00B0A70001") == "6A86"
+    h.tx("00A4000C026F3B")
+    assert h.sw("00B0000001") == "6981"
+    h.tx("00A4000C026F99")
+    assert h.sw("00B0000001") == "6981"
+
+
+def test_update_binary_needs_adm_and_reports_changes(h):
+    h.select_usim()
+    h.tx("00A4000C026F07")
+    assert h.sw("00D6000001FF") == "6982"
+    assert h.sw(verify(0x01, "1234")) == "9000"
+    assert h.sw("00D6000001FF") == "6982"  # PIN1 is not enough
+    assert h.sw(verify(0x0A, "88888888")) == "9000"
+    assert h.tx("00D600010299AA") == ("", "9000")
+    assert h.changed == ["EF.IMSI"]
+    assert h.tx("00B0000003")[0] == "0899AA"
+    assert h.sw("00D6000902AAAA") == "6B00"
+    assert h.sw("00D6000802AAAA") == "6700"
+    h.tx("00A4000C023F00")
+    h.tx("00A4000C022FE2")
+    assert h.sw("00D6000001FF") == "6982"  # EF.ICCID: update never, even with ADM
+
+
+# -- record EFs ------------------------------------------------------------------------------
+def test_read_record_modes(h):
+    h.select_usim()
+    h.tx("00A4000C026F3B")
+    assert h.tx("00B2010404") == ("01AABBCC", "9000")
+    assert h.sw("00B2040404") == "6A83"
+    assert h.sw("00B2000404") == "6A83"  # current record: pointer undefined
+    assert h.tx("00B2000204")[0] == "01AABBCC"  # next: first record
+    assert h.tx("00B2000204")[0] == "02112233"
+    assert h.tx("00B2000404")[0] == "02112233"  # current
+    assert h.tx("00B2000304")[0] == "01AABBCC"  # previous
+    assert h.sw("00B2000304") == "6A83"  # linear fixed: no wrap
+    assert h.tx("00B2030404")[0] == "03AA0000"  # absolute leaves the pointer on 1
+    assert h.tx("00B2000204")[0] == "02112233"
+    assert h.sw("00B2010402") == "6C04"
+    assert h.sw("00B2010504") == "6A86"
+    assert h.sw("00B2010204") == "6A86"
+    h.tx("00A4000C026F07")
+    assert h.tx("00B201D404") == ("01AABBCC", "9000")  # SFI 1A in P2
+
+
+def test_update_record_with_or_condition(h):
+    h.select_usim()
+    h.tx("00A4000C026F3B")
+    assert h.sw("00DC010404DEADBEEF") == "6982"
+    assert h.sw(verify(0x81, "5678")) == "9000"  # PIN1 OR PIN81: the local PIN will do
+    assert h.sw("00DC010404DEADBEEF") == "9000"
+    assert h.tx("00B2010404")[0] == "DEADBEEF"
+    assert h.sw("00DC010403DEADBE") == "6700"
+    assert h.sw("00DC000204CAFECAFE") == "9000"  # next from undefined: record 1
+    assert h.sw("00DC000204CAFECAFE") == "9000"
+    assert h.tx("00B2020404")[0] == "CAFECAFE"
+    assert h.changed == ["EF.LF"] * 3
+
+
+def test_cyclic_update_previous_rotates(h):
+    h.select_usim()
+    h.tx("00A4000C026F39")
+    h.engine.verified.update({(0x01, ()), (0x81, USIM)})
+    assert h.tx("00B2010403")[0] == "000010"
+    assert h.sw("00DC010403000020") == "6A86"  # a cyclic EF takes PREVIOUS only
+    assert h.sw("00DC000303000020") == "9000"
+    assert [h.tx(f"00B20{n}0403")[0] for n in (1, 2, 3)] == ["000020", "000010", "000005"]
+    assert h.tx("00B2000403")[0] == "000020"  # the written record became current
+    assert h.tx("00B2000303")[0] == "000005"  # previous of record 1 wraps to the last
+    assert h.tx("00B2000203")[0] == "000020"  # next of the last wraps to record 1
+
+
+def test_increase(h):
+    h.select_usim()
+    h.tx("00A4000C026F39")
+    h.engine.verified.add((0x81, USIM))
+    # UPDATE would do with PIN81, but the '84' INS 32 rule asks PIN1 for INCREASE
+    assert h.sw("8032000003000005") == "6982"
+    h.engine.verified.add((0x01, ()))
+    assert h.tx("8032000003000005") == ("000015" "000005", "9000")
+    assert h.tx("803200000101") == ("000016" "01", "9000")
+    assert [h.tx(f"00B20{n}0403")[0] for n in (1, 2, 3)] == ["000016", "000015", "000010"]
+    assert h.sw("8032000003FFFFFF") == "9850"
+    assert h.sw("803200000400000001") == "6700"
+    assert h.sw("8032010003000001") == "6A86"
+    h.tx("00A4000C026F3B")
+    assert h.sw("803200000101") == "6981"
+
+
+def test_search_record_simple_and_enhanced(h):
+    h.select_usim()
+    h.tx("00A4000C026F3B")
+    assert h.tx("00A201040103") == ("03", "9000")  # records starting with '03'
+    assert h.tx("00B2000404")[0] == "03AA0000"  # the pointer is on the first match
+    assert h.sw("00A2010401AA") == "6A83"
+    assert h.tx("00A201060304" "01AA") == ("0103", "9000")  # offset 1, forward from 1
+    assert h.tx("00A203060305" "01AA") == ("0301", "9000")  # backward from 3
+    assert h.tx("00A20106030C" "AA00") == ("03", "9000")  # after the first 'AA': '00'
+    assert h.tx("00B2000304")[0] == "02112233"  # pointer from 3 back to 2
+    assert h.tx("00A2000603" "06" "01AA") == ("03", "9000")  # forward from the next
+    assert h.sw("00A2010603F401AA") == "6A80"
+    assert h.sw("00A2010505AABBCCDDEE") == "6A86"
+    h.tx("00A4000C026F07")
+    assert h.tx("00A201D40102") == ("02", "9000")  # by SFI 1A
+
+
+# -- PINs ------------------------------------------------------------------------------------
+def test_verify_counts_down_blocks_and_unblock_with_puk(h):
+    assert h.sw("00200001") == "63C3"
+    for left in (2, 1, 0):
+        assert h.sw(verify(0x01, "9999")) == f"63C{left}"
+    assert h.sw(verify(0x01, "1234")) == "6983"
+    assert h.sw("00200001") == "6983"
+    assert h.pin(0x01).blocked and h.pin_changes.count(h.pin(0x01)) == 3
+    assert h.sw("002C0001") == "63CA"  # PUK tries left
+    assert h.sw("002C000110" + b"11111112".hex() + b"4321".ljust(8, b"\xff").hex()) == "63C9"
+    assert h.sw("002C000110" + b"11111111".hex() + b"43".ljust(8, b"\xff").hex()) == "6A80"
+    assert h.sw("002C000110" + b"11111111".hex() + b"4321".ljust(8, b"\xff").hex()) == "9000"
+    assert h.puks[0x01].attempts_left == 10 and h.pin(0x01).attempts_left == 3
+    assert h.sw("00200001") == "9000"  # verified by the unblocking
+    h.engine.reset()
+    assert h.sw("00200001") == "63C3"
+    assert h.sw(verify(0x01, "1234")) == "63C2"
+    assert h.sw(verify(0x01, "4321")) == "9000"
+    assert h.pin(0x01).attempts_left == 3
+
+
+def test_verify_errors(h):
+    assert h.sw(verify(0x05, "1234")) == "6A88"
+    assert h.sw("002000010931323334FFFFFFFFFF") == "6700"
+    assert h.sw("0020010108" + b"1234".ljust(8, b"\xff").hex()) == "6A86"
+    assert h.sw("00200081") == "6A88"  # the USIM's local PIN is not seen from the MF
+    h.select_usim()
+    assert h.sw("00200081") == "63C3"
+    assert h.sw("002C0081") == "63CA"  # the local PIN's PUK '81'
+    assert h.sw("002C000A") == "6A88"  # ADM has no PUK
+
+
+def test_local_pin_belongs_to_its_application(h):
+    h.select_usim()
+    assert h.sw(verify(0x81, "5678")) == "9000"
+    assert (0x81, USIM) in h.engine.verified
+    other = File(0x7FE0, FileType.ADF, aid=bytes.fromhex("A0000000871004"),
+                 pin_status=b"\x01\x81")
+    h.tree.mf.add(other)
+    assert h.engine.pins.find(0x81, other) is None  # no PIN 81 of its own
+    assert h.engine.pins.find(0x81, h.tree.find(USIM + (0x6F07,))) is h.pin(0x81)
+
+
+def test_change_pin(h):
+    new = b"9876".ljust(8, b"\xff").hex()
+    assert h.sw("0024000110" + b"1111".ljust(8, b"\xff").hex() + new) == "63C2"
+    assert h.sw("0024000110" + b"1234".ljust(8, b"\xff").hex() + new) == "9000"
+    assert h.pin(0x01).value == b"9876\xff\xff\xff\xff"
+    assert h.sw(verify(0x01, "1234")) == "63C2"
+    assert h.sw(verify(0x01, "9876")) == "9000"
+    assert h.sw("0024000108" + new) == "6700"
+    assert h.sw("002400" + "0A10" + b"88888888".hex() * 2) == "6985"  # ADM: not changeable
+
+
+def test_disabled_pin_satisfies_access_conditions(h):
+    h.select_usim()
+    h.tx("00A4000C026F07")
+    assert h.sw("00B0000009") == "6982"
+    pin_value = b"1234".ljust(8, b"\xff").hex()
+    assert h.sw("0026000108" + b"1111".ljust(8, b"\xff").hex()) == "63C2"
+    assert h.sw("0026000108" + pin_value) == "9000"
+    assert not h.pin(0x01).enabled and h.pin(0x01).attempts_left == 3
+    h.engine.reset()
+    assert h.tx("00B0000009")[1] == "9000"  # disabled PIN: condition fulfilled
+    c6 = fcp_fields(h.tx("80F2000000")[0])[0xC6]
+    assert c6[:3] == bytes.fromhex("900170")  # PIN 01 no longer enabled
+    assert h.sw(verify(0x01, "1234")) == "6984"
+    assert h.sw("0026000108" + pin_value) == "6985"  # already disabled
+    assert h.sw("0028000108" + pin_value) == "9000"
+    assert h.pin(0x01).enabled
+    h.engine.reset()
+    assert h.sw("00B0000009") == "6982"
+    assert h.sw("0028000108" + pin_value) == "6985"  # already enabled
+    assert h.sw("0026000A08" + b"88888888".hex()) == "6985"  # ADM cannot be disabled
+
+
+def test_universal_pin_replaces_a_disabled_pin(h):
+    h.select_usim()
+    h.tx("00A4000C026F07")
+    pin_value = b"1234".ljust(8, b"\xff").hex()
+    assert h.sw("0026810108" + pin_value) == "6A86"  # only the universal PIN may replace
+    assert h.sw("0026910108" + pin_value) == "9000"
+    h.engine.reset()
+    assert h.sw("00B0000009") == "6982"  # now the universal PIN is asked for
+    c6 = fcp_fields(h.tx("80F2000000")[0])[0xC6]
+    assert c6.endswith(bytes.fromhex("950108830111"))  # usage qualifier: use universal PIN
+    # SE00 now applies to EF.SE (record 2 of DF.TELECOM's EF.ARR: read always)
+    assert h.sw("00A4080C047F106F42") == "9000"
+    assert h.sw("00B0000004") == "9000"
+    h.select_usim()
+    h.tx("00A4000C026F07")
+    assert h.sw(verify(0x11, "0000")) == "9000"
+    assert h.tx("00B0000009")[1] == "9000"
+    assert h.sw("0028000108" + pin_value) == "9000"
+    assert not h.engine.universal_for
+
+
+def test_security_environment_record_follows_pin_state(h):
+    h.tx("00A4080C047F106F42")
+    assert h.sw("00B0000004") == "6982"  # SE01 -> record 1: read ADM
+    h.engine.verified.add((0x0A, ()))
+    assert h.sw("00B0000004") == "9000"
+
+
+# -- access rule formats ---------------------------------------------------------------------
+def test_compact_expanded_and_df_level_arr(h):
+    h.tx("00A4080C047F106F40")  # compact: read always, update user authentication
+    assert h.sw("00B0000004") == "9000"
+    assert h.sw("00D6000001AA") == "6982"
+    h.engine.verified.add((0x01, ()))
+    assert h.sw("00D6000001AA") == "9000"
+    h.tx("00A4000C026F41")  # expanded 'AB': update ADM
+    assert h.sw("00B0000004") == "9000"
+    assert h.sw("00D6000001AA") == "6982"
+    h.tx("00A4000C026F3A")  # DF.TELECOM's own EF.ARR record 1: read ADM, update PIN1
+    assert h.sw("00B2010406") == "6982"
+    assert h.sw("00DC010406112233445566") == "9000"
+    h.engine.verified.add((0x0A, ()))
+    assert h.tx("00B2010406") == ("112233445566", "9000")
+
+
+def test_arr_of_a_grandparent_and_and_template(h):
+    h.select_usim()
+    h.tx("00A4000C025F3B")
+    h.tx("00A4000C024F20")  # EF.ARR 6F06 is found in the ADF, above DF.GSM-ACCESS
+    assert h.sw("00B0000009") == "6982"
+    h.engine.verified.add((0x01, ()))
+    assert h.sw("00B0000009") == "9000"
+    h.engine.reset()
+    h.tx("00A4080C047FFF6F3C")  # update: ADM AND PIN1
+    h.engine.verified.add((0x0A, ()))
+    assert h.sw("00D6000001AA") == "6982"
+    h.engine.verified.add((0x01, ()))
+    assert h.sw("00D6000001AA") == "9000"
+
+
+def test_unreadable_rules_deny_access(h):
+    usim = h.tree.find(USIM)
+    pins = PinTable(h.pins)
+    missing_record = usim.add(File(0x6F50, FileType.TRANSPARENT, size=1,
+                                   security=ref(0x6F06, 9)))
+    missing_arr = usim.add(File(0x6F51, FileType.TRANSPARENT, size=1,
+                                security=ref(0x6F0F, 1)))
+    garbage = usim.add(File(0x6F52, FileType.TRANSPARENT, size=1,
+                            security=tlv(0xAB, b"\x80\x05\x01")))
+    everything = {(0x01, ()), (0x0A, ()), (0x81, USIM)}
+    for file in (missing_record, missing_arr, garbage):
+        assert not is_allowed(h.tree, file, AccessMode.READ, everything, pins)
+    plain = usim.add(File(0x6F53, FileType.TRANSPARENT, size=1))
+    assert is_allowed(h.tree, plain, AccessMode.UPDATE, set(), pins)
+
+
+# -- life cycle --------------------------------------------------------------------------------
+def test_deactivate_and_activate(h):
+    assert h.sw("00040000022F05") == "6982"
+    h.engine.verified.add((0x0A, ()))
+    assert h.sw("00040000022F05") == "9000"
+    assert h.tree.mf.child(0x2F05).lcsi == LifeCycle.DEACTIVATED and h.changed == ["EF.PL"]
+    data, sw = h.tx("00A40004022F05")
+    assert sw == "6283" and fcp_fields(data)[0x8A] == b"\x04"
+    assert h.sw("00B0000004") == "6985"
+    h.tx("00A4000C022FE2")
+    assert h.sw("00040000") == "9000"  # the current EF
+    assert h.sw("00B000000A") == "9000"  # EF.ICCID stays readable when deactivated
+    assert h.sw("00440000022F05") == "9000"
+    assert h.tx("00B0000004") == (b"enfr".hex().upper(), "9000")
+    assert h.sw("00040100") == "6A86"
+
+
+# -- BER-TLV EF --------------------------------------------------------------------------------
+def test_retrieve_and_set_data(h):
+    h.select_usim()
+    h.tx("00A4000C026F99")
+    assert h.tx("80CB0080018000") == ("80020102", "9000")
+    assert h.tx("80CB008001A100") == ("A103810178", "9000")
+    assert h.tx("80CB0080015C00") == ("5C0280A1", "9000")
+    assert h.sw("80CB0080018200") == "6A88"
+    value = bytes(range(40))
+    assert h.sw("80DB00800C8228" + value[:10].hex()) == "63F1"
+    assert h.sw("80DB00000A" + value[10:20].hex()) == "63F1"
+    assert h.sw("80DB00400A" + value[10:20].hex()) == "63F1"  # retransmitted block
+    assert h.sw("80DB000014" + value[20:].hex()) == "9000"
+    assert h.changed == ["EF.BT"]
+    whole = (b"\x82\x28" + value).hex().upper()
+    assert h.tx("80CB0080018210") == (whole[:32], "62F1")
+    assert h.tx("80CB000010") == (whole[32:64], "62F1")
+    assert h.tx("80CB000010") == (whole[64:], "9000")
+    assert h.tx("80CB004010") == (whole[64:], "9000")
+    assert h.sw("80CB000010") == "6985"
+    assert h.sw("80DB008003833C00") == "6A84"  # 60 more bytes do not fit in 64
+    assert h.sw("80DB00800180") == "9000"  # tag only: delete
+    assert h.sw("80CB0080018000") == "6A88"
+    assert h.sw("80DB00800180") == "6A88"
+    assert h.sw("80DB0080058002010203") == "6700"
+    assert h.tx("80CB0080015C00")[0] == "5C02A182"
+    h.tx("00A4000C026F07")
+    assert h.sw("80CB0080018000") == "6981"
+
+
+def test_get_challenge(h):
+    first, sw = h.tx("0084000008")
+    assert sw == "9000" and len(first) == 16
+    assert h.tx("0084000008")[0] != first
+    assert len(h.tx("0084000000")[0]) == 16
+    assert h.sw("0084010008") == "6A86"
+    engine = FileCommands(h.tree, h.pins, random_bytes=lambda n: b"\x5a" * n)
+    assert engine.process(CommandApdu.parse(bytes.fromhex("0084000004")), Channel(0)).data == (
+        b"\x5a" * 4)
+
+
+def test_reset_clears_verification(h):
+    h.sw(verify(0x01, "1234"))
+    assert h.engine.verified == {(0x01, ())}
+    h.engine.reset()
+    assert not h.engine.verified
+    assert repr(h.pin(0x01)) == "PIN(01, 3/3)" and "1234" not in repr(h.pins)
+
+
+# -- through the card OS -------------------------------------------------------------------------
+class TreeFileSystem(FileSystem):
+    """How a card puts the engine behind the OS: SELECT by FID/path/ADF name and STATUS
+    come from the card, everything else through process()."""
+
+    aid = b""
+    name = "MF"
+
+    def __init__(self, engine: FileCommands) -> None:
+        self.engine = engine
+
+    def select(self, channel):
+        return self.engine.fcp(self.engine.state(channel).current_df)
+
+    def fci(self):
+        return self.engine.fcp(self.engine.tree.mf)
+
+    def reset(self):
+        self.engine.reset()
+
+    def process(self, apdu, channel):
+        return self.engine.process(apdu, channel)
+
+    def command_name(self, apdu, channel):
+        return self.engine.command_name(apdu)
+
+    def select_file(self, apdu, channel):
+        return self.engine.select_file(apdu, channel)
+
+    def status(self, apdu, channel):
+        return self.engine.status(apdu, channel)
+
+
+def test_engine_behind_the_card_os(h):
+    card = Card(Registry(), file_system=TreeFileSystem(h.engine))
+    card.power_on()
+
+    def tx(hexstr):
+        r = card.transmit(bytes.fromhex(hexstr))
+        return r[:-2].hex().upper(), r[-2:].hex().upper()
+
+    assert tx("00A4080C047FFF6F07")[1] == "6A82"
+    assert tx("00A4040C" + f"{len(USIM_AID):02X}" + USIM_AID.hex()) == ("", "9000")
+    data, sw = tx("00A40004026F07")
+    assert data == "" and sw.startswith("61")
+    fcp, sw = tx("00C00000" + sw[2:])
+    assert sw == "9000" and fcp_fields(fcp)[0x83] == b"\x6f\x07"
+    assert tx(verify(0x01, "1234")) == ("", "9000")
+    assert tx("00B0000009") == (IMSI.hex().upper(), "9000")
+    status, sw = tx("80F2000000")
+    assert sw == "9000" and fcp_fields(status)[0x84] == USIM_AID
+    card.power_on()  # reset: verification gone, back on the MF
+    assert tx("00B0870009")[1] == "6A82"
+    assert tx("00A4080C047FD06F07")[1] == "6A82"
+
+
+# -- real profile packages ---------------------------------------------------------------------
+def _file_elements(package: bytes):
+    from euicc.asn1 import pe
+
+    spec, offset = pe(), 0
+    while offset < len(package):
+        (name, body), length = spec.decode_with_length("ProfileElement", package[offset:])
+        offset += length
+        for key, value in body.items() if isinstance(body, dict) else ():
+            if isinstance(value, list):
+                yield from ((key, item) for item in value if isinstance(item, tuple))
+
+
+@pytest.mark.parametrize("name", ["TS48V2-SAIP2-1-NOBERTLV-UNIQUE.der",
+                                  "TS48V2-SAIP2-3-BERTLV-UNIQUE.der"])
+def test_ts48_fcps_and_access_rules(name):
+    """Every SAIP Fcp of a TS.48 package decodes (standalone, or over a template file) and
+    survives an FCP round trip; every EF.ARR content holds access rules with conditions."""
+    from helpers import shared_path
+
+    from euicc.asn1 import encode, pe
+    from euicc.fs.security import parse_rules
+
+    package = shared_path("profiles", name).read_bytes()
+    standalone = merged = rules = 0
+    for key, (kind, value) in _file_elements(package):
+        if kind == "fileDescriptor":
+            der = encode(pe(), "Fcp", value)
+            if "fileDescriptor" in value or "dfName" in value:
+                file = decode_fcp(der)
+                again = decode_fcp(encode_fcp(file))
+                assert (again.type, again.fid, again.size, again.record_length, again.sfi) == (
+                    file.type, file.fid, file.size, file.record_length, file.sfi), key
+                standalone += 1
+            else:
+                template = File(None, FileType.TRANSPARENT, sfi=1, size=4)
+                assert merge_fcp(template, der).lcsi == value.get("lcsi", b"\x05")[0]
+                merged += 1
+        elif kind == "fillFileContent" and key == "ef-arr" and value[0] != 0xFF:
+            parsed = parse_rules(value)
+            assert parsed and all(rule.conditions for rule in parsed), value.hex()
+            rules += 1
+    assert standalone > 100 and merged >= 5 and rules >= 10
