@@ -1,6 +1,6 @@
 """File Control Parameters: ETSI TS 102 221 11.1.1.3 (the FCP template '62' returned by
 SELECT and STATUS) and 11.1.1.4 (its data objects), and the SAIP ``Fcp`` of a profile
-package (TCA eUICC Profile Package 2.3.1, 8.3.2), which uses the same tags:
+package (TCA eUICC Profile Package Interoperable Format, type Fcp), with the same tags:
 
     '82' file descriptor (11.1.1.4.3)       '83' file identifier (11.1.1.4.4)
     '84' DF name (11.1.1.4.5)              'A5' proprietary information (11.1.1.4.6)

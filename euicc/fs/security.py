@@ -121,7 +121,7 @@ def key_reference_satisfied(
 
 
 def current_se(file: File, pins: PinTable, universal_for: Collection[PinId] = ()) -> int:
-    """SE ID the referenced format selects (TS 102 221 9.2.7, table 9.x): SE01 while the
+    """SE ID the referenced format selects (TS 102 221 9.2.7): SE01 while the
     application PIN is enabled, or disabled with an enabled universal PIN not used in its
     place; SE00 when no PIN is to be asked for the application PIN or the universal PIN is
     used instead."""
@@ -150,7 +150,8 @@ def security_attributes(file: File) -> list[tuple[int, bytes]]:
 
 def implicit_arr_fid(file: File) -> int:
     """EF.ARR of a SAIP one-byte '8B' (record number only): '2F06' for the MF, ADFs and
-    files directly under the MF, '6F06' for any other file (SAIP 2.3 8.3.2, Fcp)."""
+    files directly under the MF, '6F06' for any other file (SAIP Fcp,
+    securityAttributesReferenced)."""
     if file.type in (FileType.MF, FileType.ADF) or (
         file.parent is not None and file.parent.type == FileType.MF
     ):
@@ -187,7 +188,7 @@ def decode_arr_reference(value: bytes, file: File) -> ArrReference:
 
 
 def find_arr(file: File, fid: int) -> File | None:
-    """The EF.ARR ``fid`` that governs ``file`` (TS 102 221 9.2.7, SAIP 8.3.2): searched in
+    """The EF.ARR ``fid`` that governs ``file`` (TS 102 221 9.2.7, SAIP Fcp): searched in
     the DF holding the file (for a DF or ADF: its parent; the MF: itself), then upwards
     to the MF."""
     node: File | None = file if file.type == FileType.MF or file.parent is None else file.parent
