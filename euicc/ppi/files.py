@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from euicc.fs.model import MF_FID, File, FileTree, FileType, LifeCycle
 
+from .names import known_name
+
 
 class FileError(ValueError):
     """A file command the interpreter cannot carry out (PEStatus bad-values)."""
@@ -178,6 +180,8 @@ def create(tree: FileTree, parent: File, spec: FileSpec,
         spec.record_length = spec.record_length or target.record_length or None
         if spec.size is None:
             spec.size = target.size
+    if not spec.name:
+        spec.name = known_name(parent, spec.fid)
     f = build_file(spec)
     if target is not None:
         f.body = target.body  # one body: an update through either is seen by both

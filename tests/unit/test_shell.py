@@ -70,3 +70,51 @@ def test_profile_detail_and_keys(state, pki_dir, capsys):
     code, out = run(capsys, "shell", "--state", str(state), "--pki", str(pki_dir), "-c",
                     "keys --reveal", "--json")
     assert all(len(r["private"]) == 64 for r in json.loads(out))
+
+
+@pytest.fixture
+def interpreted(state, store):
+    """The enabled profile with a file system, PINs and keys, as an installation leaves it."""
+    from pe_builder import build_upp
+
+    from euicc.ppi import file_rows, interpret, secret_rows
+    from euicc.tlv import split
+
+    package = build_upp("8944000000000000077", "001010000000777", algorithm="milenage",
+                        k=bytes(range(16)), opc=bytes(range(16, 32)))
+    image = interpret(split(package))
+    aid = store.enabled_profile().isdp_aid
+    store.set_profile_image(aid, file_rows(image.tree), secret_rows(image))
+    return state
+
+
+def test_tree_and_read_decoded(interpreted, capsys):
+    code, out = run(capsys, "shell", "--state", str(interpreted), "-c", "tree")
+    assert code == 0 and "3F00 MF" in out and "6F07 TR  EF.IMSI 9 B SFI 07" in out
+    code, out = run(capsys, "shell", "--state", str(interpreted), "-c", "tree", "--json")
+    root = json.loads(out)
+    adf = next(c for c in root["children"] if c["type"] == "adf")
+    assert adf["aid"].startswith("A0000000871002")
+    code, out = run(capsys, "shell", "--state", str(interpreted), "-c", "read EF.IMSI", "--json")
+    imsi = json.loads(out)
+    assert imsi["raw"] == "080910100000007077" and imsi["decoded"]["imsi"] == "001010000000777"
+    code, out = run(capsys, "shell", "--state", str(interpreted), "-c", "read ADF.USIM/EF.AD")
+    assert code == 0 and "decoded" in out
+    code, out = run(capsys, "shell", "--state", str(interpreted), "-c", "read 3F00/2FE2",
+                    "--json")
+    assert json.loads(out)["decoded"]["iccid"] == "8944000000000000077"
+    assert main(["shell", "--state", str(interpreted), "-c", "read EF.NOPE"]) == 1
+
+
+def test_profile_keys_masked_unless_revealed(interpreted, capsys):
+    code, out = run(capsys, "shell", "--state", str(interpreted), "-c",
+                    "keys --profile 8944000000000000077", "--json")
+    rows = json.loads(out)
+    assert code == 0 and {r["value"] for r in rows} == {"********"}
+    assert any(r["key"].startswith("K (MILENAGE)") for r in rows)
+    assert bytes(range(16)).hex().upper() not in out
+    code, out = run(capsys, "shell", "--state", str(interpreted), "-c",
+                    "keys --profile 8944000000000000077 --reveal", "--json")
+    values = {r["key"]: r["value"] for r in json.loads(out)}
+    assert values["K (MILENAGE)"] == bytes(range(16)).hex().upper()
+    assert values["OPc"] == bytes(range(16, 32)).hex().upper()

@@ -11,7 +11,8 @@ import cmd2
 
 from euicc.store import CardStore
 
-from . import actions, view
+from . import actions, files, view
+from .decode import format_decoded
 
 
 def table(rows: list[dict], columns: list[str]) -> str:
@@ -85,12 +86,73 @@ class CardShell(cmd2.Cmd):
     keys_parser = cmd2.Cmd2ArgumentParser()
     keys_parser.add_argument("--reveal", action="store_true",
                              help="print private keys in clear (test PKIs only!)")
+    keys_parser.add_argument("--profile", metavar="ICCID|AID",
+                             help="the PINs, PUKs and AKA keys of a profile instead")
 
     @cmd2.with_argparser(keys_parser)
     def do_keys(self, args) -> None:
-        """The eUICC's keys; private values masked unless --reveal."""
+        """The eUICC's keys, or a profile's PINs, PUKs and K/OPc; values masked unless
+        --reveal."""
+        if args.profile:
+            self._files(lambda: files.profile_secrets(self.store, args.profile, args.reveal),
+                        lambda rows: table(rows, ["key", "value", "detail"]))
+            return
         self._show(view.keys(self.state, self.store, self.pki, args.reveal),
                    lambda rows: table(rows, ["key", "ciPkid", "public", "private"]))
+
+    # -- a profile's file system ------------------------------------------------------------
+    def _files(self, compute, render) -> None:
+        try:
+            data = compute()
+        except ValueError as exc:
+            self.perror(str(exc))
+            self.last_result = False
+            return
+        self._show(data, render)
+
+    tree_parser = cmd2.Cmd2ArgumentParser()
+    tree_parser.add_argument("profile", nargs="?", help="ICCID or ISD-P AID (default: enabled)")
+
+    @cmd2.with_argparser(tree_parser)
+    def do_tree(self, args) -> None:
+        """A profile's file system: FID, type, name, size, records, SFI, AIDs of ADFs."""
+        self._files(lambda: files.tree(self.store, args.profile), files.render_tree)
+
+    def _path_candidates(self) -> list[str]:
+        try:
+            file_tree = files.load_tree(self.store, files.pick_profile(self.store, None))
+        except ValueError:
+            return []
+        return sorted({f.name for f in file_tree.walk() if f.name})
+
+    def _complete_path(self, text, line, begidx, endidx) -> list[str]:
+        return self.basic_complete(text, line, begidx, endidx, self._path_candidates())
+
+    read_parser = cmd2.Cmd2ArgumentParser()
+    read_parser.add_argument("path", help="e.g. EF.IMSI, ADF.USIM/EF.AD, 3F00/2FE2",
+                             completer=_complete_path)
+    read_parser.add_argument("--profile", metavar="ICCID|AID", help="default: the enabled one")
+    read_parser.add_argument("--reveal", action="store_true", help="show EF.Keys in clear")
+
+    @cmd2.with_argparser(read_parser)
+    def do_read(self, args) -> None:
+        """One file of a profile: its FCP fields, content, and the content decoded (ICCID,
+        IMSI, AD, UST/IST, SPN, PLMN lists, MSISDN, ARR, EF.DIR, IMPI/IMPU, ...)."""
+        def render(d: dict) -> str:
+            head = [f"{k:14}{v}" for k, v in d.items()
+                    if k not in ("raw", "decoded", "children")]
+            if "children" in d:
+                return "\n".join(head + [f"  {c['fid']} {c['name'] or ''}"
+                                         for c in d["children"]])
+            raw = d["raw"] if isinstance(d["raw"], str) else "\n".join(
+                f"  {n:3} {r}" for n, r in enumerate(d["raw"], 1))
+            body = ["raw", raw if isinstance(d["raw"], str) else raw]
+            decoded = ["decoded", format_decoded(d["decoded"])] if d["decoded"] is not None \
+                else []
+            return "\n".join(head + body + decoded)
+
+        self._files(lambda: files.read(self.store, args.path, args.profile, args.reveal),
+                    render)
 
     # -- management actions, through the running card --------------------------------------
     def _act(self, action: str, act) -> None:
