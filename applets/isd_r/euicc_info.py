@@ -52,8 +52,7 @@ class EuiccInfo:
     def ext_card_resource(self) -> bytes:
         """ETSI TS 102 226 8.2.1.7.2: installed applications, free NVM, free RAM."""
         profiles = self.store.profiles()
-        used = sum(p.size for p in profiles)
-        free_nvm = max(self.config.nvm_capacity - used, 0)
+        free_nvm = free_memory(self.config, self.store)
         return (
             tlv(0x81, bytes([min(len(profiles), 255)]))
             + tlv(0x82, free_nvm.to_bytes(4, "big"))
@@ -117,3 +116,8 @@ class EuiccInfo:
     # -- SGP.22 5.7.7 GetEUICCChallenge ------------------------------------------------------------
     def get_euicc_challenge(self, request: dict) -> dict:
         return {"euiccChallenge": self.session.new_challenge()}
+
+
+def free_memory(config: EuiccConfig, store: CardStore) -> int:
+    """Non-volatile memory left for profiles: the capacity less the installed packages."""
+    return max(config.nvm_capacity - sum(p.size for p in store.profiles()), 0)

@@ -39,6 +39,8 @@ def test_info_and_notifications(state, pki_dir, capsys):
     info = json.loads(out)
     assert code == 0 and len(info["eid"]) == 32 and info["profiles"] == 1
     assert {ci["curve"] for ci in info["trustedCis"]} == {"nist", "brp"}
+    assert info["versions"]["sgp22"] == "2.4.0"
+    assert 0 < info["memory"]["free"] <= info["memory"]["capacity"]
     code, out = run(capsys, "shell", "--state", str(state), "-c", "notifications", "--json")
     assert json.loads(out) == []
 

@@ -42,7 +42,7 @@ class CardShell(cmd2.Cmd):
         self.poutput(json.dumps(data, indent=2) if self.as_json else render(data))
 
     def do_info(self, _) -> None:
-        """EID, eUICC and EUM certificates, trusted CIs, counts."""
+        """EID, eUICC and EUM certificates, trusted CIs, versions, free memory, counts."""
         def render(d):
             pairs = [("EID", d["eid"]), ("default SM-DP+", d["defaultDpAddress"] or "-"),
                      ("profiles", d["profiles"]), ("notifications", d["pendingNotifications"])]
@@ -50,6 +50,10 @@ class CardShell(cmd2.Cmd):
                 pairs += [(f"eUICC ({i['curve']})", i["euiccCertificate"]["subject"]),
                           ("  EUM", i["eumCertificate"]["subject"]), ("  CI PKID", i["ciPkid"])]
             pairs += [(f"trusted CI ({ci['curve']})", ci["pkid"]) for ci in d["trustedCis"]]
+            v, m = d["versions"], d["memory"]
+            pairs += [("SGP.22", v["sgp22"]), ("profile package", v["profilePackage"]),
+                      ("firmware", v["firmware"]), ("GlobalPlatform", v["globalPlatform"]),
+                      ("free memory", f"{m['free']} of {m['capacity']} bytes")]
             return "\n".join(f"{k:20}{v}" for k, v in pairs)
 
         self._show(view.info(self.state, self.store, self.pki), render)

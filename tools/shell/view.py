@@ -52,6 +52,10 @@ def _certificate(der: bytes) -> dict:
 
 
 def info(state: Path, store: CardStore, pki: Path | None = None) -> dict:
+    from applets.isd_r.config import EuiccConfig
+    from applets.isd_r.euicc_info import free_memory
+
+    config = EuiccConfig()  # what `euicc-emu run` declares
     credentials = load_card_credentials(pki or state / "pki",
                                         eid=store.get_meta("eid"), issue_into=state / "issued")
     return {
@@ -65,6 +69,10 @@ def info(state: Path, store: CardStore, pki: Path | None = None) -> dict:
                        for ci in credentials.trusted_cis],
         "profiles": len(store.profiles()),
         "pendingNotifications": len(store.notifications()),
+        "versions": {"sgp22": config.svn, "profilePackage": config.profile_version,
+                     "firmware": config.firmware_version,
+                     "globalPlatform": config.globalplatform_version},
+        "memory": {"capacity": config.nvm_capacity, "free": free_memory(config, store)},
     }
 
 
