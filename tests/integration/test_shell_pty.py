@@ -10,6 +10,7 @@ import sys
 import time
 
 from emulator import Emulator
+from test_download_pcsc import run_download, smdp_server  # noqa: F401  (fixture)
 
 from tools.lpa.es10 import Es10Client
 from tools.lpa.link import PcscLink
@@ -58,3 +59,35 @@ def test_shell_beside_a_running_card(pcscd, tmp_path):
             os.close(controller)
     finally:
         emulator.stop()
+
+
+def test_shell_walks_the_enabled_profile(emulator, smdp_server, tmp_path):  # noqa: F811
+    from pe_builder import ef_iccid
+    from test_usim_pcsc import installed_aid, profile_action
+
+    _, endpoint = smdp_server
+    assert run_download(emulator, endpoint, "BUILT").ok
+    assert profile_action(emulator, "Enable",
+                          installed_aid(emulator, ef_iccid("89441234000000000334"))) == 0
+    controller, terminal = pty.openpty()
+    shell = subprocess.Popen([sys.executable, "-m", "euicc.cli", "shell", "--state",
+                              str(emulator.state)], stdin=terminal, stdout=terminal,
+                             stderr=terminal, close_fds=True)
+    os.close(terminal)
+    try:
+        read_until(controller, b"euicc>")
+        os.write(controller, b"tree\r")
+        read_until(controller, b"EF.IMSI 9 B SFI 07")
+        os.write(controller, b"read EF.IMS\t")  # completion from the enabled profile's files
+        read_until(controller, b"EF.IMSI")
+        os.write(controller, b"\r")
+        read_until(controller, b"001010000000334")
+        os.write(controller, b"keys --profile 89441234000000000334\r")
+        out = read_until(controller, b"TOPc")
+        assert bytes(range(32)).hex().upper().encode() not in out
+        os.write(controller, b"quit\r")
+        assert shell.wait(10) == 0
+    finally:
+        if shell.poll() is None:
+            shell.kill()
+        os.close(controller)
