@@ -23,8 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
+sys.path.insert(0, str(ROOT / "tests"))
 
 from emulator import Emulator  # noqa: E402
+from pe_builder import build_upp  # noqa: E402
 
 from euicc.tlv import tlv  # noqa: E402
 from tools.lpa.download import download, https_es9  # noqa: E402
@@ -38,9 +40,9 @@ ADDRESS = "bench.smdp.example"
 
 
 def built_profile() -> bytes:
-    header = tlv(0x80, b"\x02") + tlv(0x81, b"\x03") + tlv(0x82, b"bench") + tlv(
-        0x83, bytes.fromhex("89441234000000000999"))
-    return tlv(0xA0, header) + tlv(0xA1, bytes(12000))
+    """MF, USIM, ISIM, DF.5GS and MILENAGE keys, made by the tests' package builder."""
+    return build_upp("89441234000000000999", "001010000000999", algorithm="milenage",
+                     k=bytes(range(16)), opc=bytes(range(16, 32)))
 
 
 def main() -> int:
