@@ -25,10 +25,12 @@ TS48 = "TS48V2-SAIP2-1-NOBERTLV-UNIQUE"
 
 
 def send(link: PcscLink, hexstr: str) -> tuple[bytes, int]:
-    """One command as a SIM tool sends it: no Le, then GET RESPONSE for '61xx'."""
-    data, sw = link.transmit(bytes.fromhex(hexstr))
+    """One command as a SIM tool sends it: no Le, then GET RESPONSE for '61xx' on the
+    same logical channel."""
+    command = bytes.fromhex(hexstr)
+    data, sw = link.transmit(command)
     while sw >> 8 == 0x61:
-        more, sw = link.transmit(bytes([0x00, 0xC0, 0x00, 0x00, sw & 0xFF]))
+        more, sw = link.transmit(bytes([command[0] & 0x03, 0xC0, 0x00, 0x00, sw & 0xFF]))
         data += more
     return data, sw
 
@@ -161,3 +163,27 @@ def test_milenage_profile_through_pcscd(emulator, smdp_server):  # noqa: F811
     iccid = ef_iccid("89441234000000000555")
     assert profile_action(emulator, "Enable", installed_aid(emulator, iccid)) == 0
     check_usim(emulator, "001010000000555", MilenageAka(Milenage(k, opc=opc)), iccid)
+
+
+def test_usim_on_a_logical_channel_beside_the_basic_one(emulator, smdp_server):  # noqa: F811
+    smdp, endpoint = smdp_server
+    assert run_download(emulator, endpoint, "BUILT").ok
+    iccid = ef_iccid("89441234000000000334")
+    assert profile_action(emulator, "Enable", installed_aid(emulator, iccid)) == 0
+    link = PcscLink(emulator.reader)
+    try:
+        channel, sw = link.transmit(bytes.fromhex("0070000001"))
+        assert sw == 0x9000 and channel[0] >= 1
+        cla = f"{channel[0]:02X}"
+        aid = usim_aid_from_dir(link)
+        assert send(link, cla + "A40404" + lv(aid))[1] == 0x9000
+        assert send(link, cla + "A40004026F07")[1] == 0x9000
+        assert send(link, "00A40004022FE2")[1] == 0x9000  # the basic channel is elsewhere
+        assert send(link, cla + "B0000009") == (ef_imsi("001010000000334"), 0x9000)
+        assert send(link, "00B000000A") == (iccid, 0x9000)
+        status, sw = send(link, "80F2000000")  # STATUS: the basic channel's DF is the MF
+        assert sw == 0x9000 and dict(parse(parse(status)[0][1]))[0x83] == b"\x3f\x00"
+        assert link.transmit(bytes.fromhex("007080" + cla + "00"))[1] == 0x9000
+        assert send(link, cla + "B0000009")[1] == 0x6881  # channel closed
+    finally:
+        link.close()
