@@ -58,7 +58,7 @@ from .naa.authenticate import (
     parse_command_data,
 )
 from .naa.milenage import Milenage
-from .naa.sqn import SQN_BYTES, SqnState
+from .naa.sqn import SqnState
 from .naa.tuak import Tuak
 from .naa.xor_test_algorithm import XorTestAlgorithm
 
@@ -246,8 +246,6 @@ class UiccFileSystem(FileSystem):
         algorithm = algorithm_for(aka)
         if command.context is SecurityContext.GSM:
             return ResponseApdu(encode_response(authenticate_gsm(algorithm, command.rand)))
-        if len(command.autn) < SQN_BYTES + 2:
-            raise SwError(SW.WRONG_DATA, "AUTN too short")
         result = authenticate_3g(algorithm, self.active.sqn[index], command.rand, command.autn)
         if isinstance(result, AuthSuccess):
             self.active.sqn[index] = result.sqn_state

@@ -31,6 +31,7 @@ from euicc.fs.model import MF_FID, File, FileTree, FileType, Pin
 from .files import FileError, FileSpec, create, fill, merge_fcp, path_from_saip
 from .image import AkaConfig, ProfileImage
 from .placement import TemplateError, create_template_files
+from .templates import TEMPLATES
 
 
 class PeStatusCode(IntEnum):
@@ -174,8 +175,6 @@ class ProfileInterpreter:
         if missing:
             raise PeError(PeStatusCode.FEATURE_NOT_SUPPORTED, None,
                           "mandatory services " + ", ".join(sorted(missing)))
-        from .templates import TEMPLATES
-
         unknown = [oid for oid in header["eUICC-Mandatory-GFSTEList"] if oid not in TEMPLATES]
         if unknown:
             raise PeError(PeStatusCode.TEMPLATE_NOT_SUPPORTED, None, ", ".join(unknown))
