@@ -1,7 +1,7 @@
 """The UICC side of the eUICC: the enabled profile's file system and NAAs, as a terminal
 sees them (SGP.22 2.2.3 and 3.2.1: only the Enabled Profile is visible; ETSI TS 102 221
 8-11 for the file system and its commands; 3GPP TS 31.102 / 31.103 7.1 AUTHENTICATE of the
-USIM and ISIM).
+USIM and ISIM; TS 31.102 7.5 GET IDENTITY, the SUCI calculated by the USIM).
 
 :class:`UiccFileSystem` is the card OS's file system. It loads the enabled profile's ISD-P
 content from the store (files, PINs, PUKs, AKA parameters and SQN arrays) and runs the file
@@ -47,6 +47,7 @@ from euicc.ppi.image import (
 from euicc.store import CardStore, ProfileRecord
 from euicc.sw import SW, SwError
 
+from .naa import suci
 from .naa.authenticate import (
     AkaAlgorithm,
     AuthSuccess,
@@ -65,10 +66,16 @@ from .naa.xor_test_algorithm import XorTestAlgorithm
 log = logging.getLogger(__name__)
 
 INS_AUTHENTICATE = 0x88
+INS_GET_IDENTITY = 0x78
 USIM_RID_PIX = bytes.fromhex("A0000000871002")
 ISIM_RID_PIX = bytes.fromhex("A0000000871004")
-EF_UST = 0x6F38
+EF_UST, EF_IMSI, EF_AD = 0x6F38, 0x6F07, 0x6FAD
+DF_5GS, EF_SUCI_CALC_INFO, EF_ROUTING_INDICATOR = 0x5FC0, 0x4F07, 0x4F0A
+DF_SAIP, EF_SUCI_CALC_INFO_USIM = 0x5FD0, 0x4F01
 SERVICE_GSM_ACCESS = 27  # TS 31.102 4.2.8 service n27: Kc in AUTHENTICATE, GSM context
+# TS 31.102 4.2.8 n124 "SUCI calculation by the USIM" needs n125 "5GS subscription
+# identifier privacy" too
+SERVICE_SUCI_PRIVACY, SERVICE_SUCI_BY_USIM = 124, 125
 APPLICATION_PIN = 0x01  # TS 31.102 7.1.2: AUTHENTICATE needs the application PIN
 GENERATION_KEY = "fs.generation"
 # SAIP sqnOptions bits as this card reads them ('02' is TS.48's "wrap-around protection")
@@ -215,12 +222,17 @@ class UiccFileSystem(FileSystem):
     def command_name(self, apdu: CommandApdu, channel: Channel) -> str | None:
         if apdu.ins == INS_AUTHENTICATE:
             return "AUTHENTICATE"
+        if apdu.ins == INS_GET_IDENTITY:
+            return "GET IDENTITY"
         return self.engine.command_name(apdu)
 
     def process(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
         self._fresh(channel)
-        if apdu.ins == INS_AUTHENTICATE and not apdu.class_byte.proprietary:
+        proprietary = apdu.class_byte.proprietary
+        if apdu.ins == INS_AUTHENTICATE and not proprietary:
             return self._authenticate(apdu, channel)
+        if apdu.ins == INS_GET_IDENTITY and proprietary:
+            return self._get_identity(apdu, channel)
         return self.engine.process(apdu, channel)
 
     # -- TS 31.102 / 31.103 7.1 AUTHENTICATE -------------------------------------------------
@@ -252,6 +264,54 @@ class UiccFileSystem(FileSystem):
             self.store.set_secret(self.active.record.isdp_aid, SECRET_SQN, index,
                                   result.sqn_state.to_bytes())
         return ResponseApdu(encode_response(result, include_kc=gsm_access))
+
+    # -- TS 31.102 7.5 GET IDENTITY (SUCI calculated by the USIM) ----------------------------
+    def _get_identity(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
+        if apdu.case not in (1, 2):
+            raise SwError(SW.WRONG_LENGTH, "GET IDENTITY carries no data")
+        try:
+            context = suci.parse_get_identity_p2(apdu.p2)
+        except ValueError:
+            raise SwError(SW.INCORRECT_P1P2, "unknown identity context") from None
+        if apdu.p1 != 0x00 or context is not suci.IdentityContext.SUCI:
+            raise SwError(SW.INCORRECT_P1P2, "only the SUCI context")
+        adf = self.engine.state(channel).current_adf
+        if adf is None or adf.aid is None or not adf.aid.startswith(USIM_RID_PIX) or not (
+                self._service(adf, SERVICE_SUCI_PRIVACY)
+                and self._service(adf, SERVICE_SUCI_BY_USIM)):
+            raise SwError(SW.CONDITIONS_NOT_SATISFIED, "no SUCI calculation on this USIM")
+        pin = self.engine.pins.find(APPLICATION_PIN, adf)
+        if pin is not None and pin.enabled and (pin.key_ref, pin.scope) not in \
+                self.engine.verified:
+            raise SwError(SW.SECURITY_STATUS_NOT_SATISFIED, "application PIN not verified")
+        try:
+            value = suci.calculate_suci(*self._suci_inputs(adf))
+        except ValueError as exc:
+            log.info("GET IDENTITY: %s", exc)
+            raise SwError(SW.CONDITIONS_NOT_SATISFIED, "SUCI parameters unusable") from None
+        return ResponseApdu(suci.get_identity_response(value))
+
+    @staticmethod
+    def _suci_inputs(adf: File) -> tuple:
+        """IMSI, MNC length, routing indicator and SUCI calculation information of ``adf``
+        (EF.IMSI, EF.AD, DF.5GS/EF.Routing_Indicator, DF.SAIP/EF.SUCI_Calc_Info_USIM or
+        else DF.5GS/EF.SUCI_Calc_Info)."""
+        def body(*fids: int) -> bytes | None:
+            node: File | None = adf
+            for fid in fids:
+                node = node.child(fid) if node is not None else None
+            return bytes(node.body) if node is not None else None
+
+        imsi_file, ad = body(EF_IMSI), body(EF_AD)
+        if not imsi_file or not ad or len(ad) < 4:
+            raise ValueError("no EF.IMSI or EF.AD")
+        digits = "".join(f"{b & 0x0F:x}{b >> 4:x}" for b in imsi_file[1:1 + imsi_file[0]])
+        imsi = digits[1:].rstrip("f")  # the first nibble is the parity / type
+        routing = body(DF_5GS, EF_ROUTING_INDICATOR) or b"\xff\xff"
+        info = body(DF_SAIP, EF_SUCI_CALC_INFO_USIM) or body(DF_5GS, EF_SUCI_CALC_INFO)
+        if info is None:
+            raise ValueError("no SUCI calculation information")
+        return imsi, ad[3] & 0x0F, routing[:2], suci.parse_suci_calc_info(info)
 
     def _aka_of(self, adf: File | None) -> tuple[int, AkaConfig] | None:
         if self.active is None or adf is None or adf.aid is None:

@@ -73,11 +73,10 @@ def success_response() -> bytes:
 
 
 # ServicesList members this eUICC accepts (header eUICC-Mandatory-services). CSIM is
-# installed as its files, Java Card load files and instances are kept, not run. The 5G
-# services (get-identity, SUCI protection schemes A and B) are accepted so that TS.48
-# SAIP 2.3 profiles install, but the USIM has no GET IDENTITY yet: the README lists it
-# among the known limits. What the card has nothing for (contactless, MULTOS, CAVE,
-# GBA/MBMS contexts, EAP client, CAT_TP, SCP11, ...) fails with feature-not-supported.
+# installed as its files, Java Card load files and instances are kept, not run; the USIM
+# calculates SUCIs (get-identity, ECIES profiles A and B). What the card has nothing for
+# (contactless, MULTOS, CAVE, GBA/MBMS contexts, EAP client, CAT_TP, SCP11, ...) fails
+# with feature-not-supported.
 SUPPORTED_SERVICES = frozenset({
     "usim", "isim", "csim", "milenage", "tuak128", "tuak256", "usim-test-algorithm",
     "multiple-usim", "multiple-isim", "multiple-csim", "ber-tlv", "dfLink", "javacard",

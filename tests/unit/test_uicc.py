@@ -145,3 +145,43 @@ def test_refresh_is_offered_to_terminals_that_support_it(card, es10, smdp, store
     assert sw == "9000" and command[:2] == b"\xd0\x09" and command[4:7] == b"\x01\x01\x04"
     assert tx(card, "801400000C810301010402028281030100")[1] == "9000"
     assert tx(card, "80F2000C00")[1] == "9000"
+
+
+def test_get_identity_gives_a_suci_the_home_network_opens(card, es10, smdp, store):  # noqa: F811
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+    from pe_builder import USIM_TEMP_FID, service_table
+
+    from applets.naa import suci
+
+    home = X25519PrivateKey.generate()
+    public = home.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    calc_info = bytes.fromhex("A0020101A125800127" "8120") + public  # profile A, key id 0x27
+    df_saip = ("df-saip", {
+        "df-saip-header": {"identification": 90},
+        "templateID": "2.23.143.1.2.14",  # DF.SAIP
+        "df-df-saip": [("fileDescriptor", {"fileID": b"\x5f\xd0",
+                                           "pinStatusTemplateDO": b"\x01\x0a"})],
+        "ef-suci-calc-info-usim": [
+            ("fileDescriptor", {"fileDescriptor": b"\x41\x21", "fileID": b"\x4f\x01",
+                                "efFileSize": bytes([len(calc_info)])}),
+            ("fillFileContent", calc_info)],
+    })
+    ust = ("genericFileManagement", {
+        "gfm-header": {"identification": 91},
+        "fileManagementCMD": [[("filePath", USIM_TEMP_FID + b"\x6f\x38"),
+                               ("fillFileContent",
+                                service_table([19, 85, 122, 123, 124, 125]))]]})
+    aid = install(es10, smdp, store, "SUCI", build_upp(
+        "8944123400000000771", IMSI, k=K, opc=OPC, extra_elements=[df_saip, ust]))
+    assert enable(es10, aid) == 0
+    assert tx(card, "80780001")[1] == "6985"  # the MF is no USIM
+    tx(card, "00A4040C10" + USIM_AID.hex())
+    data, sw = tx(card, "8078000100")
+    assert sw == "9000" and data[0] == 0xA1 and data[1] == len(data) - 2
+    decoded = suci.decode_suci_value(data[2:])
+    assert (decoded.mcc, decoded.mnc, decoded.scheme, decoded.key_identifier) == (
+        "001", "01", 1, 0x27)
+    msin = suci.unprotect(1, home.private_bytes_raw(), decoded.scheme_output)
+    assert suci.msin_from_bcd(msin) == IMSI[5:]
+    assert tx(card, "8078000200")[1] == "6A86"  # 5G NSWO context: not supported
