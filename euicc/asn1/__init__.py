@@ -4,6 +4,11 @@ TCA eUICC Profile Package Interoperable Format, PEDefinitions).
 :func:`rsp` returns the compiled SGP.22 module and :func:`pe` the compiled profile package
 module (both DER codec). :func:`decode_exact` refuses trailing bytes, which asn1tools would
 otherwise ignore silently.
+
+asn1tools' DER decoder of SEQUENCE OF / SET OF loops forever when a member does not decode
+(a CHOICE member with a tag none of its alternatives has comes back without consuming a
+byte): :func:`_decode_array_content` replaces that loop with one that refuses such data, so
+a malformed ES10 request or profile element gets its error instead of hanging the card.
 """
 
 from __future__ import annotations
@@ -12,12 +17,28 @@ from functools import cache
 from pathlib import Path
 
 import asn1tools
+from asn1tools.codecs import der
 
 _HERE = Path(__file__).parent
 
 
 class Asn1Error(ValueError):
     """Data that does not decode as the expected ASN.1 type."""
+
+
+def _decode_array_content(self, data, offset, length):
+    decoded, start = [], offset
+    while offset - start < length:
+        element, after = self.element_type.decode(data, offset)
+        if after is None or after <= offset:
+            raise asn1tools.DecodeError(f"{self.name}: member at offset {offset} does not "
+                                        "decode")
+        decoded.append(element)
+        offset = after
+    return decoded, offset
+
+
+der.ArrayType.decode_content = _decode_array_content
 
 
 @cache

@@ -194,15 +194,16 @@ def create(tree: FileTree, parent: File, spec: FileSpec,
     return f
 
 
-def fill(f: File, commands: list[tuple[str, object]]) -> None:
-    """Apply fillFileOffset / fillFileContent commands to a created EF."""
-    offset = 0
+def fill(f: File, commands: list[tuple[str, object]], offset: int = 0) -> int:
+    """Apply fillFileOffset / fillFileContent commands to a created EF from ``offset`` on;
+    returns the offset after them (a later command carries on from there)."""
     for kind, value in commands:
         if kind == "fillFileOffset":
             offset += value
         elif kind == "fillFileContent":
             write(f, offset, bytes(value))
             offset += len(value)
+    return offset
 
 
 def write(f: File, offset: int, data: bytes) -> None:

@@ -71,8 +71,8 @@ class ProfileImage:
     puks: dict[int, Pin] = field(default_factory=dict)
     aka: list[AkaConfig] = field(default_factory=list)
     # Elements kept as decoded, not executed: securityDomain, rfm, application, nonStandard,
-    # cdmaParameter (name, value) in package order.
-    kept: list[tuple[str, Any]] = field(default_factory=list)
+    # cdmaParameter (name, value) in package order. They hold keys: never in a repr.
+    kept: list[tuple[str, Any]] = field(default_factory=list, repr=False)
     header: dict = field(default_factory=dict)
 
 

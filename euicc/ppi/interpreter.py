@@ -194,34 +194,27 @@ class ProfileInterpreter:
         tree = self.image.tree
         current_df = tree.mf
         current: File | None = None
+        offset = 0
         for command in value["fileManagementCMD"]:
-            commands = list(command)
-            i = 0
-            while i < len(commands):
-                kind, item = commands[i]
+            for kind, item in command:
                 if kind == "filePath":
                     target = tree.find(path_from_saip(bytes(item)))
                     if target is None:
                         raise FileError(f"filePath {bytes(item).hex().upper()} not found")
                     current = None if target.type.is_df else target
                     current_df = target if target.type.is_df else target.parent
+                    offset = 0
                 elif kind == "createFCP":
                     spec = FileSpec()
                     merge_fcp(spec, item, current_df.type == FileType.MF)
-                    fills = []
-                    while i + 1 < len(commands) and commands[i + 1][0] in (
-                            "fillFileOffset", "fillFileContent"):
-                        i += 1
-                        fills.append(commands[i])
-                    current = create(self.image.tree, current_df, spec)
-                    fill(current, fills)
-                    if current.type.is_df:
-                        current_df, current = current, None
-                else:  # fill commands for a file chosen by filePath
-                    if current is None:
-                        raise FileError(f"{kind} without a current EF")
-                    fill(current, [(kind, item)])
-                i += 1
+                    created = create(tree, current_df, spec)
+                    current_df, current = (created, None) if created.type.is_df \
+                        else (current_df, created)
+                    offset = 0
+                elif current is None:
+                    raise FileError(f"{kind} without a current EF")
+                else:
+                    offset = fill(current, [(kind, item)], offset)
 
     # -- PINs, PUKs, AKA ----------------------------------------------------------------------
     def _scope(self) -> tuple[int, ...]:
