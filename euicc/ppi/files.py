@@ -210,7 +210,9 @@ def write(f: File, offset: int, data: bytes) -> None:
     if f.type.is_df:
         raise FileError(f"content for the DF {f.label}")
     if f.type == FileType.BER_TLV:
-        # The content of a BER-TLV EF is its data objects one after the other.
+        # The content of a BER-TLV EF is its data objects one after the other: no gaps.
+        if offset > len(f.body):
+            raise FileError(f"{f.label}: a gap before offset {offset} of a BER-TLV EF")
         f.body[offset:offset + len(data)] = data
         if len(f.body) > f.size:
             raise FileError(f"{f.label}: {len(f.body)} bytes in a {f.size}-byte BER-TLV EF")

@@ -111,8 +111,6 @@ class ProfileInterpreter:
 
     # -- entry points ----------------------------------------------------------------------
     def feed(self, element: bytes) -> None:
-        if self.ended:
-            raise PeError(PeStatusCode.INVALID_REQUEST_FORMAT, None, "element after end")
         try:
             kind, value = decode_exact(pe(), "ProfileElement", element)
         except Asn1Error as exc:
@@ -120,6 +118,9 @@ class ProfileInterpreter:
         identification = _identification(value) if isinstance(value, dict) else None
         if kind is None:  # an alternative of a later SAIP version than this module's
             raise PeError(PeStatusCode.PE_NOT_SUPPORTED, None, "unknown profile element")
+        if self.ended:
+            raise PeError(PeStatusCode.INVALID_REQUEST_FORMAT, identification,
+                          "element after end")
         self.count += 1
         if self.count == 1 and kind != "header":
             raise PeError(PeStatusCode.INVALID_REQUEST_FORMAT, identification,

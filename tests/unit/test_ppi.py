@@ -768,7 +768,8 @@ def test_truncated_or_padded_elements_are_invalid():
 
 
 # An mf element whose "mf" File holds a member with tag '85', which no File CHOICE has:
-# asn1tools 0.169's DER SEQUENCE OF decoder gets TAG_MISMATCH without moving on and loops.
+# asn1tools 0.169's own DER SEQUENCE OF decoder gets TAG_MISMATCH without moving on and
+# loops forever; euicc.asn1 must turn that into a decoding error.
 UNKNOWN_FILE_MEMBER = bytes.fromhex("B011" "A003810101" "810667810F010201" "A2028500")
 
 
