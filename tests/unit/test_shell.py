@@ -106,6 +106,22 @@ def test_tree_and_read_decoded(interpreted, capsys):
                     "--json")
     assert json.loads(out)["decoded"]["iccid"] == "8944000000000000077"
     assert main(["shell", "--state", str(interpreted), "-c", "read EF.NOPE"]) == 1
+    capsys.readouterr()
+
+
+def test_profile_lists_its_elements(interpreted, store, capsys):
+    from pe_builder import build_upp
+
+    from euicc.tlv import split
+
+    package = build_upp("8944000000000000077", "001010000000777", k=bytes(16), opc=bytes(16))
+    store.set_profile_content(store.enabled_profile().isdp_aid, b"", split(package))
+    code, out = run(capsys, "shell", "--state", str(interpreted), "-c",
+                    "profile 8944000000000000077", "--json")
+    elements = json.loads(out)["profileElements"]
+    assert elements[0].startswith("header SAIP 2.3") and elements[-1] == "end"
+    assert "usim 2.23.143.1.2.4" in elements and "akaParameter algorithm 1" in elements
+    assert any(e.startswith("securityDomain ") and "keys" in e for e in elements)
 
 
 def test_profile_keys_masked_unless_revealed(interpreted, capsys):

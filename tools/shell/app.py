@@ -85,7 +85,17 @@ class CardShell(cmd2.Cmd):
             self.perror(f"no profile {args.profile}")
             self.last_result = False
             return
-        self._show(data, lambda d: "\n".join(f"{k:20}{v}" for k, v in d.items()))
+        def render(d: dict) -> str:
+            lines = []
+            for key, value in d.items():
+                if isinstance(value, list) and value and isinstance(value[0], str):
+                    lines.append(f"{key:20}{value[0]}")
+                    lines += [f"{'':20}{item}" for item in value[1:]]
+                else:
+                    lines.append(f"{key:20}{value}")
+            return "\n".join(lines)
+
+        self._show(data, render)
 
     keys_parser = cmd2.Cmd2ArgumentParser()
     keys_parser.add_argument("--reveal", action="store_true",

@@ -110,8 +110,43 @@ def profile(store: CardStore, target: str) -> dict | None:
         "ciPkid": record.ci_pkid.hex().upper() if record.ci_pkid else None,
         "smdpOid": record.smdp_oid,
         "packageBytes": record.size,
-        "profileElements": len(store.profile_elements(record.isdp_aid)),
+        "profileElements": element_summary(store.profile_elements(record.isdp_aid)),
     }
+
+
+def element_summary(elements: list[bytes]) -> list[str]:
+    """One line per profile element (TCA eUICC Profile Package 8): its kind and what
+    identifies it; keys stay out."""
+    from euicc.asn1 import Asn1Error, pe
+
+    lines = []
+    for der in elements:
+        try:
+            kind, value = decode_exact(pe(), "ProfileElement", der)
+        except Asn1Error:
+            lines.append("(undecodable)")
+            continue
+        detail = ""
+        if kind == "header":
+            detail = f"SAIP {value['major-version']}.{value['minor-version']}"
+        elif isinstance(value, dict) and "templateID" in value:
+            detail = value["templateID"]
+        elif kind == "securityDomain":
+            instance = value["instance"]
+            detail = (f"{instance['instanceAID'].hex().upper()} privileges "
+                      f"{instance['applicationPrivileges'].hex().upper()}, "
+                      f"{len(value.get('keyList', []))} keys")
+        elif kind == "rfm":
+            detail = "TAR " + ", ".join(t.hex().upper() for t in value.get("tarList", []))
+        elif kind == "application":
+            instances = value.get("instanceList", [])
+            detail = ", ".join(i["instanceAID"].hex().upper() for i in instances) or "load file"
+        elif kind == "akaParameter":
+            algorithm = value["algoConfiguration"]
+            detail = (f"algorithm {algorithm[1]['algorithmID']}"
+                      if algorithm[0] == "algoParameter" else "mapped")
+        lines.append(f"{kind} {detail}".strip())
+    return lines
 
 
 def keys(state: Path, store: CardStore, pki: Path | None, reveal: bool) -> list[dict]:
