@@ -44,7 +44,7 @@ from euicc.ppi.image import (
     file_row,
     pin_to_bytes,
 )
-from euicc.store import CardStore, ProfileRecord
+from euicc.store import CardStore, ProfileRecord, bcd_digits
 from euicc.sw import SW, SwError
 
 from .naa import suci
@@ -159,7 +159,7 @@ class UiccFileSystem(FileSystem):
                 image = interpret(self.store.profile_elements(aid))
             except PeError as exc:
                 log.warning("profile %s cannot be interpreted (%s): it shows an empty MF",
-                            record.iccid.hex().upper(), exc)
+                            record.iccid_digits, exc)
             with self.store.transaction():
                 self.store.set_profile_image(aid, file_rows(image.tree), secret_rows(image))
             files = self.store.profile_files(aid)
@@ -168,7 +168,7 @@ class UiccFileSystem(FileSystem):
 
     def enabled_profile_changed(self, profile: ProfileRecord | None, refresh: bool) -> None:
         self.load()
-        log.info("UICC now shows %s", "profile " + profile.iccid.hex().upper()
+        log.info("UICC now shows %s", "profile " + profile.iccid_digits
                  if profile is not None else "no profile")
         if refresh:
             self.request_refresh()
@@ -305,8 +305,7 @@ class UiccFileSystem(FileSystem):
         imsi_file, ad = body(EF_IMSI), body(EF_AD)
         if not imsi_file or not ad or len(ad) < 4:
             raise ValueError("no EF.IMSI or EF.AD")
-        digits = "".join(f"{b & 0x0F:x}{b >> 4:x}" for b in imsi_file[1:1 + imsi_file[0]])
-        imsi = digits[1:].rstrip("f")  # the first nibble is the parity / type
+        imsi = bcd_digits(imsi_file[1:1 + imsi_file[0]])[1:]  # first nibble: parity / type
         routing = body(DF_5GS, EF_ROUTING_INDICATOR) or b"\xff\xff"
         info = body(DF_SAIP, EF_SUCI_CALC_INFO_USIM) or body(DF_5GS, EF_SUCI_CALC_INFO)
         if info is None:

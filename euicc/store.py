@@ -97,6 +97,11 @@ class NotificationEvent(IntEnum):
     DELETE = 3
 
 
+def bcd_digits(raw: bytes) -> str:
+    """Nibble-swapped BCD (ICCID, IMSI digits; 'F' filler) -> the digits."""
+    return "".join(f"{b & 0x0F:x}{b >> 4:x}" for b in raw).rstrip("f").upper()
+
+
 @dataclass(frozen=True)
 class ProfileRecord:
     isdp_aid: bytes
@@ -109,6 +114,10 @@ class ProfileRecord:
     smdp_oid: str | None = None
     field_loaded: bool = True
     size: int = 0
+
+    @property
+    def iccid_digits(self) -> str:
+        return bcd_digits(self.iccid)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import select
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 
 from emulator import Emulator
 from test_download_pcsc import run_download, smdp_server  # noqa: F401  (fixture)
@@ -30,6 +31,26 @@ def read_until(fd: int, needle: bytes, timeout: float = 20.0) -> bytes:
     return out
 
 
+@contextmanager
+def shell_in_pty(state):
+    """`euicc-emu shell --state STATE` on a pseudo-terminal; yields its controller side and
+    checks the shell ends with 0 after `quit`."""
+    controller, terminal = pty.openpty()
+    shell = subprocess.Popen([sys.executable, "-m", "euicc.cli", "shell", "--state",
+                              str(state)], stdin=terminal, stdout=terminal,
+                             stderr=terminal, close_fds=True)
+    os.close(terminal)
+    try:
+        read_until(controller, b"euicc>")
+        yield controller
+        os.write(controller, b"quit\r")
+        assert shell.wait(10) == 0
+    finally:
+        if shell.poll() is None:
+            shell.kill()
+        os.close(controller)
+
+
 def test_shell_beside_a_running_card(pcscd, tmp_path):
     emulator = Emulator(tmp_path / "card").start()
     try:
@@ -39,24 +60,12 @@ def test_shell_beside_a_running_card(pcscd, tmp_path):
             es10.call("SetDefaultDpAddressRequest", {"defaultDpAddress": "pty.example"},
                       "SetDefaultDpAddressResponse")
         link.close()
-        controller, terminal = pty.openpty()
-        shell = subprocess.Popen([sys.executable, "-m", "euicc.cli", "shell", "--state",
-                                  str(emulator.state)], stdin=terminal, stdout=terminal,
-                                 stderr=terminal, close_fds=True)
-        os.close(terminal)
-        try:
-            read_until(controller, b"euicc>")
+        with shell_in_pty(emulator.state) as controller:
             os.write(controller, b"info\r")
             out = read_until(controller, b"pty.example")
             assert eid.encode() in out
             os.write(controller, b"help profiles\r")
             read_until(controller, b"ICCID, ISD-P AID")
-            os.write(controller, b"quit\r")
-            assert shell.wait(10) == 0
-        finally:
-            if shell.poll() is None:
-                shell.kill()
-            os.close(controller)
     finally:
         emulator.stop()
 
@@ -69,13 +78,7 @@ def test_shell_walks_the_enabled_profile(emulator, smdp_server, tmp_path):  # no
     assert run_download(emulator, endpoint, "BUILT").ok
     assert profile_action(emulator, "Enable",
                           installed_aid(emulator, ef_iccid("89441234000000000334"))) == 0
-    controller, terminal = pty.openpty()
-    shell = subprocess.Popen([sys.executable, "-m", "euicc.cli", "shell", "--state",
-                              str(emulator.state)], stdin=terminal, stdout=terminal,
-                             stderr=terminal, close_fds=True)
-    os.close(terminal)
-    try:
-        read_until(controller, b"euicc>")
+    with shell_in_pty(emulator.state) as controller:
         os.write(controller, b"tree\r")
         read_until(controller, b"EF.IMSI 9 B SFI 07")
         os.write(controller, b"read EF.IMS\t")  # completion from the enabled profile's files
@@ -85,9 +88,3 @@ def test_shell_walks_the_enabled_profile(emulator, smdp_server, tmp_path):  # no
         os.write(controller, b"keys --profile 89441234000000000334\r")
         out = read_until(controller, b"TOPc")
         assert bytes(range(32)).hex().upper().encode() not in out
-        os.write(controller, b"quit\r")
-        assert shell.wait(10) == 0
-    finally:
-        if shell.poll() is None:
-            shell.kill()
-        os.close(controller)

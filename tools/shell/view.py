@@ -11,14 +11,9 @@ from cryptography import x509
 
 from euicc.asn1 import decode_exact, rsp
 from euicc.pki import load_card_credentials
-from euicc.store import CardStore
+from euicc.store import CardStore, bcd_digits
 
 EVENTS = {0: "install", 1: "enable", 2: "disable", 3: "delete"}
-
-
-def iccid_digits(raw: bytes) -> str:
-    """SGP.22 Iccid (nibble-swapped BCD, F padding) -> the ICCID digits."""
-    return "".join(f"{b & 0x0F:x}{b >> 4:x}" for b in raw).rstrip("f").upper()
 
 
 def profiles(store: CardStore) -> list[dict]:
@@ -26,7 +21,7 @@ def profiles(store: CardStore) -> list[dict]:
     for p in store.profiles():
         metadata = decode_exact(rsp(), "StoreMetadataRequest", p.metadata)
         rows.append({
-            "iccid": iccid_digits(p.iccid),
+            "iccid": p.iccid_digits,
             "isdpAid": p.isdp_aid.hex().upper(),
             "state": p.state.name.lower(),
             "class": p.profile_class.name.lower(),
@@ -40,7 +35,7 @@ def profiles(store: CardStore) -> list[dict]:
 
 def notifications(store: CardStore) -> list[dict]:
     return [{"seqNumber": n.seq, "operation": EVENTS.get(int(n.event), str(n.event)),
-             "address": n.address, "iccid": iccid_digits(n.iccid) if n.iccid else None}
+             "address": n.address, "iccid": bcd_digits(n.iccid) if n.iccid else None}
             for n in store.notifications()]
 
 
@@ -91,7 +86,7 @@ def profile(store: CardStore, target: str) -> dict | None:
            if rules and bit < rules[1] and rules[0][bit // 8] & (0x80 >> (bit % 8))]
     owner = metadata.get("profileOwner")
     return {
-        "iccid": iccid_digits(record.iccid),
+        "iccid": record.iccid_digits,
         "isdpAid": record.isdp_aid.hex().upper(),
         "state": record.state.name.lower(),
         "class": record.profile_class.name.lower(),
