@@ -45,6 +45,18 @@ def card(store, credentials):
 
 
 @pytest.fixture
+def es10(card):
+    """An ES10 client on the in-process card, opened the way lpac opens one."""
+    from tools.lpa.es10 import Es10Client
+    from tools.lpa.link import DirectLink
+
+    client = Es10Client(DirectLink(card))
+    client.open()
+    yield client
+    client.close()
+
+
+@pytest.fixture
 def add_profile(store):
     counter = iter(range(0x10, 0xFF))
 

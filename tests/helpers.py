@@ -43,3 +43,13 @@ def metadata_der(iccid: str, name: str = "Test profile", spn: str = "Test SP",
         length = max(ppr) + 1
         value["profilePolicyRules"] = (bytes([sum(0x80 >> b for b in ppr)]), length)
     return encode(rsp(), "StoreMetadataRequest", value)
+
+
+def es9_direct(smdp):
+    """ES9+ calls straight into a tools.smdp.es9.Smdp, without HTTPS."""
+    functions = {"initiateAuthentication": smdp.initiate_authentication,
+                 "authenticateClient": smdp.authenticate_client,
+                 "getBoundProfilePackage": smdp.get_bound_profile_package,
+                 "handleNotification": smdp.handle_notification,
+                 "cancelSession": smdp.cancel_session}
+    return lambda name, body: functions[name](body)

@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 from cryptography import x509
-from helpers import SHARED
+from helpers import SHARED, es9_direct
 from pe_builder import build_upp
 
 from euicc.asn1 import decode_exact, rsp
@@ -42,22 +42,6 @@ def smdp(pki_dir, tmp_path):
     if ts48.exists():
         shutil.copy(ts48, profiles)
     return Smdp(ADDRESS, pki_dir, profiles, confirmation_codes={"BIG": "1234"})
-
-
-def es9_direct(smdp: Smdp):
-    functions = {"initiateAuthentication": smdp.initiate_authentication,
-                 "authenticateClient": smdp.authenticate_client,
-                 "getBoundProfilePackage": smdp.get_bound_profile_package,
-                 "handleNotification": smdp.handle_notification,
-                 "cancelSession": smdp.cancel_session}
-    return lambda name, body: functions[name](body)
-
-
-@pytest.fixture
-def es10(card):
-    client = Es10Client(DirectLink(card))
-    client.open()
-    return client
 
 
 def test_download_install_and_notify(es10, smdp, store):

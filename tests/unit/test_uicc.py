@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import os
 
-import pytest
+from helpers import es9_direct
 from pe_builder import USIM_AID, build_upp, ef_imsi
-from test_download import ADDRESS, es9_direct, smdp  # noqa: F401  (fixture)
+from test_download import ADDRESS, smdp  # noqa: F401  (fixture)
 
 from applets import build_card
 from applets.naa.authenticate import MilenageAka
@@ -16,8 +16,6 @@ from applets.naa.milenage import Milenage
 from applets.naa.xor_test_algorithm import XorTestAlgorithm
 from euicc.tlv import parse
 from tools.lpa.download import download
-from tools.lpa.es10 import Es10Client
-from tools.lpa.link import DirectLink
 
 K = bytes(range(16))
 OPC = bytes.fromhex("CD63CB71954A9F4E48A5994E37A02BAF")
@@ -43,14 +41,6 @@ def autn_for(algo, rand: bytes, sqn: int, amf: bytes = b"\x80\x00") -> bytes:
     _, _, _, ak = algo.f2345(rand)
     mac = algo.f1(rand, sqn_bytes, amf)
     return bytes(a ^ b for a, b in zip(sqn_bytes, ak, strict=True)) + amf + mac
-
-
-@pytest.fixture
-def es10(card):
-    client = Es10Client(DirectLink(card))
-    client.open()
-    yield client
-    client.close()
 
 
 def install(es10, smdp, store, name: str, package: bytes) -> bytes:  # noqa: F811

@@ -1,165 +1,29 @@
-"""The UICC file system engine (ETSI TS 102 221 11.1, 11.3, 9.2-9.5) driven with real APDU
-bytes on a small hand-built profile: MF with EF.ICCID / EF.DIR / EF.ARR / EF.PL, DF.TELECOM
-with its own EF.ARR and compact / expanded / SE-referenced attributes, ADF.USIM with
-EF.IMSI, a linear fixed, a cyclic and a BER-TLV EF and a DF below it; PINs 01 (global),
-81 (local to the USIM), 11 (universal), ADM 0A, and their PUKs."""
+"""The UICC file system engine's files (ETSI TS 102 221 11.1, 9.2-9.3) driven with real APDU
+bytes on the small hand-built profile of fs_support.py: FCPs (11.1.1.3) encoded, decoded and
+merged over SAIP templates, SELECT / STATUS (11.1.1, 11.1.2) with logical channels, READ /
+UPDATE BINARY (11.1.3, 11.1.4), READ / UPDATE RECORD, SEARCH RECORD, INCREASE (11.1.5-11.1.8),
+RETRIEVE / SET DATA on a BER-TLV EF (11.3.1, 11.3.2), the engine behind the card OS, and the
+FCPs and EF.ARR access rules of real GSMA TS.48 packages.
+"""
 
 from __future__ import annotations
 
 import pytest
+from fs_support import IMSI, USIM, USIM_AID, Harness, fcp_fields, ref, verify
 
-from euicc.apdu import CommandApdu, ResponseApdu
 from euicc.card import Card, FileSystem
-from euicc.channels import Channel
 from euicc.fs.commands import FileCommands
 from euicc.fs.fcp import decode_fcp, encode_fcp, merge_fcp
-from euicc.fs.model import File, FileTree, FileType, LifeCycle, Pin
+from euicc.fs.model import File, FileType, LifeCycle
 from euicc.fs.pins import PinTable
 from euicc.fs.security import AccessMode, is_allowed
 from euicc.registry import Registry
-from euicc.sw import SwError
-from euicc.tlv import parse, tlv
-
-USIM_AID = bytes.fromhex("A0000000871002FF49FF0589")
-USIM = (0x3F00, 0x7FD0)
-IMSI = bytes.fromhex("080910101032547698")
-
-# Access rules (ISO/IEC 7816-4 expanded format): AM DO '80' or '84' (INS), then SC DOs.
-ADM, PIN1, PIN81 = "A40683010A950108", "A406830101950108", "A406830181950108"
-MF_ARR = [
-    "800101900080011A" + ADM,  # 1 DFs: delete child always, (de)activate ADM
-    "8001019000" "80011A" + ADM,  # 2 read always, update/(de)activate ADM
-    "8001019000" "8001029700" "800118" + ADM,  # 3 read always, update never
-    "8001019000" "800102" + PIN1 + "800118" + ADM,  # 4 read always, update PIN1
-]
-TELECOM_ARR = [
-    "800101" + ADM + "800102" + PIN1,  # 1 read ADM, update PIN1
-    "8001019000" "800102" + ADM,  # 2 read always, update ADM
-]
-USIM_ARR = [
-    "800101" + PIN1 + "800102" + PIN81 + "840132" + PIN1 + "800118" + ADM,  # 1
-    "800101" + PIN1 + "80011A" + ADM,  # 2 read PIN1, update ADM
-    "8001019000" "800102A010" + PIN1 + PIN81,  # 3 update: PIN1 OR PIN81
-    "8001019000" "800102AF10" + ADM + PIN1,  # 4 update: ADM AND PIN1
-    "8001039000",  # 5 read and update always
-]
-
-
-def records(rules: list[str], length: int) -> bytearray:
-    return bytearray(b"".join(bytes.fromhex(r).ljust(length, b"\xff") for r in rules))
-
-
-def ref(fid: int, record: int) -> bytes:
-    return tlv(0x8B, fid.to_bytes(2, "big") + bytes([record]))
-
-
-def build_tree() -> FileTree:
-    mf = File(0x3F00, FileType.MF, name="MF", pin_status=b"\x01\x0a", security=ref(0x2F06, 1))
-    mf.add(File(0x2FE2, FileType.TRANSPARENT, "EF.ICCID", sfi=0x02, size=10,
-                security=ref(0x2F06, 3), proprietary=tlv(0xC0, b"\x40") + tlv(0x84, b"\x01"),
-                body=bytearray.fromhex("98944499999999090F7F")))
-    app = bytes.fromhex("61144F0C") + USIM_AID + b"\x50\x04USIM"
-    mf.add(File(0x2F00, FileType.LINEAR_FIXED, "EF.DIR", sfi=0x1E, size=0x40,
-                record_length=0x20, security=ref(0x2F06, 2),
-                body=bytearray(app.ljust(0x20, b"\xff") + b"\xff" * 0x20)))
-    mf.add(File(0x2F06, FileType.LINEAR_FIXED, "EF.ARR", sfi=0x06, size=4 * 0x30,
-                record_length=0x30, security=ref(0x2F06, 2), body=records(MF_ARR, 0x30)))
-    mf.add(File(0x2F05, FileType.TRANSPARENT, "EF.PL", sfi=0x05, size=4,
-                security=ref(0x2F06, 4), body=bytearray(b"enfr")))
-
-    telecom = mf.add(File(0x7F10, FileType.DF, "DF.TELECOM", pin_status=b"\x01\x0a",
-                          security=ref(0x2F06, 1)))
-    telecom.add(File(0x6F06, FileType.LINEAR_FIXED, "EF.ARR", size=2 * 0x20,
-                     record_length=0x20, security=ref(0x6F06, 2),
-                     body=records(TELECOM_ARR, 0x20)))
-    telecom.add(File(0x6F3A, FileType.LINEAR_FIXED, "EF.ADN", size=12, record_length=6,
-                     security=ref(0x6F06, 1), body=bytearray(b"\xff" * 12)))
-    # compact: AM '03' (update, read); SC for update '10' (user auth), for read '00'
-    telecom.add(File(0x6F40, FileType.TRANSPARENT, "EF.CMP", size=4,
-                     security=tlv(0x8C, b"\x03\x10\x00"), body=bytearray(4)))
-    telecom.add(File(0x6F41, FileType.TRANSPARENT, "EF.EXP", size=4,
-                     security=tlv(0xAB, bytes.fromhex("8001019000800102" + ADM)),
-                     body=bytearray(4)))
-    # referenced with SE IDs: SE01 -> record 1 (read ADM), SE00 -> record 2 (read always)
-    telecom.add(File(0x6F42, FileType.TRANSPARENT, "EF.SE", size=4,
-                     security=tlv(0x8B, bytes.fromhex("6F06" "0101" "0002")), body=bytearray(4)))
-
-    usim = mf.add(File(0x7FD0, FileType.ADF, "ADF.USIM", aid=USIM_AID,
-                       pin_status=b"\x01\x81\x0a\x11", security=ref(0x2F06, 1)))
-    usim.add(File(0x6F06, FileType.LINEAR_FIXED, "EF.ARR", sfi=0x17, size=5 * 0x30,
-                  record_length=0x30, security=ref(0x6F06, 5), body=records(USIM_ARR, 0x30)))
-    usim.add(File(0x6F07, FileType.TRANSPARENT, "EF.IMSI", sfi=0x07, size=9,
-                  security=ref(0x6F06, 2), body=bytearray(IMSI)))
-    usim.add(File(0x6F3B, FileType.LINEAR_FIXED, "EF.LF", sfi=0x1A, size=12, record_length=4,
-                  security=ref(0x6F06, 3), body=bytearray.fromhex("01AABBCC0211223303AA0000")))
-    usim.add(File(0x6F39, FileType.CYCLIC, "EF.CY", size=9, record_length=3,
-                  security=ref(0x6F06, 1), body=bytearray.fromhex("000010000005000001")))
-    usim.add(File(0x6F3C, FileType.TRANSPARENT, "EF.AND", size=2, security=ref(0x6F06, 4),
-                  body=bytearray(2)))
-    usim.add(File(0x6F99, FileType.BER_TLV, "EF.BT", size=64, security=ref(0x6F06, 5),
-                  body=bytearray(tlv(0x80, b"\x01\x02") + tlv(0xA1, tlv(0x81, b"x")))))
-    gsm = usim.add(File(0x5F3B, FileType.DF, "DF.GSM-ACCESS", security=ref(0x6F06, 2)))
-    gsm.add(File(0x4F20, FileType.TRANSPARENT, "EF.KC", size=9, security=ref(0x6F06, 2),
-                 body=bytearray(b"\x07" * 9)))
-    return FileTree(mf)
-
-
-def build_pins() -> tuple[list[Pin], dict[int, Pin]]:
-    def digits(text: str) -> bytes:
-        return text.encode().ljust(8, b"\xff")
-
-    pins = [
-        Pin(0x01, digits("1234"), 3, 3, unblock_ref=0x01),
-        Pin(0x81, digits("5678"), 3, 3, unblock_ref=0x81, scope=USIM),
-        Pin(0x11, digits("0000"), 3, 3, unblock_ref=0x01, can_disable=False),
-        Pin(0x0A, b"88888888", 10, 10, can_disable=False, can_change=False),
-    ]
-    puks = {0x01: Pin(0x01, b"11111111", 10, 10, puk=True),
-            0x81: Pin(0x81, b"22222222", 10, 10, puk=True)}
-    return pins, puks
-
-
-class Harness:
-    def __init__(self) -> None:
-        self.tree = build_tree()
-        self.changed: list[str] = []
-        self.tree.on_change = lambda f: self.changed.append(f.label)
-        self.pins, self.puks = build_pins()
-        self.pin_changes: list[Pin] = []
-        self.engine = FileCommands(self.tree, self.pins, self.puks, self.pin_changes.append)
-        self.channels = {0: Channel(0), 1: Channel(1)}
-
-    def tx(self, hexstr: str, channel: int = 0) -> tuple[str, str]:
-        try:
-            apdu = CommandApdu.parse(bytes.fromhex(hexstr.replace(" ", "")))
-            response = self.engine.process(apdu, self.channels[channel])
-        except SwError as err:
-            response = ResponseApdu(sw=err.sw)
-        return response.data.hex().upper(), f"{response.sw:04X}"
-
-    def sw(self, hexstr: str, channel: int = 0) -> str:
-        return self.tx(hexstr, channel)[1]
-
-    def pin(self, key_ref: int) -> Pin:
-        return next(p for p in self.pins if p.key_ref == key_ref)
-
-    def select_usim(self, channel: int = 0) -> None:
-        assert self.sw("00A4040C0C" + USIM_AID.hex(), channel) == "9000"
-
-
-def verify(key_ref: int, value: str) -> str:
-    return f"002000{key_ref:02X}08" + value.encode().ljust(8, b"\xff").hex()
+from euicc.tlv import tlv
 
 
 @pytest.fixture
 def h() -> Harness:
     return Harness()
-
-
-def fcp_fields(data: str) -> dict[int, bytes]:
-    (tag, value), = parse(bytes.fromhex(data))
-    assert tag == 0x62
-    return dict(parse(value))
 
 
 # -- FCP -----------------------------------------------------------------------------------
@@ -427,175 +291,6 @@ def test_search_record_simple_and_enhanced(h):
     assert h.tx("00A201D40102") == ("02", "9000")  # by SFI 1A
 
 
-# -- PINs ------------------------------------------------------------------------------------
-def test_verify_counts_down_blocks_and_unblock_with_puk(h):
-    assert h.sw("00200001") == "63C3"
-    for left in (2, 1, 0):
-        assert h.sw(verify(0x01, "9999")) == f"63C{left}"
-    assert h.sw(verify(0x01, "1234")) == "6983"
-    assert h.sw("00200001") == "6983"
-    assert h.pin(0x01).blocked and h.pin_changes.count(h.pin(0x01)) == 3
-    assert h.sw("002C0001") == "63CA"  # PUK tries left
-    assert h.sw("002C000110" + b"11111112".hex() + b"4321".ljust(8, b"\xff").hex()) == "63C9"
-    assert h.sw("002C000110" + b"11111111".hex() + b"43".ljust(8, b"\xff").hex()) == "6A80"
-    assert h.sw("002C000110" + b"11111111".hex() + b"4321".ljust(8, b"\xff").hex()) == "9000"
-    assert h.puks[0x01].attempts_left == 10 and h.pin(0x01).attempts_left == 3
-    assert h.sw("00200001") == "9000"  # verified by the unblocking
-    h.engine.reset()
-    assert h.sw("00200001") == "63C3"
-    assert h.sw(verify(0x01, "1234")) == "63C2"
-    assert h.sw(verify(0x01, "4321")) == "9000"
-    assert h.pin(0x01).attempts_left == 3
-
-
-def test_verify_errors(h):
-    assert h.sw(verify(0x05, "1234")) == "6A88"
-    assert h.sw("002000010931323334FFFFFFFFFF") == "6700"
-    assert h.sw("0020010108" + b"1234".ljust(8, b"\xff").hex()) == "6A86"
-    assert h.sw("00200081") == "6A88"  # the USIM's local PIN is not seen from the MF
-    h.select_usim()
-    assert h.sw("00200081") == "63C3"
-    assert h.sw("002C0081") == "63CA"  # the local PIN's PUK '81'
-    assert h.sw("002C000A") == "6A88"  # ADM has no PUK
-
-
-def test_local_pin_belongs_to_its_application(h):
-    h.select_usim()
-    assert h.sw(verify(0x81, "5678")) == "9000"
-    assert (0x81, USIM) in h.engine.verified
-    other = File(0x7FE0, FileType.ADF, aid=bytes.fromhex("A0000000871004"),
-                 pin_status=b"\x01\x81")
-    h.tree.mf.add(other)
-    assert h.engine.pins.find(0x81, other) is None  # no PIN 81 of its own
-    assert h.engine.pins.find(0x81, h.tree.find(USIM + (0x6F07,))) is h.pin(0x81)
-
-
-def test_change_pin(h):
-    new = b"9876".ljust(8, b"\xff").hex()
-    assert h.sw("0024000110" + b"1111".ljust(8, b"\xff").hex() + new) == "63C2"
-    assert h.sw("0024000110" + b"1234".ljust(8, b"\xff").hex() + new) == "9000"
-    assert h.pin(0x01).value == b"9876\xff\xff\xff\xff"
-    assert h.sw(verify(0x01, "1234")) == "63C2"
-    assert h.sw(verify(0x01, "9876")) == "9000"
-    assert h.sw("0024000108" + new) == "6700"
-    assert h.sw("002400" + "0A10" + b"88888888".hex() * 2) == "6985"  # ADM: not changeable
-
-
-def test_disabled_pin_satisfies_access_conditions(h):
-    h.select_usim()
-    h.tx("00A4000C026F07")
-    assert h.sw("00B0000009") == "6982"
-    pin_value = b"1234".ljust(8, b"\xff").hex()
-    assert h.sw("0026000108" + b"1111".ljust(8, b"\xff").hex()) == "63C2"
-    assert h.sw("0026000108" + pin_value) == "9000"
-    assert not h.pin(0x01).enabled and h.pin(0x01).attempts_left == 3
-    h.engine.reset()
-    assert h.tx("00B0000009")[1] == "9000"  # disabled PIN: condition fulfilled
-    c6 = fcp_fields(h.tx("80F2000000")[0])[0xC6]
-    assert c6[:3] == bytes.fromhex("900170")  # PIN 01 no longer enabled
-    assert h.sw(verify(0x01, "1234")) == "6984"
-    assert h.sw("0026000108" + pin_value) == "6985"  # already disabled
-    assert h.sw("0028000108" + pin_value) == "9000"
-    assert h.pin(0x01).enabled
-    h.engine.reset()
-    assert h.sw("00B0000009") == "6982"
-    assert h.sw("0028000108" + pin_value) == "6985"  # already enabled
-    assert h.sw("0026000A08" + b"88888888".hex()) == "6985"  # ADM cannot be disabled
-
-
-def test_universal_pin_replaces_a_disabled_pin(h):
-    h.select_usim()
-    h.tx("00A4000C026F07")
-    pin_value = b"1234".ljust(8, b"\xff").hex()
-    assert h.sw("0026810108" + pin_value) == "6A86"  # only the universal PIN may replace
-    assert h.sw("0026910108" + pin_value) == "9000"
-    h.engine.reset()
-    assert h.sw("00B0000009") == "6982"  # now the universal PIN is asked for
-    c6 = fcp_fields(h.tx("80F2000000")[0])[0xC6]
-    assert c6.endswith(bytes.fromhex("950108830111"))  # usage qualifier: use universal PIN
-    # SE00 now applies to EF.SE (record 2 of DF.TELECOM's EF.ARR: read always)
-    assert h.sw("00A4080C047F106F42") == "9000"
-    assert h.sw("00B0000004") == "9000"
-    h.select_usim()
-    h.tx("00A4000C026F07")
-    assert h.sw(verify(0x11, "0000")) == "9000"
-    assert h.tx("00B0000009")[1] == "9000"
-    assert h.sw("0028000108" + pin_value) == "9000"
-    assert not h.engine.universal_for
-
-
-def test_security_environment_record_follows_pin_state(h):
-    h.tx("00A4080C047F106F42")
-    assert h.sw("00B0000004") == "6982"  # SE01 -> record 1: read ADM
-    h.engine.verified.add((0x0A, ()))
-    assert h.sw("00B0000004") == "9000"
-
-
-# -- access rule formats ---------------------------------------------------------------------
-def test_compact_expanded_and_df_level_arr(h):
-    h.tx("00A4080C047F106F40")  # compact: read always, update user authentication
-    assert h.sw("00B0000004") == "9000"
-    assert h.sw("00D6000001AA") == "6982"
-    h.engine.verified.add((0x01, ()))
-    assert h.sw("00D6000001AA") == "9000"
-    h.tx("00A4000C026F41")  # expanded 'AB': update ADM
-    assert h.sw("00B0000004") == "9000"
-    assert h.sw("00D6000001AA") == "6982"
-    h.tx("00A4000C026F3A")  # DF.TELECOM's own EF.ARR record 1: read ADM, update PIN1
-    assert h.sw("00B2010406") == "6982"
-    assert h.sw("00DC010406112233445566") == "9000"
-    h.engine.verified.add((0x0A, ()))
-    assert h.tx("00B2010406") == ("112233445566", "9000")
-
-
-def test_arr_of_a_grandparent_and_and_template(h):
-    h.select_usim()
-    h.tx("00A4000C025F3B")
-    h.tx("00A4000C024F20")  # EF.ARR 6F06 is found in the ADF, above DF.GSM-ACCESS
-    assert h.sw("00B0000009") == "6982"
-    h.engine.verified.add((0x01, ()))
-    assert h.sw("00B0000009") == "9000"
-    h.engine.reset()
-    h.tx("00A4080C047FFF6F3C")  # update: ADM AND PIN1
-    h.engine.verified.add((0x0A, ()))
-    assert h.sw("00D6000001AA") == "6982"
-    h.engine.verified.add((0x01, ()))
-    assert h.sw("00D6000001AA") == "9000"
-
-
-def test_unreadable_rules_deny_access(h):
-    usim = h.tree.find(USIM)
-    pins = PinTable(h.pins)
-    missing_record = usim.add(File(0x6F50, FileType.TRANSPARENT, size=1,
-                                   security=ref(0x6F06, 9)))
-    missing_arr = usim.add(File(0x6F51, FileType.TRANSPARENT, size=1,
-                                security=ref(0x6F0F, 1)))
-    garbage = usim.add(File(0x6F52, FileType.TRANSPARENT, size=1,
-                            security=tlv(0xAB, b"\x80\x05\x01")))
-    everything = {(0x01, ()), (0x0A, ()), (0x81, USIM)}
-    for file in (missing_record, missing_arr, garbage):
-        assert not is_allowed(h.tree, file, AccessMode.READ, everything, pins)
-    plain = usim.add(File(0x6F53, FileType.TRANSPARENT, size=1))
-    assert is_allowed(h.tree, plain, AccessMode.UPDATE, set(), pins)
-
-
-# -- life cycle --------------------------------------------------------------------------------
-def test_deactivate_and_activate(h):
-    assert h.sw("00040000022F05") == "6982"
-    h.engine.verified.add((0x0A, ()))
-    assert h.sw("00040000022F05") == "9000"
-    assert h.tree.mf.child(0x2F05).lcsi == LifeCycle.DEACTIVATED and h.changed == ["EF.PL"]
-    data, sw = h.tx("00A40004022F05")
-    assert sw == "6283" and fcp_fields(data)[0x8A] == b"\x04"
-    assert h.sw("00B0000004") == "6985"
-    h.tx("00A4000C022FE2")
-    assert h.sw("00040000") == "9000"  # the current EF
-    assert h.sw("00B000000A") == "9000"  # EF.ICCID stays readable when deactivated
-    assert h.sw("00440000022F05") == "9000"
-    assert h.tx("00B0000004") == (b"enfr".hex().upper(), "9000")
-    assert h.sw("00040100") == "6A86"
-
-
 # -- BER-TLV EF --------------------------------------------------------------------------------
 def test_retrieve_and_set_data(h):
     h.select_usim()
@@ -624,25 +319,6 @@ def test_retrieve_and_set_data(h):
     assert h.tx("80CB0080015C00")[0] == "5C02A182"
     h.tx("00A4000C026F07")
     assert h.sw("80CB0080018000") == "6981"
-
-
-def test_get_challenge(h):
-    first, sw = h.tx("0084000008")
-    assert sw == "9000" and len(first) == 16
-    assert h.tx("0084000008")[0] != first
-    assert len(h.tx("0084000000")[0]) == 16
-    assert h.sw("0084010008") == "6A86"
-    engine = FileCommands(h.tree, h.pins, random_bytes=lambda n: b"\x5a" * n)
-    assert engine.process(CommandApdu.parse(bytes.fromhex("0084000004")), Channel(0)).data == (
-        b"\x5a" * 4)
-
-
-def test_reset_clears_verification(h):
-    h.sw(verify(0x01, "1234"))
-    assert h.engine.verified == {(0x01, ())}
-    h.engine.reset()
-    assert not h.engine.verified
-    assert repr(h.pin(0x01)) == "PIN(01, 3/3)" and "1234" not in repr(h.pins)
 
 
 # -- through the card OS -------------------------------------------------------------------------
