@@ -126,3 +126,17 @@ def children(data: bytes) -> list[tuple[int, bytes]]:
     head = read_header(data)
     value = data[head.header_length : head.total_length]
     return [(h.tag, bytes(value[start : start + h.total_length])) for h, start in _items(value)]
+
+
+def parse_padded(data: bytes) -> list[tuple[int, bytes]]:
+    """(tag, value) of each BER-TLV object up to the 'FF' (or '00') padding that fills the
+    rest of a record or a transparent EF (ISO/IEC 7816-4 5.2, ETSI TS 102 221 13)."""
+    objects, offset = [], 0
+    while offset < len(data) and data[offset] not in (0x00, 0xFF):
+        head = read_header(data, offset)
+        end = offset + head.total_length
+        if end > len(data):
+            raise TlvError(f"TLV '{head.tag:X}' at offset {offset} runs past the end")
+        objects.append((head.tag, bytes(data[offset + head.header_length:end])))
+        offset = end
+    return objects

@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from euicc.crypto.ecka import x963_kdf
-from euicc.tlv import TlvError, read_header, tlv
+from euicc.tlv import TlvError, parse_padded, tlv
 
 __all__ = [
     "GET_IDENTITY_INS", "SUCI_TAG", "HomeNetworkKey", "IdentityContext", "ProtectionScheme",
@@ -293,20 +293,12 @@ class SelectedScheme:
 
 
 def _data_objects(data: bytes) -> list[tuple[int, bytes]]:
-    """BER-TLVs one after the other, stopping at 'FF' (or '00') filler: the transparent EF
-    is usually larger than its content (the SAIP templates fill it with 'FF')."""
-    objects, offset = [], 0
-    while offset < len(data) and data[offset] not in (0x00, 0xFF):
-        try:
-            head = read_header(data, offset)
-        except TlvError as exc:
-            raise ValueError(f"malformed SUCI calculation information: {exc}") from None
-        end = offset + head.total_length
-        if end > len(data):
-            raise ValueError("malformed SUCI calculation information: truncated TLV")
-        objects.append((head.tag, bytes(data[offset + head.header_length:end])))
-        offset = end
-    return objects
+    """The file's BER-TLVs up to its 'FF' filler (the SAIP templates make it larger than
+    its content)."""
+    try:
+        return parse_padded(data)
+    except TlvError as exc:
+        raise ValueError(f"malformed SUCI calculation information: {exc}") from None
 
 
 def parse_suci_calc_info(data: bytes) -> SuciCalcInfo:

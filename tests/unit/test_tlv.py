@@ -19,3 +19,13 @@ def test_parse_sequence():
 def test_malformed(raw):
     with pytest.raises(TlvError):
         parse(bytes.fromhex(raw))
+
+
+def test_parse_padded_stops_at_filler_and_refuses_truncation():
+    from euicc.tlv import TlvError, parse_padded
+
+    assert parse_padded(bytes.fromhex("800101A1028100FFFF")) == [(0x80, b"\x01"),
+                                                                 (0xA1, b"\x81\x00")]
+    assert parse_padded(b"\xff" * 4) == []
+    with pytest.raises(TlvError):
+        parse_padded(bytes.fromhex("8005AABB"))

@@ -14,9 +14,7 @@ All of them raise :class:`DecodeError` (a ValueError) on malformed input.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from euicc.tlv import TlvError, read_header
+from euicc.tlv import TlvError, parse_padded
 
 
 class DecodeError(ValueError):
@@ -200,22 +198,13 @@ def alpha(data: bytes) -> str:
 
 # -- BER-TLV with padding (ISO/IEC 7816-4 5.2) ------------------------------------------------
 
-def tlv_objects(data: bytes) -> Iterator[tuple[int, bytes]]:
+def tlv_objects(data: bytes) -> list[tuple[int, bytes]]:
     """(tag, value) of each BER-TLV object up to the 'FF' (or '00') padding that fills the
     rest of a record or transparent EF."""
-    offset = 0
-    while offset < len(data):
-        if data[offset] in (0x00, 0xFF):
-            return
-        try:
-            head = read_header(data, offset)
-        except TlvError as exc:
-            raise DecodeError(f"bad TLV at offset {offset}: {exc}") from exc
-        end = offset + head.total_length
-        if end > len(data):
-            raise DecodeError(f"TLV '{head.tag:X}' at offset {offset} runs past the end")
-        yield head.tag, bytes(data[offset + head.header_length:end])
-        offset = end
+    try:
+        return parse_padded(data)
+    except TlvError as exc:
+        raise DecodeError(f"bad TLV: {exc}") from exc
 
 
 def first_object(data: bytes, tag: int) -> bytes | None:
