@@ -7,8 +7,8 @@ from __future__ import annotations
 import random
 import sqlite3
 import threading
-import time
 
+from crash import kill_at_random_moments
 from cryptography import x509
 from emulator import Emulator
 from helpers import iccid_bytes, metadata_der
@@ -92,16 +92,8 @@ def test_kill_9_at_random_moments(pcscd, tmp_path):
     credentials = load_card_credentials(state / "pki")
     certificate = x509.load_der_x509_certificate(credentials.identities[0].certificate_der)
     try:
-        for _ in range(5):
-            stop = threading.Event()
-            client = threading.Thread(target=hammer, args=(emulator.reader, rng, stop))
-            client.start()
-            time.sleep(rng.uniform(0.05, 0.4))
-            emulator.kill()
-            stop.set()
-            client.join(10)
-            check_state(state, certificate)
-            emulator.start()
+        kill_at_random_moments(emulator, rng, lambda stop: hammer(emulator.reader, rng, stop),
+                               lambda: check_state(state, certificate))
         link = PcscLink(emulator.reader)
         with Es10Client(link) as es10:
             assert es10.get_eid() == credentials.eid

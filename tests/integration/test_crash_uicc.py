@@ -8,8 +8,8 @@ from __future__ import annotations
 import random
 import sqlite3
 import threading
-import time
 
+from crash import kill_at_random_moments
 from emulator import Emulator
 from helpers import metadata_der
 from pe_builder import USIM_AID, build_upp, ef_iccid
@@ -89,16 +89,8 @@ def test_kill_9_during_uicc_commands(pcscd, tmp_path):
     rng = random.Random(7)
     sqn = [0]
     try:
-        for _ in range(5):
-            stop = threading.Event()
-            client = threading.Thread(target=hammer, args=(emulator.reader, rng, stop, sqn))
-            client.start()
-            time.sleep(rng.uniform(0.05, 0.4))
-            emulator.kill()
-            stop.set()
-            client.join(10)
-            check_state(state)
-            emulator.start()
+        kill_at_random_moments(emulator, rng, lambda stop: hammer(emulator.reader, rng, stop, sqn),
+                               lambda: check_state(state))
         store = CardStore(state, read_only=True)
         assert any(kind == SECRET_SQN for kind, _, _ in store.profile_secrets(AID)), \
             "no AUTHENTICATE went through at all"
