@@ -175,3 +175,18 @@ def test_get_identity_gives_a_suci_the_home_network_opens(card, es10, smdp, stor
     msin = suci.unprotect(1, home.private_bytes_raw(), decoded.scheme_output)
     assert suci.msin_from_bcd(msin) == IMSI[5:]
     assert tx(card, "8078000200")[1] == "6A86"  # 5G NSWO context: not supported
+
+
+def test_isim_authenticates_without_kc_and_refuses_the_gsm_context(card, es10, smdp, store):  # noqa: F811
+    from pe_builder import ISIM_AID
+
+    aid = install(es10, smdp, store, "ISIM", build_upp(
+        "8944123400000000881", IMSI, algorithm="milenage", k=K, opc=OPC))
+    assert enable(es10, aid) == 0
+    assert tx(card, "00A4040C10" + ISIM_AID.hex())[1] == "9000"
+    network = MilenageAka(Milenage(K, opc=OPC))
+    rand = bytes(range(16))
+    data, sw = tx(card, "0088008122" + lv(rand) + lv(autn_for(network, rand, 3 << 5)))
+    res, ck, ik, _ = network.f2345(rand)
+    assert (data.hex(), sw) == ("db" + lv(res) + lv(ck) + lv(ik), "9000")  # IMS AKA: no Kc
+    assert tx(card, "0088008011" + lv(rand))[1] == "9864"
