@@ -6,30 +6,28 @@ package (TCA eUICC Profile Package Interoperable Format, type Fcp), with the sam
     '84' DF name (11.1.1.4.5)              'A5' proprietary information (11.1.1.4.6)
     '8A' life cycle status (11.1.1.4.9)    '8B'/'8C'/'AB' security attributes (11.1.1.4.7)
     'C6' PIN status template (11.1.1.4.10) '80' file size, '81' total file size (11.1.1.4.1/2)
-    '88' short file identifier (11.1.1.4.8) 'C7' SAIP link path (not kept in a File)
+    '88' short file identifier (11.1.1.4.8)
 
 :func:`encode_fcp` builds the template of a :class:`File` with its live state (life cycle,
-PIN enabled flags); :func:`decode_fcp` builds a File (no body) from an FCP or SAIP Fcp and
-:func:`merge_fcp` overrides a template File with the tags one Fcp carries.
+PIN enabled flags). Profiles give their FCPs as decoded ASN.1, which the Profile Package
+Interpreter applies (:func:`euicc.ppi.files.merge_fcp`).
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Collection
 
 from euicc.tlv import parse, tlv
 
-from .model import MF_FID, File, FileType, LifeCycle
+from .model import File, FileType
 from .pins import UNIVERSAL_PIN, PinId, PinTable, pin_id
 from .security import SECURITY_TAGS, TAG_REFERENCED, decode_arr_reference, pin_key_references
 
 TAG_FCP = 0x62
-TAG_SEQUENCE = 0x30  # a DER-encoded SAIP Fcp
 TAG_FILE_SIZE, TAG_TOTAL_SIZE = 0x80, 0x81
 TAG_DESCRIPTOR, TAG_FID, TAG_DF_NAME = 0x82, 0x83, 0x84
 TAG_PROPRIETARY, TAG_LCSI, TAG_SFI = 0xA5, 0x8A, 0x88
-TAG_PIN_STATUS, TAG_LINK_PATH = 0xC6, 0xC7
+TAG_PIN_STATUS = 0xC6
 TAG_PS_DO, TAG_USAGE_QUALIFIER, TAG_KEY_REFERENCE = 0x90, 0x95, 0x83
 
 DATA_CODING = 0x21  # TS 102 221 11.1.1.4.3: data coding byte, always '21'
@@ -37,7 +35,6 @@ SHAREABLE = 0x40
 DF_DESCRIPTOR = 0x38
 BER_TLV_DESCRIPTOR = 0x39
 _STRUCTURE = {FileType.TRANSPARENT: 0x01, FileType.LINEAR_FIXED: 0x02, FileType.CYCLIC: 0x06}
-_STRUCTURE_TYPES = {code: kind for kind, code in _STRUCTURE.items()}
 # UICC characteristics of the MF (TS 102 221 11.1.1.4.6.1): clock stop allowed, no
 # preferred level; supply voltage classes follow the ATR (A, B and C).
 DEFAULT_UICC_CHARACTERISTICS = b"\x71"
@@ -155,98 +152,3 @@ def encode_fcp(
         # 11.1.1.4.8: an empty '88' says the EF has no SFI (absent would mean "FID b5-b1")
         body += tlv(TAG_SFI, bytes([file.sfi << 3]) if file.sfi else b"")
     return tlv(TAG_FCP, body)
-
-
-# -- decoding ----------------------------------------------------------------------------
-def fcp_items(data: bytes) -> list[tuple[int, bytes]]:
-    """The data objects of an FCP, given as a '62' template, a DER SAIP Fcp ('30') or the
-    bare concatenated data objects. Raises ValueError on malformed TLV."""
-    items = parse(data)
-    if len(items) == 1 and items[0][0] in (TAG_FCP, TAG_SEQUENCE):
-        items = parse(items[0][1])
-    return items
-
-
-def _df_kind(fid: int | None, aid: bytes | None) -> FileType:
-    if fid == MF_FID:
-        return FileType.MF
-    return FileType.ADF if aid else FileType.DF
-
-
-def _decode_descriptor(value: bytes) -> tuple[FileType | None, bool, int, int | None]:
-    """(EF type, or None for a DF; shareable; record length; number of records or None)."""
-    if not value:
-        raise ValueError("empty file descriptor")
-    fdb = value[0]
-    shareable = bool(fdb & SHAREABLE)
-    record_length = int.from_bytes(value[2:4], "big") if len(value) >= 4 else 0
-    count = value[4] if len(value) >= 5 else None
-    if fdb & 0x3F == BER_TLV_DESCRIPTOR:
-        return FileType.BER_TLV, shareable, 0, None
-    if (fdb >> 3) & 0x07 == 0x07:
-        return None, shareable, 0, None
-    kind = _STRUCTURE_TYPES.get(fdb & 0x07)
-    if kind is None:
-        raise ValueError(f"unsupported file descriptor byte {fdb:02X}")
-    return kind, shareable, record_length, count
-
-
-def _apply(file: File, items: list[tuple[int, bytes]], default_sfi: bool) -> File:
-    tags = {tag for tag, _ in items}
-    values = dict(items)
-    if TAG_FID in values:
-        file.fid = int.from_bytes(values[TAG_FID], "big")
-    if TAG_DF_NAME in values:
-        file.aid = values[TAG_DF_NAME]
-    if TAG_DESCRIPTOR in values:
-        kind, file.shareable, record_length, count = _decode_descriptor(values[TAG_DESCRIPTOR])
-        if kind is None:
-            if not file.type.is_df:
-                file.type = _df_kind(file.fid, file.aid)
-        else:
-            file.type = kind
-            file.record_length = record_length if kind.is_record else 0
-            if kind.is_record and count is not None and TAG_FILE_SIZE not in values:
-                file.size = record_length * count
-    if TAG_LCSI in values and values[TAG_LCSI]:
-        file.lcsi = values[TAG_LCSI][0]
-    if tags & set(SECURITY_TAGS):
-        file.security = b"".join(tlv(t, v) for t, v in items if t in SECURITY_TAGS)
-    if TAG_FILE_SIZE in values:
-        file.size = int.from_bytes(values[TAG_FILE_SIZE], "big")
-    if TAG_TOTAL_SIZE in values:
-        file.total_size = int.from_bytes(values[TAG_TOTAL_SIZE], "big")
-    if TAG_PIN_STATUS in values:
-        file.pin_status = values[TAG_PIN_STATUS]
-    if TAG_PROPRIETARY in values:
-        file.proprietary = values[TAG_PROPRIETARY]
-    if TAG_SFI in values:
-        sfi = values[TAG_SFI]
-        file.sfi = sfi[0] >> 3 if sfi and sfi[0] >> 3 else None
-    elif default_sfi and not file.type.is_df and file.fid is not None:
-        # 11.1.1.4.8: without '88' the SFI is bits b5-b1 of the file identifier
-        file.sfi = (file.fid & 0x1F) or None
-    if file.type.is_df:
-        file.sfi = None
-    return file
-
-
-def decode_fcp(data: bytes) -> File:
-    """A File (no body, no children) from an FCP or SAIP Fcp. Without a file descriptor
-    the file must be the MF ('83' 3F00) or an ADF ('84' present). Raises ValueError."""
-    items = fcp_items(data)
-    values = dict(items)
-    fid = int.from_bytes(values[TAG_FID], "big") if TAG_FID in values else None
-    aid = values.get(TAG_DF_NAME)
-    if TAG_DESCRIPTOR not in values and fid != MF_FID and not aid:
-        raise ValueError("FCP without a file descriptor, and neither the MF nor an ADF")
-    file = File(fid=fid, type=_df_kind(fid, aid), lcsi=LifeCycle.ACTIVATED)
-    return _apply(file, items, default_sfi=True)
-
-
-def merge_fcp(base: File, fcp_bytes: bytes) -> File:
-    """A new File: ``base`` (e.g. a SAIP template file) with the tags present in
-    ``fcp_bytes`` overriding its fields; tags absent keep the base value (an absent '88'
-    keeps the base SFI). The copy has no parent and no children; its body is a copy."""
-    file = dataclasses.replace(base, children=[], parent=None, body=bytearray(base.body))
-    return _apply(file, fcp_items(fcp_bytes), default_sfi=False)

@@ -8,10 +8,28 @@ the USIM), 11 (universal), ADM 0A, and their PUKs. Harness sends APDUs on logica
 
 from __future__ import annotations
 
+import dataclasses
+
 from euicc.apdu import CommandApdu, ResponseApdu
 from euicc.channels import Channel
 from euicc.fs.commands import FileCommands
-from euicc.fs.model import File, FileTree, FileType, Pin
+from euicc.fs.fcp import (
+    _STRUCTURE,
+    BER_TLV_DESCRIPTOR,
+    SHAREABLE,
+    TAG_DESCRIPTOR,
+    TAG_DF_NAME,
+    TAG_FCP,
+    TAG_FID,
+    TAG_FILE_SIZE,
+    TAG_LCSI,
+    TAG_PIN_STATUS,
+    TAG_PROPRIETARY,
+    TAG_SFI,
+    TAG_TOTAL_SIZE,
+)
+from euicc.fs.model import MF_FID, File, FileTree, FileType, LifeCycle, Pin
+from euicc.fs.security import SECURITY_TAGS
 from euicc.sw import SwError
 from euicc.tlv import parse, tlv
 
@@ -150,3 +168,102 @@ def fcp_fields(data: str) -> dict[int, bytes]:
     (tag, value), = parse(bytes.fromhex(data))
     assert tag == 0x62
     return dict(parse(value))
+
+
+# -- an independent FCP reader, for checking what encode_fcp writes ---------------------
+TAG_SEQUENCE = 0x30  # a DER-encoded SAIP Fcp
+_STRUCTURE_TYPES = {code: kind for kind, code in _STRUCTURE.items()}
+
+
+def fcp_items(data: bytes) -> list[tuple[int, bytes]]:
+    """The data objects of an FCP, given as a '62' template, a DER SAIP Fcp ('30') or the
+    bare concatenated data objects. Raises ValueError on malformed TLV."""
+    items = parse(data)
+    if len(items) == 1 and items[0][0] in (TAG_FCP, TAG_SEQUENCE):
+        items = parse(items[0][1])
+    return items
+
+
+def _df_kind(fid: int | None, aid: bytes | None) -> FileType:
+    if fid == MF_FID:
+        return FileType.MF
+    return FileType.ADF if aid else FileType.DF
+
+
+def _decode_descriptor(value: bytes) -> tuple[FileType | None, bool, int, int | None]:
+    """(EF type, or None for a DF; shareable; record length; number of records or None)."""
+    if not value:
+        raise ValueError("empty file descriptor")
+    fdb = value[0]
+    shareable = bool(fdb & SHAREABLE)
+    record_length = int.from_bytes(value[2:4], "big") if len(value) >= 4 else 0
+    count = value[4] if len(value) >= 5 else None
+    if fdb & 0x3F == BER_TLV_DESCRIPTOR:
+        return FileType.BER_TLV, shareable, 0, None
+    if (fdb >> 3) & 0x07 == 0x07:
+        return None, shareable, 0, None
+    kind = _STRUCTURE_TYPES.get(fdb & 0x07)
+    if kind is None:
+        raise ValueError(f"unsupported file descriptor byte {fdb:02X}")
+    return kind, shareable, record_length, count
+
+
+def _apply(file: File, items: list[tuple[int, bytes]], default_sfi: bool) -> File:
+    tags = {tag for tag, _ in items}
+    values = dict(items)
+    if TAG_FID in values:
+        file.fid = int.from_bytes(values[TAG_FID], "big")
+    if TAG_DF_NAME in values:
+        file.aid = values[TAG_DF_NAME]
+    if TAG_DESCRIPTOR in values:
+        kind, file.shareable, record_length, count = _decode_descriptor(values[TAG_DESCRIPTOR])
+        if kind is None:
+            if not file.type.is_df:
+                file.type = _df_kind(file.fid, file.aid)
+        else:
+            file.type = kind
+            file.record_length = record_length if kind.is_record else 0
+            if kind.is_record and count is not None and TAG_FILE_SIZE not in values:
+                file.size = record_length * count
+    if TAG_LCSI in values and values[TAG_LCSI]:
+        file.lcsi = values[TAG_LCSI][0]
+    if tags & set(SECURITY_TAGS):
+        file.security = b"".join(tlv(t, v) for t, v in items if t in SECURITY_TAGS)
+    if TAG_FILE_SIZE in values:
+        file.size = int.from_bytes(values[TAG_FILE_SIZE], "big")
+    if TAG_TOTAL_SIZE in values:
+        file.total_size = int.from_bytes(values[TAG_TOTAL_SIZE], "big")
+    if TAG_PIN_STATUS in values:
+        file.pin_status = values[TAG_PIN_STATUS]
+    if TAG_PROPRIETARY in values:
+        file.proprietary = values[TAG_PROPRIETARY]
+    if TAG_SFI in values:
+        sfi = values[TAG_SFI]
+        file.sfi = sfi[0] >> 3 if sfi and sfi[0] >> 3 else None
+    elif default_sfi and not file.type.is_df and file.fid is not None:
+        # 11.1.1.4.8: without '88' the SFI is bits b5-b1 of the file identifier
+        file.sfi = (file.fid & 0x1F) or None
+    if file.type.is_df:
+        file.sfi = None
+    return file
+
+
+def decode_fcp(data: bytes) -> File:
+    """A File (no body, no children) from an FCP or SAIP Fcp. Without a file descriptor
+    the file must be the MF ('83' 3F00) or an ADF ('84' present). Raises ValueError."""
+    items = fcp_items(data)
+    values = dict(items)
+    fid = int.from_bytes(values[TAG_FID], "big") if TAG_FID in values else None
+    aid = values.get(TAG_DF_NAME)
+    if TAG_DESCRIPTOR not in values and fid != MF_FID and not aid:
+        raise ValueError("FCP without a file descriptor, and neither the MF nor an ADF")
+    file = File(fid=fid, type=_df_kind(fid, aid), lcsi=LifeCycle.ACTIVATED)
+    return _apply(file, items, default_sfi=True)
+
+
+def merge_fcp(base: File, fcp_bytes: bytes) -> File:
+    """A new File: ``base`` (e.g. a SAIP template file) with the tags present in
+    ``fcp_bytes`` overriding its fields; tags absent keep the base value (an absent '88'
+    keeps the base SFI). The copy has no parent and no children; its body is a copy."""
+    file = dataclasses.replace(base, children=[], parent=None, body=bytearray(base.body))
+    return _apply(file, fcp_items(fcp_bytes), default_sfi=False)

@@ -9,11 +9,21 @@ FCPs and EF.ARR access rules of real GSMA TS.48 packages.
 from __future__ import annotations
 
 import pytest
-from fs_support import IMSI, USIM, USIM_AID, Harness, fcp_fields, ref, verify
+from fs_support import (
+    IMSI,
+    USIM,
+    USIM_AID,
+    Harness,
+    decode_fcp,
+    fcp_fields,
+    merge_fcp,
+    ref,
+    verify,
+)
 
 from euicc.card import Card, FileSystem
 from euicc.fs.commands import FileCommands
-from euicc.fs.fcp import decode_fcp, encode_fcp, merge_fcp
+from euicc.fs.fcp import encode_fcp
 from euicc.fs.model import File, FileType, LifeCycle
 from euicc.fs.pins import PinTable
 from euicc.fs.security import AccessMode, is_allowed
