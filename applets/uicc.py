@@ -246,10 +246,7 @@ class UiccFileSystem(FileSystem):
         if found is None:
             raise SwError(SW.CONDITIONS_NOT_SATISFIED, "no NAA with AKA parameters selected")
         index, aka = found
-        pin = self.engine.pins.find(APPLICATION_PIN, adf)
-        if pin is not None and pin.enabled and (pin.key_ref, pin.scope) not in \
-                self.engine.verified:
-            raise SwError(SW.SECURITY_STATUS_NOT_SATISFIED, "application PIN not verified")
+        self._require_application_pin(adf)
         usim = adf.aid.startswith(USIM_RID_PIX)
         gsm_access = usim and self._service(adf, SERVICE_GSM_ACCESS)
         contexts = frozenset({SecurityContext.UMTS} | (
@@ -280,10 +277,7 @@ class UiccFileSystem(FileSystem):
                 self._service(adf, SERVICE_SUCI_PRIVACY)
                 and self._service(adf, SERVICE_SUCI_BY_USIM)):
             raise SwError(SW.CONDITIONS_NOT_SATISFIED, "no SUCI calculation on this USIM")
-        pin = self.engine.pins.find(APPLICATION_PIN, adf)
-        if pin is not None and pin.enabled and (pin.key_ref, pin.scope) not in \
-                self.engine.verified:
-            raise SwError(SW.SECURITY_STATUS_NOT_SATISFIED, "application PIN not verified")
+        self._require_application_pin(adf)
         try:
             value = suci.calculate_suci(*self._suci_inputs(adf))
         except ValueError as exc:
@@ -311,6 +305,13 @@ class UiccFileSystem(FileSystem):
         if info is None:
             raise ValueError("no SUCI calculation information")
         return imsi, ad[3] & 0x0F, routing[:2], suci.parse_suci_calc_info(info)
+
+    def _require_application_pin(self, adf: File) -> None:
+        """AUTHENTICATE and GET IDENTITY need the application PIN verified, or disabled."""
+        pin = self.engine.pins.find(APPLICATION_PIN, adf)
+        if pin is not None and pin.enabled and (pin.key_ref, pin.scope) not in \
+                self.engine.verified:
+            raise SwError(SW.SECURITY_STATUS_NOT_SATISFIED, "application PIN not verified")
 
     def _aka_of(self, adf: File | None) -> tuple[int, AkaConfig] | None:
         if self.active is None or adf is None or adf.aid is None:

@@ -20,6 +20,11 @@ MF_FID = 0x3F00
 CURRENT_ADF_FID = 0x7FFF  # TS 102 221 8.4.2: '7FFF' in a path names the current ADF
 
 
+def path_text(path: tuple[int, ...]) -> str:
+    """'3F00/7FF0/6F07': how paths are written in the store, the shell and logs."""
+    return "/".join(f"{fid:04X}" for fid in path)
+
+
 class FileType(Enum):
     MF = "MF"
     DF = "DF"
@@ -114,7 +119,7 @@ class File:
 
     @property
     def label(self) -> str:
-        return self.name or "/".join(f"{fid:04X}" for fid in self.path)
+        return self.name or path_text(self.path)
 
     @property
     def df(self) -> File:

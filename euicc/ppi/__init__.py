@@ -6,7 +6,6 @@ from .image import (
     ProfileImage,
     file_rows,
     image_from_rows,
-    path_key,
     secret_rows,
 )
 from .interpreter import (
@@ -19,5 +18,5 @@ from .interpreter import (
 
 __all__ = [
     "AkaConfig", "PeError", "PeStatusCode", "ProfileImage", "ProfileInterpreter",
-    "file_rows", "image_from_rows", "interpret", "path_key", "secret_rows", "success_response",
+    "file_rows", "image_from_rows", "interpret", "secret_rows", "success_response",
 ]

@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from euicc.fs.model import File, FileTree, FileType, Pin
+from euicc.fs.model import File, FileTree, FileType, Pin, path_text
 
 # Kinds of rows in the store's isdp_secrets table
 SECRET_PIN, SECRET_PUK, SECRET_AKA, SECRET_SQN = "pin", "puk", "aka", "sqn"
@@ -77,10 +77,6 @@ class ProfileImage:
 
 
 # -- persistence ------------------------------------------------------------------------------
-def path_key(path: tuple[int, ...]) -> str:
-    return "/".join(f"{fid:04X}" for fid in path)
-
-
 def _attributes(f: File, link: str | None) -> str:
     return json.dumps({
         "link": link,
@@ -112,8 +108,8 @@ def body_owner(tree: FileTree, f: File) -> File:
 def file_row(tree: FileTree, f: File) -> tuple[str, str, bytes]:
     """The stored row of one file, as :func:`file_rows` makes it."""
     owner = body_owner(tree, f)
-    link = None if owner is f or f.type.is_df else path_key(owner.path)
-    return path_key(f.path), _attributes(f, link), b"" if link else bytes(f.body)
+    link = None if owner is f or f.type.is_df else path_text(owner.path)
+    return path_text(f.path), _attributes(f, link), b"" if link else bytes(f.body)
 
 
 def file_rows(tree: FileTree) -> list[tuple[str, str, bytes]]:
@@ -121,7 +117,7 @@ def file_rows(tree: FileTree) -> list[tuple[str, str, bytes]]:
     owners: dict[int, str] = {}
     rows = []
     for f in tree.walk():
-        key = path_key(f.path)
+        key = path_text(f.path)
         link = owners.get(id(f.body)) if not f.type.is_df else None
         if link is None:
             owners[id(f.body)] = key

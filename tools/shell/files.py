@@ -5,7 +5,7 @@ Profile Package Interpreter wrote and the commands since then updated)."""
 
 from __future__ import annotations
 
-from euicc.fs.model import File, FileTree
+from euicc.fs.model import File, FileTree, path_text
 from euicc.ppi import image_from_rows
 from euicc.store import CardStore, ProfileRecord
 
@@ -117,7 +117,7 @@ def find(file_tree: FileTree, path: str) -> File:
     if not found:
         raise ValueError(f"no file {path}")
     if len(found) > 1:
-        where = ", ".join("/".join(f"{fid:04X}" for fid in f.path) for f in found)
+        where = ", ".join(path_text(f.path) for f in found)
         raise ValueError(f"{path} is ambiguous: {where}")
     return found[0]
 
@@ -126,7 +126,7 @@ def read(store: CardStore, path: str, target: str | None, reveal: bool = False) 
     """One file: its FCP fields, raw content, and the decoded content where known."""
     f = find(load_tree(store, pick_profile(store, target)), path)
     info = describe(f)
-    info["path"] = "/".join(f"{fid:04X}" for fid in f.path)
+    info["path"] = path_text(f.path)
     if f.type.is_df:
         info["children"] = [describe(c) for c in f.children]
         return info
@@ -157,7 +157,7 @@ def profile_secrets(store: CardStore, target: str | None, reveal: bool) -> list[
     rows = []
     for pin in [*image.pins, *image.puks.values()]:
         kind = "PUK" if pin.puk else "PIN"
-        where = "/".join(f"{fid:04X}" for fid in pin.scope) or "global"
+        where = path_text(pin.scope) or "global"
         state = "enabled" if pin.enabled else "disabled"
         rows.append({"key": f"{kind} {pin.key_ref:02X} ({where})", "value": show(pin.value),
                      "detail": f"{state if not pin.puk else ''} {pin.attempts_left}/"
