@@ -1,14 +1,26 @@
 #!/usr/bin/env bash
 # Set up a Debian machine for euicc-emu: PC/SC daemon with the vpcd reader driver, the
-# headers pyscard builds against, and this project (editable, with test extras).
-# Starts pcscd if it is not running. Safe to run again.
+# headers pyscard builds against, and this project (editable, with test extras) in a
+# virtual environment at .venv/ in the checkout, so that a distribution Python marked
+# "externally managed" (PEP 668, Debian 12) is never touched. Starts pcscd if it is not
+# running. Safe to run again.
+#
+# The venv is made with the first `python3` on PATH (override with PYTHON=/path/to/python3);
+# afterwards everything runs as .venv/bin/euicc-emu, .venv/bin/python, ... with no
+# activation step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
-packages="pcscd vsmartcard-vpcd libpcsclite-dev swig gcc python3-dev pcsc-tools tshark"
+python=${PYTHON:-python3}
+command -v "$python" >/dev/null || { echo "setup: no $python on PATH" >&2; exit 1; }
+
+# python3-venv carries ensurepip for Debian's python3 (split out of python3 itself);
+# python3-dev and gcc/swig/libpcsclite-dev are what pyscard builds against without a wheel.
+packages="pcscd vsmartcard-vpcd libpcsclite-dev swig gcc python3-dev python3-venv pcsc-tools
+          tshark"
 missing=""
 for p in $packages; do
     dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
@@ -18,7 +30,12 @@ if [ -n "$missing" ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
 fi
 
-python3 -m pip install -q --disable-pip-version-check -e '.[test]'
+# A venv left half-made (interrupted run, or a Python that has since gone) is made anew.
+if ! .venv/bin/python -c 'import sys' >/dev/null 2>&1; then
+    rm -rf .venv
+    "$python" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
 
 if ! pgrep -x pcscd >/dev/null || [ ! -S /run/pcscd/pcscd.comm ]; then
     $SUDO mkdir -p /run/pcscd
@@ -29,4 +46,4 @@ for _ in $(seq 50); do
     sleep 0.1
 done
 [ -S /run/pcscd/pcscd.comm ] || { echo "pcscd did not start" >&2; exit 1; }
-echo "ready: pcscd runs with the vpcd readers; start the card with: euicc-emu run"
+echo "ready: pcscd runs with the vpcd readers; start the card with: .venv/bin/euicc-emu run"
