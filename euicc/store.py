@@ -6,13 +6,24 @@ Every ES10 command runs in one transaction (:meth:`CardStore.transaction`), so a
 StoreMetadata), pending notifications with their sequence numbers, the default SM-DP+
 address and counters all live here, and each ISD-P's interpreted content: its files
 (``isdp_files``, one row per file, rewritten by UPDATE commands) and its NAA secrets
-(``isdp_secrets``: PINs, PUKs, AKA keys and SQN state). Deleted rows are overwritten on disk
-(``secure_delete``), so a deleted profile's keys do not linger in free pages. Holds no eUICC
-private keys: those stay in the PKI folder.
+(``isdp_secrets``: PINs, PUKs, AKA keys and SQN state). Holds no eUICC private keys: those
+stay in the PKI folder.
+
+Erasure of a deleted profile (SGP.22 3.2.3 "the eUICC shall delete the Profile", 5.7.19
+eUICCMemoryReset): SQLite alone would keep a deleted profile's K, PINs and profile elements
+in two places, the superseded page copies in the WAL file and old page images in the
+database file that no checkpoint has rewritten yet. So deleted rows are overwritten with
+zeros in their pages (``secure_delete``), and the transaction that deletes a profile is
+followed, before the caller goes on, by :meth:`CardStore.erase`: VACUUM rebuilds the
+database from its live rows, and a full checkpoint writes it into the database file and
+truncates the WAL to nothing. The same
+transaction sets the ``erase_pending`` mark, so a process killed between the commit and the
+erasure erases at its next start (the card opens its store before it answers anything).
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -21,8 +32,12 @@ from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
 
+log = logging.getLogger(__name__)
+
 SCHEMA_VERSION = 1
 DB_NAME = "card.sqlite3"
+ERASE_PENDING = "erase_pending"  # meta key: a profile was deleted, its pages not yet erased
+ERASE_ATTEMPTS = 5  # checkpoint tries (each waits busy_timeout) while a reader holds a snapshot
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -137,6 +152,7 @@ class CardStore:
         self.path = directory / DB_NAME
         self._lock = threading.RLock()
         self._depth = 0
+        self._erase_due = False  # this transaction deleted a profile
         if read_only:
             if not self.path.exists():
                 raise FileNotFoundError(f"no card state in {directory}")
@@ -149,11 +165,16 @@ class CardStore:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.execute("PRAGMA secure_delete=ON")
+        self._db.execute("PRAGMA temp_store=MEMORY")  # no spill files with profile data
+        self._db.execute("PRAGMA busy_timeout=50")  # checkpoints wait for short readers
         with self.transaction():
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 self._db.execute(statement)
             if self.get_meta("schema_version") is None:
                 self.set_meta("schema_version", SCHEMA_VERSION)
+        if self.get_meta(ERASE_PENDING) is not None:
+            log.info("erasing a deleted profile left over from the last run")
+            self.erase()
 
     def close(self) -> None:
         with self._lock:
@@ -173,10 +194,39 @@ class CardStore:
                 self._depth -= 1
                 if outer:
                     self._db.execute("ROLLBACK")
+                    self._erase_due = False
                 raise
             self._depth -= 1
             if outer:
                 self._db.execute("COMMIT")
+                if self._erase_due:
+                    self.erase()
+
+    def erase(self) -> bool:
+        """Leave no copy of deleted rows on disk: rebuild the database (VACUUM), checkpoint
+        the WAL into the database file and truncate it, then clear the ``erase_pending``
+        mark.
+        False (mark kept, retried after the next commit and at the next start) while a
+        reader keeps an older snapshot alive the whole time."""
+        with self._lock:
+            self._erase_due = True
+            try:
+                # VACUUM writes the live rows into fresh pages (through the WAL): no free
+                # page, no unused part of a page keeps what secure_delete might have missed.
+                self._db.execute("VACUUM")
+                for _ in range(ERASE_ATTEMPTS):
+                    busy, _, _ = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                    if not busy:
+                        break
+                else:
+                    log.warning("a reader blocks erasing a deleted profile; retried later")
+                    return False
+                self._db.execute("DELETE FROM meta WHERE key = ?", (ERASE_PENDING,))
+            except sqlite3.Error as exc:  # the delete itself is committed: retry, don't fail
+                log.warning("erasing a deleted profile failed (%s); retried later", exc)
+                return False
+            self._erase_due = False
+            return True
 
     # -- meta ----------------------------------------------------------------------------
     def get_meta(self, key: str, default=None):
@@ -251,8 +301,12 @@ class CardStore:
                              (nickname, aid))
 
     def delete_profile(self, aid: bytes) -> None:
+        """The profile and (ON DELETE CASCADE) its elements, files and secrets; erased from
+        disk once the enclosing transaction commits."""
         with self.transaction():
             self._db.execute("DELETE FROM profiles WHERE isdp_aid = ?", (aid,))
+            self.set_meta(ERASE_PENDING, 1)
+            self._erase_due = True
 
     # -- ISD-P content -------------------------------------------------------------------
     def set_profile_content(self, aid: bytes, configure_isdp: bytes,

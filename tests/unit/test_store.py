@@ -66,3 +66,96 @@ def test_duplicate_iccid_refused(tmp_path):
     with pytest.raises(sqlite3.IntegrityError):
         store.add_profile(clash)
     assert len(store.profiles()) == 1
+
+
+# -- erasure of deleted profiles (SGP.22 3.2.3, 5.7.19) -----------------------------------------
+
+SECRET = bytes.fromhex("5EC7E75EC7E75EC7E75EC7E75EC7E701")
+
+
+def store_with_secrets(store: CardStore, n: int) -> None:
+    """A profile whose K-like secret sits in an element, a secret row and a file body."""
+    aid = record(n).isdp_aid
+    with store.transaction():
+        store.add_profile(record(n))
+        store.set_profile_content(aid, b"\xbf\x24\x00", [SECRET + bytes([n]) * 3000])
+        store.set_profile_image(aid, [("3F00", "{}", SECRET.hex().encode())],
+                                [("aka", 0, SECRET), ("pin", 1, SECRET.hex().upper().encode())])
+
+
+def secret_files(directory) -> list[str]:
+    needles = (SECRET, SECRET.hex().encode(), SECRET.hex().upper().encode())
+    return [path.name for path in directory.iterdir()
+            if path.is_file() and any(needle in path.read_bytes() for needle in needles)]
+
+
+def test_deleted_profile_is_erased_from_database_and_wal(tmp_path):
+    store = CardStore(tmp_path)
+    store_with_secrets(store, 1)
+    store_with_secrets(store, 2)
+    assert "card.sqlite3-wal" in secret_files(tmp_path)  # what the scan looks for is there
+    store.delete_profile(record(1).isdp_aid)
+    assert "card.sqlite3-wal" in secret_files(tmp_path) or "card.sqlite3" in secret_files(
+        tmp_path)  # profile 2 keeps the same secret
+    with store.transaction():
+        store.delete_profile(record(2).isdp_aid)
+        store.set_meta("default_dp_address", "x.example")  # other work in the same command
+    assert secret_files(tmp_path) == []
+    assert store.get_meta("erase_pending") is None
+    assert store.get_meta("default_dp_address") == "x.example"
+    store.close()
+    assert secret_files(tmp_path) == []
+
+
+def test_rolled_back_delete_erases_nothing_and_keeps_the_profile(tmp_path):
+    store = CardStore(tmp_path)
+    store_with_secrets(store, 1)
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            store.delete_profile(record(1).isdp_aid)
+            raise RuntimeError("power lost")
+    assert store.profile_secrets(record(1).isdp_aid) != []
+    assert store.get_meta("erase_pending") is None
+
+
+_KILLED_AFTER_COMMIT = """
+import os, sys
+sys.path[:0] = {paths!r}
+from pathlib import Path
+from euicc import store as module
+from test_store import record, store_with_secrets
+store = module.CardStore(Path({state!r}))
+store_with_secrets(store, 1)
+module.CardStore.erase = lambda self: os._exit(9)  # killed after the delete's COMMIT
+store.delete_profile(record(1).isdp_aid)
+"""
+
+
+def test_kill_between_delete_commit_and_erasure_is_erased_at_next_start(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    here = Path(__file__).resolve()
+    code = _KILLED_AFTER_COMMIT.format(paths=[str(here.parents[2]), str(here.parent)],
+                                       state=str(tmp_path))
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 9
+    assert secret_files(tmp_path) != []  # the commit is there, the erasure is not
+    store = CardStore(tmp_path)  # what the card does first when it starts
+    assert secret_files(tmp_path) == []
+    assert store.profiles() == [] and store.get_meta("erase_pending") is None
+    store.close()
+
+
+def test_erasure_waits_for_a_reader_and_retries_after_it(tmp_path):
+    store = CardStore(tmp_path)
+    store_with_secrets(store, 1)
+    reader = sqlite3.connect(f"file:{store.path}?mode=ro", uri=True, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM isdp_secrets").fetchone()  # holds its snapshot
+    store.delete_profile(record(1).isdp_aid)
+    assert store.get_meta("erase_pending") == 1 and secret_files(tmp_path) != []
+    reader.execute("COMMIT")
+    reader.close()
+    store.set_meta("default_dp_address", "x.example")  # the next command's commit retries
+    assert store.get_meta("erase_pending") is None and secret_files(tmp_path) == []
