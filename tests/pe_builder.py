@@ -33,6 +33,8 @@ TEMPLATE_MF = "2.23.143.1.2.1"
 TEMPLATE_USIM = "2.23.143.1.2.4"
 TEMPLATE_ISIM = "2.23.143.1.2.8"
 TEMPLATE_DF_5GS = "2.23.143.1.2.13"
+TEMPLATE_TELECOM = "2.23.143.1.2.3"
+TEMPLATE_OPT_USIM = "2.23.143.1.2.5"
 
 USIM_AID = bytes.fromhex("A0000000871002FFFFFFFF8907090000")
 ISIM_AID = bytes.fromhex("A0000000871004FFFFFFFF8907090000")
@@ -260,8 +262,10 @@ def mf(iccid: str, identification: int, *,
 
 def usim(imsi: str, identification: int, *, services: Iterable[int] = (19, 85),
          spn: str = "euicc-emu", mnc_length: int = 2, ecc: Sequence[str] = ("112", "911"),
-         pin_refs: bytes = bytes([PIN1, PIN2_LOCAL, ADM1])) -> bytes:
-    """PE-USIM: ADF.USIM with EF.IMSI, EF.ARR, EF.UST, EF.SPN, EF.EST, EF.ACC, EF.AD, EF.ECC."""
+         pin_refs: bytes = bytes([PIN1, PIN2_LOCAL, ADM1]),
+         files: Mapping[str, Sequence[tuple[str, object]]] | None = None) -> bytes:
+    """PE-USIM: ADF.USIM with EF.IMSI, EF.ARR, EF.UST, EF.SPN, EF.EST, EF.ACC, EF.AD, EF.ECC;
+    ``files`` adds (or replaces) template file components with the File commands given."""
     access_class = 1 << int(imsi[-1])  # TS 22.011 4.2: class = last IMSI digit
     spn_bytes = spn.encode("ascii")[:16].ljust(16, b"\xff")
     # EF.ECC record (TS 31.102 4.2.21): 3 bytes BCD code, no alpha identifier, category 0
@@ -283,6 +287,7 @@ def usim(imsi: str, identification: int, *, services: Iterable[int] = (19, 85),
                               arr="6F06", sfi=0x03),
         "ef-ecc": _linear("6FB7", RULE_READ_ALWAYS, ecc_records, 4, max(1, len(ecc_records)),
                           arr="6F06", sfi=0x01),
+        **{name: list(commands) for name, commands in (files or {}).items()},
     })
 
 
@@ -506,11 +511,14 @@ def build_upp(iccid: str, imsi: str, *, algorithm: str = "milenage", k: bytes,
               puks: Mapping[int, str | bytes] = DEFAULT_PUKS,
               extra_elements: Sequence[bytes | tuple[str, dict]] = (),
               include: Iterable[str] = ("mf", "usim", "isim", "df-5gs", "securityDomain"),
-              mnc_length: int = 2, major: int = 2, minor: int = 3, **aka_options) -> bytes:
+              mnc_length: int = 2, major: int = 2, minor: int = 3,
+              usim_files: Mapping[str, Sequence[tuple[str, object]]] | None = None,
+              **aka_options) -> bytes:
     """A whole Unprotected Profile Package, elements in installation order: header, mf,
     pukCodes, pinCodes (global), usim + pinCodes (local) + akaParameter, df-5gs, isim +
     pinCodes + akaParameter, securityDomain, ``extra_elements`` (DER, or (choice, value) to
-    encode), end. ``aka_options`` go to :func:`aka_parameter` (rotation, sqn_init, ...)."""
+    encode), end. ``aka_options`` go to :func:`aka_parameter` (rotation, sqn_init, ...);
+    ``usim_files`` to :func:`usim` (template files of ADF.USIM the package states)."""
     include = set(include)
     unknown = include - {"mf", "usim", "isim", "df-5gs", "securityDomain"}
     if unknown:
@@ -546,7 +554,7 @@ def build_upp(iccid: str, imsi: str, *, algorithm: str = "milenage", k: bytes,
             continue
         if naa == "usim":
             elements.append(usim(imsi, next(counter), services=usim_services,
-                                 mnc_length=mnc_length))
+                                 mnc_length=mnc_length, files=usim_files))
         else:
             elements.append(isim(imsi, next(counter), mnc_length=mnc_length))
         if local_pins:
@@ -561,3 +569,18 @@ def build_upp(iccid: str, imsi: str, *, algorithm: str = "milenage", k: bytes,
         elements.append(extra if isinstance(extra, bytes) else encode_element(*extra))
     elements.append(end(next(counter)))
     return b"".join(elements)
+
+
+def template_element(choice: str, template_id: str, identification: int,
+                     files: Mapping[str, Sequence[tuple[str, object]]]) -> bytes:
+    """A template-based file-system element (PE-MF, PE-USIM, PE-OPT-USIM, PE-TELECOM, ...):
+    ``files`` maps its file components ("ef-msisdn") to their File commands, e.g.
+    [("fileDescriptor", {Fcp members}), ("fillFileContent", b"...")]. The header is named
+    as PEDefinitions names it for ``choice``."""
+    header_names = {"opt-usim": "optusim-header", "opt-isim": "optisim-header",
+                    "opt-csim": "optcsim-header", "opt-iot": "optiot-header",
+                    "df-5gprose": "df-5g-prose-header"}
+    value: dict = {header_names.get(choice, f"{choice}-header"): _pe_header(identification),
+                   "templateID": template_id}
+    value.update({name: list(commands) for name, commands in files.items()})
+    return encode_element(choice, value)

@@ -5,6 +5,16 @@ meaning of the FCP, 6.3.2.2.2 for fill and repeat patterns).
 A SAIP ``File`` is a list of commands: ``fileDescriptor`` (an FCP that creates the file or,
 for a template file, overrides parts of the template's FCP), ``fillFileOffset`` (skip bytes)
 and ``fillFileContent`` (write bytes at the current offset), or ``doNotCreate``.
+
+Every member an Fcp states wins over the template's value: file descriptor (structure,
+shareable, record length), file ID, DF name, LCSI, security attributes, file size, PIN
+status template, SFI, proprietary information (special file information, fill or repeat
+pattern, BER-TLV file details and maximum size) and link. A descriptor that changes the
+structure (records / transparent / BER-TLV) also drops the template's sizes, which belong
+to the other structure. A linked EF is its target's content under another file ID: its
+structure, record length and size are the target's (the SAIP Fcp allows no efFileSize for
+a link file; TS.48 V5 links DF.TELECOM's EF.MSISDN, stated with the older 28-byte records,
+to an ADF.USIM EF.MSISDN of 39-byte records).
 """
 
 from __future__ import annotations
@@ -13,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from euicc.fs.model import MF_FID, File, FileTree, FileType, LifeCycle
+from euicc.tlv import tlv
 
 from .names import known_name
 
@@ -26,6 +37,10 @@ _STRUCTURES = {0x01: FileType.TRANSPARENT, 0x02: FileType.LINEAR_FIXED,
                0x06: FileType.CYCLIC}
 DF_DESCRIPTOR = 0x38
 BER_TLV_DESCRIPTOR = 0x39
+# Proprietary information 'A5' (TS 102 222 6.3.2.2.1 special file information, TS 102 221
+# 11.1.1.4.6.5 / .6 file details and maximum file size of a BER-TLV EF)
+TAG_SPECIAL_INFO, TAG_FILE_DETAILS, TAG_MAXIMUM_SIZE = 0xC0, 0x84, 0x86
+HIGH_UPDATE_ACTIVITY = 0x80  # special file information b8
 
 
 @dataclass
@@ -45,10 +60,22 @@ class FileSpec:
     lcsi: int = LifeCycle.ACTIVATED
     security: bytes = b""
     pin_status: bytes = b""
-    proprietary: bytes = b""
+    special_info: bytes | None = None  # 'C0' value
+    file_details: bytes | None = None  # '84' value (BER-TLV EFs)
+    maximum_size: bytes | None = None  # '86' value (BER-TLV EFs)
     fill: bytes | None = None
     repeat: bool = False
     link: bytes | None = None  # linkPath: path (from the MF, MF FID left out) of the target
+
+    @property
+    def proprietary(self) -> bytes:
+        """The 'A5' value the file keeps: what the FCP said of it, in TS 102 222 terms."""
+        value = tlv(TAG_SPECIAL_INFO, self.special_info) if self.special_info else b""
+        if self.type == FileType.BER_TLV:
+            for tag, item in ((TAG_FILE_DETAILS, self.file_details),
+                              (TAG_MAXIMUM_SIZE, self.maximum_size)):
+                value += tlv(tag, item) if item else b""
+        return value
 
 
 def merge_fcp(spec: FileSpec, fcp: dict, parent_is_mf: bool) -> None:
@@ -76,12 +103,17 @@ def merge_fcp(spec: FileSpec, fcp: dict, parent_is_mf: bool) -> None:
         spec.sfi = sfi[0] >> 3 if sfi else -1
     if "proprietaryEFInfo" in fcp:
         info = fcp["proprietaryEFInfo"]
+        if "specialFileInformation" in info:
+            spec.special_info = bytes(info["specialFileInformation"])
+        if "fileDetails" in info:
+            spec.file_details = bytes(info["fileDetails"])
         if "fillPattern" in info:
             spec.fill, spec.repeat = bytes(info["fillPattern"]), False
         if "repeatPattern" in info:
             spec.fill, spec.repeat = bytes(info["repeatPattern"]), True
         if "maximumFileSize" in info:
-            spec.size = int.from_bytes(info["maximumFileSize"], "big")
+            spec.maximum_size = bytes(info["maximumFileSize"])
+            spec.size = int.from_bytes(spec.maximum_size, "big")
     if "linkPath" in fcp:
         spec.link = bytes(fcp["linkPath"]) or None
 
@@ -92,6 +124,7 @@ def _file_descriptor(spec: FileSpec, descriptor: bytes) -> None:
     first = descriptor[0]
     spec.shareable = bool(first & 0x40)
     kind = first & 0x3F
+    before = spec.type
     if kind == DF_DESCRIPTOR:
         if spec.type not in (FileType.MF, FileType.ADF):
             spec.type = FileType.ADF if spec.aid else FileType.DF
@@ -101,12 +134,22 @@ def _file_descriptor(spec: FileSpec, descriptor: bytes) -> None:
         spec.type = _STRUCTURES[kind & 0x07]
     else:
         raise FileError(f"file descriptor byte {first:02X}")
+    if before is not None and _shape(before) != _shape(spec.type):
+        # the template's sizes describe the structure the profile replaced
+        spec.size = spec.record_length = spec.record_count = None
     if spec.type.is_record:
         if len(descriptor) < 4:
             raise FileError("record EF without record length")
         spec.record_length = int.from_bytes(descriptor[2:4], "big")
         if len(descriptor) >= 5:
             spec.record_count = descriptor[4]
+
+
+def _shape(kind: FileType) -> str:
+    """What a file's sizes mean: records, bytes, data objects, or nothing (a DF)."""
+    if kind.is_df:
+        return "df"
+    return "records" if kind.is_record else kind.value
 
 
 def security_referenced(value: bytes, in_mf_or_adf: bool) -> bytes:
@@ -140,7 +183,9 @@ def build_file(spec: FileSpec) -> File:
             raise FileError(f"{spec.name or hex(spec.fid)}: no record length")
         if size is None and spec.record_count is not None:
             size = record_length * spec.record_count
-        if size is None or size % record_length:
+        if size is None:
+            raise FileError(f"{spec.name or hex(spec.fid)}: no file size or record count")
+        if size % record_length:
             raise FileError(f"{spec.name or hex(spec.fid)}: size {size} is not a whole "
                             f"number of {record_length}-byte records")
     elif not spec.type.is_df and size is None:
@@ -167,21 +212,23 @@ def build_file(spec: FileSpec) -> File:
 
 def create(tree: FileTree, parent: File, spec: FileSpec,
            default_body: Callable[[File], bytes] | None = None) -> File:
-    """Create ``spec`` in ``parent``. A linked EF (SAIP linkPath, TS 102 222 dfLink) shares
-    its target's body and takes the target's size where the FCP gives none; any other EF
-    gets ``default_body`` unless the FCP names a fill pattern."""
+    """Create ``spec`` in ``parent``. A linked EF (SAIP Fcp linkPath) shares its target's
+    body, and with it the target's structure, record length and size; any other EF gets
+    ``default_body`` unless the FCP names a fill pattern."""
+    if not spec.name:
+        spec.name = known_name(parent, spec.fid)
     target = None
     if spec.link is not None:
         target = tree.find(path_from_saip(spec.link))
+        what = spec.name or "file"
         if target is None or target.type.is_df:
-            raise FileError(f"{spec.name or 'file'}: linkPath {spec.link.hex().upper()} "
-                            "names no EF")
+            raise FileError(f"{what}: linkPath {spec.link.hex().upper()} names no EF")
+        if spec.type is not None and _shape(spec.type) != _shape(target.type):
+            raise FileError(f"{what}: a {spec.type.name} EF cannot link to the "
+                            f"{target.type.name} EF {target.label}")
         spec.type = spec.type or target.type
-        spec.record_length = spec.record_length or target.record_length or None
-        if spec.size is None:
-            spec.size = target.size
-    if not spec.name:
-        spec.name = known_name(parent, spec.fid)
+        spec.record_length, spec.record_count = target.record_length or None, None
+        spec.size = target.size
     f = build_file(spec)
     if target is not None:
         f.body = target.body  # one body: an update through either is seen by both

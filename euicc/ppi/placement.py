@@ -12,7 +12,15 @@ from __future__ import annotations
 
 from euicc.fs.model import File, FileTree, FileType
 
-from .files import FileError, FileSpec, create, fill, merge_fcp, security_referenced
+from .files import (
+    HIGH_UPDATE_ACTIVITY,
+    FileError,
+    FileSpec,
+    create,
+    fill,
+    merge_fcp,
+    security_referenced,
+)
 from .templates import ADF_FID, PE_FID, FileTemplate, Template, default_body, template
 
 
@@ -80,8 +88,9 @@ def _create_root(tree: FileTree, t: Template, value: dict, adfs: dict[str, File]
     commands = value[t.root]
     if ft.type == FileType.MF:
         spec = _spec(ft, commands, parent_is_mf=True)
-        mf = tree.mf
+        mf = tree.mf  # exists before any element: it takes what the element states of it
         mf.security, mf.pin_status, mf.lcsi = spec.security, spec.pin_status, spec.lcsi
+        mf.shareable = spec.shareable
         return mf
     parent = tree.mf if ft.type == FileType.ADF else _resolve(tree, t.base_path[:-1], t, adfs)
     return _create(tree, parent, ft, commands)
@@ -95,6 +104,7 @@ def _spec(ft: FileTemplate, commands: list, parent_is_mf: bool) -> FileSpec:
         shareable=ft.shareable, lcsi=ft.lcsi,
         security=security_referenced(ft.arr, parent_is_mf) if ft.arr else b"",
         pin_status=ft.pin_status or b"",
+        special_info=bytes([HIGH_UPDATE_ACTIVITY]) if ft.high_update else None,
     )
     for kind, item in commands:
         if kind == "fileDescriptor":

@@ -11,6 +11,7 @@ from pathlib import Path
 import asn1tools
 import pytest
 from helpers import shared_path
+from saip_package import TS48_PACKAGES
 
 from euicc.fs.model import FileType
 from euicc.ppi.templates import (
@@ -27,8 +28,7 @@ from euicc.ppi.templates import (
 PE_ASN = Path(__file__).resolve().parents[2] / "euicc" / "asn1" / "pe.asn"
 MF = 0x3F00
 USIM, OPT_USIM, USIM_3 = OID_PREFIX + "4", OID_PREFIX + "5", OID_PREFIX + "4.2"
-TS48 = ["TS48V1-A-UNIQUE.der", "TS48V2-SAIP2-1-NOBERTLV-UNIQUE.der",
-        "TS48V2-SAIP2-3-BERTLV-UNIQUE.der", "TS48V4-SAIP2-1A-NOBERTLV-UNIQUE.der"]
+TS48 = TS48_PACKAGES  # the six of ../shared/profiles, ts48v5/ included
 
 
 def _dir_contents(t) -> dict[tuple[int, ...], list[FileTemplate]]:

@@ -1,9 +1,13 @@
 """The Profile Package Interpreter on real input (TCA eUICC Profile Package: Interoperable
 Format Technical Specification 2.3 / 3.3, section 8 "Profile Elements"): every GSMA TS.48
-package in ../shared/profiles installs, with spot values of TS48V2-SAIP2-1-NOBERTLV-UNIQUE
-checked against its documentation (ICCID, IMSI and EF.DIR per 3GPP TS 31.102 4.2.2 and
-ETSI TS 102 221 13.1, PINs, AKA parameters), linked EFs share their target's body, and the
-store's form (file and secret rows) rebuilds the same image with its links and secrets.
+package in ../shared/profiles installs (the V5 generation of ts48v5/ included), showing every
+value its elements state (saip_package's independent reading of each Fcp and fill command),
+with spot values of TS48V2-SAIP2-1-NOBERTLV-UNIQUE checked against its documentation (ICCID,
+IMSI and EF.DIR per 3GPP TS 31.102 4.2.2 and ETSI TS 102 221 13.1, PINs, AKA parameters),
+the V5 specifics (EF.MSISDN of 39-byte records and its DF.TELECOM link, DF.5GS and DF.SAIP
+per TS 31.102 4.4.11 / SAIP 3.x, the SUCI calculation data), linked EFs share their target's
+body, and the store's form (file and secret rows) rebuilds the same image with its links and
+secrets.
 """
 
 from __future__ import annotations
@@ -22,6 +26,18 @@ from ppi_support import (
     find,
     imsi_digits,
     interpret,
+    stated_mismatches,
+)
+from saip_package import (
+    DF_5GS,
+    DF_SAIP,
+    EF_SUCI_CALC_INFO,
+    EF_SUCI_CALC_INFO_USIM,
+    PROFILES,
+    TS48_PACKAGES,
+    TS48_V5,
+    shared_packages,
+    usim_facts,
 )
 
 from euicc.asn1 import decode_exact, pe
@@ -29,14 +45,9 @@ from euicc.fs.model import MF_FID, File, FileTree, FileType
 from euicc.ppi import ProfileImage
 from euicc.tlv import parse, read_header, split
 
-TS48_PACKAGES = [
-    "TS48V1-A-UNIQUE.der",
-    "TS48V2-SAIP2-1-NOBERTLV-UNIQUE.der",
-    "TS48V2-SAIP2-3-BERTLV-UNIQUE.der",
-    "TS48V4-SAIP2-1A-NOBERTLV-UNIQUE.der",
-]
 NOBERTLV = "TS48V2-SAIP2-1-NOBERTLV-UNIQUE.der"
-USIM_AID_PREFIX = bytes.fromhex("A0000000871002")  # 3GPP RID + USIM application code
+USIM_AID_PREFIX = bytes.fromhex("A0000000871002")
+EF_MSISDN = 0x6F40  # 3GPP RID + USIM application code
 ISIM_AID_PREFIX = bytes.fromhex("A0000000871004")
 
 
@@ -128,6 +139,52 @@ def test_ts48_package_installs(ts48, name):
     assert image.aka and all(set(aka.adf_aids) <= adf_aids for aka in image.aka)
     assert {kind for kind, _ in image.kept} >= {"securityDomain", "rfm"}
     check_round_trip(image)
+
+
+def test_every_shared_package_is_one_of_the_tested():
+    if not PROFILES.exists():
+        pytest.skip(f"{PROFILES} is not available on this machine")
+    assert shared_packages() == sorted(TS48_PACKAGES)
+
+
+@pytest.mark.parametrize("name", TS48_PACKAGES)
+def test_ts48_package_shows_every_value_it_states(ts48, name):
+    package, image = ts48(name)
+    assert stated_mismatches(image, package) == []
+
+
+@pytest.mark.parametrize("name", TS48_V5)
+def test_ts48_v5_msisdn_records_and_their_telecom_link(ts48, name):
+    _, image = ts48(name)
+    usim_adf = image.tree.adf_by_aid(USIM_AID_PREFIX)
+    msisdn = usim_adf.child(EF_MSISDN)  # the V5 EF.MSISDN: 2 records of 39 bytes
+    assert (msisdn.type, msisdn.record_length, msisdn.record_count) == (
+        FileType.LINEAR_FIXED, 39, 2)
+    # DF.TELECOM/EF.MSISDN states the older 28-byte records: it is the USIM's file
+    link = find(image, DF_TELECOM, EF_MSISDN)
+    assert link.body is msisdn.body
+    assert (link.record_length, link.record_count) == (39, 2)
+
+
+@pytest.mark.parametrize("name", TS48_V5)
+def test_ts48_v5_usim_has_df_5gs_and_its_suci_data(ts48, name):
+    package, image = ts48(name)
+    facts = usim_facts(package)
+    usim_adf = image.tree.adf_by_aid(facts.aid)
+    df_5gs = usim_adf.child(DF_5GS)
+    assert df_5gs is not None and df_5gs.type == FileType.DF
+    assert [c.fid for c in df_5gs.children] == [f.path[-1] for f in facts.df_5gs]
+    # TS 31.102 4.4.11: 5GS location, NAS security contexts, 5G keys, SUCI data, routing
+    assert {0x4F01, 0x4F02, 0x4F03, 0x4F04, 0x4F05, 0x4F07, 0x4F0A} <= set(
+        c.fid for c in df_5gs.children)
+    assert bytes(df_5gs.child(0x4F0A).body[:2]) == facts.routing_indicator
+    assert facts.service(124)  # subscription identifier privacy
+    if facts.service(125):  # SUCI calculated by the USIM: DF.SAIP/EF.SUCI_Calc_Info_USIM
+        calc_info = usim_adf.child(DF_SAIP).child(EF_SUCI_CALC_INFO_USIM)
+    else:  # by the ME: DF.5GS/EF.SUCI_Calc_Info
+        calc_info = df_5gs.child(EF_SUCI_CALC_INFO)
+    assert bytes(calc_info.body) == facts.suci_calc_info
+    assert "SUCI" not in name or facts.service(125)
 
 
 def test_ts48_iccid_and_usim_files(ts48):
