@@ -13,6 +13,7 @@ import hashlib
 from dataclasses import dataclass
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from euicc.asn1 import encode, rsp
@@ -78,7 +79,10 @@ class ServerCheck:
                     wrong_role: int = INVALID_OID) -> x509.Certificate:
         try:
             cert = x509.load_der_x509_certificate(der)
+            cert.extensions  # noqa: B018  (parsed lazily: a malformed extension fails here)
             key = cert.public_key()
+        except UnsupportedAlgorithm as exc:  # a key type or named curve the card lacks
+            raise Refused(UNSUPPORTED_CURVE, f"certificate key: {exc}") from None
         except ValueError as exc:
             raise Refused(INVALID_CERTIFICATE, f"unreadable certificate: {exc}") from None
         if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(

@@ -2,10 +2,10 @@
 the top-level tag of a reassembled STORE DATA command selects the function, whose request
 is decoded as the SGP.22 ASN.1 type, handled, and whose response is DER-encoded.
 
-Data that does not decode as the function's request type, or names no ES10 function, gets
-'6A80' (wrong data). An unexpected failure inside a handler answers the function's own
-``undefinedError`` result where SGP.22 defines one, and never leaves half-written state:
-each call runs in one store transaction.
+Data that does not decode as the function's request type, holds a CHOICE alternative the
+card does not know, or names no ES10 function, gets '6A80' (wrong data). An unexpected
+failure inside a handler answers the function's own ``undefinedError`` result where SGP.22
+defines one, and never leaves half-written state: each call runs in one store transaction.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from euicc.asn1 import Asn1Error, decode_exact, encode, rsp
+from euicc.asn1 import Asn1Error, decode_exact, encode, rsp, unknown_alternative
 from euicc.sw import SW, SwError
 from euicc.tlv import TlvError, read_header
 
@@ -63,6 +63,10 @@ class Es10Table:
         except Asn1Error as exc:
             log.info("%s: malformed request: %s", function.name, exc)
             raise SwError(SW.WRONG_DATA, str(exc)) from None
+        unknown = unknown_alternative(request)
+        if unknown is not None:  # an extension this card cannot act on: not its request
+            log.info("%s: unknown alternative at %s", function.name, unknown)
+            raise SwError(SW.WRONG_DATA, f"unknown alternative at {unknown}")
         try:
             with self._transaction():
                 if function.with_raw:

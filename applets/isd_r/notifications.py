@@ -116,5 +116,7 @@ class Notifications:
 
     # -- SGP.22 5.7.11 RemoveNotificationFromList --------------------------------------------------
     def remove_notification_from_list(self, request: dict) -> dict:
-        removed = self.store.remove_notification(request["seqNumber"])
+        seq = request["seqNumber"]
+        # The card numbers notifications with a 64-bit counter: a larger seqNumber names none.
+        removed = 0 <= seq < 1 << 63 and self.store.remove_notification(seq)
         return {"deleteNotificationStatus": 0 if removed else 1}

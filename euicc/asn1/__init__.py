@@ -75,3 +75,28 @@ def _parsed_rsp() -> dict:
 def named_bits(type_name: str) -> dict[str, int]:
     """Bit numbers of a named BIT STRING type of the SGP.22 module, by name."""
     return {name: int(number) for name, number in _parsed_rsp()[type_name]["named-bits"]}
+
+
+def unknown_alternative(value, path: str = "") -> str | None:
+    """Where a decoded value holds a CHOICE alternative the module does not define, or None.
+    The modules are extensible (EXTENSIBILITY IMPLIED, extension markers), so asn1tools
+    decodes such an alternative as ``(None, None)`` (X.680 29.7: an unknown extension)
+    instead of refusing it; a caller that must act on the value cannot."""
+    if isinstance(value, tuple) and len(value) == 2:
+        name, member = value
+        if name is None and member is None:
+            return path or "/"
+        if not isinstance(name, str):
+            return None  # a BIT STRING: (bytes, number of bits)
+        members = [(name, member)]
+    elif isinstance(value, dict):
+        members = list(value.items())
+    elif isinstance(value, list):
+        members = [(f"[{n}]", member) for n, member in enumerate(value)]
+    else:
+        return None
+    for name, member in members:
+        where = unknown_alternative(member, f"{path}/{name}")
+        if where is not None:
+            return where
+    return None

@@ -36,6 +36,9 @@ class FileError(ValueError):
 _STRUCTURES = {0x01: FileType.TRANSPARENT, 0x02: FileType.LINEAR_FIXED,
                0x06: FileType.CYCLIC}
 DF_DESCRIPTOR = 0x38
+# The largest EF the card creates (its body is allocated at once): the whole profile memory
+# of an eUICC (applets.isd_r.config.EuiccConfig.nvm_capacity).
+MAX_EF_SIZE = 1 << 20
 BER_TLV_DESCRIPTOR = 0x39
 # Proprietary information 'A5' (TS 102 222 6.3.2.2.1 special file information, TS 102 221
 # 11.1.1.4.6.5 / .6 file details and maximum file size of a BER-TLV EF)
@@ -190,6 +193,8 @@ def build_file(spec: FileSpec) -> File:
                             f"number of {record_length}-byte records")
     elif not spec.type.is_df and size is None:
         raise FileError(f"{spec.name or hex(spec.fid)}: no file size")
+    if (spec.type == FileType.TRANSPARENT or spec.type.is_record) and size > MAX_EF_SIZE:
+        raise FileError(f"{spec.name or hex(spec.fid)}: {size} bytes do not fit in the card")
     if spec.type.is_df or spec.sfi == -1:
         sfi = None
     elif spec.sfi is None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from euicc.asn1 import Asn1Error, decode_exact, encode, pe
+from euicc.asn1 import Asn1Error, decode_exact, encode, pe, unknown_alternative
 from euicc.fs.model import MF_FID, File, FileTree, FileType, Pin
 
 from .files import FileError, FileSpec, create, fill, merge_fcp, path_from_saip
@@ -118,6 +118,10 @@ class ProfileInterpreter:
         identification = _identification(value) if isinstance(value, dict) else None
         if kind is None:  # an alternative of a later SAIP version than this module's
             raise PeError(PeStatusCode.PE_NOT_SUPPORTED, None, "unknown profile element")
+        unknown = unknown_alternative(value)
+        if unknown is not None:  # e.g. a file command or an algoConfiguration of a later SAIP
+            raise PeError(PeStatusCode.FEATURE_NOT_SUPPORTED, identification,
+                          f"{kind}: unknown alternative at {unknown}")
         if self.ended:
             raise PeError(PeStatusCode.INVALID_REQUEST_FORMAT, identification,
                           "element after end")

@@ -117,6 +117,8 @@ def _create(tree: FileTree, parent: File, ft: FileTemplate, commands: list) -> F
     if ft.type == FileType.ADF and spec.fid is None:
         raise FileError(f"{ft.name} has no temporary file identifier")
     def template_default(f: File) -> bytes:
+        if f.type != ft.type and not (f.type.is_record and ft.type.is_record):
+            return bytes(f.body)  # the profile changed the structure: no template content
         try:
             return default_body(ft, size=f.size, record_length=f.record_length or None)
         except ValueError as exc:
