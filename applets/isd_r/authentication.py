@@ -2,9 +2,25 @@
 5.7.13 ES10b.AuthenticateServer, 5.7.5 ES10b.PrepareDownload).
 
 The SM-DP+ proves itself with CERT.DPauth (AuthenticateServer) and CERT.DPpb
-(PrepareDownload), both issued by a CI the eUICC trusts; the eUICC answers with signatures
-made by SK.EUICC of the CI named in euiccCiPKIdToBeUsed. Signed data is verified over the
-bytes as received. All signatures are raw r||s (BSI TR-03111).
+(PrepareDownload), both issued by a CI the eUICC trusts (SGP.22 4.5.2.2 certificate
+verification); the eUICC answers with signatures made by SK.EUICC of the CI named in
+euiccCiPKIdToBeUsed. Signed data is verified over the bytes as received. All signatures are
+raw r||s (BSI TR-03111).
+
+Which error answers what (AuthenticateErrorCode, SGP.22 5.7.13; DownloadErrorCode, 5.7.5):
+
+- no GetEUICCChallenge since reset, or its challenge already used: noSessionContext (there
+  is no session to authenticate; euiccChallengeMismatch is for a challenge that differs);
+- a server certificate whose issuing CI the card does not hold (its authorityKeyIdentifier
+  names no CI of euiccCiPKIdListForVerification), or an euiccCiPKIdToBeUsed for which the
+  card has no certificate: ciPKUnknown, the CI public key is unknown; a certificate under a
+  known CI whose signature or form is wrong: invalidCertificate;
+- a certificate of another role presented as CERT.DPauth (CERT.DPpb's id-rspRole-dp-pb):
+  invalidOid, the certificate policy OID of 4.5.2.1 is not the one of the function;
+- PrepareDownload's CERT.DPpb must belong to the SM-DP+ that authenticated (3.1.3, 5.7.5:
+  same CI as CERT.DPauth and the same SM-DP+ OID in subjectAltName registeredID, 4.5.2.1);
+  anything else is invalidCertificate, DownloadErrorCode having neither ciPKUnknown nor
+  invalidOid.
 """
 
 from __future__ import annotations
@@ -75,8 +91,8 @@ class ServerCheck:
 
     credentials: CardCredentials
 
-    def certificate(self, der: bytes, role: x509.ObjectIdentifier,
-                    wrong_role: int = INVALID_OID) -> x509.Certificate:
+    def certificate(self, der: bytes, role: x509.ObjectIdentifier, *, wrong_role: int,
+                    unknown_ci: int) -> x509.Certificate:
         try:
             cert = x509.load_der_x509_certificate(der)
             cert.extensions  # noqa: B018  (parsed lazily: a malformed extension fails here)
@@ -92,7 +108,7 @@ class ServerCheck:
         issuer_pkid = authority_key_id(cert)
         ci = next((c for c in self.credentials.trusted_cis if c.pkid == issuer_pkid), None)
         if ci is None:
-            raise Refused(INVALID_CERTIFICATE, "certificate not issued by a trusted CI")
+            raise Refused(unknown_ci, "certificate issued by a CI the eUICC does not hold")
         if not verify_issued_by(cert, x509.load_der_x509_certificate(ci.certificate_der)):
             raise Refused(INVALID_CERTIFICATE, "CI signature on the certificate is invalid")
         if not has_role(cert, role):
@@ -133,7 +149,8 @@ class Authentication:
         if session.euicc_challenge is None:
             raise Refused(NO_SESSION_CONTEXT, "no GetEUICCChallenge before AuthenticateServer")
         parts = _signed_parts(raw)
-        cert = self.check.certificate(bytes(request["serverCertificate"]), OID_RSP_ROLE_DP_AUTH)
+        cert = self.check.certificate(bytes(request["serverCertificate"]), OID_RSP_ROLE_DP_AUTH,
+                                      wrong_role=INVALID_OID, unknown_ci=CI_PK_UNKNOWN)
         if not verify_raw(cert.public_key(), parts[0], request["serverSignature1"]):
             raise Refused(INVALID_SIGNATURE, "serverSignature1 does not verify")
         if signed1["euiccChallenge"] != session.euicc_challenge:
@@ -152,8 +169,8 @@ class Authentication:
         signature = self.sign(identity.private_key, euicc_signed1)
         session.start_transaction(
             transaction_id=signed1["transactionId"], server_address=signed1["serverAddress"],
-            identity=identity, smdp_oid=smdp_oid, euicc_signature1=signature,
-            ctx_params1=request["ctxParams1"],
+            identity=identity, smdp_oid=smdp_oid, smdp_ci_pkid=authority_key_id(cert),
+            euicc_signature1=signature, ctx_params1=request["ctxParams1"],
         )
         ok = euicc_signed1 + signature_tlv(signature) + identity.certificate_der + (
             identity.eum_certificate_der)
@@ -174,11 +191,13 @@ class Authentication:
         signed2 = request["smdpSigned2"]
         if session.transaction_id is None or session.identity is None:
             raise Refused(NO_SESSION_CONTEXT, "no authenticated session")
-        # DownloadErrorCode has no invalidOid: a certificate of another role is invalid.
         cert = self.check.certificate(bytes(request["smdpCertificate"]), OID_RSP_ROLE_DP_PB,
-                                      wrong_role=INVALID_CERTIFICATE)
-        if authority_key_id(cert) != session.identity.ci_pkid:
-            raise Refused(INVALID_CERTIFICATE, "CERT.DPpb is not under the session's CI")
+                                      wrong_role=INVALID_CERTIFICATE,
+                                      unknown_ci=INVALID_CERTIFICATE)
+        if authority_key_id(cert) != session.smdp_ci_pkid:
+            raise Refused(INVALID_CERTIFICATE, "CERT.DPpb is not under CERT.DPauth's CI")
+        if smdp_oid_of(cert) != session.smdp_oid:
+            raise Refused(INVALID_CERTIFICATE, "CERT.DPpb names another SM-DP+ than CERT.DPauth")
         parts = _signed_parts(raw)
         signed_data = parts[0] + signature_tlv(session.euicc_signature1)
         if not verify_raw(cert.public_key(), signed_data, request["smdpSignature2"]):

@@ -45,6 +45,9 @@ class ErrorReason(IntEnum):
     INSUFFICIENT_MEMORY = 10
     INTERRUPTION = 11
     PE_PROCESSING_ERROR = 12
+    # installFailedDueToIccidMismatch (SGP.22 v2.1's name, pySim's) is the ASN.1's later
+    # installFailedDueToDataMismatch (lpac's): the StoreMetadata ICCID is not the package's
+    ICCID_MISMATCH = 13
     DATA_MISMATCH = 13
     INVALID_NAA_KEY = 14
     PPR_NOT_ALLOWED = 15

@@ -7,7 +7,8 @@ elements; 4.7 ProfileInstallationResult; TCA eUICC Profile Package 8.7 EUICCResp
 session keys agreed through ECKA with the SM-DP+'s one-time key, and collects the ISD-P's
 configuration, metadata and profile elements. Each profile element goes to the Profile
 Package Interpreter as soon as its last byte is decrypted; an element it refuses ends the
-download with peProcessingError and the interpreter's EUICCResponse. Only when the last
+download with peProcessingError and the interpreter's EUICCResponse; a ProfileHeader whose
+ICCID is not StoreMetadata's ends it with installFailedDueToIccidMismatch. Only when the last
 element is in does it write the new profile, its files and its secrets (one transaction);
 it then answers with the signed ProfileInstallationResult, which also stays pending as the
 install notification.
@@ -56,6 +57,10 @@ ISDP_AID_PREFIX = bytes.fromhex("A0000005591010FFFFFFFF890000")
 
 def fail(command: BppCommandId, reason: ErrorReason, detail: str) -> BppFailure:
     return BppFailure(command, reason, detail)
+
+
+def _swap_nibbles(data: bytes) -> bytes:
+    return bytes((b & 0x0F) << 4 | b >> 4 for b in data)
 
 
 @dataclass
@@ -243,13 +248,29 @@ class BppLoader:
 
     def _interpret(self, element: bytes) -> None:
         """TCA eUICC Profile Package 9: one element into the ISD-P being made."""
+        interpreter = self._pending.interpreter
         try:
-            self._pending.interpreter.feed(element)
+            interpreter.feed(element)
         except PeError as exc:
             raise BppFailure(BppCommandId.LOAD_PROFILE_ELEMENTS,
                              ErrorReason.PE_PROCESSING_ERROR, str(exc),
                              exc.euicc_response()) from None
+        if interpreter.count == 1:
+            self._check_header_iccid(interpreter.image.header)
         self._pending.elements.append(element)
+
+    def _check_header_iccid(self, header: dict) -> None:
+        """SGP.22 5.5.3 StoreMetadata describes the profile being loaded: an ICCID that is
+        not the package's ends the load with installFailedDueToIccidMismatch(13) at
+        loadProfileElements, where the ProfileHeader (the first element) arrives. The
+        header has the ICCID digits in order, 'F' padded (SAIP ProfileHeader, as osmo-smdpp
+        and the TS.48 packages write it); SGP.22's Iccid has them nibble-swapped, like
+        EF.ICCID."""
+        announced = self._pending.metadata_value["iccid"]
+        if _swap_nibbles(header.get("iccid", b"")) != announced:
+            raise BppFailure(BppCommandId.LOAD_PROFILE_ELEMENTS, ErrorReason.ICCID_MISMATCH,
+                             f"ProfileHeader ICCID {header.get('iccid', b'').hex().upper()} is "
+                             f"not StoreMetadata's {_swap_nibbles(announced).hex().upper()}")
 
     # -- the end ---------------------------------------------------------------------------
     def _install(self) -> bytes:

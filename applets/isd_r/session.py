@@ -23,7 +23,8 @@ class RspSession:
     transaction_id: bytes | None = None
     server_address: str | None = None
     identity: EuiccIdentity | None = None
-    smdp_oid: str | None = None
+    smdp_oid: str | None = None  # of CERT.DPauth: CERT.DPpb must name the same SM-DP+
+    smdp_ci_pkid: bytes | None = None  # the CI that issued CERT.DPauth
     euicc_signature1: bytes | None = None
     ctx_params1: Any = None
     # after PrepareDownload
@@ -43,12 +44,14 @@ class RspSession:
 
     def start_transaction(self, *, transaction_id: bytes, server_address: str,
                           identity: EuiccIdentity, smdp_oid: str | None,
-                          euicc_signature1: bytes, ctx_params1: Any) -> None:
+                          smdp_ci_pkid: bytes | None, euicc_signature1: bytes,
+                          ctx_params1: Any) -> None:
         self.euicc_challenge = None  # one challenge, one authentication
         self.transaction_id = transaction_id
         self.server_address = server_address
         self.identity = identity
         self.smdp_oid = smdp_oid
+        self.smdp_ci_pkid = smdp_ci_pkid
         self.euicc_signature1 = euicc_signature1
         self.ctx_params1 = ctx_params1
 

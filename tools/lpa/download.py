@@ -22,7 +22,12 @@ DEFAULT_TAC = bytes.fromhex("35290611")
 
 
 class DownloadError(RuntimeError):
-    pass
+    """The download stopped; ``code`` is the eUICC's SGP.22 error code when the card
+    refused (authenticateErrorCode, downloadErrorCode)."""
+
+    def __init__(self, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def https_es9(address: str, timeout: float = 30.0) -> Es9Call:
@@ -99,7 +104,7 @@ def download(es10: Es10Client, es9: Es9Call, smdp_address: str, matching_id: str
                                     + field["serverCertificate"] + ctx))
     kind, value = decode_exact(spec, "AuthenticateServerResponse", response1)
     if kind != "authenticateResponseOk":
-        raise DownloadError(f"AuthenticateServer: {value}")
+        raise DownloadError(f"AuthenticateServer: {value}", value["authenticateErrorCode"])
     transaction_id = value["euiccSigned1"]["transactionId"]
     auth = es9("authenticateClient", {"transactionId": init["transactionId"],
                                       "authenticateServerResponse": b64(response1)})
@@ -114,7 +119,7 @@ def download(es10: Es10Client, es9: Es9Call, smdp_address: str, matching_id: str
                                     + hash_cc + base64.b64decode(auth["smdpCertificate"])))
     kind, value = decode_exact(spec, "PrepareDownloadResponse", response2)
     if kind != "downloadResponseOk":
-        raise DownloadError(f"PrepareDownload: {value}")
+        raise DownloadError(f"PrepareDownload: {value}", value["downloadErrorCode"])
     bound = es9("getBoundProfilePackage", {"transactionId": init["transactionId"],
                                            "prepareDownloadResponse": b64(response2)})
     pieces = bpp_pieces(base64.b64decode(bound["boundProfilePackage"]))

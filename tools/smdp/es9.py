@@ -11,6 +11,7 @@ import base64
 import hashlib
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,6 +91,9 @@ class Smdp:
     provider: str = "euicc-emu test SM-DP+"
     confirmation_codes: dict[str, str] = field(default_factory=dict)
     port: int | None = None  # LPAs may name the address with the port: address:port
+    # StoreMetadata of a profile (SGP.22 5.5.3), from its header by default; tests give
+    # another builder to play a dishonest SM-DP+ (metadata that does not match the package)
+    metadata_for: Callable[[Profile, str, str], bytes] = store_metadata
 
     def __post_init__(self) -> None:
         self.cis = {}
@@ -178,7 +182,7 @@ class Smdp:
             raise Es9Error("8.2.6", "3.8", f"no profile for matchingId {matching_id!r}")
         tx.euicc_certificate, tx.eid = euicc, certs.eid_from_certificate(euicc)
         tx.profile, tx.euicc_signature1 = profile, value["euiccSignature1"]
-        tx.metadata = store_metadata(profile, self.provider, self.address)
+        tx.metadata = self.metadata_for(profile, self.provider, self.address)
         tx.confirmation_code = self.confirmation_codes.get(matching_id)
         signed2 = encode(rsp(), "SmdpSigned2", {
             "transactionId": tx.transaction_id,
