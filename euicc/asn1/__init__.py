@@ -3,7 +3,9 @@ TCA eUICC Profile Package Interoperable Format, PEDefinitions).
 
 :func:`rsp` returns the compiled SGP.22 module and :func:`pe` the compiled profile package
 module (both DER codec). :func:`decode_exact` refuses trailing bytes, which asn1tools would
-otherwise ignore silently.
+otherwise ignore silently, and decodes the SGP.22 module as strict DER (SGP.22 Annex H; the
+checks are in :mod:`euicc.asn1.x690`, which also makes asn1tools refuse the forms X.690
+forbids in BER as well). Profile packages (SAIP) keep BER tolerance for the forms BER allows.
 
 asn1tools' DER decoder of SEQUENCE OF / SET OF loops forever when a member does not decode
 (a CHOICE member with a tag none of its alternatives has comes back without consuming a
@@ -18,6 +20,8 @@ from pathlib import Path
 
 import asn1tools
 from asn1tools.codecs import der
+
+from .x690 import DerError, check_tlv_form, strict
 
 _HERE = Path(__file__).parent
 
@@ -43,7 +47,9 @@ der.ArrayType.decode_content = _decode_array_content
 
 @cache
 def rsp() -> asn1tools.compiler.Specification:
-    return asn1tools.compile_files([str(_HERE / "rsp.asn")], codec="der")
+    spec = asn1tools.compile_files([str(_HERE / "rsp.asn")], codec="der")
+    spec.strict_der = True  # SGP.22 data is DER, ES10 requests included (5.7.2: '6A80')
+    return spec
 
 
 @cache
@@ -53,9 +59,16 @@ def pe() -> asn1tools.compiler.Specification:
 
 
 def decode_exact(spec: asn1tools.compiler.Specification, type_name: str, data: bytes):
-    """Decode ``data`` as exactly one ``type_name`` value, constraints checked."""
+    """Decode ``data`` as exactly one ``type_name`` value, constraints checked; in DER form
+    where the module is strict DER."""
+    is_strict = getattr(spec, "strict_der", False)
     try:
-        value, length = spec.decode_with_length(type_name, data, check_constraints=True)
+        if is_strict:
+            check_tlv_form(data)
+        with strict(is_strict):
+            value, length = spec.decode_with_length(type_name, data, check_constraints=True)
+    except DerError as exc:
+        raise Asn1Error(f"{type_name}: not DER: {exc}") from None
     except Exception as exc:  # asn1tools raises several unrelated exception types
         raise Asn1Error(f"{type_name}: {exc}") from exc
     if length != len(data):
@@ -75,6 +88,7 @@ def _parsed_rsp() -> dict:
 def named_bits(type_name: str) -> dict[str, int]:
     """Bit numbers of a named BIT STRING type of the SGP.22 module, by name."""
     return {name: int(number) for name, number in _parsed_rsp()[type_name]["named-bits"]}
+
 
 
 def unknown_alternative(value, path: str = "") -> str | None:

@@ -419,9 +419,8 @@ def test_smdp_oid_in_arc_2_keeps_its_bytes(spec):
                   {"dpProprietaryData": {"dpOid": "2.999.10"}}) == der
 
 
-@pytest.mark.xfail(strict=True, reason="asn1tools 0.169 BER/DER decode_object_identifier splits "
-                   "the first subidentifier as n//40, n%40 without capping the first arc at 2: "
-                   "'88 37' decodes as 26.39 instead of 2.999 (same bytes on re-encode)")
 def test_smdp_oid_in_arc_2_decodes_to_its_dotted_form(spec):
+    """X.690 8.19.4: a first subidentifier of 80 and above is arc 2 (asn1tools 0.169 alone
+    splits it as n//40, n%40: '88 37' came out as 26.39; euicc.asn1.x690 decodes it)."""
     value = decode_exact(spec, "ConfigureISDPRequest", h("BF2407B805800388370A"))
     assert value["dpProprietaryData"]["dpOid"] == "2.999.10"
