@@ -20,7 +20,7 @@ command -v "$python" >/dev/null || { echo "setup: no $python on PATH" >&2; exit 
 # python3-venv carries ensurepip for Debian's python3 (split out of python3 itself);
 # python3-dev and gcc/swig/libpcsclite-dev are what pyscard builds against without a wheel.
 packages="pcscd vsmartcard-vpcd libpcsclite-dev swig gcc python3-dev python3-venv pcsc-tools
-          tshark"
+          tshark osmo-hlr"
 missing=""
 for p in $packages; do
     dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
