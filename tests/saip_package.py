@@ -185,10 +185,12 @@ def expand_pattern(pattern: bytes, repeat: bool, length: int) -> bytes:
     return (pattern + pattern[-1:] * length)[:length]
 
 
-def transparent_content(reading: Reading, path: tuple[int, ...], size: int) -> bytes:
+def transparent_content(reading: Reading, path: tuple[int, ...], size: int,
+                        required: bool = True) -> bytes | None:
     """The content the package gives a transparent EF of ``size`` bytes: its Fcp's fill or
-    repeat pattern, then every write, in order. Fails if some byte is left to a template's
-    default (the package then does not state the whole content)."""
+    repeat pattern, then every write, in order. When some byte is left to a template's
+    default (the package does not state the whole content): fails, or None if not
+    ``required``."""
     known: dict[int, int] = {}
     stated = reading.file(path)
     info = stated.fcp.get("proprietaryEFInfo", {}) if stated else {}
@@ -199,6 +201,8 @@ def transparent_content(reading: Reading, path: tuple[int, ...], size: int) -> b
         if w.path == path:
             known.update({w.offset + i: byte for i, byte in enumerate(w.data)})
     missing = [offset for offset in range(size) if offset not in known]
+    if missing and not required:
+        return None
     assert not missing, f"the package leaves bytes {missing} of {path} to the template"
     return bytes(known[offset] for offset in range(size))
 
@@ -218,7 +222,9 @@ class UsimFacts:
     opc: bytes
     df_5gs: list[StatedFile]  # the files the package creates in DF.5GS
     routing_indicator: bytes | None  # DF.5GS/EF.Routing_Indicator, first 2 bytes
-    suci_calc_info: bytes | None  # DF.SAIP/EF.SUCI_Calc_Info_USIM, else DF.5GS/EF.SUCI_Calc_Info
+    # DF.SAIP/EF.SUCI_Calc_Info_USIM, else DF.5GS/EF.SUCI_Calc_Info, where the package
+    # states the whole content
+    suci_calc_info: bytes | None
 
     @property
     def imsi_digits(self) -> str:
@@ -265,6 +271,6 @@ def usim_facts(package: bytes) -> UsimFacts:
         algorithm_id=config["algorithmID"], k=bytes(config["key"]), opc=bytes(config["opc"]),
         df_5gs=df_5gs,
         routing_indicator=content(routing, 2)[:2] if reading.file(routing) else None,
-        suci_calc_info=content(suci_path, _size(reading, suci_path, 0))
-        if suci_path else None,
+        suci_calc_info=transparent_content(reading, suci_path, _size(reading, suci_path, 0),
+                                           required=False) if suci_path else None,
     )

@@ -1,7 +1,8 @@
 """Profile download through the real stack: the project's test SM-DP+ over HTTPS, the LPA
 driver on pyscard -> pcscd -> vpcd -> the emulator process (SGP.22 3.1.3). TS.48 test
 profiles (when shared/ is present) and a profile the test builds; a download killed
-midway (kill -9) leaves nothing after restart."""
+midway (kill -9) leaves nothing after restart. Every package of ../shared/profiles and its
+subfolders (the TS.48 V5 generation in ts48v5/) goes through the SM-DP+."""
 
 from __future__ import annotations
 
@@ -29,8 +30,8 @@ def smdp_server(emulator, tmp_path):
     (profiles / "BUILT.der").write_bytes(build_upp(
         "89441234000000000334", "001010000000334", algorithm="tuak", k=bytes(range(32)),
         opc=bytes(range(32, 64))))
-    for path in sorted((SHARED / "profiles").glob("*.der")):
-        shutil.copy(path, profiles)
+    for path in sorted((SHARED / "profiles").glob("**/*.der")):  # ts48v5/ included
+        shutil.copy(path, profiles)  # served by file name: <matchingId>.der
     smdp = Smdp(ADDRESS, emulator.state / "pki", profiles)
     httpd = serve(smdp, "127.0.0.1", 0, tls=True)
     yield smdp, f"127.0.0.1:{httpd.server_address[1]}"

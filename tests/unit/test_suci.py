@@ -4,6 +4,7 @@
   Profile B, IMSI and NAI based), as transcribed in typhon-sec/3gpp-security-toolkit
   specs/ts33501-v20/sections/section-C-4.md; the IMSI sets also appear in magma
   lte/gateway/python/magma/subscriberdb/tests/crypto/test_ECIES.py.
+  The home network key pairs and the TS 31.121 4.9.4 file are in tests/suci_vectors.py.
 - EF.SUCI_Calc_Info examples of pySim: pySim/ts_31_102.py EF_SUCI_Calc_Info._test_de_encode
   and the TS 31.121 4.9.4 test file of pySim tests/unittests/test_utils.py.
 - SUCI / routing indicator coding of TS 24.501 9.11.3.4 (Table 9.11.3.4.1 and its NOTE 2).
@@ -13,6 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, x25519
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from suci_vectors import A_HN_PRIVATE, A_HN_PUBLIC, B_HN_PRIVATE, B_HN_PUBLIC, TS31121_CALC_INFO
 
 from applets.naa import suci
 from applets.naa.suci import (
@@ -39,8 +41,6 @@ IMSI = "274012001002086"
 SCHEME_INPUT_IMSI = h("00012080F6")
 SCHEME_INPUT_NAI = b"verylongusername1"
 
-A_HN_PRIVATE = h("c53c22208b61860b06c62e5406a7b330c2b577aa5558981510d128247d38bd1d")
-A_HN_PUBLIC = h("5a8d38864820197c3394b92613b20b91633cbd897119273bf8e4a6f4eec0a650")
 A_EPH_PRIVATE_IMSI = h("c80949f13ebe61af4ebdbd293ea4f942696b9e815d7e8f0096bbf6ed7de62256")
 A_OUTPUT_IMSI = h("b2e92f836055a255837debf850b528997ce0201cb82adfe4be1f587d07d8457d"
                   "cb02352410" "cddd9e730ef3fa87")
@@ -48,8 +48,6 @@ A_EPH_PRIVATE_NAI = h("BE9EFF3E9F22A4B42A3D236E7A6C500B3F2E7E0C7449988BA800D664B
 A_OUTPUT_NAI = h("977D8B2FDAA7B64AA700D04227D5B440630EA4EC50F9082273A26BB678C92222"
                  "8E358A1582ADB15322C10E515141D2039A" "12E1D7783A97F1AC")
 
-B_HN_PRIVATE = h("F1AB1074477EBCC7F554EA1C5FC368B1616730155E0041AC447D6301975FECDA")
-B_HN_PUBLIC = h("0272DA71976234CE833A6907425867B82E074D44EF907DFB4B3E21C1C2256EBCD1")
 B_HN_PUBLIC_UNCOMPRESSED = h(
     "0472DA71976234CE833A6907425867B82E074D44EF907DFB4B3E21C1C2256EBCD1"
     "5A7DED52FCBB097A4ED250E036C7B9C8C7004C4EEDC4F068CD7BF8D3F900E3B4")
@@ -64,10 +62,6 @@ B_OUTPUT_NAI = h("03759BB22C563D9F4A6B3C1419E543FC2F39D6823F02A9D71162B39399218B
 PYSIM_CALC_INFO = h(
     "A00401010000A14A80010A81204E858C4D49D1343E6181284C47CA721730C98742CB7C6182D2E8126E0808"
     "8D3680010B8120D1BC365F4997D17CE4374E72181431CBFEBA9E1B98D7618F79D48561B144672A")
-# TS 31.121 4.9.4 EF.SUCI_Calc_Info as in pySim tests/unittests/test_utils.py: Profile B with
-# the key at index 1 (identifier 27), then Profile A (index 2, identifier 30), then null
-TS31121_CALC_INFO = (h("A006020101020000A14B80011B8121") + B_HN_PUBLIC + h("80011E8120")
-                     + A_HN_PUBLIC)
 
 
 # --- TS 33.501 C.4 --------------------------------------------------------------------------
