@@ -2,11 +2,15 @@
 (0600), never a network port. JSON lines, one request per line:
 
     {"op": "apdu", "hex": "<C-APDU>"}  -> {"ok": true, "hex": "<R-APDU>"}
-    {"op": "subscribe"}                 -> then one line per APDU exchange (trace)
+    {"op": "subscribe"}                 -> {"ok": true}, then one line per APDU exchange
+    {"op": "recent", "count": N}        -> {"ok": true, "exchanges": [the last N, oldest first]}
+    anything else                       -> {"ok": false, "error": "<why>"}
 
 Commands injected here run through ``Card.transmit`` exactly like a reader's, so the
-shell's management actions take the ES10 code paths and make the same notifications.
-Trace lines carry time, channel, command name, status word and sizes, never data.
+shell's management actions take the ES10 code paths (SGP.22 5.7) and make the same
+notifications. Trace lines carry time, channel, command name, status word (ISO 7816-4
+5.6) and sizes, never data (:class:`euicc.trace.TraceEvent`); ``recent`` answers from the
+ring buffer the server keeps of the card's last exchanges (:class:`RecentExchanges`).
 """
 
 from __future__ import annotations
@@ -19,16 +23,11 @@ import threading
 from pathlib import Path
 
 from .card import Card, Exchange
+from .trace import RecentExchanges, TraceEvent
 
 log = logging.getLogger(__name__)
 SOCKET_NAME = "control.sock"
 MAX_LINE = 70_000
-
-
-def exchange_event(exchange: Exchange) -> dict:
-    return {"time": exchange.timestamp, "channel": exchange.channel, "name": exchange.name,
-            "sw": exchange.response[-2:].hex().upper(), "in": len(exchange.command),
-            "out": len(exchange.response) - 2, "ms": round(exchange.duration * 1000, 3)}
 
 
 class ControlServer:
@@ -37,6 +36,7 @@ class ControlServer:
         self.path = directory / SOCKET_NAME
         self._subscribers: list[socket.socket] = []
         self._lock = threading.Lock()
+        self.recent = RecentExchanges()
         if self.path.exists() or self.path.is_symlink():
             self.path.unlink()  # left by a process that died; the state lock is ours
         old_umask = os.umask(0o177)
@@ -47,7 +47,7 @@ class ControlServer:
             os.umask(old_umask)
         os.chmod(self.path, 0o600)
         self._listener.listen(4)
-        card.observers.append(self._publish)
+        card.observers += [self.recent, self._publish]
         threading.Thread(target=self._accept, daemon=True, name="control").start()
 
     def close(self) -> None:
@@ -82,6 +82,8 @@ class ControlServer:
                         self._send(conn, {"ok": False, "error": "hex APDU expected"})
                         continue
                     self._send(conn, {"ok": True, "hex": self.card.transmit(command).hex()})
+                elif op == "recent":
+                    self._send(conn, self._recent(request.get("count")))
                 elif op == "subscribe":
                     with self._lock:
                         self._subscribers.append(conn)
@@ -96,6 +98,12 @@ class ControlServer:
                     self._subscribers.remove(conn)
             conn.close()
 
+    def _recent(self, count) -> dict:
+        capacity = self.recent.capacity
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= capacity:
+            return {"ok": False, "error": f"count must be an integer from 1 to {capacity}"}
+        return {"ok": True, "exchanges": [e.as_dict() for e in self.recent.last(count)]}
+
     @staticmethod
     def _send(conn: socket.socket, message: dict) -> None:
         conn.sendall(json.dumps(message).encode() + b"\n")
@@ -103,7 +111,9 @@ class ControlServer:
     def _publish(self, exchange: Exchange) -> None:
         with self._lock:
             subscribers = list(self._subscribers)
-        line = json.dumps(exchange_event(exchange)).encode() + b"\n"
+        if not subscribers:
+            return  # nobody follows: no line to build
+        line = json.dumps(TraceEvent.of(exchange).as_dict()).encode() + b"\n"
         for conn in subscribers:
             try:
                 conn.sendall(line)

@@ -1,17 +1,24 @@
-"""APDU trace to a pcap file with GSMTAP SIM encapsulation (osmocom GSMTAP v2,
+"""APDU traces, fed by the card's observers (:attr:`euicc.card.Card.observers`).
+
+:class:`PcapTrace` writes a pcap file with GSMTAP SIM encapsulation (osmocom GSMTAP v2,
 GSMTAP_TYPE_SIM, sub-type APDU; UDP port 4729), which Wireshark and tshark decode as
 ISO 7816 / ETSI TS 102 221 / GlobalPlatform traffic. Each exchange is one packet: the
-command APDU followed by the response data and status word.
+command APDU followed by the response data and status word. PIN values and the keys
+AUTHENTICATE returns are masked before they reach the file (:mod:`euicc.redact`); SGP.22
+BPP segments, with the profile's keys inside, cross the wire encrypted.
 
-The card's observers hand exchanges over; PIN values and the keys AUTHENTICATE returns are
-masked before they reach the file (:mod:`euicc.redact`). SGP.22 BPP segments, with the
-profile's keys inside, cross the wire encrypted.
+:class:`RecentExchanges` keeps the card's last exchanges in memory, for the control
+socket's ``recent`` request (``euicc-emu shell -c "log --count N"``): only what names an
+exchange (time, logical channel, command name, ISO 7816-4 status word, sizes, processing
+time), never command or response data, so no key or PIN can be read back from it.
 """
 
 from __future__ import annotations
 
 import struct
 import threading
+from collections import deque
+from dataclasses import dataclass
 from pathlib import Path
 
 from .card import Exchange
@@ -72,3 +79,48 @@ class PcapTrace:
     def close(self) -> None:
         with self._lock:
             self._file.close()
+
+
+@dataclass(frozen=True, slots=True)
+class TraceEvent:
+    """What the trace shows of one exchange: no data, only sizes and the status word."""
+
+    time: float
+    channel: int | None
+    name: str
+    sw: str
+    bytes_in: int
+    bytes_out: int
+    ms: float
+
+    @classmethod
+    def of(cls, exchange: Exchange) -> TraceEvent:
+        return cls(exchange.timestamp, exchange.channel, exchange.name,
+                   exchange.response[-2:].hex().upper(), len(exchange.command),
+                   len(exchange.response) - 2, round(exchange.duration * 1000, 3))
+
+    def as_dict(self) -> dict:
+        return {"time": self.time, "channel": self.channel, "name": self.name, "sw": self.sw,
+                "in": self.bytes_in, "out": self.bytes_out, "ms": self.ms}
+
+
+class RecentExchanges:
+    """A ring buffer of the last ``capacity`` exchanges (an observer of the card)."""
+
+    CAPACITY = 1000
+
+    def __init__(self, capacity: int = CAPACITY) -> None:
+        self.capacity = capacity
+        self._events: deque[TraceEvent] = deque(maxlen=capacity)
+        self._lock = threading.Lock()  # the control thread copies while the card appends
+
+    def __call__(self, exchange: Exchange) -> None:
+        event = TraceEvent.of(exchange)
+        with self._lock:
+            self._events.append(event)
+
+    def last(self, count: int) -> list[TraceEvent]:
+        """The last ``count`` exchanges, oldest first (fewer if the card has seen fewer)."""
+        with self._lock:
+            events = list(self._events)
+        return events[-count:] if count > 0 else []
