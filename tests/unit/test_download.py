@@ -147,6 +147,8 @@ def test_bpp_for_another_card_is_refused(es10, smdp, store, tmp_path, pki_dir):
 
 
 def test_authenticate_server_error_codes(es10, smdp):
+    """AuthenticateErrorCode of SGP.22 5.7.13 (the unknown-CI and role cases with built
+    certificates: test_download_hostile.py)."""
     spec = rsp()
     ctx = bytes.fromhex("A00AA108800435290611A100")
     info1 = base64.b64encode(es10.store_data(bytes.fromhex("BF2000"))).decode()
@@ -247,6 +249,8 @@ def _prepare_inputs(es10, smdp):
 
 
 def test_prepare_download_error_codes(es10, smdp):
+    """DownloadErrorCode of SGP.22 5.7.5 (CERT.DPpb of another SM-DP+ or CI:
+    test_download_hostile.py)."""
     from euicc.crypto.ecdsa import sign_raw
 
     spec = rsp()
