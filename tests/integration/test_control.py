@@ -4,10 +4,11 @@ ES10 code paths (with their notifications), and the live trace while an LPA work
 from __future__ import annotations
 
 import json
+import select
+import signal
 import stat
 import subprocess
 import sys
-import time
 
 from emulator import Emulator
 from helpers import iccid_bytes, metadata_der
@@ -40,23 +41,76 @@ def test_management_and_live_trace(pcscd, tmp_path):
         assert stat.S_ISSOCK(mode) and stat.S_IMODE(mode) == 0o600
         code, out = shell(state, "enable", ICCID)
         assert code == 0 and json.loads(out)["result"] == "ok"
-        code, out = shell(state, "enable", ICCID)
-        assert code == 1 and json.loads(out)["result"] == "profileNotInDisabledState"
         code, out = shell(state, "notifications")
         assert [n["operation"] for n in json.loads(out)] == ["enable"]
 
-        log = subprocess.Popen([sys.executable, "-m", "euicc.cli", "shell", "--state",
-                                str(state), "--json", "-c", "log --count 4"],
-                               stdout=subprocess.PIPE, text=True)
-        time.sleep(1.5)  # let it subscribe
+        follower = subprocess.Popen([sys.executable, "-m", "euicc.cli", "shell", "--state",
+                                     str(state), "--json", "-c", "log"],
+                                    stdout=subprocess.PIPE, text=True)
+        try:
+            first = _first_line_while_the_card_works(follower, emulator.reader)
+            assert first["name"] in ("TERMINAL CAPABILITY", "MANAGE CHANNEL", "SELECT",
+                                     "GET RESPONSE", "STORE DATA ES10c.GetEID")
+        finally:
+            follower.send_signal(signal.SIGINT)
+            assert follower.wait(30) == 0
+
         link = PcscLink(emulator.reader)
         with Es10Client(link) as es10:
             es10.get_eid()
         link.close()
-        out, _ = log.communicate(timeout=30)
-        names = [json.loads(line)["name"] for line in out.splitlines()]
-        assert names[:4] == ["TERMINAL CAPABILITY", "MANAGE CHANNEL", "SELECT",
-                             "GET RESPONSE"]
+        code, out = shell(state, "log", "--count", "7")  # returns: the ring buffer's last 7
+        events = json.loads(out)
+        assert code == 0 and [event["name"] for event in events] == [
+            "TERMINAL CAPABILITY", "MANAGE CHANNEL", "SELECT", "GET RESPONSE",
+            "STORE DATA ES10c.GetEID", "GET RESPONSE", "MANAGE CHANNEL"]
+        assert [event["sw"][:2] for event in events[2:6]] == ["61", "90", "61", "90"]
     finally:
         emulator.stop()
     assert not (state / "control.sock").exists()
+
+
+def _first_line_while_the_card_works(follower, reader: str) -> dict:
+    """Drive the card (GetEID) until the following ``log`` prints its first exchange."""
+    for _ in range(100):
+        link = PcscLink(reader)
+        with Es10Client(link) as es10:
+            es10.get_eid()
+        link.close()
+        ready, _, _ = select.select([follower.stdout], [], [], 0.5)
+        if ready:
+            return json.loads(follower.stdout.readline())
+    raise AssertionError("log printed nothing while the card worked")
+
+
+def test_refused_results_and_errors_are_non_zero(pcscd, tmp_path):
+    """SGP.22 5.7.16 / 5.7.21: refused ES10c results by their ASN.1 names, exit status 1,
+    JSON errors on stdout; a card killed without cleaning up is named as not answering."""
+    state = tmp_path / "card"
+    store = CardStore(state)
+    store.add_profile(ProfileRecord(
+        bytes.fromhex("A0000005591010FFFFFFFF8900001000"), iccid_bytes(ICCID),
+        ProfileState.ENABLED, ProfileClass.OPERATIONAL, metadata_der(ICCID)))
+    store.close()
+    emulator = Emulator(state).start()
+    try:
+        code, out = shell(state, "enable", ICCID)
+        answer = json.loads(out)
+        assert code == 1 and answer["ok"] is False
+        assert answer["result"] == "profileNotInDisabledState" and answer["code"] == 2
+        assert answer["error"] == "ES10c.EnableProfile: profileNotInDisabledState (2)"
+        code, out = shell(state, "disable", "8944000000000000999")
+        assert code == 1 and json.loads(out)["result"] == "iccidOrAidNotFound"
+        code, out = shell(state, "nickname", "8944000000000000999", "x")
+        assert code == 1 and json.loads(out)["result"] == "iccidNotFound"
+        code, out = shell(state, "nickname", ICCID, "n" * 64)  # SIZE(0..64): the limit fits
+        assert code == 0 and json.loads(out) == {
+            "ok": True, "action": "nickname", "function": "ES10c.SetNickname",
+            "result": "ok", "code": 0}
+        code, out = shell(state, "delete", ICCID)
+        assert code == 1 and json.loads(out)["result"] == "profileNotInDisabledState"
+        emulator.kill()  # leaves control.sock behind
+        code, out = shell(state, "memory_reset", "--test")
+        assert code == 1 and "does not answer" in json.loads(out)["error"]
+    finally:
+        emulator.stop()

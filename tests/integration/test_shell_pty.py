@@ -88,3 +88,34 @@ def test_shell_walks_the_enabled_profile(emulator, smdp_server, tmp_path):  # no
         os.write(controller, b"keys --profile 89441234000000000334\r")
         out = read_until(controller, b"TOPc")
         assert bytes(range(32)).hex().upper().encode() not in out
+
+
+def test_completion_at_every_level_and_json_interactively(tmp_path):
+    """Tab completes ICCIDs for the profile commands and paths level by level (a DF without
+    the trailing space, so the path goes on); `profiles --json` works at the prompt. Only
+    the state directory is used: no card, no pcscd."""
+    from shell_support import interpreted_state
+
+    from euicc.store import CardStore
+    from tools.shell import files
+
+    store = CardStore(tmp_path / "card")
+    state = interpreted_state(store, "8944000000000000088", "310410123456788", mnc_length=3)
+    tree = files.load_tree(store, files.pick_profile(store, None))
+    usim = f"{files.find(tree, 'ADF.USIM').fid:04X}"
+    store.close()
+    fid = usim.encode()
+    with shell_in_pty(state) as controller:
+        # (what is typed, what then shows): completion runs beside the typing, so each Tab
+        # waits for what it inserts (or the menu it opens) before Enter or Ctrl-U follows.
+        for keys, answer in [
+            (b"tree 8944\t", b"0000000088"), (b"\r", b"EF.IMSI 9 B SFI 07"),
+            (b"keys --profile 89\t", b"0000000088"), (b"\r", b"K (MILENAGE)"),
+            (b"read ADF.U\t", b"SIM/"), (b"EF.IMSI\r", b"mnc        410"),  # no space after /
+            (b"read ADF.ISIM/EF.DOM\t", b"AIN"), (b"\r", b"ims.mnc410.mcc310.3gppnetwork"),
+            (b"read 3F00/" + fid[:3] + b"\t", b" " + fid + b"/ "),  # the menu of MF's DFs
+            (b"\x15read 3F00/" + fid + b"/6F0\t", b" 6F07 "),  # and of the ADF's EFs
+            (b"\x15profiles --json\r", b'"isdpAid": "A0000005591010FFFFFFFF8900001000"'),
+        ]:
+            os.write(controller, keys)
+            read_until(controller, answer)

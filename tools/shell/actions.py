@@ -1,30 +1,28 @@
 """Management actions of the shell, sent to a running card as ES10 commands over its
-control socket: the same ISD-R code paths as an LPA's (SGP.22 5.7.16-5.7.19, 5.7.21), so
-the same checks, results and notifications."""
+control socket (:mod:`euicc.control`): the same ISD-R code paths as an LPA's (SGP.22
+5.7.16-5.7.19, 5.7.21), so the same checks, results and notifications. Requests are built
+and checked here before the card is reached (an identifier that is neither an ICCID nor an
+ISD-P AID, a nickname longer than profileNickname allows); the result names come from the
+ASN.1 module (:mod:`.results`). Also the card's APDU trace: the last exchanges from its
+ring buffer, or the live ones."""
 
 from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from euicc.control import SOCKET_NAME
 from tools.lpa.es10 import Es10Client
 from tools.lpa.link import ControlLink
 
-RESULTS = {
-    "enable": ["ok", "iccidOrAisdpNotFound", "profileNotInDisabledState", "disallowedByPolicy",
-               "wrongProfileReenabling", "catBusy"],
-    "disable": ["ok", "iccidOrAisdpNotFound", "profileNotInEnabledState", "disallowedByPolicy",
-                "", "catBusy"],
-    "delete": ["ok", "iccidOrAisdpNotFound", "profileNotInDisabledState", "disallowedByPolicy"],
-    "nickname": ["ok", "iccidNotFound"],
-    "memory_reset": ["ok", "nothingToDelete", "", "", "", "catBusy"],
-}
+from .errors import ShellError
+from .results import ACTIONS, nickname_limit
 
 
-class NotRunning(RuntimeError):
+class NotRunning(ShellError):
     pass
 
 
@@ -35,6 +33,11 @@ def control_path(state: Path) -> Path:
     return path
 
 
+def _not_answering(state: Path, exc: OSError) -> NotRunning:
+    return NotRunning(f"the card for {state} does not answer on {SOCKET_NAME} "
+                      f"({exc.strerror or exc}); is its euicc-emu run still running?")
+
+
 def iccid_bytes(digits: str) -> bytes:
     padded = digits.upper().ljust(20, "F")
     return bytes.fromhex("".join(padded[i + 1] + padded[i] for i in range(0, 20, 2)))
@@ -43,66 +46,96 @@ def iccid_bytes(digits: str) -> bytes:
 def identifier(text: str) -> tuple[str, bytes]:
     """A 32-hex-digit ISD-P AID or an ICCID of up to 20 digits."""
     if len(text) == 32:
-        return ("isdpAid", bytes.fromhex(text))
+        try:
+            return ("isdpAid", bytes.fromhex(text))
+        except ValueError:
+            pass
     if not text.isdigit() or len(text) > 20:
-        raise ValueError(f"{text!r} is neither an ICCID nor an ISD-P AID")
+        raise ShellError(f"{text!r} is neither an ICCID nor an ISD-P AID")
     return ("iccid", iccid_bytes(text))
 
 
-def result_name(action: str, code: int) -> str:
-    names = RESULTS[action]
-    return names[code] if code < len(names) and names[code] else (
-        "undefinedError" if code == 127 else str(code))
+# -- requests (ASN.1 values of the SGP.22 module) ------------------------------------------
+
+def switch(target: str, refresh: bool) -> dict:
+    """EnableProfileRequest / DisableProfileRequest (the same members)."""
+    return {"profileIdentifier": identifier(target), "refreshFlag": refresh}
 
 
-def with_card(state: Path, act: Callable[[Es10Client], int]) -> int:
-    link = ControlLink(control_path(state))
+def delete(target: str) -> tuple[str, bytes]:
+    return identifier(target)
+
+
+def nickname(iccid: str, name: str) -> dict:
+    kind, value = identifier(iccid)
+    if kind != "iccid":
+        raise ShellError("SetNickname names the profile by its ICCID, not its ISD-P AID")
+    limit = nickname_limit()
+    if len(name) > limit:
+        raise ShellError(f"the nickname has {len(name)} characters; SGP.22 profileNickname "
+                         f"is UTF8String (SIZE(0..{limit})), at most {limit}")
+    return {"iccid": value, "profileNickname": name}
+
+
+def memory_reset(operational: bool, test: bool, address: bool) -> dict:
+    bits = [n for n, on in enumerate((operational, test, address)) if on]
+    value = (bytes([sum(0x80 >> n for n in bits)]), max(bits) + 1) if bits else (b"", 0)
+    return {"resetOptions": value}
+
+
+def run(state: Path, action: str, request) -> int:
+    """Send one action's request through the ISD-R of the running card; its result code."""
+    spec = ACTIONS[action]
+    path = control_path(state)
+    try:
+        link = ControlLink(path)
+    except OSError as exc:
+        raise _not_answering(state, exc) from None
     try:
         with Es10Client(link) as es10:
-            return act(es10)
+            return es10.call(spec.request, request, spec.response)[spec.result]
     finally:
         link.close()
 
 
-def enable(es10: Es10Client, target: str, refresh: bool) -> int:
-    return es10.call("EnableProfileRequest", {"profileIdentifier": identifier(target),
-                                              "refreshFlag": refresh},
-                     "EnableProfileResponse")["enableResult"]
+# -- the APDU trace -------------------------------------------------------------------------
 
-
-def disable(es10: Es10Client, target: str, refresh: bool) -> int:
-    return es10.call("DisableProfileRequest", {"profileIdentifier": identifier(target),
-                                               "refreshFlag": refresh},
-                     "DisableProfileResponse")["disableResult"]
-
-
-def delete(es10: Es10Client, target: str) -> int:
-    return es10.call("DeleteProfileRequest", identifier(target),
-                     "DeleteProfileResponse")["deleteResult"]
-
-
-def nickname(es10: Es10Client, iccid: str, name: str) -> int:
-    return es10.call("SetNicknameRequest", {"iccid": iccid_bytes(iccid), "profileNickname": name},
-                     "SetNicknameResponse")["setNicknameResult"]
-
-
-def memory_reset(es10: Es10Client, operational: bool, test: bool, address: bool) -> int:
-    bits = [n for n, on in enumerate((operational, test, address)) if on]
-    value = (bytes([sum(0x80 >> n for n in bits)]), max(bits) + 1) if bits else (b"", 0)
-    return es10.call("EuiccMemoryResetRequest", {"resetOptions": value},
-                     "EuiccMemoryResetResponse")["resetResult"]
-
-
-def trace(state: Path) -> Iterator[dict]:
-    """The running card's APDU exchanges as they happen (command names, status words)."""
+@contextmanager
+def _control(state: Path):
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.connect(str(control_path(state)))
+    try:
+        sock.connect(str(control_path(state)))
+    except OSError as exc:
+        sock.close()
+        raise _not_answering(state, exc) from None
     reader = sock.makefile("rb")
     try:
-        sock.sendall(b'{"op": "subscribe"}\n')
-        json.loads(reader.readline())
-        for line in reader:
-            yield json.loads(line)
+        yield sock, reader
     finally:
         reader.close()
         sock.close()
+
+
+def _ask(sock: socket.socket, reader, request: dict) -> dict:
+    sock.sendall(json.dumps(request).encode() + b"\n")
+    line = reader.readline()
+    if not line:
+        raise NotRunning("the card closed its control socket")
+    answer = json.loads(line)
+    if not answer.get("ok"):
+        raise ShellError(f"the card refused the request: {answer.get('error')}")
+    return answer
+
+
+def recent(state: Path, count: int) -> list[dict]:
+    """The card's last ``count`` APDU exchanges (names, status words), oldest first."""
+    with _control(state) as (sock, reader):
+        return _ask(sock, reader, {"op": "recent", "count": count})["exchanges"]
+
+
+def follow(state: Path) -> Iterator[dict]:
+    """The running card's APDU exchanges as they happen (command names, status words)."""
+    with _control(state) as (sock, reader):
+        _ask(sock, reader, {"op": "subscribe"})
+        for line in reader:
+            yield json.loads(line)

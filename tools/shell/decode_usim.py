@@ -171,6 +171,17 @@ def ad(data: bytes) -> dict:
     return out
 
 
+MNC_LENGTHS = (2, 3)  # byte 4, b1-b4 of EF.AD; other values are RFU
+
+
+def mnc_length(ad_content: bytes) -> int | None:
+    """The number of MNC digits in the IMSI, from EF.AD's content (TS 31.102 4.2.18);
+    None when the file has no byte 4 or it holds an RFU value."""
+    if len(ad_content) < 4 or (ad_content[3] & 0x0F) not in MNC_LENGTHS:
+        return None
+    return ad_content[3] & 0x0F
+
+
 # -- locations --------------------------------------------------------------------------------
 
 def _area(data: bytes, code: str) -> dict | None:

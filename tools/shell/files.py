@@ -1,7 +1,8 @@
 """A profile's file system as the shell shows it (ETSI TS 102 221 8 file types, 11.1.1.4
 FCP fields; TS 31.102 / 31.103 file names): the tree of an ISD-P, one file by path, and
 the profile's NAA secrets masked, all read from the card's state directory (the rows the
-Profile Package Interpreter wrote and the commands since then updated)."""
+Profile Package Interpreter wrote and the commands since then updated). EF.IMSI is shown
+with its MCC and MNC, the MNC as long as EF.AD of the same ADF says (TS 31.102 4.2.18)."""
 
 from __future__ import annotations
 
@@ -10,31 +11,33 @@ from euicc.ppi import image_from_rows
 from euicc.store import CardStore, ProfileRecord
 
 from .decode import MASK, decode_ef
+from .decode_usim import mnc_length
+from .errors import ShellError
 
 ALGORITHMS = {1: "MILENAGE", 2: "TUAK", 3: "USIM test algorithm (TS 34.108)"}
 
 
 def pick_profile(store: CardStore, target: str | None) -> ProfileRecord:
-    """The profile named by ICCID or ISD-P AID, or the enabled one; ValueError if none."""
+    """The profile named by ICCID or ISD-P AID, or the enabled one; ShellError if none."""
     from .actions import identifier
 
     if target is None:
         record = store.enabled_profile()
         if record is None:
-            raise ValueError("no profile is enabled; name one (ICCID or ISD-P AID)")
+            raise ShellError("no profile is enabled; name one (ICCID or ISD-P AID)")
         return record
     kind, value = identifier(target)
     record = (store.profile_by_aid(value) if kind == "isdpAid"
               else store.profile_by_iccid(value))
     if record is None:
-        raise ValueError(f"no profile {target}")
+        raise ShellError(f"no profile {target}")
     return record
 
 
 def load_tree(store: CardStore, record: ProfileRecord) -> FileTree:
     rows = store.profile_files(record.isdp_aid)
     if not rows:
-        raise ValueError("this profile has no interpreted file system yet (enable it once)")
+        raise ShellError("this profile has no interpreted file system yet (enable it once)")
     return image_from_rows(rows, []).tree
 
 
@@ -95,7 +98,7 @@ def find(file_tree: FileTree, path: str) -> File:
     'MF/ADF.USIM/EF.IMSI') or from anywhere ('ADF.USIM/EF.IMSI', 'EF.IMSI' when unique)."""
     parts = [p for p in path.replace("\\", "/").split("/") if p]
     if not parts:
-        raise ValueError("empty path")
+        raise ShellError("empty path")
 
     def matches(f: File, part: str) -> bool:
         if f.name and f.name.lower() == part.lower():
@@ -115,10 +118,10 @@ def find(file_tree: FileTree, path: str) -> File:
         if node is not None:
             found.append(node)
     if not found:
-        raise ValueError(f"no file {path}")
+        raise ShellError(f"no file {path}")
     if len(found) > 1:
         where = ", ".join(path_text(f.path) for f in found)
-        raise ValueError(f"{path} is ambiguous: {where}")
+        raise ShellError(f"{path} is ambiguous: {where}")
     return found[0]
 
 
@@ -139,8 +142,25 @@ def read(store: CardStore, path: str, target: str | None, reveal: bool = False) 
                        for i in range(0, len(body), f.record_length)]
     else:
         info["raw"] = MASK if secret else body.hex().upper()
+    if f.name == "EF.IMSI" and isinstance(decoded, dict) and decoded.get("imsi"):
+        decoded = _with_mnc(decoded, f)
     info["decoded"] = decoded
     return info
+
+
+def _with_mnc(decoded: dict, imsi: File) -> dict:
+    """Split the IMSI's PLMN: MCC, then an MNC of the length EF.AD gives (TS 31.102 4.2.2:
+    the IMSI is MCC, MNC, MSIN; 4.2.18: byte 4 of EF.AD, 2 or 3). Without a usable EF.AD
+    beside the IMSI the MNC is left unknown rather than guessed."""
+    ad = next((c for c in imsi.parent.children if c.name == "EF.AD"), None) \
+        if imsi.parent is not None else None
+    length = mnc_length(bytes(ad.body)) if ad is not None else None
+    digits = decoded["imsi"]
+    if length is None:
+        why = "no EF.AD beside EF.IMSI" if ad is None else "EF.AD gives no MNC length"
+        return decoded | {"mnc": None, "mncLength": f"unknown ({why})"}
+    return decoded | {"mnc": digits[3:3 + length], "mncLength": length,
+                      "msin": digits[3 + length:]}
 
 
 def profile_secrets(store: CardStore, target: str | None, reveal: bool) -> list[dict]:

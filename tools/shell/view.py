@@ -71,15 +71,11 @@ def info(state: Path, store: CardStore, pki: Path | None = None) -> dict:
     }
 
 
-def profile(store: CardStore, target: str) -> dict | None:
+def profile(store: CardStore, target: str) -> dict:
     """One profile in full: ISD-P, state and the StoreMetadata it was installed with."""
-    from .actions import identifier
+    from .files import pick_profile
 
-    kind, value = identifier(target)
-    record = (store.profile_by_aid(value) if kind == "isdpAid"
-              else store.profile_by_iccid(value))
-    if record is None:
-        return None
+    record = pick_profile(store, target)
     metadata = decode_exact(rsp(), "StoreMetadataRequest", record.metadata)
     rules = metadata.get("profilePolicyRules")
     ppr = [name for bit, name in enumerate(("pprUpdateControl", "ppr1", "ppr2"))
