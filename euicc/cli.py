@@ -194,8 +194,10 @@ def build_parser() -> argparse.ArgumentParser:
     shell.add_argument("--state", metavar="DIR", help="card state directory")
     shell.add_argument("--pki", metavar="DIR", help="the PKI the card runs with, if not its own")
     shell.add_argument("-c", dest="command", metavar="COMMAND",
-                       help="run one command (info, profiles, notifications) and exit")
-    shell.add_argument("--json", action="store_true", help="JSON output")
+                       help="run one command and exit: status 0 on success, 1 on a failure, "
+                            "2 on a usage error (-c help lists the commands)")
+    shell.add_argument("--json", action="store_true",
+                       help='JSON output, errors too ({"ok": false, "error": ...})')
     shell.set_defaults(func=cmd_shell)
 
     pki = sub.add_parser("pki", help="test PKI")
