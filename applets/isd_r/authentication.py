@@ -106,6 +106,8 @@ class ServerCheck:
         ):
             raise Refused(UNSUPPORTED_CURVE, "certificate key is not P-256 or brainpoolP256r1")
         issuer_pkid = authority_key_id(cert)
+        if issuer_pkid is None:  # SGP.22 4.5.2.1: every certificate names its issuer's key
+            raise Refused(INVALID_CERTIFICATE, "certificate without authorityKeyIdentifier")
         ci = next((c for c in self.credentials.trusted_cis if c.pkid == issuer_pkid), None)
         if ci is None:
             raise Refused(unknown_ci, "certificate issued by a CI the eUICC does not hold")

@@ -20,9 +20,11 @@ CURVES = ("NIST", "BRP")
 
 
 def reissue(certificate: x509.Certificate, issuer_key: ec.EllipticCurvePrivateKey,
-            smdp_oid: str | None = None) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+            smdp_oid: str | None = None, without: tuple[type, ...] = (),
+            ) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     """The same certificate profile (extensions, criticality, names) for a fresh key, signed
-    by ``issuer_key``; with ``smdp_oid`` its subjectAltName names that SM-DP+ instead."""
+    by ``issuer_key``; with ``smdp_oid`` its subjectAltName names that SM-DP+ instead, and
+    the extension types in ``without`` are left out."""
     key = ec.generate_private_key(issuer_key.curve)
     now = datetime.now(UTC).replace(microsecond=0)
     builder = (x509.CertificateBuilder().subject_name(certificate.subject)
@@ -32,6 +34,8 @@ def reissue(certificate: x509.Certificate, issuer_key: ec.EllipticCurvePrivateKe
                .not_valid_after(now + timedelta(days=365)))
     for extension in certificate.extensions:
         value = extension.value
+        if isinstance(value, without):
+            continue
         if isinstance(value, x509.SubjectKeyIdentifier):
             value = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
         elif isinstance(value, x509.SubjectAlternativeName) and smdp_oid is not None:

@@ -220,6 +220,20 @@ def test_reissued_dpauth_of_the_same_smdp_is_accepted(es10, honest, store, pki_d
             key, fields["serverSigned1"]))}) == 0
 
 
+def test_dpauth_without_authority_key_identifier_is_invalid_certificate(es10, honest, store,
+                                                                        pki_dir):
+    """SGP.22 4.5.2.1: an RSP certificate names its issuer's key (authorityKeyIdentifier);
+    one without it is invalidCertificate(1) (5.7.13), not an unknown CI."""
+    ci_key = read_private_key(pki_dir / "CertificateIssuerKeys" / "SK_CI_ECDSA_NIST.pem")
+    fields = _server_fields(es10, honest)
+    dpauth = honest.auth[next(iter(honest.auth))].certificate
+    cert, key = reissue(dpauth, ci_key, without=(x509.AuthorityKeyIdentifier,))
+    assert _authenticate(es10, {**fields, "serverCertificate": cert.public_bytes(
+        Encoding.DER), "serverSignature1": tlv(0x5F37, sign_raw(
+            key, fields["serverSigned1"]))}) == INVALID_CERTIFICATE
+    assert_honest_download_installs(es10, honest, store)
+
+
 # -- helpers ------------------------------------------------------------------------------------
 
 CTX_PARAMS1 = bytes.fromhex("A010800454494E59A108800435290611A100")  # matchingId TINY
