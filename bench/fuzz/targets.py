@@ -18,8 +18,8 @@ error), ``PeError`` (SAIP PEStatus), ``FileError`` (PEStatus bad-values of a fil
 
 from __future__ import annotations
 
-import copy
 import logging
+import pickle
 import socket
 import threading
 from collections.abc import Callable
@@ -234,15 +234,21 @@ def bpp_target() -> Callable[[bytes], None]:
 END_ELEMENT = end_element(0x7FFE)
 
 
-def ppi_contexts() -> tuple[list[ProfileInterpreter], list[str]]:
-    """The interpreter after each prefix of the built package, and the element kinds."""
-    contexts, kinds = [ProfileInterpreter()], []
+def _no_observer(_file: File) -> None:
+    """FileTree.on_change of a context: a module-level function, so that it pickles."""
+
+
+def ppi_contexts() -> tuple[list[bytes], list[str]]:
+    """The interpreter after each prefix of the built package (pickled: unpickling copies
+    a context several times faster than deepcopy), and the element kinds."""
+    interpreter, contexts, kinds = ProfileInterpreter(), [], []
     for element in split(built_package()):
+        if interpreter.image is not None:
+            interpreter.image.tree.on_change = _no_observer
+        contexts.append(pickle.dumps(interpreter, pickle.HIGHEST_PROTOCOL))
         kinds.append(decode_exact(pe(), "ProfileElement", element)[0])
-        interpreter = copy.deepcopy(contexts[-1])
         interpreter.feed(element)
-        contexts.append(interpreter)
-    return contexts[:-1], kinds  # the last one has seen the end: nothing follows it
+    return contexts, kinds  # after the last element (the end) nothing may follow
 
 
 def check_tree(tree: FileTree, secrets: list | None = None) -> None:
@@ -272,7 +278,7 @@ def ppi_target() -> Callable[[bytes], None]:
             decode_exact(pe(), "ProfileElement", element)
         except Asn1Error:
             return  # feed answers invalid-request-format without touching its state
-        interpreter = copy.deepcopy(contexts[data[0] % len(contexts)])
+        interpreter = pickle.loads(contexts[data[0] % len(contexts)])
         try:
             interpreter.feed(element)
             if not interpreter.ended:
