@@ -109,7 +109,13 @@ def test_refused_results_and_errors_are_non_zero(pcscd, tmp_path):
             "result": "ok", "code": 0}
         code, out = shell(state, "delete", ICCID)
         assert code == 1 and json.loads(out)["result"] == "profileNotInDisabledState"
+        follower = subprocess.Popen([sys.executable, "-m", "euicc.cli", "shell", "--state",
+                                     str(state), "--json", "-c", "log"],
+                                    stdout=subprocess.PIPE, text=True)
+        _first_line_while_the_card_works(follower, emulator.reader)
         emulator.kill()  # leaves control.sock behind
+        out, _ = follower.communicate(timeout=30)
+        assert follower.returncode == 1 and "stopped" in json.loads(out.splitlines()[-1])["error"]
         code, out = shell(state, "memory_reset", "--test")
         assert code == 1 and "does not answer" in json.loads(out)["error"]
     finally:

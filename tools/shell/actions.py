@@ -134,8 +134,10 @@ def recent(state: Path, count: int) -> list[dict]:
 
 
 def follow(state: Path) -> Iterator[dict]:
-    """The running card's APDU exchanges as they happen (command names, status words)."""
+    """The running card's APDU exchanges as they happen (command names, status words),
+    until the card stops (then NotRunning: following ended without being asked to)."""
     with _control(state) as (sock, reader):
         _ask(sock, reader, {"op": "subscribe"})
         for line in reader:
             yield json.loads(line)
+    raise NotRunning(f"the card for {state} stopped")
