@@ -109,10 +109,10 @@ class ControlServer:
         conn.sendall(json.dumps(message).encode() + b"\n")
 
     def _publish(self, exchange: Exchange) -> None:
+        if not self._subscribers:
+            return  # nobody follows (a racy look is fine: the next exchange sees them)
         with self._lock:
             subscribers = list(self._subscribers)
-        if not subscribers:
-            return  # nobody follows: no line to build
         line = json.dumps(TraceEvent.of(exchange).as_dict()).encode() + b"\n"
         for conn in subscribers:
             try:

@@ -95,32 +95,46 @@ class TraceEvent:
 
     @classmethod
     def of(cls, exchange: Exchange) -> TraceEvent:
-        return cls(exchange.timestamp, exchange.channel, exchange.name,
-                   exchange.response[-2:].hex().upper(), len(exchange.command),
-                   len(exchange.response) - 2, round(exchange.duration * 1000, 3))
+        return cls.from_record(_record(exchange))
+
+    @classmethod
+    def from_record(cls, record: tuple) -> TraceEvent:
+        timestamp, channel, name, sw, bytes_in, bytes_out, duration = record
+        return cls(timestamp, channel, name, sw.hex().upper(), bytes_in, bytes_out,
+                   round(duration * 1000, 3))
 
     def as_dict(self) -> dict:
         return {"time": self.time, "channel": self.channel, "name": self.name, "sw": self.sw,
                 "in": self.bytes_in, "out": self.bytes_out, "ms": self.ms}
 
 
+def _record(exchange: Exchange) -> tuple:
+    return (exchange.timestamp, exchange.channel, exchange.name, exchange.response[-2:],
+            len(exchange.command), len(exchange.response) - 2, exchange.duration)
+
+
 class RecentExchanges:
-    """A ring buffer of the last ``capacity`` exchanges (an observer of the card)."""
+    """A ring buffer of the last ``capacity`` exchanges (an observer of the card).
+
+    It runs for every APDU, so it keeps a plain tuple (about a microsecond) and no lock:
+    events are made only when asked for, and a copy the card's next append disturbed is
+    taken again."""
 
     CAPACITY = 1000
 
     def __init__(self, capacity: int = CAPACITY) -> None:
         self.capacity = capacity
-        self._events: deque[TraceEvent] = deque(maxlen=capacity)
-        self._lock = threading.Lock()  # the control thread copies while the card appends
+        self._records: deque[tuple] = deque(maxlen=capacity)
 
     def __call__(self, exchange: Exchange) -> None:
-        event = TraceEvent.of(exchange)
-        with self._lock:
-            self._events.append(event)
+        self._records.append(_record(exchange))
 
     def last(self, count: int) -> list[TraceEvent]:
         """The last ``count`` exchanges, oldest first (fewer if the card has seen fewer)."""
-        with self._lock:
-            events = list(self._events)
-        return events[-count:] if count > 0 else []
+        while True:
+            try:
+                records = list(self._records)
+                break
+            except RuntimeError:  # "deque mutated during iteration": the card appended
+                continue
+        return [TraceEvent.from_record(r) for r in records[-count:]] if count > 0 else []
