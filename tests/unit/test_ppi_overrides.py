@@ -14,7 +14,9 @@ explicit expectation and the independent reading of every Fcp (ppi_support.state
 from __future__ import annotations
 
 import pytest
+from fs_support import Harness
 from pe_builder import (
+    RULE_READ_ALWAYS,
     TEMPLATE_OPT_USIM,
     TEMPLATE_TELECOM,
     USIM_AID,
@@ -39,6 +41,7 @@ from ppi_support import (
 from saip_package import elements
 
 from euicc.asn1 import decode_exact, pe
+from euicc.fs.commands import FileCommands
 from euicc.fs.model import MF_FID, FileType, LifeCycle
 from euicc.ppi import PeStatusCode
 from euicc.tlv import parse
@@ -243,3 +246,25 @@ def test_the_package_without_overrides_keeps_every_template_value():
     keys = find(image, USIM_FID, EF_KEYS)
     assert (keys.size, keys.sfi, keys.security) == (33, 0x08, bytes.fromhex("8B036F0605"))
     assert bytes(keys.body) == b"\x07" + b"\xff" * 32
+
+
+def test_special_file_information_decides_a_deactivated_file():
+    """TS 102 221 11.1.1.4.9: SELECT of a deactivated EF warns '6283' and its content is
+    refused ('6985'), unless its special file information (TS 102 222 6.3.2.2.1) b7 says
+    it stays readable and updatable when deactivated, as TS.48 states for most EFs."""
+    image = installed(small_package(gfm(
+        ("filePath", USIM_FID.to_bytes(2, "big")),
+        *[("createFCP", ef_fcp("4121", fid, 2, lcsi=b"\x04",
+                               securityAttributesReferenced=bytes([RULE_READ_ALWAYS]),
+                               proprietaryEFInfo={"specialFileInformation": bytes([info]),
+                                                  "repeatPattern": b"\x5a"}))
+          for fid, info in ((0x6FF6, 0x40), (0x6FF7, 0x00))],
+    )))
+    h = Harness()
+    h.tree = image.tree
+    h.engine = FileCommands(image.tree, image.pins, image.puks, lambda _pin: None)
+    assert h.sw("00A4040C10" + USIM_AID.hex()) == "9000"
+    assert h.sw("00A4000C026FF6") == "6283"
+    assert h.tx("00B0000002") == ("5A5A", "9000")
+    assert h.sw("00A4000C026FF7") == "6283"
+    assert h.sw("00B0000002") == "6985"
