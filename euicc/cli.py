@@ -9,24 +9,26 @@ from __future__ import annotations
 import argparse
 import fcntl
 import logging
+import os
 import signal
 import sys
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
 
 from . import __version__
 from .control import ControlServer
+from .identity import bind_card_credentials
 from .pki import PkiError, generate_test_pki, load_card_credentials
 from .store import CardStore
 from .trace import PcapTrace
-from .transport.base import Transport
-from .transport.vpcd import VPCD_BASE_PORT, VpcdClient, VpcdServer, parse_endpoint
+from .transport.base import Transport, TransportError
+from .transport.vpcd import VPCD_BASE_PORT, VPCD_SLOTS, VpcdClient, VpcdServer, parse_endpoint
 
 log = logging.getLogger("euicc")
 
-PKI_SUBDIR = "pki"
 LOCK_NAME = "lock"
 
 
@@ -36,6 +38,10 @@ def default_state_dir() -> Path:
 
 class StateLocked(RuntimeError):
     pass
+
+
+class UsageError(ValueError):
+    """An option value that cannot work, said in words."""
 
 
 def lock_state_dir(directory: Path):
@@ -50,35 +56,87 @@ def lock_state_dir(directory: Path):
     return handle
 
 
-def open_card(state: Path, pki: Path | None, eid: str | None):
-    """Load (or create on first start) the card kept in ``state``."""
+def open_card(state: Path, pki: Path | None, eid: str | None, rekey: bool = False):
+    """Load (or create on first start) the card kept in ``state``: (card, credentials,
+    store). The state stays bound to the PKI it was made with (euicc.identity)."""
     from applets import build_card  # wiring: the CLI is the one place that knows applets
 
-    if pki is None:
-        pki = state / PKI_SUBDIR
-        if not pki.exists():
-            generate_test_pki(pki, eid=eid)
-            log.info("generated a test PKI in %s", pki)
     store = CardStore(state)
-    known = store.get_meta("eid")
-    # A card keeps its EID: after `--eid` once, later starts find its issued certificate.
-    credentials = load_card_credentials(pki, eid=eid or known, issue_into=state / "issued")
-    if known is None:
-        store.set_meta("eid", credentials.eid)
-    elif known != credentials.eid:
-        raise PkiError(
-            f"state {state} belongs to EID {known}, but the PKI gives {credentials.eid}"
-        )
-    return build_card(store, credentials), credentials
+    try:
+        credentials = bind_card_credentials(state, store, pki, eid, rekey)
+    except BaseException:
+        store.close()
+        raise
+    return build_card(store, credentials), credentials, store
+
+
+def _check_folder(path: Path, option: str, must_exist: bool) -> None:
+    """A --state/--pki that cannot serve gets a message naming the problem, not an errno."""
+    if not path.exists():
+        if must_exist:
+            raise UsageError(f"{option} {path} does not exist")
+        return
+    if not path.is_dir():
+        raise UsageError(f"{option} {path} is a file, not a folder")
+    if not os.access(path, os.R_OK | os.X_OK) or (option == "--state"
+                                                  and not os.access(path, os.W_OK)):
+        need = "readable and writable" if option == "--state" else "readable"
+        raise UsageError(f"{option} {path} is not {need} by this user")
+
+
+@dataclass
+class _Served:
+    """One card of this process and what it holds open."""
+
+    name: str
+    lock: object
+    store: CardStore
+    card: object = None
+    control: ControlServer | None = None
+    trace: PcapTrace | None = None
+
+    def close(self) -> None:
+        for part in (self.control, self.trace, self.store, self.lock):
+            if part is not None:
+                part.close()
 
 
 def _transports(args) -> list[Transport]:
     count = len(args.state)
     if args.listen:
-        host, port = parse_endpoint(args.listen)
+        host, port = args.listen
         return [VpcdServer(host, port + i) for i in range(count)]
-    host, port = parse_endpoint(args.vpcd or f"127.0.0.1:{VPCD_BASE_PORT + args.slot}")
+    host, port = args.vpcd or ("127.0.0.1", VPCD_BASE_PORT + args.slot)
     return [VpcdClient(host, port + i) for i in range(count)]
+
+
+def pcap_path(path: Path, index: int, count: int) -> Path:
+    """--pcap FILE: one card writes FILE; card n of several writes NAME-n.EXT."""
+    return path if count == 1 else path.with_name(f"{path.stem}-{index}{path.suffix}")
+
+
+def _start_card(index: int, state: Path, pki: Path | None, transport: Transport, args,
+                served: list[_Served]) -> None:
+    _check_folder(state, "--state", must_exist=False)
+    if pki is not None:
+        _check_folder(pki, "--pki", must_exist=True)
+    lock = lock_state_dir(state)
+    try:
+        card, credentials, store = open_card(state, pki, args.eid, args.rekey)
+    except BaseException:
+        lock.close()
+        raise
+    entry = _Served(f"card {index} ({state})", lock, store, card)
+    served.append(entry)
+    transport.open()  # a port that is in use fails here, before anything is served
+    log.info("card EID %s, state %s, waiting for %s", credentials.eid, state,
+             transport.describe())
+    if args.verbose > 1:
+        card.observers.append(_log_exchange)
+    if args.pcap:
+        entry.trace = PcapTrace(pcap_path(Path(args.pcap), index, len(args.state)))
+        card.observers.append(entry.trace)
+    entry.control = ControlServer(card, state)
 
 
 def cmd_run(args) -> int:
@@ -88,43 +146,54 @@ def cmd_run(args) -> int:
     if len(pkis) != len(states):
         log.error("give one --pki per --state (or none)")
         return 2
+    if not args.listen and not args.vpcd and args.slot + len(states) > VPCD_SLOTS:
+        log.error("%d cards from slot %d need slots up to %d; vpcd has %d (0..%d)",
+                  len(states), args.slot, args.slot + len(states) - 1, VPCD_SLOTS,
+                  VPCD_SLOTS - 1)
+        return 2
     stop = threading.Event()
-    threads, locks, traces, controls = [], [], [], []
+    served: list[_Served] = []
+    transports = _transports(args)
     try:
-        for state, pki, transport in zip(states, pkis, _transports(args), strict=True):
-            locks.append(lock_state_dir(state))
-            card, credentials = open_card(state, pki, args.eid)
-            log.info("card EID %s, state %s, waiting for %s", credentials.eid, state,
-                     transport.describe())
-            if args.verbose > 1:
-                card.observers.append(_log_exchange)
-            if args.pcap:
-                path = Path(args.pcap)
-                if len(states) > 1:
-                    path = path.with_name(f"{path.stem}-{len(threads)}{path.suffix}")
-                trace = PcapTrace(path)
-                card.observers.append(trace)
-                traces.append(trace)
-            controls.append(ControlServer(card, state))
-            thread = threading.Thread(target=transport.serve, args=(card, stop),
-                                      name=f"card-{state.name}", daemon=True)
-            threads.append(thread)
-    except (PkiError, StateLocked, OSError) as exc:
-        log.error("%s", exc)
-        return 1
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    for thread in threads:
-        thread.start()
-    while not stop.wait(0.5):
-        pass
-    for thread in threads:
-        thread.join(timeout=3)
-    for trace in traces:
-        trace.close()
-    for control in controls:
-        control.close()
-    return 0
+        for index, (state, pki, transport) in enumerate(zip(states, pkis, transports,
+                                                            strict=True)):
+            try:
+                _start_card(index, state, pki, transport, args, served)
+            except (PkiError, StateLocked, UsageError, TransportError) as exc:
+                log.error("card %d (%s): %s", index, state, exc)
+                return 1
+            except OSError as exc:
+                log.error("card %d (%s): %s%s", index, state, (exc.strerror or exc),
+                          f": {exc.filename}" if exc.filename else "")
+                return 1
+        failures: list[str] = []
+        threads = [threading.Thread(target=_serve, args=(entry, transport, stop, failures),
+                                    name=f"card-{index}", daemon=True)
+                   for index, (entry, transport) in enumerate(zip(served, transports,
+                                                                  strict=True))]
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        for thread in threads:
+            thread.start()
+        while not stop.wait(0.5):
+            pass
+        for thread in threads:
+            thread.join(timeout=3)
+        return 1 if failures else 0
+    finally:
+        for entry in served:
+            entry.close()  # the store's last checkpoint: one database file again
+
+
+def _serve(entry: _Served, transport: Transport, stop: threading.Event,
+           failures: list[str]) -> None:
+    """A card's transport loop; a failure stops the whole process, naming the card."""
+    try:
+        transport.serve(entry.card, stop)
+    except Exception as exc:  # noqa: BLE001 - reported once, then the process exits
+        log.error("%s stopped: %s", entry.name, exc)
+        failures.append(entry.name)
+        stop.set()
 
 
 def _log_exchange(exchange) -> None:
@@ -163,6 +232,19 @@ def cmd_shell(args) -> int:
         return 1
 
 
+def _slot(text: str) -> int:
+    if not text.isdigit() or int(text) >= VPCD_SLOTS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a vpcd slot (0..{VPCD_SLOTS - 1})")
+    return int(text)
+
+
+def _endpoint(text: str) -> tuple[str, int]:
+    try:
+        return parse_endpoint(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"HOST:PORT expected, {exc}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="euicc-emu", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=__version__)
@@ -174,20 +256,25 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--state", action="append", metavar="DIR",
                      help=f"card state directory (default {default_state_dir()}); "
                           "repeat for several cards on consecutive slots")
-    run.add_argument("--vpcd", metavar="HOST:PORT",
+    run.add_argument("--vpcd", metavar="HOST:PORT", type=_endpoint,
                      help=f"pcscd's vpcd to connect to (default 127.0.0.1:{VPCD_BASE_PORT})")
-    run.add_argument("--slot", type=int, default=0,
-                     help="vpcd reader slot n, port 35963+n (default 0)")
-    run.add_argument("--listen", metavar="HOST:PORT",
+    run.add_argument("--slot", type=_slot, default=0,
+                     help=f"vpcd reader slot n (0..{VPCD_SLOTS - 1}), port 35963+n (default 0)")
+    run.add_argument("--listen", metavar="HOST:PORT", type=_endpoint,
                      help="reversed mode: listen and let vpcd connect")
     run.add_argument("--pki", action="append", metavar="DIR",
                      help="use this PKI (generated layout or SGP.26 file names) "
                           "instead of the state's own generated one")
     run.add_argument("--pcap", metavar="FILE",
                      help="also write every APDU exchange to FILE (pcap, GSMTAP SIM, for "
-                          "Wireshark/tshark); with several cards FILE-<n>")
+                          "Wireshark/tshark); with several cards one file per card, "
+                          "NAME-<n>.EXT (trace.pcap: trace-0.pcap, trace-1.pcap, ...)")
     run.add_argument("--eid", help="EID to use (issues an eUICC certificate if an EUM key "
                                    "is available and the certificate differs)")
+    run.add_argument("--rekey", action="store_true",
+                     help="bind the state to this start's PKI (--pki DIR, or its own, "
+                          "generated anew if gone) even if it was made with another; "
+                          "logs what changed")
     run.set_defaults(func=cmd_run)
 
     shell = sub.add_parser("shell", help="look into a card's state (read-only)")

@@ -25,6 +25,7 @@ it also reads a flat SGP.26 folder.
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import secrets
 from collections.abc import Iterable
@@ -464,6 +465,28 @@ def _issued_identities(eid: str, issue_into: Path, eums: list[_Eum]) -> list[Eui
     return identities
 
 
+def _index(directory: Path, exclude: Path | None = None) -> dict[str, list[Path]]:
+    """Every file below ``directory`` by name (``exclude``: a folder left out)."""
+    index: dict[str, list[Path]] = {}
+    for path in sorted(directory.rglob("*")):
+        if path.is_file() and not (exclude and path.resolve().is_relative_to(exclude)):
+            index.setdefault(path.name, []).append(path)
+    return index
+
+
+def pki_fingerprint(directory: Path) -> str:
+    """Which PKI a folder holds: SHA-256 (hex) over its CI and EUM certificates, the
+    issuers every eUICC certificate of the card chains to. Reads, never issues."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise PkiError(f"PKI folder {directory} does not exist")
+    cis, eums = _load_cas(_index(directory))
+    digest = hashlib.sha256()
+    for der in sorted([ci.certificate_der for ci in cis] + [_der(e.cert) for e in eums]):
+        digest.update(len(der).to_bytes(4, "big") + der)
+    return digest.hexdigest()
+
+
 def load_card_credentials(directory: Path, eid: str | None = None, *,
                           issue_into: Path | None = None) -> CardCredentials:
     """Load and check the card's eUICC identities and trusted CIs.
@@ -480,10 +503,7 @@ def load_card_credentials(directory: Path, eid: str | None = None, *,
     if not directory.is_dir():
         raise PkiError(f"PKI folder {directory} does not exist")
     exclude = Path(issue_into).resolve() if issue_into is not None else None
-    index: dict[str, list[Path]] = {}
-    for path in sorted(directory.rglob("*")):
-        if path.is_file() and not (exclude and path.resolve().is_relative_to(exclude)):
-            index.setdefault(path.name, []).append(path)
+    index = _index(directory, exclude)
     cis, eums = _load_cas(index)
     if not cis:
         raise PkiError(f"no CI certificate (CERT_CI_ECDSA_NIST/BRP) found under {directory}")

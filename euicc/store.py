@@ -150,6 +150,7 @@ class CardStore:
     def __init__(self, directory: Path, read_only: bool = False) -> None:
         """``read_only`` opens an existing store for inspection beside a running card."""
         self.path = directory / DB_NAME
+        self.read_only = read_only
         self._lock = threading.RLock()
         self._depth = 0
         self._erase_due = False  # this transaction deleted a profile
@@ -177,7 +178,15 @@ class CardStore:
             self.erase()
 
     def close(self) -> None:
+        """A writer's close checkpoints the WAL into the database file first, so a cleanly
+        stopped card leaves one file (SQLite removes -wal and -shm with the last
+        connection)."""
         with self._lock:
+            if not self.read_only:
+                try:
+                    self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                except sqlite3.Error as exc:
+                    log.warning("checkpoint at close failed: %s", exc)
             self._db.close()
 
     @contextmanager

@@ -23,7 +23,15 @@ class CardLink(Protocol):
     def transmit(self, raw: bytes) -> bytes: ...
 
 
+class TransportError(Exception):
+    """A transport that cannot start (a port in use, an address that does not resolve)."""
+
+
 class Transport(ABC):
+    def open(self) -> None:
+        """Take what the transport needs before any card serves (a listening port), so a
+        start-up failure is reported at once in the caller's thread. Optional."""
+
     @abstractmethod
     def serve(self, card: CardLink, stop: threading.Event) -> None:
         """Carry APDUs to ``card`` until ``stop`` is set; survive peer restarts."""

@@ -5,7 +5,10 @@ longer frames are C-APDUs answered with exactly one R-APDU frame.
 
 Normal mode connects to pcscd's vpcd (the card is the TCP client, slot n on port
 35963 + n) and reconnects forever, keeping card state. Reversed mode listens and lets vpcd
-connect. Latency: vpcd sends length and payload separately, so the card re-arms
+connect. The card counts as inserted once vpcd powers it or asks its ATR (pcscd does both
+when it sees a card): vpcd accepts a second connection to a slot it already serves and then
+never speaks on it, so a connection alone proves nothing; one that stays silent is reported
+as a busy slot. Latency: vpcd sends length and payload separately, so the card re-arms
 TCP_QUICKACK before every read and answers in a single send (the "40 ms trap").
 """
 
@@ -14,15 +17,18 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 from enum import IntEnum
 
-from .base import CardLink, Transport
+from .base import CardLink, Transport, TransportError
 
 log = logging.getLogger(__name__)
 
 VPCD_BASE_PORT = 35963
+VPCD_SLOTS = 16  # slots a vpcd reader configuration can name (ports 35963..35978)
 RECONNECT_DELAY = 0.5
 IDLE_POLL = 1.0  # how often a blocked read wakes to look at the stop flag
+BUSY_AFTER = 3.0  # seconds of silence after connecting before the slot is called busy
 
 
 class Control(IntEnum):
@@ -41,10 +47,14 @@ def slot_port(slot: int) -> int:
 
 
 def parse_endpoint(text: str, default_port: int = VPCD_BASE_PORT) -> tuple[str, int]:
+    """HOST[:PORT] (IPv6 in brackets) -> (host, port); ValueError naming what is wrong."""
     host, sep, port = text.rpartition(":")
-    if not sep:
-        return text, default_port
-    return host.strip("[]") or "127.0.0.1", int(port)
+    if not sep or (text.startswith("[") and text.endswith("]")):
+        host, port = text, str(default_port)
+    host = host.strip("[]") or "127.0.0.1"
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{text!r}: the port must be a number from 1 to 65535")
+    return host, int(port)
 
 
 def _tune(sock: socket.socket) -> None:
@@ -60,7 +70,8 @@ def _quickack(sock: socket.socket) -> None:
             pass
 
 
-def _read_exact(sock: socket.socket, n: int, stop: threading.Event) -> bytes:
+def _read_exact(sock: socket.socket, n: int, stop: threading.Event,
+                on_idle=lambda: None) -> bytes:
     buf = bytearray()
     while len(buf) < n:
         _quickack(sock)
@@ -69,6 +80,7 @@ def _read_exact(sock: socket.socket, n: int, stop: threading.Event) -> bytes:
         except TimeoutError:
             if stop.is_set():
                 raise PeerClosed("stopping") from None
+            on_idle()
             continue
         if not chunk:
             raise PeerClosed("vpcd closed the connection")
@@ -80,13 +92,39 @@ def _send_frame(sock: socket.socket, payload: bytes) -> None:
     sock.sendall(len(payload).to_bytes(2, "big") + payload)
 
 
-def serve_connection(sock: socket.socket, card: CardLink, stop: threading.Event) -> None:
+class _Insertion:
+    """Logs "card inserted" at vpcd's first word on a connection, or, after BUSY_AFTER
+    seconds of silence, that the slot looks busy."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        self.since = time.monotonic()
+        self.inserted = self.busy_logged = False
+
+    def spoken(self) -> None:
+        if not self.inserted:
+            self.inserted = True
+            log.info("card inserted in %s", self.where)
+
+    def idle(self) -> None:
+        if self.inserted or self.busy_logged or time.monotonic() - self.since < BUSY_AFTER:
+            return
+        self.busy_logged = True
+        log.warning("%s accepted the connection but has not powered the card for %.0f s: "
+                    "the slot looks busy (another card serving it?); waiting", self.where,
+                    BUSY_AFTER)
+
+
+def serve_connection(sock: socket.socket, card: CardLink, stop: threading.Event,
+                     where: str = "vpcd reader") -> None:
     """Run the vpcd protocol on one connected socket until it closes or ``stop`` is set."""
     _tune(sock)
     sock.settimeout(IDLE_POLL)
+    insertion = _Insertion(where)
     while not stop.is_set():
-        length = int.from_bytes(_read_exact(sock, 2, stop), "big")
+        length = int.from_bytes(_read_exact(sock, 2, stop, insertion.idle), "big")
         payload = _read_exact(sock, length, stop) if length else b""
+        insertion.spoken()
         if length == 1:
             control = payload[0]
             if control == Control.ATR:
@@ -123,20 +161,30 @@ class VpcdClient(Transport):
                 sock = socket.create_connection((self.host, self.port), timeout=2)
             except OSError as exc:
                 if not waiting_logged:
-                    log.info("waiting for vpcd at %s:%d (%s)", self.host, self.port, exc)
+                    self._log_waiting(exc)
                     waiting_logged = True
                 stop.wait(RECONNECT_DELAY)
                 continue
             waiting_logged = False
-            log.info("card inserted in %s", self.describe())
+            log.debug("connected to vpcd at %s:%d", self.host, self.port)
             with sock:
                 try:
-                    serve_connection(sock, card, stop)
+                    serve_connection(sock, card, stop, self.describe())
                 except (OSError, PeerClosed) as exc:
                     if not stop.is_set():
                         log.info("vpcd connection lost (%s); reconnecting", exc)
             card.power_off()
             stop.wait(RECONNECT_DELAY)
+
+    def _log_waiting(self, exc: OSError) -> None:
+        if isinstance(exc, ConnectionRefusedError):
+            log.warning("nothing listens at %s:%d (connection refused): pcscd with the "
+                        "vsmartcard vpcd driver is probably not running (start it with "
+                        "`bash tools/setup.sh`, or `pcscd` where the driver is installed); "
+                        "retrying every %.1f s", self.host, self.port, RECONNECT_DELAY)
+        else:
+            log.warning("cannot reach vpcd at %s:%d (%s); retrying every %.1f s", self.host,
+                        self.port, exc.strerror or exc, RECONNECT_DELAY)
 
 
 class VpcdServer(Transport):
@@ -145,22 +193,36 @@ class VpcdServer(Transport):
     def __init__(self, host: str = "127.0.0.1", port: int = VPCD_BASE_PORT) -> None:
         self.host, self.port = host, port
 
+        self._listener: socket.socket | None = None
+
     def describe(self) -> str:
         return f"reversed vpcd listener on {self.host}:{self.port}"
 
+    def open(self) -> None:
+        if self._listener is not None:
+            return
+        try:
+            self._listener = socket.create_server((self.host, self.port), reuse_port=False)
+        except OSError as exc:
+            reason = (exc.strerror or str(exc)).lower()
+            raise TransportError(f"cannot listen on {self.host}:{self.port}: {reason}") from None
+        self._listener.settimeout(IDLE_POLL)
+
     def serve(self, card: CardLink, stop: threading.Event) -> None:
-        with socket.create_server((self.host, self.port), reuse_port=False) as listener:
-            listener.settimeout(IDLE_POLL)
+        self.open()
+        assert self._listener is not None
+        with self._listener as listener:
             log.info("listening for vpcd on %s:%d", self.host, self.port)
             while not stop.is_set():
                 try:
                     sock, peer = listener.accept()
                 except TimeoutError:
                     continue
-                log.info("card inserted: vpcd connected from %s:%d", *peer[:2])
+                log.debug("vpcd connected from %s:%d", *peer[:2])
                 with sock:
                     try:
-                        serve_connection(sock, card, stop)
+                        serve_connection(sock, card, stop, f"the vpcd reader connected from "
+                                                           f"{peer[0]}:{peer[1]}")
                     except (OSError, PeerClosed) as exc:
                         log.info("vpcd connection lost (%s)", exc)
                 card.power_off()

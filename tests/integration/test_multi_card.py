@@ -3,6 +3,7 @@ a state directory in use refuses a second process."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -48,3 +49,22 @@ def test_two_cards_one_process(pcscd, tmp_path):
         assert busy.returncode != 0 and "in use" in busy.stderr
     finally:
         first.stop()
+
+
+def test_second_card_on_a_served_slot_says_busy_not_inserted(emulator, tmp_path):
+    """pcscd's vpcd accepts a second connection to a slot it serves and never powers that
+    card: the second process must not claim to be in the reader."""
+    second = subprocess.Popen(
+        [sys.executable, "-m", "euicc.cli", "run", "--state", str(tmp_path / "second"),
+         "--slot", str(emulator.slot)], stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(5)  # longer than the transport's BUSY_AFTER
+    finally:
+        second.send_signal(signal.SIGTERM)
+        _, log = second.communicate(timeout=10)
+    assert "looks busy" in log, log
+    assert "card inserted" not in log, log
+    link = PcscLink(emulator.reader)  # the first card still answers
+    with Es10Client(link) as es10:
+        assert len(es10.get_eid()) == 32
+    link.close()

@@ -164,3 +164,30 @@ def test_endpoints():
     assert parse_endpoint("10.0.0.1:4000") == ("10.0.0.1", 4000)
     assert parse_endpoint("localhost") == ("localhost", 35963)
     assert parse_endpoint("[::1]:5000") == ("::1", 5000)
+
+
+def test_inserted_only_once_vpcd_speaks_and_a_silent_slot_is_called_busy(
+        listener, monkeypatch, caplog):
+    monkeypatch.setattr(vpcd, "BUSY_AFTER", 0.2)
+    card = FakeCard()
+    with caplog.at_level("INFO", logger="euicc.transport.vpcd"):
+        stop, thread = start(VpcdClient("127.0.0.1", listener.getsockname()[1]), card)
+        conn, _ = listener.accept()  # accepted, as vpcd does for a slot it already serves
+        conn.settimeout(5)
+        time.sleep(0.5)
+        assert "card inserted" not in caplog.text
+        assert "looks busy" in caplog.text
+        conn.sendall(frame(b"\x04"))  # vpcd asks the ATR: now the card is in the reader
+        assert read_frame(conn) == card.atr
+        assert "card inserted" in caplog.text
+    assert caplog.text.count("looks busy") == 1
+    stop.set()
+    thread.join(3)
+    conn.close()
+
+
+def test_endpoint_errors():
+    for text in ("localhost:vpcd", "127.0.0.1:0", "127.0.0.1:65536", "host:"):
+        with pytest.raises(ValueError, match="1 to 65535"):
+            parse_endpoint(text)
+    assert parse_endpoint("[::1]") == ("::1", 35963)

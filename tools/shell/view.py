@@ -10,6 +10,7 @@ from pathlib import Path
 from cryptography import x509
 
 from euicc.asn1 import decode_exact, rsp
+from euicc.identity import recorded_pki_dir
 from euicc.pki import load_card_credentials
 from euicc.store import CardStore, bcd_digits
 
@@ -51,7 +52,7 @@ def info(state: Path, store: CardStore, pki: Path | None = None) -> dict:
     from applets.isd_r.euicc_info import free_memory
 
     config = EuiccConfig()  # what `euicc-emu run` declares
-    credentials = load_card_credentials(pki or state / "pki",
+    credentials = load_card_credentials(pki or recorded_pki_dir(state, store),
                                         eid=store.get_meta("eid"), issue_into=state / "issued")
     return {
         "eid": credentials.eid,
@@ -144,8 +145,8 @@ def keys(state: Path, store: CardStore, pki: Path | None, reveal: bool) -> list[
     """The eUICC's key pairs; private keys masked unless ``reveal``."""
     from euicc.crypto.ecdsa import public_point
 
-    credentials = load_card_credentials(pki or state / "pki", eid=store.get_meta("eid"),
-                                        issue_into=state / "issued")
+    credentials = load_card_credentials(pki or recorded_pki_dir(state, store),
+                                        eid=store.get_meta("eid"), issue_into=state / "issued")
     rows = []
     for identity in credentials.identities:
         private = "********"
