@@ -97,9 +97,9 @@ class CardShell(cmd2.Cmd):
             self.perror(str(error))
 
     def onecmd(self, statement: Statement | str, *, add_to_history: bool = True) -> bool:
-        tokens = statement.arg_list if isinstance(statement, Statement) else str(
-            statement).split()
-        self._json_now = self.as_json or "--json" in tokens
+        if not isinstance(statement, Statement):
+            statement = self.statement_parser.parse(statement)
+        self._json_now = self.as_json or "--json" in statement.arg_list
         try:
             return super().onecmd(statement, add_to_history=add_to_history)
         except Cmd2ArgparseError as exc:  # a built-in's usage error, already printed
@@ -108,7 +108,8 @@ class CardShell(cmd2.Cmd):
                 self.last_result = False
                 self.status = max(self.status, USAGE)
                 if self._json_now:
-                    self.poutput(json.dumps({"ok": False, "error": "usage error"}))
+                    self.poutput(json.dumps({"ok": False, "error": f"{statement.command}: "
+                                             f"usage error (help {statement.command})"}))
             raise
         except Exception as exc:  # noqa: BLE001 - the one place failures are worded
             self._fail(explain(exc))
