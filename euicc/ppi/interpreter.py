@@ -75,11 +75,12 @@ def success_response() -> bytes:
 # ServicesList members this eUICC accepts (header eUICC-Mandatory-services). CSIM is
 # installed as its files, Java Card load files and instances are kept, not run; the USIM
 # calculates SUCIs (get-identity, ECIES profiles A and B). What the card has nothing for
-# (contactless, MULTOS, CAVE, GBA/MBMS contexts, EAP client, CAT_TP, SCP11, ...) fails
-# with feature-not-supported.
+# (contactless, MULTOS, CAVE, GBA/MBMS contexts, EAP client, CAT_TP, SCP11, linked DFs
+# (dfLink: linked EFs are supported, a DF with a linkPath is not), ...) fails with
+# feature-not-supported, before any file is made.
 SUPPORTED_SERVICES = frozenset({
     "usim", "isim", "csim", "milenage", "tuak128", "tuak256", "usim-test-algorithm",
-    "multiple-usim", "multiple-isim", "multiple-csim", "ber-tlv", "dfLink", "javacard",
+    "multiple-usim", "multiple-isim", "multiple-csim", "ber-tlv", "javacard",
     "get-identity", "profile-a-x25519", "profile-b-p256",
 })
 SUPPORTED_MAJOR_VERSIONS = (2, 3)

@@ -104,7 +104,7 @@ def test_profile_version_3_is_accepted():
     assert image.header["major-version"] == 3
 
 
-@pytest.mark.parametrize("service", ["contactless", "cave", "multos", "eap", "cat-tp"])
+@pytest.mark.parametrize("service", ["contactless", "cave", "multos", "eap", "cat-tp", "dfLink"])
 def test_mandatory_service_the_card_lacks(service):
     error = refused(header(ICCID, services=("usim", service)) + end(1))
     assert error.status == PeStatusCode.FEATURE_NOT_SUPPORTED
