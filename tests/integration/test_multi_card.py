@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 from emulator import Emulator
@@ -57,13 +58,22 @@ def test_second_card_on_a_served_slot_says_busy_not_inserted(emulator, tmp_path)
     second = subprocess.Popen(
         [sys.executable, "-m", "euicc.cli", "run", "--state", str(tmp_path / "second"),
          "--slot", str(emulator.slot)], stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    busy = threading.Event()
+
+    def pump():
+        for line in second.stderr:
+            lines.append(line)
+            if "looks busy" in line:
+                busy.set()
+
+    threading.Thread(target=pump, daemon=True).start()
     try:
-        time.sleep(5)  # longer than the transport's BUSY_AFTER
+        assert busy.wait(60), "".join(lines)  # start-up, then the transport's BUSY_AFTER
     finally:
         second.send_signal(signal.SIGTERM)
-        _, log = second.communicate(timeout=10)
-    assert "looks busy" in log, log
-    assert "card inserted" not in log, log
+        second.wait(10)
+    assert not any("card inserted" in line for line in lines), "".join(lines)
     link = PcscLink(emulator.reader)  # the first card still answers
     with Es10Client(link) as es10:
         assert len(es10.get_eid()) == 32
