@@ -74,6 +74,16 @@ FAILURES = [
 ]
 
 
+@pytest.mark.parametrize(("ad", "length"), [
+    ("00000002", 2), ("00000003", 3), ("000000F3", 3),  # b5-b8 of byte 4 are RFU
+    ("000000", None), ("00000004", None), ("", None)])  # no byte 4, RFU value: unknown
+def test_mnc_length_is_byte_4_of_ef_ad(ad, length):
+    """TS 31.102 4.2.18: byte 4 b1-b4 of EF.AD, '2' or '3' MNC digits."""
+    from tools.shell.decode_usim import mnc_length
+
+    assert mnc_length(bytes.fromhex(ad)) == length
+
+
 @pytest.mark.parametrize(("command", "status", "words"), FAILURES)
 def test_failures_are_non_zero_and_json_on_stdout(interpreted, command, status, words):
     code, out, _ = shell(interpreted, command, "--json")
