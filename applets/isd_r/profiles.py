@@ -26,7 +26,7 @@ from .notifications import Notifications
 
 # SGP.22 result values shared by several functions
 OK = 0
-NOT_FOUND = 1  # iccidOrAisdpNotFound / iccidNotFound
+NOT_FOUND = 1  # iccidOrAidNotFound / iccidNotFound
 WRONG_STATE = 2  # profileNotInDisabledState / profileNotInEnabledState
 DISALLOWED_BY_POLICY = 3
 PPR1, PPR2 = 1, 2

@@ -108,7 +108,7 @@ def delete(es10, iccid):
 def test_enable_disable_delete_result_codes(es10, add_profile, store):
     a = add_profile("8944000000000000011")
     add_profile("8944000000000000012")
-    assert enable(es10, "8944000000000000099") == 1  # iccidOrAisdpNotFound
+    assert enable(es10, "8944000000000000099") == 1  # iccidOrAidNotFound
     assert enable(es10, "8944000000000000011") == 0
     assert enable(es10, "8944000000000000011") == 2  # profileNotInDisabledState
     assert delete(es10, "8944000000000000011") == 2
