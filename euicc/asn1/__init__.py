@@ -81,13 +81,15 @@ def encode(spec: asn1tools.compiler.Specification, type_name: str, value) -> byt
 
 
 @cache
-def _parsed_rsp() -> dict:
+def rsp_types() -> dict:
+    """The SGP.22 module's type definitions as parsed (members, named numbers and bits,
+    constraints), parsed once, for readers of the module's names and limits."""
     return asn1tools.parse_files([str(_HERE / "rsp.asn")])["RSPDefinitions"]["types"]
 
 
 def named_bits(type_name: str) -> dict[str, int]:
     """Bit numbers of a named BIT STRING type of the SGP.22 module, by name."""
-    return {name: int(number) for name, number in _parsed_rsp()[type_name]["named-bits"]}
+    return {name: int(number) for name, number in rsp_types()[type_name]["named-bits"]}
 
 
 

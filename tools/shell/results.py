@@ -7,10 +7,8 @@ of each ES10c result (5.7.16 EnableProfile, 5.7.17 DisableProfile, 5.7.18 Delete
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 
-import asn1tools
+from euicc.asn1 import rsp_types
 
 
 @dataclass(frozen=True)
@@ -37,15 +35,8 @@ ACTIONS = {
 }
 
 
-@cache
-def _types() -> dict:
-    module = resources.files("euicc.asn1") / "rsp.asn"
-    with resources.as_file(module) as path:
-        return asn1tools.parse_files([str(path)])["RSPDefinitions"]["types"]
-
-
 def _member(type_name: str, member: str) -> dict:
-    return next(m for m in _types()[type_name]["members"] if m["name"] == member)
+    return next(m for m in rsp_types()[type_name]["members"] if m["name"] == member)
 
 
 def result_names(action: str) -> dict[int, str]:
