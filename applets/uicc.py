@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from euicc.apdu import CommandApdu, ResponseApdu
 from euicc.card import FileSystem
 from euicc.channels import Channel
+from euicc.dispatch import NO_DATA, WITH_DATA, ClassFamily, CommandSpec
 from euicc.fs.commands import FileCommands
 from euicc.fs.model import MF_FID, File, FileTree, FileType, Pin
 from euicc.fs.selection import STATE_KEY
@@ -76,7 +77,6 @@ SERVICE_GSM_ACCESS = 27  # TS 31.102 4.2.8 service n27: Kc in AUTHENTICATE, GSM 
 # TS 31.102 4.2.8 n124 "SUCI calculation by the USIM" needs n125 "5GS subscription
 # identifier privacy" too
 SERVICE_SUCI_PRIVACY, SERVICE_SUCI_BY_USIM = 124, 125
-APPLICATION_PIN = 0x01  # TS 31.102 7.1.2: AUTHENTICATE needs the application PIN
 GENERATION_KEY = "fs.generation"
 # SAIP sqnOptions bits as this card reads them ('02' is TS.48's "wrap-around protection")
 SQN_OPTION_DELTA, SQN_OPTION_AGE_LIMIT = 0x02, 0x04
@@ -123,6 +123,13 @@ class UiccFileSystem(FileSystem):
 
     def __init__(self, store: CardStore) -> None:
         self.store = store
+        # The NAAs' commands, dispatched by the file system's table with its own
+        self._naa_commands = (
+            CommandSpec("AUTHENTICATE", INS_AUTHENTICATE, ClassFamily.INTERINDUSTRY,
+                        self._authenticate, WITH_DATA),  # TS 31.102 7.1: case 4
+            CommandSpec("GET IDENTITY", INS_GET_IDENTITY, ClassFamily.PROPRIETARY,
+                        self._get_identity, NO_DATA),  # TS 31.102 7.5: CLA '8X', case 2
+        )
         self.generation = 0
         self.active: ActiveProfile | None = None
         self.engine = FileCommands(empty_tree(), [])
@@ -145,7 +152,8 @@ class UiccFileSystem(FileSystem):
             self.active = ActiveProfile(record, image, sqn)
             tree, pins, puks = image.tree, image.pins, image.puks
         tree.on_change = self._file_changed
-        self.engine = FileCommands(tree, pins, puks, on_pin_change=self._pin_changed)
+        self.engine = FileCommands(tree, pins, puks, on_pin_change=self._pin_changed,
+                                   application_commands=self._naa_commands)
         self.generation += 1
 
     def _content(self, record: ProfileRecord) -> tuple[ProfileImage, list]:
@@ -220,28 +228,17 @@ class UiccFileSystem(FileSystem):
         return self.engine.status(apdu, channel)
 
     def command_name(self, apdu: CommandApdu, channel: Channel) -> str | None:
-        if apdu.ins == INS_AUTHENTICATE:
-            return "AUTHENTICATE"
-        if apdu.ins == INS_GET_IDENTITY:
-            return "GET IDENTITY"
         return self.engine.command_name(apdu)
 
     def process(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
         self._fresh(channel)
-        proprietary = apdu.class_byte.proprietary
-        if apdu.ins == INS_AUTHENTICATE and not proprietary:
-            return self._authenticate(apdu, channel)
-        if apdu.ins == INS_GET_IDENTITY and proprietary:
-            return self._get_identity(apdu, channel)
         return self.engine.process(apdu, channel)
 
     # -- TS 31.102 / 31.103 7.1 AUTHENTICATE -------------------------------------------------
     def _authenticate(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
-        if apdu.case not in (3, 4):
-            raise SwError(SW.WRONG_LENGTH, "AUTHENTICATE carries data")
         if apdu.p1 != 0x00:
             raise SwError(SW.INCORRECT_P1P2)
-        adf = self.engine.state(channel).current_adf
+        adf = self.engine.current_adf(channel)
         found = self._aka_of(adf)
         if found is None:
             raise SwError(SW.CONDITIONS_NOT_SATISFIED, "no NAA with AKA parameters selected")
@@ -264,15 +261,13 @@ class UiccFileSystem(FileSystem):
 
     # -- TS 31.102 7.5 GET IDENTITY (SUCI calculated by the USIM) ----------------------------
     def _get_identity(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
-        if apdu.case not in (1, 2):
-            raise SwError(SW.WRONG_LENGTH, "GET IDENTITY carries no data")
         try:
             context = suci.parse_get_identity_p2(apdu.p2)
         except ValueError:
             raise SwError(SW.INCORRECT_P1P2, "unknown identity context") from None
         if apdu.p1 != 0x00 or context is not suci.IdentityContext.SUCI:
             raise SwError(SW.INCORRECT_P1P2, "only the SUCI context")
-        adf = self.engine.state(channel).current_adf
+        adf = self.engine.current_adf(channel)
         if adf is None or adf.aid is None or not adf.aid.startswith(USIM_RID_PIX) or not (
                 self._service(adf, SERVICE_SUCI_PRIVACY)
                 and self._service(adf, SERVICE_SUCI_BY_USIM)):
@@ -307,10 +302,10 @@ class UiccFileSystem(FileSystem):
         return imsi, ad[3] & 0x0F, routing[:2], suci.parse_suci_calc_info(info)
 
     def _require_application_pin(self, adf: File) -> None:
-        """AUTHENTICATE and GET IDENTITY need the application PIN verified, or disabled."""
-        pin = self.engine.pins.find(APPLICATION_PIN, adf)
-        if pin is not None and pin.enabled and (pin.key_ref, pin.scope) not in \
-                self.engine.verified:
+        """AUTHENTICATE and GET IDENTITY need the application's PIN (TS 31.102 7.1.2, 7.5)
+        as the file system judges it: verified, or disabled and not replaced by a universal
+        PIN that is not verified."""
+        if not self.engine.application_pin_verified(adf):
             raise SwError(SW.SECURITY_STATUS_NOT_SATISFIED, "application PIN not verified")
 
     def _aka_of(self, adf: File | None) -> tuple[int, AkaConfig] | None:

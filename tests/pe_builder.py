@@ -513,12 +513,13 @@ def build_upp(iccid: str, imsi: str, *, algorithm: str = "milenage", k: bytes,
               include: Iterable[str] = ("mf", "usim", "isim", "df-5gs", "securityDomain"),
               mnc_length: int = 2, major: int = 2, minor: int = 3,
               usim_files: Mapping[str, Sequence[tuple[str, object]]] | None = None,
-              **aka_options) -> bytes:
+              usim_pin_refs: bytes | None = None, **aka_options) -> bytes:
     """A whole Unprotected Profile Package, elements in installation order: header, mf,
     pukCodes, pinCodes (global), usim + pinCodes (local) + akaParameter, df-5gs, isim +
     pinCodes + akaParameter, securityDomain, ``extra_elements`` (DER, or (choice, value) to
     encode), end. ``aka_options`` go to :func:`aka_parameter` (rotation, sqn_init, ...);
-    ``usim_files`` to :func:`usim` (template files of ADF.USIM the package states)."""
+    ``usim_files`` to :func:`usim` (template files of ADF.USIM the package states);
+    ``usim_pin_refs``: the USIM's PIN status template (default PIN 1, local PIN 2, ADM 1)."""
     include = set(include)
     unknown = include - {"mf", "usim", "isim", "df-5gs", "securityDomain"}
     if unknown:
@@ -554,7 +555,8 @@ def build_upp(iccid: str, imsi: str, *, algorithm: str = "milenage", k: bytes,
             continue
         if naa == "usim":
             elements.append(usim(imsi, next(counter), services=usim_services,
-                                 mnc_length=mnc_length, files=usim_files))
+                                 mnc_length=mnc_length, files=usim_files,
+                                 **({"pin_refs": usim_pin_refs} if usim_pin_refs else {})))
         else:
             elements.append(isim(imsi, next(counter), mnc_length=mnc_length))
         if local_pins:

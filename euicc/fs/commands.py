@@ -32,7 +32,7 @@ from .fcp import encode_fcp
 from .model import File, FileTree, FileType, LifeCycle, Pin
 from .pin_commands import PinCommands
 from .pins import PinId, PinTable
-from .security import AccessMode, check
+from .security import AccessMode, application_pin, check, key_reference_satisfied
 from .selection import (
     BY_DF_NAME,
     P2_FCI,
@@ -96,7 +96,10 @@ class FileCommands:
         puks: Mapping[int, Pin] | None = None,
         on_pin_change: Callable[[Pin], None] = lambda _pin: None,
         random_bytes: Callable[[int], bytes] = os.urandom,
+        application_commands: Iterable[CommandSpec] = (),
     ) -> None:
+        """``application_commands``: the commands of the applications this file system
+        holds (the NAAs' AUTHENTICATE, GET IDENTITY), dispatched from the same table."""
         self.tree = tree
         self.pins = PinTable(pins)
         self.pin_commands = PinCommands(
@@ -125,6 +128,7 @@ class FileCommands:
                 CommandSpec("GET CHALLENGE", 0x84, INTER, self.get_challenge, frozenset({2})),
                 CommandSpec("RETRIEVE DATA", 0xCB, PROPRIETARY, self.retrieve_data, ALL_CASES),
                 CommandSpec("SET DATA", 0xDB, PROPRIETARY, self.set_data, WITH_DATA),
+                *application_commands,
             ]
         )
 
@@ -156,6 +160,18 @@ class FileCommands:
             state = FsChannelState(current_df=self.tree.mf)
             channel.applet_state[STATE_KEY] = state
         return state
+
+    def current_adf(self, channel: Channel) -> File | None:
+        """The application selected on ``channel`` (TS 102 221 8.2), if any."""
+        return self.state(channel).current_adf
+
+    def application_pin_verified(self, file: File) -> bool:
+        """Whether the application PIN of ``file``'s application (its PIN status template,
+        TS 102 221 9.4.1) is verified, or disabled - in which case a universal PIN that
+        replaced it must be (9.5.1): the rule of every access condition naming that PIN."""
+        ref = application_pin(file)
+        return ref is None or key_reference_satisfied(ref, file, self.verified, self.pins,
+                                                      self.universal_for)
 
     def fcp(self, file: File) -> bytes:
         """FCP template of ``file`` with the live PIN status."""

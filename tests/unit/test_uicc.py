@@ -190,3 +190,56 @@ def test_isim_authenticates_without_kc_and_refuses_the_gsm_context(card, es10, s
     res, ck, ik, _ = network.f2345(rand)
     assert (data.hex(), sw) == ("db" + lv(res) + lv(ck) + lv(ik), "9000")  # IMS AKA: no Kc
     assert tx(card, "0088008011" + lv(rand))[1] == "9864"
+
+
+def pin_data(value: str) -> str:
+    return value.encode().ljust(8, b"\xff").hex()
+
+
+def test_authenticate_asks_the_universal_pin_that_replaced_pin1(card, es10, smdp, store):  # noqa: F811
+    """TS 102 221 9.5.1 and 11.1.11: PIN 1 disabled with the universal PIN as replacement
+    means the universal PIN is the one AUTHENTICATE (TS 31.102 7.1.2: application PIN)
+    needs; the same file-system rule as every access condition."""
+    from pe_builder import ADM1, PIN1
+
+    aid = install(es10, smdp, store, "UPIN", build_upp(
+        "8944123400000000991", IMSI, algorithm="milenage", k=K, opc=OPC,
+        pins={PIN1: "1234", 0x11: "87654321", ADM1: "88888888"}))
+    assert enable(es10, aid) == 0
+    assert tx(card, "00A4040C10" + USIM_AID.hex())[1] == "9000"
+    assert tx(card, "0028000108" + pin_data("1234"))[1] == "9000"  # ENABLE PIN 1
+    assert tx(card, "0028001108" + pin_data("87654321"))[1] == "9000"  # ENABLE universal
+    card.transmit(bytes.fromhex("00A4040C10" + USIM_AID.hex()))
+    assert tx(card, "0026910108" + pin_data("1234"))[1] == "9000"  # DISABLE, '91': UPIN
+    card.power_off()
+    card.power_on()  # nothing verified
+    assert tx(card, "00A4040C10" + USIM_AID.hex())[1] == "9000"
+    network = MilenageAka(Milenage(K, opc=OPC))
+    rand = bytes(range(16))
+    command = "0088008122" + lv(rand) + lv(autn_for(network, rand, 2 << 5))
+    assert tx(card, command)[1] == "6982"
+    assert tx(card, "0020001108" + pin_data("87654321"))[1] == "9000"  # VERIFY universal
+    assert tx(card, command)[1] == "9000"
+
+
+def test_authenticate_asks_the_application_pin_of_its_own_usim(card, es10, smdp, store):  # noqa: F811
+    """A USIM whose PIN status template names PIN 02 as its application PIN (TS 102 221
+    9.4.1: '01'-'08' are application PINs; TS 31.102 7.1.2) needs PIN 02, not PIN 01."""
+    from pe_builder import ADM1, PIN1, PIN2_LOCAL
+
+    aid = install(es10, smdp, store, "PIN02", build_upp(
+        "8944123400000000992", IMSI, algorithm="milenage", k=K, opc=OPC,
+        pins={PIN1: "1234", 0x02: "2222", ADM1: "88888888", PIN2_LOCAL: "5678"},
+        usim_pin_refs=bytes([0x02, PIN2_LOCAL, ADM1])))
+    assert enable(es10, aid) == 0
+    assert tx(card, "00A4040C10" + USIM_AID.hex())[1] == "9000"
+    assert tx(card, "0028000208" + pin_data("2222"))[1] == "9000"  # ENABLE PIN 02
+    card.power_off()
+    card.power_on()
+    assert tx(card, "00A4040C10" + USIM_AID.hex())[1] == "9000"
+    network = MilenageAka(Milenage(K, opc=OPC))
+    rand = bytes(range(16, 32))
+    command = "0088008122" + lv(rand) + lv(autn_for(network, rand, 2 << 5))
+    assert tx(card, command)[1] == "6982"  # PIN 01 is disabled, but PIN 02 is asked for
+    assert tx(card, "0020000208" + pin_data("2222"))[1] == "9000"
+    assert tx(card, command)[1] == "9000"
