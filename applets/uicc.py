@@ -29,6 +29,7 @@ from euicc.fs.commands import FileCommands
 from euicc.fs.model import MF_FID, File, FileTree, FileType, Pin
 from euicc.fs.selection import STATE_KEY
 from euicc.ppi import (
+    AkaAlgorithmId,
     AkaConfig,
     PeError,
     ProfileImage,
@@ -89,11 +90,11 @@ def empty_tree() -> FileTree:
 
 def algorithm_for(aka: AkaConfig) -> AkaAlgorithm:
     """The AKA algorithm a profile's akaParameter names (SAIP algorithmID)."""
-    if aka.algorithm == 1:
+    if aka.algorithm is AkaAlgorithmId.MILENAGE:
         r = tuple(aka.rotation)  # SAIP rotationConstants: r1..r5 in bits
         c = tuple(aka.constants[i:i + 16] for i in range(0, 80, 16))
         return MilenageAka(Milenage(aka.key, opc=aka.opc, r=r, c=c))
-    if aka.algorithm == 2:
+    if aka.algorithm is AkaAlgorithmId.TUAK:
         return Tuak(aka.key, topc=aka.opc, keccak_iterations=aka.keccak_iterations)
     return XorTestAlgorithm(aka.key)
 

@@ -2,6 +2,7 @@
 an ISD-P's file system, PINs, PUKs and AKA parameters out."""
 
 from .image import (
+    AkaAlgorithmId,
     AkaConfig,
     ProfileImage,
     file_rows,
@@ -17,6 +18,6 @@ from .interpreter import (
 )
 
 __all__ = [
-    "AkaConfig", "PeError", "PeStatusCode", "ProfileImage", "ProfileInterpreter",
+    "AkaAlgorithmId", "AkaConfig", "PeError", "PeStatusCode", "ProfileImage", "ProfileInterpreter",
     "file_rows", "image_from_rows", "interpret", "secret_rows", "success_response",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from enum import IntEnum
 from typing import Any
 
 from euicc.fs.model import File, FileTree, FileType, Pin, path_text
@@ -17,15 +18,27 @@ from euicc.fs.model import File, FileTree, FileType, Pin, path_text
 SECRET_PIN, SECRET_PUK, SECRET_AKA, SECRET_SQN = "pin", "puk", "aka", "sqn"
 
 
+class AkaAlgorithmId(IntEnum):
+    """SAIP AlgoParameter.algorithmID (SAIP 8.6.1 "AKA parameters")."""
+
+    MILENAGE = 1
+    TUAK = 2
+    USIM_TEST_ALGORITHM = 3  # the XOR test algorithm of TS 34.108 8.1.2
+
+    @property
+    def label(self) -> str:
+        return {1: "MILENAGE", 2: "TUAK", 3: "USIM test algorithm (TS 34.108)"}[self]
+
+
 @dataclass
 class AkaConfig:
     """One PE-AKAParameter (SAIP 8.6.1 / "AKA parameters"): the NAA authentication
     algorithm and its keys, bound to the ADF(s) it serves.
 
-    ``algorithm`` is the SAIP algorithmID: 1 MILENAGE, 2 TUAK, 3 USIM test algorithm.
+    ``algorithm`` is the SAIP algorithmID (:class:`AkaAlgorithmId`).
     ``adf_aids`` are the ADFs it authenticates for (the NAA element before it)."""
 
-    algorithm: int
+    algorithm: AkaAlgorithmId
     options: int
     key: bytes
     opc: bytes
@@ -58,6 +71,7 @@ class AkaConfig:
             value["auth_counter_max"] = bytes.fromhex(value["auth_counter_max"])
         value["sqn_init"] = tuple(bytes.fromhex(s) for s in value["sqn_init"])
         value["adf_aids"] = tuple(bytes.fromhex(a) for a in value["adf_aids"])
+        value["algorithm"] = AkaAlgorithmId(value["algorithm"])
         return cls(**value)
 
 

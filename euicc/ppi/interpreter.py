@@ -29,7 +29,7 @@ from euicc.asn1 import Asn1Error, decode_exact, encode, pe, unknown_alternative
 from euicc.fs.model import MF_FID, File, FileTree, FileType, Pin
 
 from .files import FileError, FileSpec, create, fill, merge_fcp, path_from_saip
-from .image import AkaConfig, ProfileImage
+from .image import AkaAlgorithmId, AkaConfig, ProfileImage
 from .placement import TemplateError, create_template_files
 from .templates import TEMPLATES
 
@@ -85,7 +85,6 @@ SUPPORTED_SERVICES = frozenset({
 })
 SUPPORTED_MAJOR_VERSIONS = (2, 3)
 
-ALGORITHM_MILENAGE, ALGORITHM_TUAK, ALGORITHM_TEST = 1, 2, 3
 # NAA elements whose ADF the following pinCodes / akaParameter belong to
 NAA_ELEMENTS = ("usim", "isim", "csim")
 KEPT_ELEMENTS = ("securityDomain", "rfm", "application", "nonStandard", "cdmaParameter")
@@ -270,16 +269,18 @@ class ProfileInterpreter:
                     aka.adf_aids += (naa.aid,)
                     return
             raise PeError(PeStatusCode.BAD_VALUES, None, "mappingSource has no AKA parameters")
-        algorithm = config["algorithmID"]
+        try:
+            algorithm = AkaAlgorithmId(config["algorithmID"])
+        except ValueError:
+            raise PeError(PeStatusCode.FEATURE_NOT_SUPPORTED, None,
+                          f"algorithm {config['algorithmID']}") from None
         key, opc = bytes(config["key"]), bytes(config["opc"])
-        if algorithm == ALGORITHM_MILENAGE:
+        if algorithm is AkaAlgorithmId.MILENAGE:
             valid = len(key) == 16 and len(opc) == 16
-        elif algorithm == ALGORITHM_TUAK:
+        elif algorithm is AkaAlgorithmId.TUAK:
             valid = len(key) in (16, 32) and len(opc) == 32
-        elif algorithm == ALGORITHM_TEST:
-            valid = 1 <= len(key) <= 16
         else:
-            raise PeError(PeStatusCode.FEATURE_NOT_SUPPORTED, None, f"algorithm {algorithm}")
+            valid = 1 <= len(key) <= 16
         if not valid:
             raise PeError(PeStatusCode.BAD_VALUES, None, "key or OPc length")
         sqn_init = value.get("sqnInit")

@@ -342,3 +342,15 @@ def test_download_stores_files_and_secrets(es10, smdp, store):
     (aka,) = [a for a in image.aka if USIM_AID in a.adf_aids]
     assert (aka.algorithm, aka.key, aka.opc) == (1, K, TS35208_OPC)
     assert next(p for p in image.pins if p.key_ref == 0x01).value == b"1234\xff\xff\xff\xff"
+
+
+def test_aka_algorithm_ids_are_one_enum_through_the_store():
+    """SAIP AlgoParameter.algorithmID: the PPI's, the UICC's and the shell's one IntEnum, and
+    it survives the store's row codec as that enum."""
+    from euicc.ppi import AkaAlgorithmId, AkaConfig
+
+    config = AkaConfig(algorithm=AkaAlgorithmId.TUAK, options=0, key=bytes(32), opc=bytes(32))
+    again = AkaConfig.from_bytes(config.to_bytes())
+    assert again.algorithm is AkaAlgorithmId.TUAK and again.algorithm == 2
+    assert [a.label for a in AkaAlgorithmId] == [
+        "MILENAGE", "TUAK", "USIM test algorithm (TS 34.108)"]

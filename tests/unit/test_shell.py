@@ -120,7 +120,7 @@ def test_profile_lists_its_elements(interpreted, store, capsys):
                     "profile 8944000000000000077", "--json")
     elements = json.loads(out)["profileElements"]
     assert elements[0].startswith("header SAIP 2.3") and elements[-1] == "end"
-    assert "usim 2.23.143.1.2.4" in elements and "akaParameter algorithm 1" in elements
+    assert "usim 2.23.143.1.2.4" in elements and "akaParameter algorithm MILENAGE" in elements
     assert any(e.startswith("securityDomain ") and "keys" in e for e in elements)
 
 

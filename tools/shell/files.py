@@ -7,14 +7,12 @@ with its MCC and MNC, the MNC as long as EF.AD of the same ADF says (TS 31.102 4
 from __future__ import annotations
 
 from euicc.fs.model import File, FileTree, path_text
-from euicc.ppi import image_from_rows
+from euicc.ppi import AkaAlgorithmId, image_from_rows
 from euicc.store import CardStore, ProfileRecord
 
 from .decode import MASK, decode_ef
 from .decode_usim import mnc_length
 from .errors import ShellError
-
-ALGORITHMS = {1: "MILENAGE", 2: "TUAK", 3: "USIM test algorithm (TS 34.108)"}
 
 
 def pick_profile(store: CardStore, target: str | None) -> ProfileRecord:
@@ -184,10 +182,10 @@ def profile_secrets(store: CardStore, target: str | None, reveal: bool) -> list[
                                f"{pin.max_attempts} tries".strip()})
     for aka in image.aka:
         adfs = ", ".join(a.hex().upper() for a in aka.adf_aids)
-        name = ALGORITHMS.get(aka.algorithm, str(aka.algorithm))
-        rows.append({"key": f"K ({name})", "value": show(aka.key), "detail": adfs})
-        if aka.algorithm != 3:
-            rows.append({"key": "OPc" if aka.algorithm == 1 else "TOPc",
+        rows.append({"key": f"K ({aka.algorithm.label})", "value": show(aka.key),
+                     "detail": adfs})
+        if aka.algorithm is not AkaAlgorithmId.USIM_TEST_ALGORITHM:
+            rows.append({"key": "OPc" if aka.algorithm is AkaAlgorithmId.MILENAGE else "TOPc",
                          "value": show(aka.opc), "detail": adfs})
     return rows
 

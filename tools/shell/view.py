@@ -12,6 +12,7 @@ from cryptography import x509
 from euicc.asn1 import decode_exact, rsp
 from euicc.identity import recorded_pki_dir
 from euicc.pki import load_card_credentials
+from euicc.ppi import AkaAlgorithmId
 from euicc.store import CardStore, bcd_digits
 
 EVENTS = {0: "install", 1: "enable", 2: "disable", 3: "delete"}
@@ -135,7 +136,7 @@ def element_summary(elements: list[bytes]) -> list[str]:
             detail = ", ".join(i["instanceAID"].hex().upper() for i in instances) or "load file"
         elif kind == "akaParameter":
             algorithm = value["algoConfiguration"]
-            detail = (f"algorithm {algorithm[1]['algorithmID']}"
+            detail = (f"algorithm {_algorithm_name(algorithm[1]['algorithmID'])}"
                       if algorithm[0] == "algoParameter" else "mapped")
         lines.append(f"{kind} {detail}".strip())
     return lines
@@ -158,3 +159,10 @@ def keys(state: Path, store: CardStore, pki: Path | None, reveal: bool) -> list[
                      "public": public_point(identity.private_key.public_key()).hex().upper(),
                      "private": private})
     return rows
+
+
+def _algorithm_name(number: int) -> str:
+    try:
+        return AkaAlgorithmId(number).label
+    except ValueError:
+        return str(number)
