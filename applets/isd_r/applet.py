@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from euicc.apdu import CommandApdu, ResponseApdu
 from euicc.applet import Applet
-from euicc.asn1 import rsp
+from euicc.asn1 import pe, rsp
 from euicc.channels import Channel
 from euicc.dispatch import WITH_DATA, ClassFamily, CommandSpec, CommandTable
 from euicc.pki import CardCredentials
@@ -33,7 +33,8 @@ class IsdR(Applet):
 
     def __init__(self, store: CardStore, credentials: CardCredentials, config: EuiccConfig):
         self.store = store
-        rsp()  # compile the SGP.22 module now rather than on the first ES10 command
+        # The SGP.22 and SAIP modules now, not in the first ES10 command or download
+        rsp(), pe()
         self.session = RspSession()
         self.info = EuiccInfo(config, credentials, store, self.session)
         self.authentication = Authentication(credentials, self.session, self.info.euicc_info2)

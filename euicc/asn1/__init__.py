@@ -1,5 +1,7 @@
 """ASN.1 modules of the card, compiled once per process (SGP.22 Annex H, RSPDefinitions;
-TCA eUICC Profile Package Interoperable Format, PEDefinitions).
+TCA eUICC Profile Package Interoperable Format, PEDefinitions) and kept compiled between
+runs (:mod:`euicc.asn1.compiled`); asn1tools is imported without the codecs and the command
+line the card never uses (:mod:`euicc.asn1.lean`).
 
 :func:`rsp` returns the compiled SGP.22 module and :func:`pe` the compiled profile package
 module (both DER codec). :func:`decode_exact` refuses trailing bytes, which asn1tools would
@@ -18,10 +20,14 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-import asn1tools
-from asn1tools.codecs import der
+from .lean import import_asn1tools
 
-from .x690 import DerError, check_tlv_form, strict
+asn1tools = import_asn1tools()  # before anything imports it whole (see .lean)
+
+from asn1tools.codecs import der  # noqa: E402
+
+from .compiled import load as load_compiled  # noqa: E402
+from .x690 import DerError, check_tlv_form, strict  # noqa: E402
 
 _HERE = Path(__file__).parent
 
@@ -46,8 +52,14 @@ der.ArrayType.decode_content = _decode_array_content
 
 
 @cache
+def _module(name: str) -> tuple[dict, asn1tools.compiler.Specification]:
+    """(parsed, compiled) of one of the card's modules, from the compiled-module cache."""
+    return load_compiled(_HERE / f"{name}.asn", "der")
+
+
+@cache
 def rsp() -> asn1tools.compiler.Specification:
-    spec = asn1tools.compile_files([str(_HERE / "rsp.asn")], codec="der")
+    spec = _module("rsp")[1]
     spec.strict_der = True  # SGP.22 data is DER, ES10 requests included (5.7.2: '6A80')
     return spec
 
@@ -55,7 +67,7 @@ def rsp() -> asn1tools.compiler.Specification:
 @cache
 def pe() -> asn1tools.compiler.Specification:
     """PEDefinitions (SAIP 3.3.1, also decodes 2.x): one ``ProfileElement`` per TLV of a package."""
-    return asn1tools.compile_files([str(_HERE / "pe.asn")], codec="der")
+    return _module("pe")[1]
 
 
 def decode_exact(spec: asn1tools.compiler.Specification, type_name: str, data: bytes):
@@ -84,7 +96,7 @@ def encode(spec: asn1tools.compiler.Specification, type_name: str, value) -> byt
 def rsp_types() -> dict:
     """The SGP.22 module's type definitions as parsed (members, named numbers and bits,
     constraints), parsed once, for readers of the module's names and limits."""
-    return asn1tools.parse_files([str(_HERE / "rsp.asn")])["RSPDefinitions"]["types"]
+    return _module("rsp")[0]["RSPDefinitions"]["types"]
 
 
 def named_bits(type_name: str) -> dict[str, int]:
