@@ -199,6 +199,8 @@ class Pin:
     # SAIP pinAttributes: may the user disable it / change it (TS 102 221 9.5.1)
     can_disable: bool = True
     can_change: bool = True
+    # Disabled with the universal PIN as its replacement (TS 102 221 9.5.1, DISABLE PIN '91')
+    replaced_by_universal: bool = False
     # Where a local PIN (key references 81-8E) was defined: the path of its DF/ADF. Local
     # PINs of different applications may share a key reference (SAIP PE-PINCodes);
     # global PINs and ADM keys have an empty scope.

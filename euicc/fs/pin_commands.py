@@ -67,8 +67,12 @@ class PinCommands:
         self.on_pin_change = on_pin_change
         self.current_df = current_df
         self.verified: set[PinId] = set()
-        # Application PINs disabled with the universal PIN as replacement (TS 102 221 9.5.1).
-        self.universal_for: set[PinId] = set()
+
+    @property
+    def universal_for(self) -> set[PinId]:
+        """Application PINs disabled with the universal PIN as replacement (TS 102 221
+        9.5.1); kept on each PIN, so it is persisted with the PIN's other state."""
+        return {pin_id(pin) for pin in self.pins if pin.replaced_by_universal}
 
     def reset(self) -> None:
         """Card reset: every PIN is unverified again."""
@@ -168,8 +172,7 @@ class PinCommands:
             raise SwError(SW.CONDITIONS_NOT_SATISFIED, "PIN may not be disabled")
         self._present(pin, value)
         pin.enabled = False
-        if replacement is not None:
-            self.universal_for.add(pin_id(pin))
+        pin.replaced_by_universal = replacement is not None
         self._changed(pin)
         return ResponseApdu()
 
@@ -184,7 +187,7 @@ class PinCommands:
             raise SwError(SW.CONDITIONS_NOT_SATISFIED, "PIN already enabled")
         self._present(pin, value)
         pin.enabled = True
-        self.universal_for.discard(pin_id(pin))
+        pin.replaced_by_universal = False
         self.verified.add(pin_id(pin))
         self._changed(pin)
         return ResponseApdu()

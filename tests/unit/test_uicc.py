@@ -196,10 +196,12 @@ def pin_data(value: str) -> str:
     return value.encode().ljust(8, b"\xff").hex()
 
 
-def test_authenticate_asks_the_universal_pin_that_replaced_pin1(card, es10, smdp, store):  # noqa: F811
+def test_authenticate_asks_the_universal_pin_that_replaced_pin1(  # noqa: F811
+        card, es10, smdp, store, credentials):
     """TS 102 221 9.5.1 and 11.1.11: PIN 1 disabled with the universal PIN as replacement
     means the universal PIN is the one AUTHENTICATE (TS 31.102 7.1.2: application PIN)
-    needs; the same file-system rule as every access condition."""
+    needs; the same file-system rule as every access condition. The replacement is kept
+    across a restart."""
     from pe_builder import ADM1, PIN1
 
     aid = install(es10, smdp, store, "UPIN", build_upp(
@@ -218,8 +220,12 @@ def test_authenticate_asks_the_universal_pin_that_replaced_pin1(card, es10, smdp
     rand = bytes(range(16))
     command = "0088008122" + lv(rand) + lv(autn_for(network, rand, 2 << 5))
     assert tx(card, command)[1] == "6982"
-    assert tx(card, "0020001108" + pin_data("87654321"))[1] == "9000"  # VERIFY universal
-    assert tx(card, command)[1] == "9000"
+    restarted = build_card(store, credentials)  # the same store, a new card process
+    restarted.power_on()
+    assert tx(restarted, "00A4040C10" + USIM_AID.hex())[1] == "9000"
+    assert tx(restarted, command)[1] == "6982"
+    assert tx(restarted, "0020001108" + pin_data("87654321"))[1] == "9000"  # VERIFY UPIN
+    assert tx(restarted, command)[1] == "9000"
 
 
 def test_authenticate_asks_the_application_pin_of_its_own_usim(card, es10, smdp, store):  # noqa: F811
