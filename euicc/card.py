@@ -18,7 +18,7 @@ import threading
 import time
 from abc import abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .apdu import MAX_SHORT_LE, ClassByte, CommandApdu, ResponseApdu
 from .applet import Applet
@@ -52,9 +52,10 @@ def build_atr(historical: bytes) -> bytes:
 DEFAULT_ATR = build_atr(bytes.fromhex("8031A073BE2113") + b"\x65" + b"eUEmu")
 
 
-@dataclass(frozen=True)
-class Exchange:
-    """One APDU exchange as seen by observers (tracing); never holds key material."""
+class Exchange(NamedTuple):
+    """One APDU exchange as seen by observers (tracing); never holds key material. (A named
+    tuple: made for every APDU while anyone observes, it costs a fraction of a frozen
+    dataclass.)"""
 
     timestamp: float
     channel: int | None
@@ -167,17 +168,21 @@ class Card:
             apdu = CommandApdu.parse(raw)
             cla = ClassByte.decode(apdu.cla)
             channel_number = cla.channel
-            name = self._command_name(apdu, cla)
+            if self.observers:  # named for the trace only; nobody listens: no cost per APDU
+                name = self._command_name(apdu, cla)
             response = self._process(apdu, cla)
         except SwError as err:
             response = ResponseApdu(sw=err.sw)
         except Exception:
-            log.exception("internal error processing an APDU (%s)", name)
+            log.exception("internal error processing an APDU (%s)",
+                          name if name != "?" else bytes(raw[:4]).hex().upper())
             response = ResponseApdu(sw=SW.NO_PRECISE_DIAGNOSIS)
         pending = self.proactive.pending_length()
         if pending and response.sw == SW.OK:
             response = ResponseApdu(response.data, SW.PROACTIVE_COMMAND_PENDING | pending)
         out = response.to_bytes()
+        if not self.observers:
+            return out
         exchange = Exchange(
             time.time(), channel_number, bytes(raw), out, name, time.perf_counter() - started
         )

@@ -45,6 +45,9 @@ class IsdR(Applet):
             store, self.notifications, self.info.reset_default_dp_address
         )
         self.es10 = Es10Table(self._functions(), store.transaction)
+        # Trace names of STORE DATA blocks by the tag their ES10 command starts with
+        self._block_names = {tag: f"STORE DATA {self.es10.function_for_tag(tag).name}"
+                             for tag in self.es10.tags()}
         self._commands = CommandTable(
             [CommandSpec("STORE DATA", 0xE2, ClassFamily.PROPRIETARY, self._store_data,
                          WITH_DATA)]
@@ -110,13 +113,16 @@ class IsdR(Applet):
     def command_name(self, apdu: CommandApdu, channel: Channel) -> str | None:
         if apdu.ins != 0xE2:
             return self._commands.name_of(apdu)
-        # Name a STORE DATA block after the ES10 function its command starts with.
+        # Name a STORE DATA block after the ES10 function its command starts with (every
+        # ES10 tag is two octets, BFxx); runs for each block a trace sees, so it looks at
+        # the first two octets only.
         pending = channel.applet_state.get(store_data.STATE_KEY)
-        first = apdu.data if apdu.p2 == 0 or pending is None else bytes(pending.buffer)
-        function = self.es10.function_for(first)
-        if function is not None:
-            return f"STORE DATA {function.name}"
-        if first[:2] == BPP_TAG or self.loader.active:
+        first = apdu.data if apdu.p2 == 0 or pending is None else pending.buffer
+        head = bytes(first[:2])
+        name = self._block_names.get(int.from_bytes(head, "big")) if len(head) == 2 else None
+        if name is not None:
+            return name
+        if head == BPP_TAG or self.loader.active:
             return "STORE DATA ES10b.LoadBoundProfilePackage"
         return "STORE DATA"
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from euicc.asn1 import Asn1Error, decode_exact, encode, rsp, unknown_alternative
+from euicc.asn1 import Asn1Error, decode_known, encode, rsp
 from euicc.sw import SW, SwError
 from euicc.tlv import TlvError, read_header
 
@@ -46,6 +46,9 @@ class Es10Table:
         except TlvError:
             return None
 
+    def function_for_tag(self, tag: int) -> Es10Function | None:
+        return self._by_tag.get(tag)
+
     def tags(self) -> list[int]:
         return list(self._by_tag)
 
@@ -59,11 +62,10 @@ class Es10Table:
             raise SwError(SW.WRONG_DATA, "unknown ES10 function")
         spec = rsp()
         try:
-            request = decode_exact(spec, function.request_type, data)
+            request, unknown = decode_known(spec, function.request_type, data)
         except Asn1Error as exc:
             log.info("%s: malformed request: %s", function.name, exc)
             raise SwError(SW.WRONG_DATA, str(exc)) from None
-        unknown = unknown_alternative(request)
         if unknown is not None:  # an extension this card cannot act on: not its request
             log.info("%s: unknown alternative at %s", function.name, unknown)
             raise SwError(SW.WRONG_DATA, f"unknown alternative at {unknown}")

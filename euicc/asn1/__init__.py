@@ -27,7 +27,7 @@ asn1tools = import_asn1tools()  # before anything imports it whole (see .lean)
 from asn1tools.codecs import der  # noqa: E402
 
 from .compiled import load as load_compiled  # noqa: E402
-from .x690 import DerError, check_tlv_form, strict  # noqa: E402
+from .x690 import DerError, check_tlv_form, strict, unknown_alternatives_decoded  # noqa: E402
 
 _HERE = Path(__file__).parent
 
@@ -86,6 +86,17 @@ def decode_exact(spec: asn1tools.compiler.Specification, type_name: str, data: b
     if length != len(data):
         raise Asn1Error(f"{type_name}: {len(data) - length} trailing bytes")
     return value
+
+
+def decode_known(spec: asn1tools.compiler.Specification, type_name: str, data: bytes):
+    """:func:`decode_exact`, and where the value holds a CHOICE alternative the module does
+    not define (:func:`unknown_alternative`), or None. The value is searched only when the
+    decode met such an alternative."""
+    before = unknown_alternatives_decoded()
+    value = decode_exact(spec, type_name, data)
+    if unknown_alternatives_decoded() == before:
+        return value, None
+    return value, unknown_alternative(value)
 
 
 def encode(spec: asn1tools.compiler.Specification, type_name: str, value) -> bytes:

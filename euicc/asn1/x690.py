@@ -40,7 +40,7 @@ from __future__ import annotations
 import contextvars
 from contextlib import contextmanager
 
-from asn1tools.codecs import DecodeError, ber, der
+from asn1tools.codecs import DecodeError, ErrorWithLocation, ber, der
 
 _STRICT = contextvars.ContextVar("strict_der", default=False)
 _MAX_TAG_OCTETS = 4  # tag numbers up to 2**21: far above any SGP.22 or SAIP tag
@@ -216,6 +216,24 @@ def _member_tags(member) -> set[bytes]:
 _decode_members_any_order = ber.Sequence.decode_content
 
 
+def _members(sequence) -> list:
+    """Root members, then additions, worked out once per compiled SEQUENCE."""
+    members = sequence.__dict__.get("_x690_members")
+    if members is None:
+        members = list(sequence.root_members) + (ber.flatten(sequence.additions)
+                                                 if sequence.additions else [])
+        sequence._x690_members = members
+    return members
+
+
+def _known_tags(sequence) -> set[bytes]:
+    tags = sequence.__dict__.get("_x690_known_tags")
+    if tags is None:
+        tags = sequence._x690_known_tags = set().union(
+            set(), *(_member_tags(m) for m in _members(sequence)))
+    return tags
+
+
 def _decode_sequence(self, data, offset, length):
     """X.680 25 / X.690 8.9: the members in their order, each once; elements after the
     last known member are extensions this module lacks, and must not carry a known
@@ -223,7 +241,7 @@ def _decode_sequence(self, data, offset, length):
     if not _STRICT.get() or length is None:
         return _decode_members_any_order(self, data, offset, length)
     end = offset + length
-    members = list(self.root_members) + (ber.flatten(self.additions) if self.additions else [])
+    members = _members(self)
     values = {}
     for index, member in enumerate(members):
         value = ber.TAG_MISMATCH
@@ -237,9 +255,8 @@ def _decode_sequence(self, data, offset, length):
         elif not member.optional and index < len(self.root_members):
             raise DecodeError(f"{self.name}: member {member.name} missing or out of order",
                               offset=offset)
-    known = set().union(*(_member_tags(m) for m in members)) if members else set()
     while offset < end:
-        if bytes(ber.read_tag(data, offset)) in known:
+        if bytes(ber.read_tag(data, offset)) in _known_tags(self):
             raise DecodeError(f"{self.name}: a member out of order or repeated", offset=offset)
         offset = ber.skip_tag_length_contents(data, offset)
     if offset != end:
@@ -261,3 +278,36 @@ def _decode_explicit(self, data, offset, length):
 
 
 ber.ExplicitTag.decode_content = _decode_explicit
+
+
+# -- CHOICE alternatives this module lacks ------------------------------------------------------
+
+_unknown_alternatives = [0]  # CHOICE extension alternatives decoded so far, in any thread
+
+
+def unknown_alternatives_decoded() -> int:
+    """How many times any decode has met a CHOICE alternative its module lacks (X.680 29.7:
+    asn1tools returns it as ``(None, None)``). A caller compares the count before and after
+    its decode: unchanged means its value holds none, so the value need not be searched
+    (a change may come from another thread's decode: then the search says)."""
+    return _unknown_alternatives[0]
+
+
+def _decode_choice(self, data, offset, values=None):
+    """asn1tools' Choice.decode (one dictionary look-up per value), counting the
+    alternatives it does not know."""
+    member = self.tag_to_member.get(bytes(ber.read_tag(data, offset)))
+    if member is None:
+        if not self.has_extension_marker:
+            return ber.TAG_MISMATCH, offset
+        _unknown_alternatives[0] += 1
+        return (None, None), ber.skip_tag_length_contents(data, offset)
+    try:
+        decoded, offset = member.decode(data, offset)
+    except ErrorWithLocation as e:
+        e.add_location(member)
+        raise
+    return (member.name, decoded), offset
+
+
+ber.Choice.decode = _decode_choice

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from euicc.asn1 import Asn1Error, decode_exact, encode, pe, unknown_alternative
+from euicc.asn1 import Asn1Error, decode_known, encode, pe
 from euicc.fs.model import MF_FID, File, FileTree, FileType, Pin
 
 from .files import FileError, FileSpec, create, fill, merge_fcp, path_from_saip
@@ -112,13 +112,12 @@ class ProfileInterpreter:
     # -- entry points ----------------------------------------------------------------------
     def feed(self, element: bytes) -> None:
         try:
-            kind, value = decode_exact(pe(), "ProfileElement", element)
+            (kind, value), unknown = decode_known(pe(), "ProfileElement", element)
         except Asn1Error as exc:
             raise PeError(PeStatusCode.INVALID_REQUEST_FORMAT, None, str(exc)) from None
         identification = _identification(value) if isinstance(value, dict) else None
         if kind is None:  # an alternative of a later SAIP version than this module's
             raise PeError(PeStatusCode.PE_NOT_SUPPORTED, None, "unknown profile element")
-        unknown = unknown_alternative(value)
         if unknown is not None:  # e.g. a file command or an algoConfiguration of a later SAIP
             raise PeError(PeStatusCode.FEATURE_NOT_SUPPORTED, identification,
                           f"{kind}: unknown alternative at {unknown}")
