@@ -196,8 +196,8 @@ def pin_data(value: str) -> str:
     return value.encode().ljust(8, b"\xff").hex()
 
 
-def test_authenticate_asks_the_universal_pin_that_replaced_pin1(  # noqa: F811
-        card, es10, smdp, store, credentials):
+def test_authenticate_asks_the_universal_pin_that_replaced_pin1(
+        card, es10, smdp, store, credentials):  # noqa: F811
     """TS 102 221 9.5.1 and 11.1.11: PIN 1 disabled with the universal PIN as replacement
     means the universal PIN is the one AUTHENTICATE (TS 31.102 7.1.2: application PIN)
     needs; the same file-system rule as every access condition. The replacement is kept
