@@ -1,12 +1,18 @@
 """Benchmark: N complete profile downloads through pcscd + vpcd.
 
-    python3 bench/download.py [-n 20] [--profile shared/profiles/X.der]
+    flock /tmp/euicc-pcscd.lock python3 bench/download.py [-n 20] [--profile FILE]
 
 Starts its own emulator (`euicc-emu -vv run`, fresh state, slot 0) and the test SM-DP+
-(HTTPS, in-process), then runs N downloads with the project's LPA driver, deleting the
-profile after each. Reports per download: wall time, APDU count and bytes, and the card's
-own processing time per ES10 function (from the emulator's APDU trace, which times each
-command inside the card).
+(HTTPS, in-process), then runs N downloads with the project's LPA driver (lpac's order and
+120-byte STORE DATA blocks), deleting the profile after each. The package is the TS.48
+test profile TS48V2-SAIP2-1-NOBERTLV-UNIQUE from ../shared (12,207 bytes) unless
+``--profile`` names another; where ../shared is absent it is a profile built by
+tests/pe_builder.py and grown to about the same size (bench/card_cost.py), and the output
+says so. Reports: the time until the card is in the reader (process start to a PC/SC
+connection), per download the wall time, APDU count and bytes, the card's own processing
+time (from the emulator's APDU trace, which times each command inside the card) per ES10
+function and in all, its share of the wall time, and the first download after the start
+against the others.
 """
 
 from __future__ import annotations
@@ -24,9 +30,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
 
+from card_cost import base_package, grown_package  # noqa: E402
 from emulator import Emulator  # noqa: E402
-from pe_builder import build_upp  # noqa: E402
 
 from euicc.tlv import tlv  # noqa: E402
 from tools.lpa.download import download, https_es9  # noqa: E402
@@ -35,39 +42,68 @@ from tools.lpa.link import PcscLink  # noqa: E402
 from tools.smdp.es9 import Smdp  # noqa: E402
 from tools.smdp.server import serve  # noqa: E402
 
-TRACE = re.compile(r"ch\d+ STORE DATA (ES10\w\.\w+)\s+\w{4} .* ([\d.]+) ms$")
+# euicc.cli's trace line: "ch1 STORE DATA ES10b.GetEUICCInfo1   9000 8 bytes in, 0 out, 0.21 ms"
+TRACE = re.compile(r"\bch(\S+) (.+?)\s+([0-9A-F]{4}) (\d+) bytes in, (\d+) out, ([\d.]+) ms$")
 ADDRESS = "bench.smdp.example"
+OTHER = "SELECT, MANAGE CHANNEL, TERMINAL CAPABILITY"
 
 
-def built_profile() -> bytes:
-    """MF, USIM, ISIM, DF.5GS and MILENAGE keys, made by the tests' package builder."""
-    return build_upp("89441234000000000999", "001010000000999", algorithm="milenage",
-                     k=bytes(range(16)), opc=bytes(range(16, 32)))
+def package(path: Path | None) -> tuple[bytes, str]:
+    if path is not None:
+        return path.read_bytes(), path.name
+    data, what = base_package(None)
+    if what.startswith("built"):  # no ../shared: a built profile of the TS.48 size
+        data = grown_package(data, 12_200)
+        what = "a built profile grown to the TS.48 size (../shared/profiles is absent)"
+    return data, what
+
+
+def card_time(lines: list[str]) -> dict[str, float]:
+    """Card ms per ES10 function of one download's trace lines (up to its DeleteProfile);
+    GET RESPONSE counts for the command it continues."""
+    per_function: dict[str, float] = defaultdict(float)
+    current = OTHER
+    for line in lines:
+        match = TRACE.search(line)
+        if not match:
+            continue
+        name, ms = match.group(2).strip(), float(match.group(6))
+        if name == "STORE DATA ES10c.DeleteProfile":
+            break
+        if name.startswith("STORE DATA"):
+            current = name.removeprefix("STORE DATA ").strip() or "STORE DATA"
+        elif name != "GET RESPONSE":
+            current = OTHER
+        per_function[current] += ms
+    return per_function
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=20)
-    parser.add_argument("--profile", type=Path, help="UPP to download (default: built)")
+    parser.add_argument("--profile", type=Path,
+                        help="UPP to download (default: TS.48 from ../shared)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="euicc-bench-"))
     (work / "profiles").mkdir()
-    package = args.profile.read_bytes() if args.profile else built_profile()
-    (work / "profiles" / "BENCH.der").write_bytes(package)
+    upp, what = package(args.profile)
+    (work / "profiles" / "BENCH.der").write_bytes(upp)
+    started = time.perf_counter()
     emulator = Emulator(work / "card", verbose=2).start()
+    startup = time.perf_counter() - started
     try:
         smdp = Smdp(ADDRESS, emulator.state / "pki", work / "profiles")
         httpd = serve(smdp, "127.0.0.1", 0)
         es9 = https_es9(f"127.0.0.1:{httpd.server_address[1]}")
-        walls, apdus, sent, received = [], [], [], []
+        walls, apdus, sent, received, card = [], [], [], [], []
         card_ms: dict[str, list[float]] = defaultdict(list)
         for _ in range(args.n):
             mark = len(emulator.log)
             link = PcscLink(emulator.reader)
             with Es10Client(link) as es10:
-                started = time.perf_counter()
+                begun = time.perf_counter()
                 result = download(es10, es9, ADDRESS, "BENCH")
-                walls.append(time.perf_counter() - started)
+                walls.append(time.perf_counter() - begun)
                 assert result.ok, result.result
                 apdus.append(es10.apdu_count)
                 sent.append(es10.bytes_out)
@@ -76,25 +112,29 @@ def main() -> int:
                 es10.store_data(tlv(0xBF33, tlv(0x4F, aid)))
             link.close()
             time.sleep(0.2)  # let the trace lines of this download arrive
-            per_function: dict[str, float] = defaultdict(float)
-            for line in emulator.log[mark:]:
-                match = TRACE.search(line)
-                if match:
-                    per_function[match.group(1)] += float(match.group(2))
+            per_function = card_time(emulator.log[mark:])
             for name, ms in per_function.items():
                 card_ms[name].append(ms)
+            card.append(sum(per_function.values()))
         httpd.shutdown()
     finally:
         emulator.stop()
-    print(f"{args.n} downloads of a {len(package)}-byte profile package")
-    print(f"wall time per download: median {statistics.median(walls) * 1000:.1f} ms")
+    wall = statistics.median(walls) * 1000
+    print(f"{args.n} downloads of {what}, {len(upp)} bytes")
+    print(f"start-up until the card is in the reader: {startup * 1000:.0f} ms")
+    print(f"wall time per download: median {wall:.1f} ms (LPA + HTTPS SM-DP+ + PC/SC + card)")
     print(f"APDUs per download: {statistics.median(apdus):.0f}, bytes to the card "
           f"{statistics.median(sent):.0f}, from the card {statistics.median(received):.0f}")
-    print("card processing time per ES10 function (median ms per download):")
+    print("card processing time per download (median ms; GET RESPONSE with its command):")
     for name in sorted(card_ms, key=lambda n: -statistics.median(card_ms[n])):
-        print(f"  {name:40} {statistics.median(card_ms[name]):8.2f}")
-    total = [sum(v) for v in zip(*card_ms.values(), strict=False)]
-    print(f"  {'all ES10 in the card':40} {statistics.median(total):8.2f}")
+        print(f"  {name:44} {statistics.median(card_ms[name]):8.2f}")
+    total = statistics.median(card)
+    print(f"  {'the card in all':44} {total:8.2f}  ({total / wall:.0%} of the wall time)")
+    rest = card[1:] or card
+    print(f"first download after the start: card {card[0]:.2f} ms, wall "
+          f"{walls[0] * 1000:.1f} ms; the others: card {statistics.median(rest):.2f} ms "
+          f"({card[0] / statistics.median(rest):.2f}x), wall "
+          f"{statistics.median(walls[1:] or walls) * 1000:.1f} ms")
     return 0
 
 

@@ -1,0 +1,254 @@
+"""Benchmark: the card's own processing cost of a profile download against the package's
+size, in-process (no pcscd, no HTTPS: the card's share only).
+
+    python3 bench/card_cost.py [-n 10] [--sizes 12,50,200,500] [--base FILE]
+                               [--profile-out FILE.prof]
+
+Each download runs the project's LPA driver (lpac's 120-byte STORE DATA blocks and BPP
+cut, SGP.22 3.1.3) against an in-process card and the test SM-DP+ (tools/smdp), then
+deletes the profile. Only the time spent inside ``Card.transmit`` is counted, attributed to
+the ES10 function whose command the STORE DATA blocks carry (SGP.22 5.7.2; the pieces of
+LoadBoundProfilePackage, 5.7.6, that start with no ES10 tag belong to it).
+
+Packages: the base is the TS.48 package TS48V2-SAIP2-1-NOBERTLV-UNIQUE from ../shared
+(12,207 bytes) when present, else a profile built by tests/pe_builder.py (said so in the
+output). Larger sizes add PE-GenericFileManagement elements before the End element, each
+creating a DF with transparent EFs filled with content (SAIP 8.3.3), until the package has
+the requested size. The report prints, per size, the median card time of all ES10
+functions and of LoadBoundProfilePackage, and ms per kB (the cost should stay linear).
+
+``--cold`` also runs, in a fresh interpreter, the card's start-up as ``euicc-emu run`` does
+it (state, PKI, card) followed by 4 downloads, and reports the first download's card time
+against the warm ones' (SGP.22 names no figure; the first download should cost no more
+than twice a warm one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from pe_builder import build_upp, generic_file_management  # noqa: E402
+
+from euicc.tlv import split, tlv  # noqa: E402
+
+SHARED = ROOT.parent / "shared"
+TS48 = SHARED / "profiles" / "TS48V2-SAIP2-1-NOBERTLV-UNIQUE.der"
+ADDRESS = "bench.smdp.example"
+LBPP = "LoadBoundProfilePackage"
+EF_SIZE = 2048  # bytes of content per created EF
+EFS_PER_ELEMENT = 8  # EFs per genericFileManagement element (~16 kB elements)
+ES10_NAMES = {0xBF3E: "GetEID", 0xBF20: "GetEUICCInfo1", 0xBF22: "GetEUICCInfo2",
+              0xBF2E: "GetEUICCChallenge", 0xBF38: "AuthenticateServer",
+              0xBF21: "PrepareDownload", 0xBF33: "DeleteProfile", 0xBF2D: "GetProfilesInfo",
+              0xBF28: "ListNotification", 0xBF2B: "RetrieveNotificationsList",
+              0xBF30: "RemoveNotificationFromList", 0xBF41: "CancelSession",
+              0xBF3C: "GetEuiccConfiguredAddresses"}
+
+
+def base_package(path: Path | None) -> tuple[bytes, str]:
+    """The TS.48 package (or ``path``), else a built one, with a line saying which."""
+    if path is not None:
+        return path.read_bytes(), path.name
+    if TS48.exists():
+        return TS48.read_bytes(), TS48.name
+    built = build_upp("89441234000000000999", "001010000000999", algorithm="milenage",
+                      k=bytes(range(16)), opc=bytes(range(16, 32)))
+    return built, f"built by tests/pe_builder.py ({TS48} is absent)"
+
+
+def grown_package(base: bytes, size: int) -> bytes:
+    """``base`` with genericFileManagement elements before its End element (the last
+    element) until it has about ``size`` bytes: each makes a DF 5Fxx under the MF with up
+    to EFS_PER_ELEMENT transparent EFs of EF_SIZE bytes of content."""
+    elements = split(base)
+    body, end = elements[:-1], elements[-1]
+    added: list[bytes] = []
+    number = 0
+    while (missing := size - len(base) - sum(map(len, added))) > EF_SIZE // 2:
+        dfid = 0x5F10 + number
+        commands = [("filePath", b""),
+                    ("createFCP", {"fileDescriptor": bytes.fromhex("7821"),
+                                   "fileID": dfid.to_bytes(2, "big"),
+                                   "securityAttributesReferenced": b"\x01",
+                                   "pinStatusTemplateDO": bytes.fromhex("90017083010A")})]
+        for ef in range(min(EFS_PER_ELEMENT, max(1, round(missing / (EF_SIZE + 20))))):
+            content = bytes((number * 31 + ef + i) & 0xFF for i in range(EF_SIZE))
+            commands += [("filePath", dfid.to_bytes(2, "big")),
+                         ("createFCP", {"fileDescriptor": bytes.fromhex("4121"),
+                                        "fileID": (0x4F00 + ef).to_bytes(2, "big"),
+                                        "securityAttributesReferenced": b"\x01",
+                                        "efFileSize": EF_SIZE.to_bytes(2, "big")}),
+                         ("fillFileContent", content)]
+        added.append(generic_file_management(0x4000 + number, [commands]))
+        number += 1
+    return b"".join([*body, *added, end])
+
+
+class TimedLink:
+    """DirectLink that adds each ``Card.transmit``'s time to the ES10 function it serves."""
+
+    def __init__(self, card, profiler: cProfile.Profile | None = None) -> None:
+        self.card = card
+        self.profiler = profiler
+        self.function = "?"
+        self.per_function: dict[str, float] = defaultdict(float)
+        self.cpu = 0.0  # the thread's CPU time in the card: wall time less preemption, I/O
+        self.apdus = 0
+
+    def transmit(self, apdu: bytes) -> tuple[bytes, int]:
+        if apdu[1] == 0xE2 and apdu[3] == 0 and len(apdu) > 6:  # first STORE DATA block
+            tag = int.from_bytes(apdu[5:7], "big")
+            self.function = ES10_NAMES.get(tag, LBPP if tag == 0xBF36 or self.function == LBPP
+                                           else f"{tag:04X}")
+        elif apdu[1] not in (0xE2, 0xC0):
+            self.function = "other"
+        if self.profiler:
+            self.profiler.enable()
+        started, cpu = time.perf_counter(), time.thread_time()
+        response = self.card.transmit(apdu)
+        self.per_function[self.function] += time.perf_counter() - started
+        if self.profiler:
+            self.profiler.disable()
+        if self.function not in ("other", "DeleteProfile"):
+            self.cpu += time.thread_time() - cpu
+        self.apdus += 1
+        return response[:-2], int.from_bytes(response[-2:], "big")
+
+    def close(self) -> None:
+        pass
+
+
+class Bench:
+    """A card with a generated PKI and state, and the test SM-DP+ serving ``packages``."""
+
+    def __init__(self, work: Path, packages: dict[str, bytes]) -> None:
+        from euicc.cli import open_card
+        from tools.smdp.es9 import Smdp
+
+        profiles = work / "profiles"
+        profiles.mkdir()
+        for name, package in packages.items():
+            (profiles / f"{name}.der").write_bytes(package)
+        self.card, self.credentials, self.store = open_card(work / "card", None, None)
+        self.card.power_on()
+        self.smdp = Smdp(ADDRESS, work / "card" / "pki", profiles)
+
+    def download(self, name: str, profiler: cProfile.Profile | None = None) -> dict[str, float]:
+        """One download and the delete after it; the card's ms per ES10 function."""
+        from helpers import es9_direct
+
+        from tools.lpa.download import download
+        from tools.lpa.es10 import Es10Client
+
+        link = TimedLink(self.card, profiler)
+        with Es10Client(link) as es10:
+            result = download(es10, es9_direct(self.smdp), ADDRESS, name)
+            assert result.ok, result.result
+            card_ms = {k: v * 1000 for k, v in link.per_function.items()}
+            card_ms["cpu"] = link.cpu * 1000
+            aid = result.result["profileInstallationResultData"]["finalResult"][1]["aid"]
+            self.apdus = link.apdus
+            es10.store_data(tlv(0xBF33, tlv(0x4F, aid)))
+        return card_ms
+
+
+def es10_total(card_ms: dict[str, float]) -> float:
+    return sum(v for k, v in card_ms.items() if k not in ("other", "DeleteProfile", "cpu"))
+
+
+def cold_run(base: Path | None) -> int:
+    """Child of --cold: start-up as `euicc-emu run` does it, then 4 downloads (JSON out)."""
+    started = time.perf_counter()
+    package, _ = base_package(base)
+    with tempfile.TemporaryDirectory(prefix="euicc-cold-") as work:
+        bench = Bench(Path(work), {"BENCH": package})
+        startup = time.perf_counter() - started
+        runs = [bench.download("BENCH") for _ in range(4)]
+        bench.store.close()
+    print(json.dumps({"startup_s": startup, "runs": runs}))
+    return 0
+
+
+def measure_cold(base: Path | None, repeat: int) -> None:
+    firsts, warms, ratios, lbpp_first = [], [], [], []
+    for _ in range(repeat):
+        cmd = [sys.executable, __file__, "--cold-child"] + (["--base", str(base)] if base else [])
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+        runs = json.loads(out.splitlines()[-1])["runs"]
+        first, warm = es10_total(runs[0]), statistics.median(map(es10_total, runs[1:]))
+        firsts.append(first)
+        warms.append(warm)
+        ratios.append(first / warm)
+        lbpp_first.append(runs[0].get(LBPP, 0.0))
+    print(f"first download after start-up (fresh interpreter, {repeat} starts, medians): "
+          f"card {statistics.median(firsts):.1f} ms (LoadBoundProfilePackage "
+          f"{statistics.median(lbpp_first):.1f} ms), warm {statistics.median(warms):.1f} ms, "
+          f"ratio {statistics.median(ratios):.2f}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=10, help="downloads per size (after a warm-up)")
+    parser.add_argument("--sizes", default="12,50,200,500",
+                        help="package sizes in kB; the smallest is the base package itself")
+    parser.add_argument("--base", type=Path, help="base UPP (default: TS.48 from ../shared)")
+    parser.add_argument("--cold", type=int, default=0, metavar="STARTS",
+                        help="also measure the first download after STARTS fresh start-ups")
+    parser.add_argument("--profile-out", type=Path,
+                        help="write a cProfile of the card's side of the base package's "
+                        "downloads here (the figures then include the profiler's overhead)")
+    parser.add_argument("--cold-child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.cold_child:
+        return cold_run(args.base)
+    base, what = base_package(args.base)
+    sizes = sorted(int(s) for s in args.sizes.split(","))
+    packages = {f"S{kb}": base if n == 0 else grown_package(base, kb * 1000)
+                for n, kb in enumerate(sizes)}
+    print(f"base package: {what}, {len(base)} bytes")
+    with tempfile.TemporaryDirectory(prefix="euicc-cost-") as work:
+        bench = Bench(Path(work), packages)
+        print(f"{'package':>10} {'bytes':>8} {'APDUs':>6} {'card ms':>8} {'best':>7} "
+              f"{'CPU ms':>7} {'LBPP ms':>8} {'ms/kB':>6}")
+        for n, (name, package) in enumerate(packages.items()):
+            bench.download(name)  # warm-up
+            profiler = cProfile.Profile() if args.profile_out and n == 0 else None
+            runs = []
+            for _ in range(args.n):
+                runs.append(bench.download(name, profiler))
+            if profiler:
+                profiler.dump_stats(args.profile_out)
+            totals = [es10_total(r) for r in runs]
+            total = statistics.median(totals)
+            cpu = statistics.median(r["cpu"] for r in runs)
+            lbpp = statistics.median(r[LBPP] for r in runs)
+            if n == 0:
+                by_function = {k: statistics.median(r.get(k, 0.0) for r in runs)
+                               for k in runs[0] if k != "cpu"}
+            print(f"{name[1:] + ' kB':>10} {len(package):>8} {bench.apdus:>6} {total:>8.2f} "
+                  f"{min(totals):>7.2f} {cpu:>7.2f} {lbpp:>8.2f} "
+                  f"{total / (len(package) / 1000):>6.3f}")
+        bench.store.close()
+    print(f"card ms per function, {sizes[0]} kB package (medians):")
+    for function, ms in sorted(by_function.items(), key=lambda item: -item[1]):
+        print(f"  {function:30} {ms:7.2f}")
+    if args.cold:
+        measure_cold(args.base, args.cold)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
