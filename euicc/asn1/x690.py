@@ -69,8 +69,13 @@ def check_tlv_form(data: bytes) -> None:
         offset, end = pending.pop()
         while offset < end:
             start = offset
-            first, offset = _tag(data, offset, end)
-            length, offset = _length(data, offset, end)
+            # the one-octet tag and short length forms inline: they are nearly all TLVs
+            first = data[offset]
+            if first & 0x1F != 0x1F and offset + 1 < end and data[offset + 1] < 0x80:
+                length, offset = data[offset + 1], offset + 2
+            else:
+                first, offset = _tag(data, offset, end)
+                length, offset = _length(data, offset, end)
             if offset + length > end:
                 raise DerError(f"TLV at offset {start}: {length} content octets run past "
                                "the enclosing value")
