@@ -106,8 +106,10 @@ def breakdown() -> None:
               "            return int(line.split()[1]) / 1024"]
     for label, statement in steps:
         script += [statement, f"print(f'{{rss():7.1f}} MB  {label}')"]
-    script += ["big = [m for m in ('prompt_toolkit', 'cmd2', 'pyparsing', 'asn1tools.codecs.per',"
-               " 'asn1tools.codecs.uper', 'tools.shell') if m in sys.modules]",
+    script += ["import types",
+               "big = [m for m in ('prompt_toolkit', 'cmd2', 'pyparsing', 'asn1tools.codecs.per',"
+               " 'asn1tools.codecs.uper', 'tools.shell') if m in sys.modules",
+               "       and type(sys.modules[m]) is types.ModuleType]  # deferred ones: not run",
                "print('loaded of interest:', ', '.join(big) or 'none')"]
     subprocess.run([sys.executable, "-c", "\n".join(script)], cwd=ROOT, check=True)
 
