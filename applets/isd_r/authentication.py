@@ -60,6 +60,10 @@ INVALID_TRANSACTION_ID = 5
 UNDEFINED_ERROR = 127
 
 SIGNATURE_TAG = 0x5F37
+# What cryptography raises for a certificate that is not a well-formed X.509 v1-v3 one
+# (RFC 5280 4.1: version, each extension at most once, known GeneralName forms).
+UNREADABLE_CERTIFICATE = (ValueError, x509.InvalidVersion, x509.DuplicateExtension,
+                          x509.UnsupportedGeneralNameType)
 SUPPORTED_CURVES = (ec.SECP256R1, ec.BrainpoolP256R1)
 
 
@@ -99,7 +103,7 @@ class ServerCheck:
             key = cert.public_key()
         except UnsupportedAlgorithm as exc:  # a key type or named curve the card lacks
             raise Refused(UNSUPPORTED_CURVE, f"certificate key: {exc}") from None
-        except ValueError as exc:
+        except UNREADABLE_CERTIFICATE as exc:
             raise Refused(INVALID_CERTIFICATE, f"unreadable certificate: {exc}") from None
         if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(
             key.curve, SUPPORTED_CURVES

@@ -119,6 +119,23 @@ def test_cert_dpauth_with_a_malformed_crl_distribution_point(card, store, smdp):
     still_answers(card)
 
 
+@pytest.mark.parametrize("old, new", [
+    ("A003020102", "A003020108"),  # version v3 made 8 by the fuzzer: InvalidVersion
+    ("0603551D20", "0603551D0F"),  # certificatePolicies made a second keyUsage
+], ids=["version-8", "duplicate-extension"])
+def test_cert_dpauth_that_is_no_well_formed_x509(card, store, smdp, old, new):  # noqa: F811
+    """SGP.22 5.7.13 (4.5.2.2), RFC 5280 4.1: an X.509 version other than v1-v3, or an
+    extension present twice (the fuzzer's two changes, found in the long run), is an
+    invalidCertificate(1), not undefinedError."""
+    def change(der: bytes) -> bytes:
+        return der.replace(bytes.fromhex(old), bytes.fromhex(new), 1)
+
+    kind, value = _authenticate_server(card, smdp, change)
+    assert kind == "authenticateResponseError"
+    assert value["authenticateErrorCode"] == 1
+    still_answers(card)
+
+
 # -- the Profile Package Interpreter (SAIP 8) ------------------------------------------------
 def _interpreter_after(kind: str) -> tuple[ProfileInterpreter, list[bytes]]:
     """The interpreter after the built package's elements up to its ``kind`` one."""
