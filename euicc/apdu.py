@@ -25,14 +25,30 @@ class ClassByte:
 
     @classmethod
     def decode(cls, cla: int) -> ClassByte:
-        if cla == 0xFF:
-            raise SwError(SW.CLA_NOT_SUPPORTED, "CLA FF is invalid (PPS)")
+        decoded = _CLASS_BYTES[cla] if 0 <= cla <= 0xFF else None
+        if decoded is None:
+            raise SwError(SW.CLA_NOT_SUPPORTED, _cla_refusal(cla))
+        return decoded
+
+    @classmethod
+    def _decode(cls, cla: int) -> ClassByte | None:
+        if cla == 0xFF or (not cla & 0x40 and cla & 0x20):
+            return None
         proprietary = bool(cla & 0x80)
         if cla & 0x40:
             return cls(cla, 4 + (cla & 0x0F), bool(cla & 0x20), bool(cla & 0x10), proprietary)
-        if cla & 0x20:
-            raise SwError(SW.CLA_NOT_SUPPORTED, f"CLA {cla:02X} is reserved")
         return cls(cla, cla & 0x03, bool(cla & 0x0C), bool(cla & 0x10), proprietary)
+
+
+def _cla_refusal(cla: int) -> str:
+    if cla == 0xFF:
+        return "CLA FF is invalid (PPS)"
+    return f"CLA {cla:02X} is reserved" if 0 <= cla <= 0xFF else f"CLA {cla} is not a byte"
+
+
+# All 256 class bytes decoded once (None: refused with 6E00): each command's CLA is then an
+# index, not a decoding and a frozen dataclass built anew.
+_CLASS_BYTES: tuple[ClassByte | None, ...] = tuple(ClassByte._decode(cla) for cla in range(256))
 
 
 @dataclass(frozen=True)

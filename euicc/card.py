@@ -210,10 +210,11 @@ class Card:
         if cla.chaining:
             raise SwError(SW.COMMAND_CHAINING_NOT_SUPPORTED)
         channel = self.channels.get(cla.channel)
-        if apdu.ins == 0xC0 and self._os.has_ins(apdu.ins):
+        os_command = self._os.has_ins(apdu.ins)
+        if apdu.ins == 0xC0 and os_command:
             return self._os.dispatch(apdu, channel)
         channel.pending = None  # GET RESPONSE must follow the command immediately
-        if self._os.has_ins(apdu.ins):
+        if os_command:
             response = self._os.dispatch(apdu, channel)
         elif channel.applet is not None:
             response = channel.applet.process(apdu, channel)

@@ -48,21 +48,28 @@ class CommandTable:
         self._by_ins: dict[int, list[CommandSpec]] = {}
         for spec in specs:
             self._by_ins.setdefault(spec.ins, []).append(spec)
+        # The entry each INS has for an interindustry and for a proprietary CLA (the first
+        # in table order, None: 6E00), resolved once: a command's look-up is then an index,
+        # not Flag arithmetic per entry.
+        self._by_ins_and_family: dict[int, tuple[CommandSpec | None, CommandSpec | None]] = {
+            ins: tuple(next((e for e in entries if family & e.classes), None)
+                       for family in (ClassFamily.INTERINDUSTRY, ClassFamily.PROPRIETARY))
+            for ins, entries in self._by_ins.items()
+        }
 
     def has_ins(self, ins: int) -> bool:
         return ins in self._by_ins
 
     def lookup(self, apdu: CommandApdu) -> CommandSpec:
-        specs = self._by_ins.get(apdu.ins)
-        if not specs:
+        by_family = self._by_ins_and_family.get(apdu.ins)
+        if by_family is None:
             raise SwError(SW.INS_NOT_SUPPORTED, f"INS {apdu.ins:02X}")
-        family = ClassFamily.of(apdu.class_byte)
-        for spec in specs:
-            if family & spec.classes:
-                if apdu.case not in spec.cases:
-                    raise SwError(SW.WRONG_LENGTH, f"{spec.name} in case {apdu.case}")
-                return spec
-        raise SwError(SW.CLA_NOT_SUPPORTED, f"CLA {apdu.cla:02X} for INS {apdu.ins:02X}")
+        spec = by_family[apdu.class_byte.proprietary]
+        if spec is None:
+            raise SwError(SW.CLA_NOT_SUPPORTED, f"CLA {apdu.cla:02X} for INS {apdu.ins:02X}")
+        if apdu.case not in spec.cases:
+            raise SwError(SW.WRONG_LENGTH, f"{spec.name} in case {apdu.case}")
+        return spec
 
     def name_of(self, apdu: CommandApdu) -> str | None:
         specs = self._by_ins.get(apdu.ins)

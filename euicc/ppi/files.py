@@ -175,13 +175,14 @@ def expand_pattern(pattern: bytes, repeat: bool, size: int) -> bytes:
 
 def build_file(spec: FileSpec) -> File:
     """Create the file ``spec`` describes, filled per its pattern (default 'FF')."""
-    if spec.type is None:
+    kind = spec.type
+    if kind is None:
         raise FileError(f"no file descriptor for {spec.name or spec.fid}")
-    if spec.fid is None and spec.type != FileType.ADF:
+    if spec.fid is None and kind != FileType.ADF:
         raise FileError(f"no file identifier for {spec.name or 'a file'}")
     record_length = spec.record_length or 0
     size = spec.size
-    if spec.type.is_record:
+    if kind.is_record:
         if not record_length:
             raise FileError(f"{spec.name or hex(spec.fid)}: no record length")
         if size is None and spec.record_count is not None:
@@ -191,28 +192,30 @@ def build_file(spec: FileSpec) -> File:
         if size % record_length:
             raise FileError(f"{spec.name or hex(spec.fid)}: size {size} is not a whole "
                             f"number of {record_length}-byte records")
-    elif not spec.type.is_df and size is None:
+    elif not kind.is_df and size is None:
         raise FileError(f"{spec.name or hex(spec.fid)}: no file size")
-    if (spec.type == FileType.TRANSPARENT or spec.type.is_record) and size > MAX_EF_SIZE:
+    if (kind == FileType.TRANSPARENT or kind.is_record) and size > MAX_EF_SIZE:
         raise FileError(f"{spec.name or hex(spec.fid)}: {size} bytes do not fit in the card")
-    if spec.type.is_df or spec.sfi == -1:
+    if kind.is_df or spec.sfi == -1:
         sfi = None
     elif spec.sfi is None:
         sfi = spec.fid & 0x1F or None  # TS 102 221 11.1.1.4.8: the 5 low bits of the FID
     else:
         sfi = spec.sfi or None
-    f = File(
-        fid=spec.fid, type=spec.type, name=spec.name, aid=spec.aid, sfi=sfi,
-        size=size or 0, record_length=record_length, shareable=spec.shareable,
-        lcsi=spec.lcsi, security=spec.security, pin_status=spec.pin_status,
-        proprietary=spec.proprietary,
-    )
-    if spec.type.is_record:
+    size = size or 0
+    if kind.is_record:
         record = expand_pattern(spec.fill or b"", spec.repeat, record_length)
-        f.body = bytearray(record * f.record_count)
-    elif spec.type == FileType.TRANSPARENT:
-        f.body = bytearray(expand_pattern(spec.fill or b"", spec.repeat, f.size))
-    return f
+        body = bytearray(record * (size // record_length))
+    elif kind == FileType.TRANSPARENT:
+        body = bytearray(expand_pattern(spec.fill or b"", spec.repeat, size))
+    else:
+        body = bytearray()
+    return File(
+        fid=spec.fid, type=kind, name=spec.name, aid=spec.aid, sfi=sfi,
+        size=size, record_length=record_length, shareable=spec.shareable,
+        lcsi=spec.lcsi, security=spec.security, pin_status=spec.pin_status,
+        proprietary=spec.proprietary, body=body,
+    )
 
 
 def create(tree: FileTree, parent: File, spec: FileSpec,
