@@ -1,6 +1,8 @@
 """The ISD-R (SGP.22 2.2.1 and 5.7; AID A0000005591010FFFFFFFF8900000100): receives ES10
 commands as STORE DATA (GlobalPlatform 11.11, SGP.22 5.7.2) on any logical channel,
-including the basic one, and answers each with the DER of the function's response.
+including the basic one, and answers each with the DER of the function's response. The
+pieces of a Bound Profile Package (5.7.6 LoadBoundProfilePackage) go through the same ES10
+table, to the BPP loader.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from euicc.store import CardStore
 
 from . import store_data
 from .authentication import Authentication
+from .bpp import BPP_TAG
 from .config import EuiccConfig
-from .es10 import Es10Function, Es10Table
+from .es10 import Es10Entry, Es10Function, Es10Stream, Es10Table
 from .euicc_info import EuiccInfo
 from .install import BppLoader
 from .notifications import Notifications
@@ -24,7 +27,6 @@ from .profiles import ProfileManagement
 from .session import RspSession
 
 ISD_R_AID = bytes.fromhex("A0000005591010FFFFFFFF8900000100")
-BPP_TAG = b"\xbf\x36"
 
 
 class IsdR(Applet):
@@ -45,15 +47,12 @@ class IsdR(Applet):
             store, self.notifications, self.info.reset_default_dp_address
         )
         self.es10 = Es10Table(self._functions(), store.transaction)
-        # Trace names of STORE DATA blocks by the tag their ES10 command starts with
-        self._block_names = {tag: f"STORE DATA {self.es10.function_for_tag(tag).name}"
-                             for tag in self.es10.tags()}
         self._commands = CommandTable(
             [CommandSpec("STORE DATA", 0xE2, ClassFamily.PROPRIETARY, self._store_data,
                          WITH_DATA)]
         )
 
-    def _functions(self) -> list[Es10Function]:
+    def _functions(self) -> list[Es10Entry]:
         info, profiles, notes = self.info, self.profiles, self.notifications
         auth = self.authentication
         undefined = 127
@@ -79,6 +78,7 @@ class IsdR(Applet):
               "AuthenticateServerResponse", auth.authenticate_server, with_raw=True),
             f("ES10b.PrepareDownload", 0xBF21, "PrepareDownloadRequest",
               "PrepareDownloadResponse", auth.prepare_download, with_raw=True),
+            Es10Stream("ES10b.LoadBoundProfilePackage", BPP_TAG, self.loader),
             f("ES10c.GetProfilesInfo", 0xBF2D, "ProfileInfoListRequest",
               "ProfileInfoListResponse", profiles.get_profiles_info,
               ("profileInfoListError", undefined)),
@@ -113,28 +113,15 @@ class IsdR(Applet):
     def command_name(self, apdu: CommandApdu, channel: Channel) -> str | None:
         if apdu.ins != 0xE2:
             return self._commands.name_of(apdu)
-        # Name a STORE DATA block after the ES10 function its command starts with (every
-        # ES10 tag is two octets, BFxx); runs for each block a trace sees, so it looks at
-        # the first two octets only.
+        # Name a STORE DATA block after the ES10 function its command goes to
         pending = channel.applet_state.get(store_data.STATE_KEY)
         first = apdu.data if apdu.p2 == 0 or pending is None else pending.buffer
-        head = bytes(first[:2])
-        name = self._block_names.get(int.from_bytes(head, "big")) if len(head) == 2 else None
-        if name is not None:
-            return name
-        if head == BPP_TAG or self.loader.active:
-            return "STORE DATA ES10b.LoadBoundProfilePackage"
-        return "STORE DATA"
+        name = self.es10.name_of(bytes(first[:2]))
+        return "STORE DATA" if name is None else f"STORE DATA {name}"
 
     def _store_data(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
         command = store_data.accept_block(apdu, channel)
         if command is None:
             return ResponseApdu()
-        if command[:2] == BPP_TAG or (self.loader.active and self.es10.function_for(command)
-                                      is None):
-            # SGP.22 5.7.6 LoadBoundProfilePackage: the BPP comes in pieces that are not
-            # complete ES10 requests; the loader takes them until the package is complete.
-            return ResponseApdu(self.loader.load(command))
-        self.loader.abort()
         return ResponseApdu(self.es10.execute(command))
 

@@ -1,10 +1,11 @@
 """ES10b.LoadBoundProfilePackage (SGP.22 5.7.6; BPP structure 2.5.5, SCP03t 2.6.6 and 5.5):
 the Bound Profile Package arrives as a byte stream cut into pieces (one ES10 command
-each, shared/docs/interop.md). The loader consumes the stream element by element as soon
-as each one is complete, whatever the cut:
+each, shared/docs/interop.md). The stream splits it element by element as soon as each
+one is complete, whatever the cut, into events naming the part of the package they belong
+to (its bppCommandId) and, inside StoreMetadata and LoadProfileElements, the segment:
 
     BF36 { BF23 InitialiseSecureChannel, A0 {87..} ConfigureISDP, A1 {88..} StoreMetadata,
-           [A2 {87} ReplaceSessionKeys], A3 {86..} profile elements }
+           [A2 {87} ReplaceSessionKeys], A3 {86..} LoadProfileElements }
 
 Nothing is persisted before the last element: the new ISD-P, its metadata and its profile
 elements are written in one transaction at the end, so an interrupted or failed download
@@ -14,16 +15,20 @@ carrying the SGP.22 bppCommandId and errorReason.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from enum import IntEnum
+from enum import Enum, IntEnum
 
 from euicc.tlv import Header, TlvError, read_header
 
 MAX_BPP = 2 * 1024 * 1024  # a profile package is tens of kilobytes; bound memory use
+BPP_TAG = 0xBF36  # BoundProfilePackage (SGP.22 2.5.5)
 
 
 class BppCommandId(IntEnum):
+    """The parts of a package (SGP.22 2.5.5), numbered as ProfileInstallationResult's
+    bppCommandId (SGP.22 5.7.6) reports the one that failed."""
+
     INITIALISE_SECURE_CHANNEL = 0
     CONFIGURE_ISDP = 1
     STORE_METADATA = 2
@@ -64,60 +69,86 @@ class BppFailure(Exception):
         self.sima_response = sima_response
 
 
-# Where the stream is: what the next TLV must be.
-EXPECT_BPP, EXPECT_ISC, EXPECT_A0, EXPECT_A1, EXPECT_88, EXPECT_A2_OR_A3 = range(6)
-EXPECT_86, DONE, EXPECT_A3 = 6, 7, 8
+class StreamState(Enum):
+    """Where the stream is: the tags the next TLV may have, and the part of the package a
+    structure error there is reported against (its bppCommandId)."""
+
+    EXPECT_BPP = (BppCommandId.INITIALISE_SECURE_CHANNEL, (BPP_TAG,))
+    EXPECT_ISC = (BppCommandId.INITIALISE_SECURE_CHANNEL, (0xBF23,))
+    EXPECT_A0 = (BppCommandId.CONFIGURE_ISDP, (0xA0,))
+    EXPECT_A1 = (BppCommandId.STORE_METADATA, (0xA1,))
+    EXPECT_88 = (BppCommandId.STORE_METADATA, (0x88,))
+    EXPECT_A2_OR_A3 = (BppCommandId.REPLACE_SESSION_KEYS, (0xA2, 0xA3))
+    EXPECT_A3 = (BppCommandId.LOAD_PROFILE_ELEMENTS, (0xA3,))
+    EXPECT_86 = (BppCommandId.LOAD_PROFILE_ELEMENTS, (0x86,))
+    DONE = (BppCommandId.LOAD_PROFILE_ELEMENTS, ())
+
+    def __init__(self, part: BppCommandId, tags: tuple[int, ...]) -> None:
+        self.part = part
+        self.tags = tags
+
+
+@dataclass(frozen=True)
+class BppEvent:
+    """One complete element of the package.
+
+    ``tlv`` is the part's whole TLV (BF23, A0, A2) or one segment (88, 86); ``segment``
+    numbers the segments of StoreMetadata and LoadProfileElements from 1. The event that
+    opens one of those two parts (its A1 or A3 header) has segment 0 and no bytes.
+    """
+
+    part: BppCommandId
+    tlv: bytes = b""
+    segment: int = 0
+
+    @property
+    def opens_part(self) -> bool:
+        return self.segment == 0 and not self.tlv
 
 
 @dataclass
 class BppStream:
-    """Splits the BPP byte stream into the elements the installer acts on.
+    """Splits the BPP byte stream into the :class:`BppEvent` the installer acts on."""
 
-    ``on_element(kind, tlv_bytes)`` is called with kind one of "BF23", "87@A0", "A1",
-    "88", "87@A2", "A3", "86", "end".
-    """
-
-    on_element: Callable[[str, bytes], None]
     buffer: bytearray = field(default_factory=bytearray)
-    state: int = EXPECT_BPP
-    remaining: dict[str, int] = field(default_factory=dict)  # bytes left in BF36/A1/A3
+    state: StreamState = StreamState.EXPECT_BPP
+    left_in_bpp: int = 0  # bytes of BF36's value not yet taken
+    left_in_part: int = 0  # bytes of the open A1 or A3 not yet taken
+    segment: int = 0  # segments taken from the open A1 or A3
     received: int = 0
 
-    def feed(self, data: bytes) -> bool:
-        """Add one piece; return True once the whole package has been consumed."""
+    @property
+    def done(self) -> bool:
+        """The whole package has been consumed."""
+        return self.state is StreamState.DONE
+
+    def feed(self, data: bytes) -> Iterator[BppEvent]:
+        """Add one piece and yield the elements it completes. The stream advances as the
+        events are taken, so a failure while acting on one stops it right there."""
         self.received += len(data)
         if self.received > MAX_BPP:
             raise BppFailure(BppCommandId.LOAD_PROFILE_ELEMENTS, ErrorReason.INSUFFICIENT_MEMORY,
                              "package too large")
         self.buffer += data
-        while self.state != DONE:
+        while not self.done:
             head = self._header()
             if head is None:
-                return False
-            if not self._step(head):
-                return False
+                return
+            progressed = yield from self._step(head)
+            if not progressed:
+                return
         if self.buffer:
             raise BppFailure(BppCommandId.LOAD_PROFILE_ELEMENTS,
                              ErrorReason.SCP03T_STRUCTURE_ERROR, "data after the package")
-        return True
 
     def _header(self) -> Header | None:
         try:
             return read_header(self.buffer)
         except TlvError as exc:
             if len(self.buffer) >= 8:  # long enough for any header: it is malformed
-                raise BppFailure(self._command(), ErrorReason.SCP03T_STRUCTURE_ERROR,
+                raise BppFailure(self.state.part, ErrorReason.SCP03T_STRUCTURE_ERROR,
                                  str(exc)) from None
             return None
-
-    def _command(self) -> BppCommandId:
-        return {
-            EXPECT_BPP: BppCommandId.INITIALISE_SECURE_CHANNEL,
-            EXPECT_ISC: BppCommandId.INITIALISE_SECURE_CHANNEL,
-            EXPECT_A0: BppCommandId.CONFIGURE_ISDP, EXPECT_A1: BppCommandId.STORE_METADATA,
-            EXPECT_88: BppCommandId.STORE_METADATA,
-            EXPECT_A2_OR_A3: BppCommandId.REPLACE_SESSION_KEYS,
-        }.get(self.state, BppCommandId.LOAD_PROFILE_ELEMENTS)
 
     def _take(self, head: Header, whole: bool) -> bytes | None:
         """Remove a header (whole=False) or a complete TLV from the buffer."""
@@ -126,82 +157,88 @@ class BppStream:
             return None
         taken = bytes(self.buffer[:size])
         del self.buffer[:size]
-        if self.state != EXPECT_BPP:
-            self.remaining["BF36"] -= size
-        container = {EXPECT_88: "A1", EXPECT_86: "A3"}.get(self.state)
-        if container is not None:
-            self.remaining[container] -= size
+        if self.state is not StreamState.EXPECT_BPP:
+            self.left_in_bpp -= size
+        if self.state in (StreamState.EXPECT_88, StreamState.EXPECT_86):
+            self.left_in_part -= size
         return taken
 
-    def _expect(self, head: Header, *tags: int) -> None:
+    def _expect(self, head: Header) -> None:
+        tags = self.state.tags
         if head.tag not in tags:
-            raise BppFailure(self._command(), ErrorReason.SCP03T_STRUCTURE_ERROR,
+            raise BppFailure(self.state.part, ErrorReason.SCP03T_STRUCTURE_ERROR,
                              f"tag {head.tag:X} where {'/'.join(f'{t:X}' for t in tags)} belongs")
 
-    def _step(self, head: Header) -> bool:
+    def _step(self, head: Header) -> Iterator[BppEvent]:
+        """Take the element at the head of the buffer; return False if it is incomplete."""
         state = self.state
-        if state == EXPECT_BPP:
-            self._expect(head, 0xBF36)
+        self._expect(head)
+        if state is StreamState.EXPECT_BPP:
             self._take(head, whole=False)
-            self.remaining["BF36"] = head.length
-            self.state = EXPECT_ISC
+            self.left_in_bpp = head.length
+            self.state = StreamState.EXPECT_ISC
             return True
-        if state == EXPECT_ISC:
-            self._expect(head, 0xBF23)
-            return self._whole(head, "BF23", EXPECT_A0)
-        if state == EXPECT_A0:
-            self._expect(head, 0xA0)
-            return self._whole(head, "87@A0", EXPECT_A1)
-        if state == EXPECT_A1:
-            self._expect(head, 0xA1)
-            self._take(head, whole=False)
-            self.remaining["A1"] = head.length
-            self.on_element("A1", b"")
-            self.state = EXPECT_88 if head.length else EXPECT_A2_OR_A3
+        if state is StreamState.EXPECT_ISC:
+            return (yield from self._whole(head, StreamState.EXPECT_A0))
+        if state is StreamState.EXPECT_A0:
+            return (yield from self._whole(head, StreamState.EXPECT_A1))
+        if state is StreamState.EXPECT_A1:
+            yield self._open(head, StreamState.EXPECT_88 if head.length
+                             else StreamState.EXPECT_A2_OR_A3)
             return True
-        if state == EXPECT_88:
-            self._expect(head, 0x88)
-            if not self._whole(head, "88", EXPECT_88):
+        if state is StreamState.EXPECT_88:
+            if not (yield from self._segment(head)):
                 return False
-            if self.remaining["A1"] < 0:
-                raise BppFailure(BppCommandId.STORE_METADATA,
-                                 ErrorReason.SCP03T_STRUCTURE_ERROR, "88 overruns A1")
-            if self.remaining["A1"] == 0:
-                self.state = EXPECT_A2_OR_A3
+            if self.left_in_part == 0:
+                self.state = StreamState.EXPECT_A2_OR_A3
             return True
-        if state in (EXPECT_A2_OR_A3, EXPECT_A3):
-            self._expect(head, *((0xA2, 0xA3) if state == EXPECT_A2_OR_A3 else (0xA3,)))
+        if state is not StreamState.EXPECT_86:  # EXPECT_A2_OR_A3, EXPECT_A3
             if head.tag == 0xA2:
-                return self._whole(head, "87@A2", EXPECT_A3)
-            self._take(head, whole=False)
-            self.remaining["A3"] = head.length
-            self.on_element("A3", b"")
-            self.state = EXPECT_86 if head.length else DONE
+                return (yield from self._whole(head, StreamState.EXPECT_A3))
+            yield self._open(head, StreamState.EXPECT_86 if head.length else StreamState.DONE)
             self._finish_if_done()
             return True
-        self._expect(head, 0x86)
-        if not self._whole(head, "86", EXPECT_86):
+        if not (yield from self._segment(head)):
             return False
-        if self.remaining["A3"] < 0:
-            raise BppFailure(BppCommandId.LOAD_PROFILE_ELEMENTS,
-                             ErrorReason.SCP03T_STRUCTURE_ERROR, "86 overruns A3")
-        if self.remaining["A3"] == 0:
-            self.state = DONE
+        if self.left_in_part == 0:
+            self.state = StreamState.DONE
             self._finish_if_done()
         return True
 
-    def _whole(self, head: Header, kind: str, next_state: int) -> bool:
+    def _whole(self, head: Header, next_state: StreamState) -> Iterator[BppEvent]:
+        """A part that is one TLV (BF23, A0, A2)."""
         taken = self._take(head, whole=True)
         if taken is None:
             return False
-        self.on_element(kind, taken)
+        part = self.state.part
         self.state = next_state
+        yield BppEvent(part, taken)
+        return True
+
+    def _open(self, head: Header, next_state: StreamState) -> BppEvent:
+        """The header of A1 or A3: the part's segments follow."""
+        part = (BppCommandId.STORE_METADATA if head.tag == 0xA1
+                else BppCommandId.LOAD_PROFILE_ELEMENTS)
+        self._take(head, whole=False)
+        self.left_in_part = head.length
+        self.segment = 0
+        self.state = next_state
+        return BppEvent(part)
+
+    def _segment(self, head: Header) -> Iterator[BppEvent]:
+        """One 88 of A1 or 86 of A3, which must not run past its container."""
+        taken = self._take(head, whole=True)
+        if taken is None:
+            return False
+        self.segment += 1
+        yield BppEvent(self.state.part, taken, self.segment)  # acted on before the check
+        if self.left_in_part < 0:
+            raise BppFailure(self.state.part, ErrorReason.SCP03T_STRUCTURE_ERROR,
+                             f"{head.tag:X} overruns {'A1' if head.tag == 0x88 else 'A3'}")
         return True
 
     def _finish_if_done(self) -> None:
-        if self.state == DONE:
-            if self.remaining["BF36"] != 0:
-                raise BppFailure(BppCommandId.LOAD_PROFILE_ELEMENTS,
-                                 ErrorReason.SCP03T_STRUCTURE_ERROR,
-                                 "BF36 length does not match its content")
-            self.on_element("end", b"")
+        if self.done and self.left_in_bpp != 0:
+            raise BppFailure(BppCommandId.LOAD_PROFILE_ELEMENTS,
+                             ErrorReason.SCP03T_STRUCTURE_ERROR,
+                             "BF36 length does not match its content")

@@ -43,7 +43,7 @@ from euicc.store import (
 from euicc.sw import SW, SwError
 from euicc.tlv import TlvError, children, read_header, tlv
 
-from .bpp import BppCommandId, BppFailure, BppStream, ErrorReason
+from .bpp import BppCommandId, BppEvent, BppFailure, BppStream, ErrorReason
 from .notifications import SEQ_COUNTER, event_bits
 from .session import RspSession
 
@@ -90,6 +90,7 @@ class BppLoader:
 
     @property
     def active(self) -> bool:
+        """A package is being received: pieces that are no ES10 request continue it."""
         return self._stream is not None
 
     def abort(self) -> None:
@@ -97,40 +98,50 @@ class BppLoader:
         self._bsp = None
         self._pending = Pending()
 
-    def load(self, piece: bytes) -> bytes:
+    def start(self, piece: bytes) -> bytes:
+        """The piece that opens a package (BF36): whatever was loading before is dropped."""
+        self.abort()
+        if self.session.one_time_key is None or self.session.identity is None:
+            raise SwError(SW.CONDITIONS_NOT_SATISFIED, "no PrepareDownload before the BPP")
+        self._stream = BppStream()
+        return self.resume(piece)
+
+    def resume(self, piece: bytes) -> bytes:
         """Take one piece; b"" while more is expected, else the ProfileInstallationResult."""
-        if piece[:2] == b"\xbf\x36" or self._stream is None:
-            self.abort()
-            if self.session.one_time_key is None or self.session.identity is None:
-                raise SwError(SW.CONDITIONS_NOT_SATISFIED, "no PrepareDownload before the BPP")
-            self._stream = BppStream(self._element)
+        if self._stream is None:
+            return self.start(piece)
         try:
-            done = self._stream.feed(piece)
+            for event in self._stream.feed(piece):
+                self._handle(event)
         except BppFailure as failure:
             log.info("profile download failed: %s", failure)
             result = self._result_error(failure)
             self.abort()
             self.session.clear()
             return result
-        if not done:
+        if not self._stream.done:
             return b""
         result = self._install()
         self.abort()
         self.session.clear()
         return result
 
-    # -- elements -------------------------------------------------------------------------------
-    def _element(self, kind: str, data: bytes) -> None:
-        handler = {
-            "BF23": self._initialise_secure_channel, "87@A0": self._configure_isdp,
-            "A1": lambda _: None, "88": self._store_metadata, "87@A2": self._replace_keys,
-            "A3": self._start_elements, "86": self._profile_element, "end": lambda _: None,
-        }[kind]
-        handler(data)
+    # -- the parts ------------------------------------------------------------------------------
+    def _handle(self, event: BppEvent) -> None:
+        """The one place where each part of the package is acted on: ``event.part`` is its
+        bppCommandId, ``event.segment`` the number of a StoreMetadata or LoadProfileElements
+        segment (0 for the part's opening)."""
+        {
+            BppCommandId.INITIALISE_SECURE_CHANNEL: self._initialise_secure_channel,
+            BppCommandId.CONFIGURE_ISDP: self._configure_isdp,
+            BppCommandId.STORE_METADATA: self._store_metadata,
+            BppCommandId.REPLACE_SESSION_KEYS: self._replace_keys,
+            BppCommandId.LOAD_PROFILE_ELEMENTS: self._load_profile_elements,
+        }[event.part](event)
 
-    def _initialise_secure_channel(self, data: bytes) -> None:
+    def _initialise_secure_channel(self, event: BppEvent) -> None:
         """SGP.22 5.5.1: check the request, verify smdpSign, agree the session keys."""
-        cmd = BppCommandId.INITIALISE_SECURE_CHANNEL
+        cmd, data = event.part, event.tlv
         session = self.session
         try:
             request = decode_exact(rsp(), "InitialiseSecureChannelRequest", data)
@@ -174,10 +185,10 @@ class BppLoader:
                       else ErrorReason.SCP03T_STRUCTURE_ERROR)
             raise fail(cmd, reason, str(exc)) from None
 
-    def _configure_isdp(self, data: bytes) -> None:
+    def _configure_isdp(self, event: BppEvent) -> None:
         """SGP.22 5.5.2: the ISD-P gets its AID now; it is created at the end."""
-        cmd = BppCommandId.CONFIGURE_ISDP
-        plain = self._unwrap_87s(data, cmd)
+        cmd = event.part
+        plain = self._unwrap_87s(event.tlv, cmd)
         try:
             decode_exact(rsp(), "ConfigureISDPRequest", plain)
         except Asn1Error as exc:
@@ -194,8 +205,11 @@ class BppLoader:
             if aid not in used:
                 return aid
 
-    def _store_metadata(self, segment: bytes) -> None:
-        self._pending.metadata += self._unwrap(0x88, segment, BppCommandId.STORE_METADATA)
+    def _store_metadata(self, event: BppEvent) -> None:
+        """SGP.22 5.5.3: the 88 segments decrypt to the StoreMetadataRequest, checked once
+        the next part begins."""
+        if not event.opens_part:
+            self._pending.metadata += self._unwrap(0x88, event.tlv, event.part)
 
     def _check_metadata(self) -> None:
         """SGP.22 5.5.3: the metadata must decode, name a new ICCID and a known class."""
@@ -215,24 +229,25 @@ class BppLoader:
             raise fail(cmd, ErrorReason.UNSUPPORTED_PROFILE_CLASS, str(profile_class))
         self._pending.metadata_value = value
 
-    def _replace_keys(self, data: bytes) -> None:
+    def _replace_keys(self, event: BppEvent) -> None:
         """SGP.22 5.5.4: PPK-ENC / PPK-MAC protect the profile elements from here on."""
         self._check_metadata()
-        cmd = BppCommandId.REPLACE_SESSION_KEYS
-        plain = self._unwrap_87s(data, cmd)
+        cmd = event.part
+        plain = self._unwrap_87s(event.tlv, cmd)
         try:
             keys = decode_exact(rsp(), "ReplaceSessionKeysRequest", plain)
         except Asn1Error as exc:
             raise fail(cmd, ErrorReason.INCORRECT_INPUT_VALUES, str(exc)) from None
         self._bsp.replace_keys(keys["ppkEnc"], keys["ppkCmac"], keys["initialMacChainingValue"])
 
-    def _start_elements(self, _: bytes) -> None:
-        self._check_metadata()
-
-    def _profile_element(self, segment: bytes) -> None:
-        """SGP.22 5.5.5: the decrypted segments concatenate to the profile elements."""
+    def _load_profile_elements(self, event: BppEvent) -> None:
+        """SGP.22 5.5.5: the decrypted segments concatenate to the profile elements, which
+        need the checked metadata (the ICCID of the ProfileHeader)."""
+        if event.opens_part:
+            self._check_metadata()
+            return
         pending = self._pending
-        plain = self._unwrap(0x86, segment, BppCommandId.LOAD_PROFILE_ELEMENTS)
+        plain = self._unwrap(0x86, event.tlv, event.part)
         pending.upp += plain
         pending.size += len(plain)
         while pending.upp:

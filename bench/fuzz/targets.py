@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
-from applets.isd_r.bpp import BppFailure, BppStream
+from applets.isd_r.bpp import BppEvent, BppFailure, BppStream
 from euicc.apdu import CommandApdu
 from euicc.asn1 import Asn1Error, decode_exact, pe, rsp
 from euicc.fs.fcp import encode_fcp
@@ -207,15 +207,15 @@ def with_cuts(stream: bytes, positions: list[int]) -> bytes:
 
 
 def load_pieces(pieces: list[bytes]) -> tuple[list, object]:
-    elements: list[tuple[str, bytes]] = []
-    stream = BppStream(lambda kind, data: elements.append((kind, data)))
-    done = False
+    elements: list[BppEvent] = []
+    stream = BppStream()
     try:
         for piece in pieces:
-            done = stream.feed(piece)
+            for event in stream.feed(piece):
+                elements.append(event)
     except BppFailure as failure:
         return elements, (failure.command, failure.reason)
-    return elements, done
+    return elements, stream.done
 
 
 def bpp_target() -> Callable[[bytes], None]:
