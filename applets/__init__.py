@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from euicc.card import Card
+from euicc.migrations import migrate
 from euicc.pki import CardCredentials
 from euicc.registry import Registry
 from euicc.store import CardStore
@@ -16,7 +17,9 @@ def build_card(
     store: CardStore, credentials: CardCredentials, config: EuiccConfig | None = None
 ) -> Card:
     """A powered-off eUICC with its ISD-R and ECASD installed, showing the enabled
-    profile's file system (SGP.22 2.2.3)."""
+    profile's file system (SGP.22 2.2.3). A store written by an earlier version is migrated
+    first (:mod:`euicc.migrations`), before any applet reads a profile from it."""
+    migrate(store)
     registry = Registry()
     isd_r = IsdR(store, credentials, config or EuiccConfig())
     registry.install(isd_r)

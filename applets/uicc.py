@@ -26,27 +26,22 @@ from euicc.card import FileSystem
 from euicc.channels import Channel
 from euicc.dispatch import NO_DATA, WITH_DATA, ClassFamily, CommandSpec
 from euicc.fs.commands import FileCommands
-from euicc.fs.model import MF_FID, File, FileTree, FileType, Pin
+from euicc.fs.model import File, Pin
 from euicc.fs.selection import STATE_KEY
-from euicc.ppi import (
-    AkaAlgorithmId,
-    AkaConfig,
-    PeError,
-    ProfileImage,
-    file_rows,
-    image_from_rows,
-    interpret,
-    secret_rows,
-)
-from euicc.ppi.image import (
+from euicc.store import CardStore, ProfileRecord, bcd_digits
+from euicc.store_image import (
     SECRET_PIN,
     SECRET_PUK,
     SECRET_SQN,
+    AkaAlgorithmId,
+    AkaConfig,
+    ProfileImage,
     body_owner,
+    empty_tree,
     file_row,
+    image_from_rows,
     pin_to_bytes,
 )
-from euicc.store import CardStore, ProfileRecord, bcd_digits
 from euicc.sw import SW, SwError
 
 from .naa import suci
@@ -81,11 +76,6 @@ SERVICE_SUCI_PRIVACY, SERVICE_SUCI_BY_USIM = 124, 125
 GENERATION_KEY = "fs.generation"
 # SAIP sqnOptions bits as this card reads them ('02' is TS.48's "wrap-around protection")
 SQN_OPTION_DELTA, SQN_OPTION_AGE_LIMIT = 0x02, 0x04
-
-
-def empty_tree() -> FileTree:
-    """An MF with nothing under it: the UICC of an eUICC with no enabled profile."""
-    return FileTree(File(MF_FID, FileType.MF, name="MF", security=b"\x8b\x03\x2f\x06\x01"))
 
 
 def algorithm_for(aka: AkaConfig) -> AkaAlgorithm:
@@ -158,22 +148,10 @@ class UiccFileSystem(FileSystem):
         self.generation += 1
 
     def _content(self, record: ProfileRecord) -> tuple[ProfileImage, list]:
-        """The ISD-P's interpreted content. A profile installed before the card had a
-        Profile Package Interpreter has only its elements: interpret them now, once."""
-        aid = record.isdp_aid
-        files = self.store.profile_files(aid)
-        if not files:
-            image = ProfileImage(empty_tree())
-            try:
-                image = interpret(self.store.profile_elements(aid))
-            except PeError as exc:
-                log.warning("profile %s cannot be interpreted (%s): it shows an empty MF",
-                            record.iccid_digits, exc)
-            with self.store.transaction():
-                self.store.set_profile_image(aid, file_rows(image.tree), secret_rows(image))
-            files = self.store.profile_files(aid)
-        secrets = self.store.profile_secrets(aid)
-        return image_from_rows(files, secrets), secrets
+        """The ISD-P's interpreted content as stored (a profile installed before the card
+        interpreted elements was given its rows by :mod:`euicc.migrations` at start)."""
+        secrets = self.store.profile_secrets(record.isdp_aid)
+        return image_from_rows(self.store.profile_files(record.isdp_aid), secrets), secrets
 
     def enabled_profile_changed(self, profile: ProfileRecord | None, refresh: bool) -> None:
         self.load()

@@ -6,8 +6,16 @@ Every ES10 command runs in one transaction (:meth:`CardStore.transaction`), so a
 StoreMetadata), pending notifications with their sequence numbers, the default SM-DP+
 address and counters all live here, and each ISD-P's interpreted content: its files
 (``isdp_files``, one row per file, rewritten by UPDATE commands) and its NAA secrets
-(``isdp_secrets``: PINs, PUKs, AKA keys and SQN state). Holds no eUICC private keys: those
-stay in the PKI folder.
+(``isdp_secrets``: PINs, PUKs, AKA keys and SQN state), in the rows of
+:mod:`euicc.store_image`. The profile elements (``isdp_content``) are kept without their
+secrets (:func:`euicc.ppi.blank_secrets`), so K, OPc, PINs and keys are stored once. Holds no
+eUICC private keys: those stay in the PKI folder.
+
+Schema versions: 1 kept the elements as received and, for a profile installed before the
+card had a Profile Package Interpreter, no files or secrets rows; 2 (this one) keeps elements
+without secrets and every profile interpreted. A store created now starts at 2; an older one
+is brought up by :func:`euicc.migrations.migrate`, which the card's wiring runs once at start
+(the migration interprets elements, and the store does not import the interpreter).
 
 Erasure of a deleted profile (SGP.22 3.2.3 "the eUICC shall delete the Profile", 5.7.19
 eUICCMemoryReset): SQLite alone would keep a deleted profile's K, PINs and profile elements
@@ -34,7 +42,8 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+SCHEMA_KEY = "schema_version"  # meta key
 DB_NAME = "card.sqlite3"
 ERASE_PENDING = "erase_pending"  # meta key: a profile was deleted, its pages not yet erased
 ERASE_ATTEMPTS = 5  # checkpoint tries (each waits busy_timeout) while a reader holds a snapshot
@@ -171,8 +180,8 @@ class CardStore:
         with self.transaction():
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 self._db.execute(statement)
-            if self.get_meta("schema_version") is None:
-                self.set_meta("schema_version", SCHEMA_VERSION)
+            if self.get_meta(SCHEMA_KEY) is None:
+                self.set_meta(SCHEMA_KEY, SCHEMA_VERSION)
         if self.get_meta(ERASE_PENDING) is not None:
             log.info("erasing a deleted profile left over from the last run")
             self.erase()
@@ -320,13 +329,28 @@ class CardStore:
     # -- ISD-P content -------------------------------------------------------------------
     def set_profile_content(self, aid: bytes, configure_isdp: bytes,
                             elements: list[bytes]) -> None:
-        """The ISD-P's ConfigureISDP data (seq 0) and its profile elements (seq 1..)."""
+        """The ISD-P's ConfigureISDP data (seq 0) and its profile elements (seq 1..), the
+        latter without secrets (:func:`euicc.ppi.elements_without_secrets`)."""
         with self.transaction():
             self._db.execute("DELETE FROM isdp_content WHERE isdp_aid = ?", (aid,))
             self._db.executemany(
                 "INSERT INTO isdp_content(isdp_aid, seq, element) VALUES(?, ?, ?)",
                 [(aid, n, e) for n, e in enumerate([configure_isdp, *elements])],
             )
+
+    def set_profile_elements(self, aid: bytes, elements: list[bytes]) -> None:
+        """Replace the profile elements (seq 1..), keeping the ConfigureISDP data."""
+        with self.transaction():
+            self._db.execute("DELETE FROM isdp_content WHERE isdp_aid = ? AND seq > 0", (aid,))
+            self._db.executemany(
+                "INSERT INTO isdp_content(isdp_aid, seq, element) VALUES(?, ?, ?)",
+                [(aid, n, e) for n, e in enumerate(elements, start=1)],
+            )
+
+    @property
+    def schema_version(self) -> int:
+        """The version of the rows' layout and meaning (see the module docstring)."""
+        return int(self.get_meta(SCHEMA_KEY, 1))
 
     def profile_elements(self, aid: bytes) -> list[bytes]:
         with self._lock:

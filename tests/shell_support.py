@@ -10,8 +10,9 @@ from pathlib import Path
 from helpers import iccid_bytes, metadata_der
 from pe_builder import build_upp
 
-from euicc.ppi import file_rows, interpret, secret_rows
+from euicc.ppi import interpret
 from euicc.store import CardStore, ProfileClass, ProfileRecord, ProfileState
+from euicc.store_image import file_rows, secret_rows
 from euicc.tlv import split
 
 ISDP_AID = bytes.fromhex("A0000005591010FFFFFFFF8900001000")

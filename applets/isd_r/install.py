@@ -28,8 +28,7 @@ from euicc.ppi import (
     PeError,
     PeStatusCode,
     ProfileInterpreter,
-    file_rows,
-    secret_rows,
+    elements_without_secrets,
     success_response,
 )
 from euicc.store import (
@@ -40,6 +39,7 @@ from euicc.store import (
     ProfileRecord,
     ProfileState,
 )
+from euicc.store_image import file_rows, secret_rows
 from euicc.sw import SW, SwError
 from euicc.tlv import TlvError, children, read_header, tlv
 
@@ -310,7 +310,7 @@ class BppLoader:
         with self.store.transaction():
             self.store.add_profile(record)
             self.store.set_profile_content(record.isdp_aid, pending.configure_isdp,
-                                           pending.elements)
+                                           elements_without_secrets(pending.elements))
             self.store.set_profile_image(record.isdp_aid, file_rows(image.tree),
                                          secret_rows(image))
             self.store.set_meta(ISDP_COUNTER, pending.isdp_aid[-2])

@@ -31,10 +31,11 @@ from euicc.apdu import CommandApdu
 from euicc.asn1 import Asn1Error, decode_exact, pe, rsp
 from euicc.fs.fcp import encode_fcp
 from euicc.fs.model import MF_FID, File, FileTree, FileType
-from euicc.ppi import PeError, ProfileInterpreter, file_rows, image_from_rows, secret_rows
+from euicc.ppi import PeError, ProfileInterpreter
 from euicc.ppi.files import FileError
 from euicc.ppi.placement import _create as create_template_file
 from euicc.ppi.templates import TEMPLATES
+from euicc.store_image import file_rows, image_from_rows, secret_rows
 from euicc.sw import SwError
 from euicc.tlv import split, tlv
 from euicc.transport.vpcd import PeerClosed, serve_connection

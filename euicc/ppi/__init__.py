@@ -1,14 +1,9 @@
 """The Profile Package Interpreter (TCA eUICC Profile Package 2.x/3.x): profile elements in,
-an ISD-P's file system, PINs, PUKs and AKA parameters out."""
+an ISD-P's file system, PINs, PUKs and AKA parameters out (a :class:`ProfileImage`, the type
+the store keeps: :mod:`euicc.store_image`), and the elements as stored, without secrets."""
 
-from .image import (
-    AkaAlgorithmId,
-    AkaConfig,
-    ProfileImage,
-    file_rows,
-    image_from_rows,
-    secret_rows,
-)
+from euicc.store_image import AkaAlgorithmId, AkaConfig, ProfileImage
+
 from .interpreter import (
     PeError,
     PeStatusCode,
@@ -16,8 +11,9 @@ from .interpreter import (
     interpret,
     success_response,
 )
+from .secrets import blank_secrets, elements_without_secrets
 
 __all__ = [
     "AkaAlgorithmId", "AkaConfig", "PeError", "PeStatusCode", "ProfileImage", "ProfileInterpreter",
-    "file_rows", "image_from_rows", "interpret", "secret_rows", "success_response",
+    "blank_secrets", "elements_without_secrets", "interpret", "success_response",
 ]

@@ -27,9 +27,9 @@ from enum import IntEnum
 
 from euicc.asn1 import Asn1Error, decode_known, encode, pe
 from euicc.fs.model import MF_FID, File, FileTree, FileType, Pin
+from euicc.store_image import AkaAlgorithmId, AkaConfig, ProfileImage
 
 from .files import FileError, FileSpec, create, fill, merge_fcp, path_from_saip
-from .image import AkaAlgorithmId, AkaConfig, ProfileImage
 from .placement import TemplateError, create_template_files
 from .templates import TEMPLATES
 

@@ -17,9 +17,9 @@ from pe_builder import USIM_AID, build_upp, ef_iccid
 from applets.naa.authenticate import MilenageAka
 from applets.naa.milenage import Milenage
 from applets.naa.sqn import SqnState
-from euicc.ppi import file_rows, interpret, secret_rows
-from euicc.ppi.image import SECRET_SQN, image_from_rows
+from euicc.ppi import interpret
 from euicc.store import CardStore, ProfileClass, ProfileRecord, ProfileState
+from euicc.store_image import SECRET_SQN, file_rows, image_from_rows, secret_rows
 from euicc.tlv import split
 from tools.lpa.link import PcscLink
 

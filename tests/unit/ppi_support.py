@@ -19,14 +19,8 @@ from saip_package import (
 )
 
 from euicc.fs.model import MF_FID, File, FileType
-from euicc.ppi import (
-    PeError,
-    ProfileImage,
-    ProfileInterpreter,
-    file_rows,
-    image_from_rows,
-    secret_rows,
-)
+from euicc.ppi import PeError, ProfileImage, ProfileInterpreter
+from euicc.store_image import file_rows, image_from_rows, secret_rows
 from euicc.tlv import parse, split
 
 EF_IMSI, EF_AD, EF_UST, EF_DIR, EF_ICCID = 0x6F07, 0x6FAD, 0x6F38, 0x2F00, 0x2FE2

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import shutil
+import sqlite3
 
 import pytest
 from cryptography import x509
@@ -15,8 +16,10 @@ from pe_builder import build_upp
 
 from euicc.asn1 import decode_exact, rsp
 from euicc.pki import load_card_credentials
+from euicc.ppi import elements_without_secrets
 from euicc.store import ProfileState
-from euicc.tlv import tlv
+from euicc.store_image import image_from_rows
+from euicc.tlv import split, tlv
 from tools.lpa.download import DownloadError, bpp_pieces, download
 from tools.lpa.es10 import Es10Client
 from tools.lpa.link import DirectLink
@@ -49,8 +52,9 @@ def test_download_install_and_notify(es10, smdp, store):
     assert result.ok
     (profile,) = store.profiles()
     assert profile.state == ProfileState.DISABLED
-    assert b"".join(store.profile_elements(profile.isdp_aid)) == (
-        smdp.profiles / "TINY.der").read_bytes()
+    # kept as served, each secret value zeroed (euicc/ppi/secrets.py)
+    assert store.profile_elements(profile.isdp_aid) == elements_without_secrets(
+        split((smdp.profiles / "TINY.der").read_bytes()))
     kind, pending = es10.call("RetrieveNotificationsListRequest", {},
                               "RetrieveNotificationsListResponse")
     (choice, _), = pending
@@ -74,8 +78,30 @@ def test_ts48_profile_through_segments(es10, smdp, store):
     result = download(es10, es9_direct(smdp), ADDRESS, "TS48V2-SAIP2-1-NOBERTLV-UNIQUE")
     assert result.ok
     (profile,) = store.profiles()
-    assert b"".join(store.profile_elements(profile.isdp_aid)) == (
-        smdp.profiles / "TS48V2-SAIP2-1-NOBERTLV-UNIQUE.der").read_bytes()
+    assert store.profile_elements(profile.isdp_aid) == elements_without_secrets(
+        split((smdp.profiles / "TS48V2-SAIP2-1-NOBERTLV-UNIQUE.der").read_bytes()))
+
+
+def test_installed_elements_hold_no_secret(es10, smdp, store):
+    """K, OPc, PINs, PUKs and the security domain keys are kept once: in the secrets rows
+    (NAA keys, PINs, PUKs) or not at all (SD keys), never in the stored elements."""
+    k, opc = bytes.fromhex("8F3E5A61C2D94B07E1A6355C90D2F4B8"), bytes(range(0xA0, 0xB0))
+    (smdp.profiles / "KEYS.der").write_bytes(
+        build_upp("8944123400000000029", "001010000000029", k=k, opc=opc))
+    assert download(es10, es9_direct(smdp), ADDRESS, "KEYS").ok
+    (profile,) = store.profiles()
+    pins = [b"1234\xff\xff\xff\xff", b"5678\xff\xff\xff\xff", b"88888888", b"11111111",
+            b"22222222"]  # pe_builder's default PINs, ADM1 and PUKs
+    sd_keys = [bytes(range(n, n + 16)) for n in (0x40, 0x50, 0x60)]
+    with sqlite3.connect(store.path) as db:
+        rows = [bytes(r[0]) for r in db.execute("SELECT element FROM isdp_content")]
+    content = b"".join(rows)
+    for secret in (k, opc, *pins, *sd_keys):
+        assert secret not in content and secret.hex() not in content.hex(), secret.hex()
+    image = image_from_rows(store.profile_files(profile.isdp_aid),
+                            store.profile_secrets(profile.isdp_aid))
+    assert {a.key for a in image.aka} == {k} and {a.opc for a in image.aka} == {opc}
+    assert {p.value for p in image.pins} >= {b"1234\xff\xff\xff\xff", b"88888888"}
 
 
 def test_confirmation_code(es10, smdp, store):

@@ -49,7 +49,8 @@ from ppi_support import (
 )
 
 from euicc.asn1 import decode_exact, pe
-from euicc.ppi import PeError, PeStatusCode, ProfileInterpreter, image_from_rows, success_response
+from euicc.ppi import PeError, PeStatusCode, ProfileInterpreter, success_response
+from euicc.store_image import image_from_rows
 from euicc.tlv import split
 
 

@@ -79,7 +79,8 @@ def interpreted(state, store):
     """The enabled profile with a file system, PINs and keys, as an installation leaves it."""
     from pe_builder import build_upp
 
-    from euicc.ppi import file_rows, interpret, secret_rows
+    from euicc.ppi import interpret
+    from euicc.store_image import file_rows, secret_rows
     from euicc.tlv import split
 
     package = build_upp("8944000000000000077", "001010000000777", algorithm="milenage",
@@ -112,10 +113,13 @@ def test_tree_and_read_decoded(interpreted, capsys):
 def test_profile_lists_its_elements(interpreted, store, capsys):
     from pe_builder import build_upp
 
+    from euicc.ppi import elements_without_secrets
     from euicc.tlv import split
 
     package = build_upp("8944000000000000077", "001010000000777", k=bytes(16), opc=bytes(16))
-    store.set_profile_content(store.enabled_profile().isdp_aid, b"", split(package))
+    # as the installer stores them: secrets zeroed, everything the listing shows intact
+    store.set_profile_content(store.enabled_profile().isdp_aid, b"",
+                              elements_without_secrets(split(package)))
     code, out = run(capsys, "shell", "--state", str(interpreted), "-c",
                     "profile 8944000000000000077", "--json")
     elements = json.loads(out)["profileElements"]

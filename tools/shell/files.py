@@ -7,8 +7,8 @@ with its MCC and MNC, the MNC as long as EF.AD of the same ADF says (TS 31.102 4
 from __future__ import annotations
 
 from euicc.fs.model import File, FileTree, path_text
-from euicc.ppi import AkaAlgorithmId, image_from_rows
 from euicc.store import CardStore, ProfileRecord
+from euicc.store_image import AkaAlgorithmId, image_from_rows
 
 from .decode import MASK, decode_ef
 from .decode_usim import mnc_length
@@ -35,7 +35,8 @@ def pick_profile(store: CardStore, target: str | None) -> ProfileRecord:
 def load_tree(store: CardStore, record: ProfileRecord) -> FileTree:
     rows = store.profile_files(record.isdp_aid)
     if not rows:
-        raise ShellError("this profile has no interpreted file system yet (enable it once)")
+        raise ShellError("this profile has no interpreted file system yet: it was stored by an "
+                         "earlier version; starting the card on this state migrates it")
     return image_from_rows(rows, []).tree
 
 

@@ -1,0 +1,211 @@
+"""The store's form of an ISD-P's interpreted content (TCA eUICC Profile Package 2.x/3.x,
+section 8, as the Profile Package Interpreter leaves it): :class:`ProfileImage` with its file
+tree, PIN/PUK codes (ETSI TS 102 221 9.5) and AKA parameters (SAIP 8.6.1), and the rows the
+card store keeps of it: one ``isdp_files`` row per file, rewritten by every UPDATE, and one
+``isdp_secrets`` row per PIN, PUK, AKA parameter set and SQN array, so the enabled profile's
+file system is rebuilt exactly as the last command left it.
+
+This is persistence, so it lives beside :mod:`euicc.store`, not in the interpreter: the PPI
+hands a :class:`ProfileImage` down to the store (``PPI -> store``), and the runtime UICC
+reads its files back through this module without importing the interpreter.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from enum import IntEnum
+from typing import Any
+
+from euicc.fs.model import MF_FID, File, FileTree, FileType, Pin, path_text
+
+# Kinds of rows in the store's isdp_secrets table
+SECRET_PIN, SECRET_PUK, SECRET_AKA, SECRET_SQN = "pin", "puk", "aka", "sqn"
+
+
+class AkaAlgorithmId(IntEnum):
+    """SAIP AlgoParameter.algorithmID (SAIP 8.6.1 "AKA parameters")."""
+
+    MILENAGE = 1
+    TUAK = 2
+    USIM_TEST_ALGORITHM = 3  # the XOR test algorithm of TS 34.108 8.1.2
+
+    @property
+    def label(self) -> str:
+        return {1: "MILENAGE", 2: "TUAK", 3: "USIM test algorithm (TS 34.108)"}[self]
+
+
+@dataclass
+class AkaConfig:
+    """One PE-AKAParameter (SAIP 8.6.1 / "AKA parameters"): the NAA authentication
+    algorithm and its keys, bound to the ADF(s) it serves.
+
+    ``algorithm`` is the SAIP algorithmID (:class:`AkaAlgorithmId`).
+    ``adf_aids`` are the ADFs it authenticates for (the NAA element before it)."""
+
+    algorithm: AkaAlgorithmId
+    options: int
+    key: bytes
+    opc: bytes
+    rotation: bytes = bytes.fromhex("4000204060")
+    # c1..c5 of TS 35.206 4.1: 0, 1, 2, 4, 8 as 128-bit values
+    constants: bytes = b"".join(bytes(15) + bytes([n]) for n in (0, 1, 2, 4, 8))
+    keccak_iterations: int = 1
+    sqn_options: int = 0x02
+    sqn_delta: bytes = bytes.fromhex("000010000000")
+    sqn_age_limit: bytes = bytes.fromhex("000010000000")
+    sqn_init: tuple[bytes, ...] = ()
+    adf_aids: tuple[bytes, ...] = ()
+    auth_counter_max: bytes | None = None
+
+    def __repr__(self) -> str:  # K and OPc never reach a log
+        return f"AkaConfig(algorithm={self.algorithm}, adfs={len(self.adf_aids)})"
+
+    def to_bytes(self) -> bytes:
+        value = {k: (v.hex() if isinstance(v, bytes) else v) for k, v in asdict(self).items()}
+        value["sqn_init"] = [s.hex() for s in self.sqn_init]
+        value["adf_aids"] = [a.hex() for a in self.adf_aids]
+        return json.dumps(value, sort_keys=True).encode()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> AkaConfig:
+        value = json.loads(data)
+        for name in ("key", "opc", "rotation", "constants", "sqn_delta", "sqn_age_limit"):
+            value[name] = bytes.fromhex(value[name])
+        if value["auth_counter_max"] is not None:
+            value["auth_counter_max"] = bytes.fromhex(value["auth_counter_max"])
+        value["sqn_init"] = tuple(bytes.fromhex(s) for s in value["sqn_init"])
+        value["adf_aids"] = tuple(bytes.fromhex(a) for a in value["adf_aids"])
+        value["algorithm"] = AkaAlgorithmId(value["algorithm"])
+        return cls(**value)
+
+
+@dataclass
+class ProfileImage:
+    """The interpreted profile: everything its ISD-P holds besides the metadata."""
+
+    tree: FileTree
+    # PINs in definition order; local PINs of different DFs may share a key reference
+    pins: list[Pin] = field(default_factory=list)
+    puks: dict[int, Pin] = field(default_factory=dict)
+    aka: list[AkaConfig] = field(default_factory=list)
+    # Elements kept as decoded, not executed: securityDomain, rfm, application, nonStandard,
+    # cdmaParameter (name, value) in package order. They hold keys: never in a repr.
+    kept: list[tuple[str, Any]] = field(default_factory=list, repr=False)
+    header: dict = field(default_factory=dict)
+
+
+def empty_tree() -> FileTree:
+    """An MF with nothing under it: the UICC of an eUICC with no enabled profile, and of a
+    profile whose elements could not be interpreted."""
+    return FileTree(File(MF_FID, FileType.MF, name="MF", security=b"\x8b\x03\x2f\x06\x01"))
+
+
+# -- persistence ------------------------------------------------------------------------------
+def _attributes(f: File, link: str | None) -> str:
+    # Keys in sorted order, written as json.dumps(sort_keys=True) would: the module's shared
+    # encoder, built once, is several times faster than an encoder made for each file.
+    return json.dumps({
+        "aid": f.aid.hex() if f.aid else None, "fid": f.fid, "lcsi": f.lcsi, "link": link,
+        "name": f.name, "pin_status": f.pin_status.hex(), "proprietary": f.proprietary.hex(),
+        "record_length": f.record_length, "security": f.security.hex(), "sfi": f.sfi,
+        "shareable": f.shareable, "size": f.size, "total_size": f.total_size,
+        "type": f.type.value,
+    })
+
+
+def _file(a: dict, body: bytes) -> File:
+    return File(
+        fid=a["fid"], type=FileType(a["type"]), name=a["name"],
+        aid=bytes.fromhex(a["aid"]) if a["aid"] else None, sfi=a["sfi"], size=a["size"],
+        record_length=a["record_length"], shareable=a["shareable"], lcsi=a["lcsi"],
+        security=bytes.fromhex(a["security"]), pin_status=bytes.fromhex(a["pin_status"]),
+        proprietary=bytes.fromhex(a["proprietary"]), total_size=a["total_size"],
+        body=bytearray(body),
+    )
+
+
+def body_owner(tree: FileTree, f: File) -> File:
+    """The file whose row stores ``f``'s body: ``f`` itself, or the target of a linked EF
+    (SAIP linkPath; the first file in the tree with that body)."""
+    return next(g for g in tree.walk() if g.body is f.body)
+
+
+def file_row(tree: FileTree, f: File) -> tuple[str, str, bytes]:
+    """The stored row of one file, as :func:`file_rows` makes it."""
+    owner = body_owner(tree, f)
+    link = None if owner is f or f.type.is_df else path_text(owner.path)
+    return path_text(f.path), _attributes(f, link), b"" if link else bytes(f.body)
+
+
+def file_rows(tree: FileTree) -> list[tuple[str, str, bytes]]:
+    """One row per file, parents first; a linked EF names the file holding its body."""
+    owners: dict[int, str] = {}
+    rows = []
+    pending = [(tree.mf, path_text(tree.mf.path))]  # each path from its parent's: no walk up
+    while pending:
+        f, key = pending.pop()
+        is_df = f.type.is_df
+        link = None if is_df else owners.get(id(f.body))
+        if link is None:
+            owners[id(f.body)] = key
+        rows.append((key, _attributes(f, link), b"" if link else bytes(f.body)))
+        if is_df:
+            pending.extend((c, f"{key}/{c.fid or 0:04X}") for c in reversed(f.children))
+    return rows
+
+
+def tree_from_rows(rows: list[tuple[str, str, bytes]]) -> FileTree:
+    """Rebuild a tree; rows come parents first (creation order)."""
+    by_path: dict[str, File] = {}
+    mf = None
+    for path, attributes, body in rows:
+        a = json.loads(attributes)
+        f = _file(a, body)
+        if a.get("link"):
+            f.body = by_path[a["link"]].body
+        parent_key = path.rsplit("/", 1)[0] if "/" in path else None
+        if parent_key is None:
+            mf = f
+        else:
+            by_path[parent_key].add(f)
+        by_path[path] = f
+    if mf is None:
+        raise ValueError("no MF among the stored files")
+    return FileTree(mf)
+
+
+def pin_to_bytes(pin: Pin) -> bytes:
+    value = asdict(pin)
+    value["value"] = pin.value.hex()
+    value["scope"] = list(pin.scope)
+    return json.dumps(value, sort_keys=True).encode()
+
+
+def pin_from_bytes(data: bytes) -> Pin:
+    value = json.loads(data)
+    value["value"] = bytes.fromhex(value["value"])
+    value["scope"] = tuple(value["scope"])
+    return Pin(**value)
+
+
+def secret_rows(image: ProfileImage) -> list[tuple[str, int, bytes]]:
+    rows = [(SECRET_PIN, n, pin_to_bytes(p)) for n, p in enumerate(image.pins)]
+    rows += [(SECRET_PUK, ref, pin_to_bytes(p)) for ref, p in image.puks.items()]
+    rows += [(SECRET_AKA, n, a.to_bytes()) for n, a in enumerate(image.aka)]
+    return rows
+
+
+def image_from_rows(files: list[tuple[str, str, bytes]],
+                    secrets: list[tuple[str, int, bytes]]) -> ProfileImage:
+    """The runtime part of an image (tree, PINs, PUKs, AKA); SQN rows stay with the NAA.
+    No file rows (a schema 1 profile the migration has not seen): an empty MF."""
+    image = ProfileImage(tree_from_rows(files) if files else empty_tree())
+    for kind, ref, value in secrets:
+        if kind == SECRET_PIN:
+            image.pins.append(pin_from_bytes(value))
+        elif kind == SECRET_PUK:
+            image.puks[ref] = pin_from_bytes(value)
+        elif kind == SECRET_AKA:
+            image.aka.append(AkaConfig.from_bytes(value))
+    return image
