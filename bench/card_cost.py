@@ -136,7 +136,7 @@ class Bench:
 
     def __init__(self, work: Path, packages: dict[str, bytes]) -> None:
         from euicc.cli import open_card
-        from tools.smdp.es9 import Smdp
+        from euicc_tools.smdp.es9 import Smdp
 
         profiles = work / "profiles"
         profiles.mkdir()
@@ -150,8 +150,8 @@ class Bench:
         """One download and the delete after it; the card's ms per ES10 function."""
         from helpers import es9_direct
 
-        from tools.lpa.download import download
-        from tools.lpa.es10 import Es10Client
+        from euicc_tools.lpa.download import download
+        from euicc_tools.lpa.es10 import Es10Client
 
         link = TimedLink(self.card, profiler)
         with Es10Client(link) as es10:

@@ -29,11 +29,11 @@ from emulator import Emulator  # noqa: E402
 from pe_builder import build_upp  # noqa: E402
 
 from euicc.tlv import tlv  # noqa: E402
-from tools.lpa.download import download, https_es9  # noqa: E402
-from tools.lpa.es10 import Es10Client  # noqa: E402
-from tools.lpa.link import PcscLink  # noqa: E402
-from tools.smdp.es9 import Smdp  # noqa: E402
-from tools.smdp.server import serve  # noqa: E402
+from euicc_tools.lpa.download import download, https_es9  # noqa: E402
+from euicc_tools.lpa.es10 import Es10Client  # noqa: E402
+from euicc_tools.lpa.link import PcscLink  # noqa: E402
+from euicc_tools.smdp.es9 import Smdp  # noqa: E402
+from euicc_tools.smdp.server import serve  # noqa: E402
 
 DELETE_TRACE = re.compile(r"ch\d+ STORE DATA ES10c\.DeleteProfile\s+\w{4} .* ([\d.]+) ms$")
 ADDRESS = "bench.smdp.example"

@@ -36,11 +36,11 @@ from card_cost import base_package, grown_package  # noqa: E402
 from emulator import Emulator  # noqa: E402
 
 from euicc.tlv import tlv  # noqa: E402
-from tools.lpa.download import download, https_es9  # noqa: E402
-from tools.lpa.es10 import Es10Client  # noqa: E402
-from tools.lpa.link import PcscLink  # noqa: E402
-from tools.smdp.es9 import Smdp  # noqa: E402
-from tools.smdp.server import serve  # noqa: E402
+from euicc_tools.lpa.download import download, https_es9  # noqa: E402
+from euicc_tools.lpa.es10 import Es10Client  # noqa: E402
+from euicc_tools.lpa.link import PcscLink  # noqa: E402
+from euicc_tools.smdp.es9 import Smdp  # noqa: E402
+from euicc_tools.smdp.server import serve  # noqa: E402
 
 # euicc.cli's trace line: "ch1 STORE DATA ES10b.GetEUICCInfo1   9000 8 bytes in, 0 out, 0.21 ms"
 TRACE = re.compile(r"\bch(\S+) (.+?)\s+([0-9A-F]{4}) (\d+) bytes in, (\d+) out, ([\d.]+) ms$")

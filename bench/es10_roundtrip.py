@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tools.lpa.es10 import Es10Client  # noqa: E402
-from tools.lpa.link import PcscLink  # noqa: E402
+from euicc_tools.lpa.es10 import Es10Client  # noqa: E402
+from euicc_tools.lpa.link import PcscLink  # noqa: E402
 
 COMMANDS = {
     "STATUS (no data)": None,

@@ -95,7 +95,7 @@ def breakdown() -> None:
     steps = [
         ("interpreter", "pass"),
         ("euicc.cli (argparse, store, PKI, control, transport)", "import euicc.cli"),
-        ("applets (card OS, ISD-R, UICC, PPI, asn1tools)", "import applets"),
+        ("applets (card OS, ISD-R, UICC, PPI, asn1tools)", "import euicc_applets"),
         ("SGP.22 module compiled (rsp)", "from euicc.asn1 import rsp; rsp()"),
         ("SAIP module compiled (pe)", "from euicc.asn1 import pe; pe()"),
     ]
@@ -108,7 +108,7 @@ def breakdown() -> None:
         script += [statement, f"print(f'{{rss():7.1f}} MB  {label}')"]
     script += ["import types",
                "big = [m for m in ('prompt_toolkit', 'cmd2', 'pyparsing', 'asn1tools.codecs.per',"
-               " 'asn1tools.codecs.uper', 'tools.shell') if m in sys.modules",
+               " 'asn1tools.codecs.uper', 'euicc_tools.shell') if m in sys.modules",
                "       and type(sys.modules[m]) is types.ModuleType]  # deferred ones: not run",
                "print('loaded of interest:', ', '.join(big) or 'none')"]
     subprocess.run([sys.executable, "-c", "\n".join(script)], cwd=ROOT, check=True)

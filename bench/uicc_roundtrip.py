@@ -25,14 +25,14 @@ sys.path.insert(0, str(ROOT / "tests"))
 from emulator import Emulator  # noqa: E402
 from pe_builder import USIM_AID, build_upp  # noqa: E402
 
-from applets.naa.authenticate import MilenageAka  # noqa: E402
-from applets.naa.milenage import Milenage  # noqa: E402
 from euicc.tlv import tlv  # noqa: E402
-from tools.lpa.download import download, https_es9  # noqa: E402
-from tools.lpa.es10 import Es10Client  # noqa: E402
-from tools.lpa.link import PcscLink  # noqa: E402
-from tools.smdp.es9 import Smdp  # noqa: E402
-from tools.smdp.server import serve  # noqa: E402
+from euicc_applets.naa.authenticate import MilenageAka  # noqa: E402
+from euicc_applets.naa.milenage import Milenage  # noqa: E402
+from euicc_tools.lpa.download import download, https_es9  # noqa: E402
+from euicc_tools.lpa.es10 import Es10Client  # noqa: E402
+from euicc_tools.lpa.link import PcscLink  # noqa: E402
+from euicc_tools.smdp.es9 import Smdp  # noqa: E402
+from euicc_tools.smdp.server import serve  # noqa: E402
 
 ADDRESS = "bench.smdp.example"
 K, OPC = bytes(range(16)), bytes(range(16, 32))

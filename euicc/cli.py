@@ -59,7 +59,7 @@ def lock_state_dir(directory: Path):
 def open_card(state: Path, pki: Path | None, eid: str | None, rekey: bool = False):
     """Load (or create on first start) the card kept in ``state``: (card, credentials,
     store). The state stays bound to the PKI it was made with (euicc.identity)."""
-    from applets import build_card  # wiring: the CLI is the one place that knows applets
+    from euicc_applets import build_card  # wiring: the CLI is the one place that knows applets
 
     store = CardStore(state)
     try:
@@ -222,7 +222,7 @@ def cmd_pki_init(args) -> int:
 
 
 def cmd_shell(args) -> int:
-    from tools.shell.app import run  # wiring: the shell lives outside the card OS
+    from euicc_tools.shell.app import run  # wiring: the shell lives outside the card OS
 
     state = Path(args.state).expanduser() if args.state else default_state_dir()
     try:

@@ -37,7 +37,7 @@ def store(tmp_path) -> CardStore:
 
 @pytest.fixture
 def card(store, credentials):
-    from applets import build_card
+    from euicc_applets import build_card
 
     c = build_card(store, credentials)
     c.power_on()
@@ -47,8 +47,8 @@ def card(store, credentials):
 @pytest.fixture
 def es10(card):
     """An ES10 client on the in-process card, opened the way lpac opens one."""
-    from tools.lpa.es10 import Es10Client
-    from tools.lpa.link import DirectLink
+    from euicc_tools.lpa.es10 import Es10Client
+    from euicc_tools.lpa.link import DirectLink
 
     client = Es10Client(DirectLink(card))
     client.open()

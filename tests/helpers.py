@@ -46,7 +46,7 @@ def metadata_der(iccid: str, name: str = "Test profile", spn: str = "Test SP",
 
 
 def es9_direct(smdp):
-    """ES9+ calls straight into a tools.smdp.es9.Smdp, without HTTPS."""
+    """ES9+ calls straight into a euicc_tools.smdp.es9.Smdp, without HTTPS."""
     functions = {"initiateAuthentication": smdp.initiate_authentication,
                  "authenticateClient": smdp.authenticate_client,
                  "getBoundProfilePackage": smdp.get_bound_profile_package,

@@ -15,9 +15,9 @@ GSM security context (P2 = '80', USIM only), TS 33.102 6.8.1.2: RES, CK, IK from
 without any SQN check, answered as L SRES L Kc with SRES = c2(RES), Kc = c3(CK, IK).
 
 The algorithm behind f1..f5* is an :class:`AkaAlgorithm`: :class:`MilenageAka` adapts
-:class:`~applets.naa.milenage.Milenage`; :class:`~applets.naa.tuak.Tuak` and
-:class:`~applets.naa.xor_test_algorithm.XorTestAlgorithm` implement it as they are.
-The SQN array is a :class:`~applets.naa.sqn.SqnState`; a successful 3G authentication
+:class:`~euicc_applets.naa.milenage.Milenage`; :class:`~euicc_applets.naa.tuak.Tuak` and
+:class:`~euicc_applets.naa.xor_test_algorithm.XorTestAlgorithm` implement it as they are.
+The SQN array is a :class:`~euicc_applets.naa.sqn.SqnState`; a successful 3G authentication
 returns the next state for the caller to persist, every other outcome leaves it as it was.
 """
 

@@ -110,7 +110,7 @@ class Tuak:
     """TUAK for one subscriber: K (128 or 256 bits), TOPc (or TOP, from which TOPc is derived),
     the output sizes and the number of Keccak iterations, as a profile's akaParameter sets them.
 
-    The methods match :class:`applets.naa.authenticate.AkaAlgorithm`.
+    The methods match :class:`euicc_applets.naa.authenticate.AkaAlgorithm`.
     """
 
     def __init__(self, k: bytes, *, top: bytes | None = None, topc: bytes | None = None,

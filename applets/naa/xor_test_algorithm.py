@@ -19,7 +19,7 @@ AMF = '0000' there as for any algorithm (TS 33.102 6.3.3).
 RES has n bits, 32 <= n <= 128 (a whole number of bytes here); SAIP offers 32, 64 and 128
 bits, and test profiles use 128 (the whole of XDOUT). The GSM values of a test USIM come
 from the conversion functions c2 and c3 of TS 33.102 6.8.1.2 (see
-:mod:`applets.naa.authenticate`).
+:mod:`euicc_applets.naa.authenticate`).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def _xor(a: bytes, b: bytes) -> bytes:
 
 class XorTestAlgorithm:
     """The TS 34.108 test algorithm for one K; methods match
-    :class:`applets.naa.authenticate.AkaAlgorithm`."""
+    :class:`euicc_applets.naa.authenticate.AkaAlgorithm`."""
 
     def __init__(self, k: bytes, res_length: int = 16) -> None:
         if len(k) != 16:

@@ -11,10 +11,10 @@ import json
 import sys
 from pathlib import Path
 
-from applets.naa.milenage import Milenage
 from euicc.asn1 import Asn1Error, decode_exact, encode, pe, rsp
 from euicc.tlv import read_header, split
-from tools.lpa.download import bpp_pieces
+from euicc_applets.naa.milenage import Milenage
+from euicc_tools.lpa.download import bpp_pieces
 
 from . import targets as t
 from .state import ENABLED_ICCID, ISD_R_AID, OPC, SHARED, K, built_package, shared_files

@@ -21,14 +21,14 @@ sys.path.insert(0, str(ROOT / "tests"))
 from pe_builder import build_upp, generic_file_management  # noqa: E402
 from pe_builder import end as end_element  # noqa: E402, F401
 
-from applets import build_card  # noqa: E402
 from euicc.card import Card  # noqa: E402
 from euicc.pki import generate_test_pki, load_card_credentials  # noqa: E402
 from euicc.store import CardStore  # noqa: E402
-from tools.lpa.download import download  # noqa: E402
-from tools.lpa.es10 import Es10Client  # noqa: E402
-from tools.lpa.link import DirectLink  # noqa: E402
-from tools.smdp.es9 import Smdp  # noqa: E402
+from euicc_applets import build_card  # noqa: E402
+from euicc_tools.lpa.download import download  # noqa: E402
+from euicc_tools.lpa.es10 import Es10Client  # noqa: E402
+from euicc_tools.lpa.link import DirectLink  # noqa: E402
+from euicc_tools.smdp.es9 import Smdp  # noqa: E402
 
 ADDRESS = "fuzz.smdp.example"
 ISD_R_AID = bytes.fromhex("A0000005591010FFFFFFFF8900000100")

@@ -26,7 +26,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
-from applets.isd_r.bpp import BppEvent, BppFailure, BppStream
 from euicc.apdu import CommandApdu
 from euicc.asn1 import Asn1Error, decode_exact, pe, rsp
 from euicc.fs.fcp import encode_fcp
@@ -39,6 +38,7 @@ from euicc.store_image import file_rows, image_from_rows, secret_rows
 from euicc.sw import SwError
 from euicc.tlv import split, tlv
 from euicc.transport.vpcd import PeerClosed, serve_connection
+from euicc_applets.isd_r.bpp import BppEvent, BppFailure, BppStream
 
 from .state import CardState, built_package, end_element, realistic_card
 

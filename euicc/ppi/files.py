@@ -37,7 +37,7 @@ _STRUCTURES = {0x01: FileType.TRANSPARENT, 0x02: FileType.LINEAR_FIXED,
                0x06: FileType.CYCLIC}
 DF_DESCRIPTOR = 0x38
 # The largest EF the card creates (its body is allocated at once): the whole profile memory
-# of an eUICC (applets.isd_r.config.EuiccConfig.nvm_capacity).
+# of an eUICC (euicc_applets.isd_r.config.EuiccConfig.nvm_capacity).
 MAX_EF_SIZE = 1 << 20
 BER_TLV_DESCRIPTOR = 0x39
 # Proprietary information 'A5' (TS 102 222 6.3.2.2.1 special file information, TS 102 221

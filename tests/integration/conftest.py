@@ -42,7 +42,7 @@ def emulator(pcscd, tmp_path):
 
 @pytest.fixture
 def link(emulator):
-    from tools.lpa.link import PcscLink
+    from euicc_tools.lpa.link import PcscLink
 
     connection = PcscLink(emulator.reader)
     yield connection

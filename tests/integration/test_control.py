@@ -14,8 +14,8 @@ from emulator import Emulator
 from helpers import iccid_bytes, metadata_der
 
 from euicc.store import CardStore, ProfileClass, ProfileRecord, ProfileState
-from tools.lpa.es10 import Es10Client
-from tools.lpa.link import PcscLink
+from euicc_tools.lpa.es10 import Es10Client
+from euicc_tools.lpa.link import PcscLink
 
 ICCID = "8944000000000000123"
 

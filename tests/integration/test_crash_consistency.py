@@ -18,8 +18,8 @@ from euicc.crypto.ecdsa import verify_raw
 from euicc.pki import load_card_credentials
 from euicc.store import CardStore, ProfileClass, ProfileRecord, ProfileState
 from euicc.tlv import children
-from tools.lpa.es10 import Es10Client
-from tools.lpa.link import PcscLink
+from euicc_tools.lpa.es10 import Es10Client
+from euicc_tools.lpa.link import PcscLink
 
 ICCIDS = [f"894400000000000{n:04d}" for n in range(4)]
 ADDRESSES = [f"smdp{n}.example.com" for n in range(5)]

@@ -14,14 +14,14 @@ from emulator import Emulator
 from helpers import metadata_der
 from pe_builder import USIM_AID, build_upp, ef_iccid
 
-from applets.naa.authenticate import MilenageAka
-from applets.naa.milenage import Milenage
-from applets.naa.sqn import SqnState
 from euicc.ppi import interpret
 from euicc.store import CardStore, ProfileClass, ProfileRecord, ProfileState
 from euicc.store_image import SECRET_SQN, file_rows, image_from_rows, secret_rows
 from euicc.tlv import split
-from tools.lpa.link import PcscLink
+from euicc_applets.naa.authenticate import MilenageAka
+from euicc_applets.naa.milenage import Milenage
+from euicc_applets.naa.sqn import SqnState
+from euicc_tools.lpa.link import PcscLink
 
 K, OPC = bytes(range(16)), bytes(range(16, 32))
 ICCID = "89441234000000000991"

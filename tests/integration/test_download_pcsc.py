@@ -14,11 +14,11 @@ from helpers import SHARED
 from pe_builder import build_upp
 
 from euicc.store import CardStore
-from tools.lpa.download import DownloadError, download, https_es9
-from tools.lpa.es10 import Es10Client
-from tools.lpa.link import PcscLink
-from tools.smdp.es9 import Smdp
-from tools.smdp.server import serve
+from euicc_tools.lpa.download import DownloadError, download, https_es9
+from euicc_tools.lpa.es10 import Es10Client
+from euicc_tools.lpa.link import PcscLink
+from euicc_tools.smdp.es9 import Smdp
+from euicc_tools.smdp.server import serve
 
 ADDRESS = "smdp.test.example"
 

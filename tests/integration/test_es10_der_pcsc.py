@@ -10,11 +10,11 @@ from pe_builder import build_upp
 
 from euicc.asn1 import decode_exact, rsp
 from euicc.store import CardStore
-from tools.lpa.download import download, https_es9
-from tools.lpa.es10 import CardError, Es10Client
-from tools.lpa.link import PcscLink
-from tools.smdp.es9 import Smdp
-from tools.smdp.server import serve
+from euicc_tools.lpa.download import download, https_es9
+from euicc_tools.lpa.es10 import CardError, Es10Client
+from euicc_tools.lpa.link import PcscLink
+from euicc_tools.smdp.es9 import Smdp
+from euicc_tools.smdp.server import serve
 
 ADDRESS = "smdp.test.example"
 ISD_R_AID = bytes.fromhex("A0000005591010FFFFFFFF8900000100")

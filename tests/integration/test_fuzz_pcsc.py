@@ -6,8 +6,8 @@ import random
 
 from fuzz_corpus import is_status_word, random_apdu
 
-from tools.lpa.es10 import Es10Client
-from tools.lpa.link import PcscLink
+from euicc_tools.lpa.es10 import Es10Client
+from euicc_tools.lpa.link import PcscLink
 
 COUNT = 10_000
 

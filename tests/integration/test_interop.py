@@ -8,8 +8,8 @@ from helpers import iccid_bytes, metadata_der
 
 from euicc.asn1 import decode_exact, rsp
 from euicc.store import CardStore, ProfileClass, ProfileRecord, ProfileState
-from tools.lpa.es10 import Es10Client
-from tools.lpa.link import PcscLink
+from euicc_tools.lpa.es10 import Es10Client
+from euicc_tools.lpa.link import PcscLink
 
 ISD_R = bytes.fromhex("A0000005591010FFFFFFFF8900000100")
 

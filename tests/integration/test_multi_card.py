@@ -11,8 +11,8 @@ import time
 
 from emulator import Emulator
 
-from tools.lpa.es10 import Es10Client
-from tools.lpa.link import PcscLink
+from euicc_tools.lpa.es10 import Es10Client
+from euicc_tools.lpa.link import PcscLink
 
 
 def test_two_cards_one_process(pcscd, tmp_path):

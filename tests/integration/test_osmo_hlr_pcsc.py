@@ -33,7 +33,7 @@ from pe_builder import build_upp, ef_iccid
 from test_download_pcsc import run_download, smdp_server  # noqa: F401  (fixture)
 from test_usim_pcsc import installed_aid, lv, profile_action, send, usim_aid_from_dir
 
-from tools.lpa.link import PcscLink
+from euicc_tools.lpa.link import PcscLink
 
 IND_BITS = 5  # the card's SQN array: SAIP sqnInit's 32 SEQ_MS entries (TS 33.102 C.3.2)
 TAG_SUCCESS, TAG_SYNC_FAILURE = 0xDB, 0xDC  # TS 31.102 7.1.2.1

@@ -9,8 +9,8 @@ import subprocess
 import pytest
 from emulator import Emulator
 
-from tools.lpa.es10 import Es10Client
-from tools.lpa.link import PcscLink
+from euicc_tools.lpa.es10 import Es10Client
+from euicc_tools.lpa.link import PcscLink
 
 
 def test_pcap_decodes_with_tshark(pcscd, tmp_path):

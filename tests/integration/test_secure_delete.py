@@ -18,8 +18,8 @@ from pe_builder import PIN1, PIN2_LOCAL, build_upp, ef_iccid, security_domain
 from test_download_pcsc import run_download, smdp_server  # noqa: F401  (fixture)
 from test_usim_pcsc import installed_aid, profile_action
 
-from tools.lpa.es10 import Es10Client
-from tools.lpa.link import PcscLink
+from euicc_tools.lpa.es10 import Es10Client
+from euicc_tools.lpa.link import PcscLink
 
 ADM1 = 0x0A
 DELETE_OPERATIONAL = (b"\x80", 1)  # EuiccMemoryResetRequest.resetOptions bit 0

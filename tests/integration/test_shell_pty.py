@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from emulator import Emulator
 from test_download_pcsc import run_download, smdp_server  # noqa: F401  (fixture)
 
-from tools.lpa.es10 import Es10Client
-from tools.lpa.link import PcscLink
+from euicc_tools.lpa.es10 import Es10Client
+from euicc_tools.lpa.link import PcscLink
 
 
 def read_until(fd: int, needle: bytes, timeout: float = 20.0) -> bytes:
@@ -97,7 +97,7 @@ def test_completion_at_every_level_and_json_interactively(tmp_path):
     from shell_support import interpreted_state
 
     from euicc.store import CardStore
-    from tools.shell import files
+    from euicc_tools.shell import files
 
     store = CardStore(tmp_path / "card")
     state = interpreted_state(store, "8944000000000000088", "310410123456788", mnc_length=3)

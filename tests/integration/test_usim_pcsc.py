@@ -39,15 +39,15 @@ from saip_package import (
 from suci_vectors import A_HN_PUBLIC, PUBLISHED_HOME_NETWORK_KEYS, TS31121_CALC_INFO
 from test_download_pcsc import run_download, smdp_server  # noqa: F401  (fixture)
 
-from applets.naa import suci
-from applets.naa.authenticate import MilenageAka
-from applets.naa.milenage import Milenage
-from applets.naa.tuak import Tuak
-from applets.naa.xor_test_algorithm import XorTestAlgorithm
 from euicc.store import CardStore
 from euicc.tlv import parse, parse_padded, split
-from tools.lpa.es10 import Es10Client
-from tools.lpa.link import PcscLink
+from euicc_applets.naa import suci
+from euicc_applets.naa.authenticate import MilenageAka
+from euicc_applets.naa.milenage import Milenage
+from euicc_applets.naa.tuak import Tuak
+from euicc_applets.naa.xor_test_algorithm import XorTestAlgorithm
+from euicc_tools.lpa.es10 import Es10Client
+from euicc_tools.lpa.link import PcscLink
 
 TS48 = {matching_id(name): name for name in TS48_PACKAGES}  # matching ID -> package
 SUCI_PACKAGE = "TS48V5-SAIP2-3-BERTLV-SUCI-UNIQUE"

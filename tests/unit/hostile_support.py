@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from euicc.pki import read_certificate, read_private_key
-from tools.smdp.profiles import Profile, store_metadata
+from euicc_tools.smdp.profiles import Profile, store_metadata
 
 OTHER_SMDP_OID = "2.999.12"  # the SM-DP+ of the test PKI is 2.999.10 (SGP.26 registeredID)
 CURVES = ("NIST", "BRP")
@@ -63,7 +63,7 @@ def other_smdp_pki(pki_dir: Path, target: Path, role: str = "DPpb",
 
 def lying_metadata(profile: Profile, provider: str, address: str) -> bytes:
     """StoreMetadata naming another ICCID than the package's ProfileHeader (last digit pair
-    changed), for a dishonest SM-DP+ (tools.smdp.es9.Smdp.metadata_for)."""
+    changed), for a dishonest SM-DP+ (euicc_tools.smdp.es9.Smdp.metadata_for)."""
     iccid = bytearray(profile.iccid)
     iccid[-2] ^= 0x11
     return store_metadata(dataclasses.replace(profile, iccid=bytes(iccid)), provider, address)

@@ -20,10 +20,10 @@ from euicc.ppi import elements_without_secrets
 from euicc.store import ProfileState
 from euicc.store_image import image_from_rows
 from euicc.tlv import split, tlv
-from tools.lpa.download import DownloadError, bpp_pieces, download
-from tools.lpa.es10 import Es10Client
-from tools.lpa.link import DirectLink
-from tools.smdp.es9 import Es9Error, Smdp
+from euicc_tools.lpa.download import DownloadError, bpp_pieces, download
+from euicc_tools.lpa.es10 import Es10Client
+from euicc_tools.lpa.link import DirectLink
+from euicc_tools.smdp.es9 import Es9Error, Smdp
 
 ADDRESS = "smdp.test.example"
 
@@ -145,9 +145,9 @@ def test_tampered_segment_reports_security_error(es10, smdp, store):
 
 
 def test_bpp_for_another_card_is_refused(es10, smdp, store, tmp_path, pki_dir):
-    from applets import build_card
     from euicc.pki import random_eid
     from euicc.store import CardStore
+    from euicc_applets import build_card
 
     # Another eUICC under the same EUM (so the SM-DP+ serves it), with its own EID and key.
     other_credentials = load_card_credentials(pki_dir, eid=random_eid(),
@@ -223,8 +223,8 @@ def test_bpp_pieces_match_lpac_cut(smdp):
 
 
 def test_brainpool_download(smdp, pki_dir, tmp_path):
-    from applets import build_card
     from euicc.store import CardStore
+    from euicc_applets import build_card
 
     brp_only = tmp_path / "brp-pki"
     shutil.copytree(pki_dir, brp_only)

@@ -27,9 +27,9 @@ from euicc.asn1 import decode_exact, rsp
 from euicc.crypto.ecdsa import sign_raw
 from euicc.pki import generate_test_pki, read_certificate, read_private_key
 from euicc.tlv import children, tlv
-from tools.lpa.download import DownloadError, download
-from tools.lpa.es10 import CardError
-from tools.smdp.es9 import Smdp
+from euicc_tools.lpa.download import DownloadError, download
+from euicc_tools.lpa.es10 import CardError
+from euicc_tools.smdp.es9 import Smdp
 
 ADDRESS = "smdp.test.example"
 ICCID = "8944123400000000133"
@@ -191,8 +191,8 @@ def test_authenticate_server_without_challenge_is_no_session_context(card, hones
     """SGP.22 5.7.13 noSessionContext(4): no GetEUICCChallenge since the reset, so no
     session to authenticate (euiccChallengeMismatch(6) is for a challenge that differs);
     the same after the challenge was used once."""
-    from tools.lpa.es10 import Es10Client
-    from tools.lpa.link import DirectLink
+    from euicc_tools.lpa.es10 import Es10Client
+    from euicc_tools.lpa.link import DirectLink
 
     es10 = Es10Client(DirectLink(card))
     es10.open()

@@ -12,16 +12,16 @@ import pytest
 from cryptography import x509
 from helpers import shared_path
 
-from applets import build_card
-from applets.isd_r import ISD_R_AID
 from euicc.asn1 import decode_exact, rsp
 from euicc.crypto.ecdsa import private_key_from_scalar, sign_raw, verify_raw
 from euicc.pki import load_card_credentials
 from euicc.ppi import elements_without_secrets
 from euicc.store import CardStore
 from euicc.tlv import children, split
-from tools.lpa.es10 import Es10Client
-from tools.lpa.link import DirectLink
+from euicc_applets import build_card
+from euicc_applets.isd_r import ISD_R_AID
+from euicc_tools.lpa.es10 import Es10Client
+from euicc_tools.lpa.link import DirectLink
 
 
 @pytest.fixture(scope="module")

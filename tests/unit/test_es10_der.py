@@ -17,7 +17,7 @@ from hostile_support import store_snapshot
 
 from euicc.asn1 import Asn1Error, decode_exact, encode, pe, rsp
 from euicc.tlv import read_header
-from tools.lpa.es10 import CardError
+from euicc_tools.lpa.es10 import CardError
 
 ICCID = "8944123400000000441"
 ISD_R_AID = bytes.fromhex("A0000005591010FFFFFFFF8900000100")

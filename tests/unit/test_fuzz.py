@@ -6,8 +6,8 @@ import random
 from fuzz_corpus import is_status_word, random_apdu
 
 from euicc.store import ProfileState
-from tools.lpa.es10 import Es10Client
-from tools.lpa.link import DirectLink
+from euicc_tools.lpa.es10 import Es10Client
+from euicc_tools.lpa.link import DirectLink
 
 
 def test_random_and_mutated_apdus(card, credentials, add_profile, store):

@@ -17,7 +17,7 @@ from euicc.fs.model import FileType
 from euicc.ppi import PeError, PeStatusCode, ProfileInterpreter
 from euicc.store import NotificationEvent, NotificationRecord
 from euicc.tlv import split, tlv
-from tools.lpa.download import DEFAULT_TAC, b64
+from euicc_tools.lpa.download import DEFAULT_TAC, b64
 
 ISD_R = bytes.fromhex("A0000005591010FFFFFFFF8900000100")
 GET_EID = bytes.fromhex("BF3E035C015A")

@@ -9,8 +9,8 @@ from euicc.asn1 import decode_exact, rsp
 from euicc.crypto.ecdsa import verify_raw
 from euicc.store import ProfileState
 from euicc.tlv import children
-from tools.lpa.es10 import Es10Client
-from tools.lpa.link import DirectLink
+from euicc_tools.lpa.es10 import Es10Client
+from euicc_tools.lpa.link import DirectLink
 
 
 @pytest.fixture(params=["logical", "basic"])

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import pytest
 
-from applets.naa.milenage import Milenage
+from euicc_applets.naa.milenage import Milenage
 
 h = bytes.fromhex
 
@@ -197,7 +197,7 @@ def test_no_secrets_in_repr():
 
 @pytest.mark.parametrize("bits", [0, 1, 7, 8, 33, 64, 96, 127])
 def test_rotation_by_any_number_of_bits(bits):
-    from applets.naa.milenage import _rot
+    from euicc_applets.naa.milenage import _rot
 
     block = h("0123456789abcdeffedcba9876543210")
     as_bits = "".join(f"{byte:08b}" for byte in block)

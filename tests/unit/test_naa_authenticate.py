@@ -12,7 +12,8 @@ from dataclasses import replace
 
 import pytest
 
-from applets.naa.authenticate import (
+from euicc.sw import SwError
+from euicc_applets.naa.authenticate import (
     AuthenticateCommand,
     AuthSuccess,
     GsmAuthResult,
@@ -28,11 +29,10 @@ from applets.naa.authenticate import (
     encode_response,
     parse_command_data,
 )
-from applets.naa.milenage import Milenage
-from applets.naa.sqn import SqnState, SqnVerdict
-from applets.naa.tuak import Tuak
-from applets.naa.xor_test_algorithm import XorTestAlgorithm
-from euicc.sw import SwError
+from euicc_applets.naa.milenage import Milenage
+from euicc_applets.naa.sqn import SqnState, SqnVerdict
+from euicc_applets.naa.tuak import Tuak
+from euicc_applets.naa.xor_test_algorithm import XorTestAlgorithm
 
 h = bytes.fromhex
 

@@ -286,7 +286,7 @@ GOOD_ICCID, BAD_ICCID = "8944123400000000033", "8944123400000000044"
 
 @pytest.fixture
 def smdp(pki_dir, tmp_path):
-    from tools.smdp.es9 import Smdp
+    from euicc_tools.smdp.es9 import Smdp
 
     profiles = tmp_path / "profiles"
     profiles.mkdir()
@@ -303,7 +303,7 @@ def table_rows(store, table: str) -> int:
 
 
 def test_download_with_a_bad_element_installs_nothing(es10, smdp, store):
-    from tools.lpa.download import download
+    from euicc_tools.lpa.download import download
 
     result = download(es10, es9_direct(smdp), ADDRESS, "BAD")
     assert not result.ok
@@ -322,7 +322,7 @@ def test_download_with_a_bad_element_installs_nothing(es10, smdp, store):
 
 
 def test_download_stores_files_and_secrets(es10, smdp, store):
-    from tools.lpa.download import download
+    from euicc_tools.lpa.download import download
 
     result = download(es10, es9_direct(smdp), ADDRESS, "GOOD")
     assert result.ok

@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from tools.shell.decode import (
+from euicc_tools.shell.decode import (
     MASK,
     decodable_names,
     decode_ef,
@@ -16,8 +16,8 @@ from tools.shell.decode import (
     decoder_for,
     format_decoded,
 )
-from tools.shell.decode_coding import GSM_DEFAULT_ALPHABET, alpha, luhn_valid
-from tools.shell.decode_uicc import arr_record
+from euicc_tools.shell.decode_coding import GSM_DEFAULT_ALPHABET, alpha, luhn_valid
+from euicc_tools.shell.decode_uicc import arr_record
 
 
 def h(text: str) -> bytes:

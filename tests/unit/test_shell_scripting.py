@@ -79,7 +79,7 @@ FAILURES = [
     ("000000", None), ("00000004", None), ("", None)])  # no byte 4, RFU value: unknown
 def test_mnc_length_is_byte_4_of_ef_ad(ad, length):
     """TS 31.102 4.2.18: byte 4 b1-b4 of EF.AD, '2' or '3' MNC digits."""
-    from tools.shell.decode_usim import mnc_length
+    from euicc_tools.shell.decode_usim import mnc_length
 
     assert mnc_length(bytes.fromhex(ad)) == length
 
@@ -105,7 +105,7 @@ def test_missing_state_and_empty_command(tmp_path):
 
 
 def test_help_groups_the_card_commands_apart_from_cmd2s(interpreted):
-    from tools.shell.app import BUILT_IN, RUNNING, STATE, CardShell, one_line
+    from euicc_tools.shell.app import BUILT_IN, RUNNING, STATE, CardShell, one_line
 
     code, out, _ = shell(interpreted, "help")
     assert code == 0
@@ -132,7 +132,7 @@ def test_help_groups_the_card_commands_apart_from_cmd2s(interpreted):
 
 def test_result_names_are_sgp22s():
     """SGP.22 5.7.16-5.7.19, 5.7.21: the ES10c result codes by their ASN.1 names."""
-    from tools.shell.results import nickname_limit, result_name
+    from euicc_tools.shell.results import nickname_limit, result_name
 
     assert result_name("enable", 1) == "iccidOrAidNotFound"
     assert result_name("enable", 2) == "profileNotInDisabledState"
@@ -146,7 +146,7 @@ def test_result_names_are_sgp22s():
 
 
 def test_completion_of_profiles_and_paths_at_every_level(interpreted):
-    from tools.shell.app import CardShell
+    from euicc_tools.shell.app import CardShell
 
     shell_ = CardShell(interpreted)
 
@@ -178,7 +178,7 @@ def test_recent_exchanges_keep_names_and_status_words_only(card, tmp_path):
     first, at most its capacity; no command or response data."""
     from euicc.control import ControlServer
     from euicc.trace import RecentExchanges
-    from tools.shell import actions
+    from euicc_tools.shell import actions
 
     control = ControlServer(card, tmp_path)
     try:

@@ -10,14 +10,14 @@ import sqlite3
 
 from pe_builder import DEFAULT_PINS, DEFAULT_PUKS, USIM_AID, build_upp, pin_value
 
-from applets import build_card
 from euicc.migrations import migrate
 from euicc.ppi import blank_secrets, elements_without_secrets, interpret
 from euicc.ppi.secrets import SECRET_FIELDS
 from euicc.store import SCHEMA_KEY, SCHEMA_VERSION, CardStore
 from euicc.store_image import SECRET_AKA, file_rows, image_from_rows, secret_rows
 from euicc.tlv import split
-from tools.shell.view import element_summary
+from euicc_applets import build_card
+from euicc_tools.shell.view import element_summary
 
 K = bytes.fromhex("8F3E5A61C2D94B07E1A6355C90D2F4B8")
 OPC = bytes.fromhex("1D62C7A09E4F3B58A2C4E6F8091B3D5F")

@@ -1,4 +1,4 @@
-"""SUCI calculation on the USIM (applets.naa.suci) against published data:
+"""SUCI calculation on the USIM (euicc_applets.naa.suci) against published data:
 
 - TS 33.501 Annex C.4 implementers' test data (C.4.2 null scheme, C.4.3 Profile A, C.4.4
   Profile B, IMSI and NAI based), as transcribed in typhon-sec/3gpp-security-toolkit
@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from suci_vectors import A_HN_PRIVATE, A_HN_PUBLIC, B_HN_PRIVATE, B_HN_PUBLIC, TS31121_CALC_INFO
 
-from applets.naa import suci
-from applets.naa.suci import (
+from euicc_applets.naa import suci
+from euicc_applets.naa.suci import (
     IdentityContext,
     ProtectionScheme,
     SchemeEntry,

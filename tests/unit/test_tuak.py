@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import pytest
 
-from applets.naa.tuak import RATE_BYTES, Tuak, keccak_f1600
+from euicc_applets.naa.tuak import RATE_BYTES, Tuak, keccak_f1600
 
 h = bytes.fromhex
 

@@ -10,12 +10,12 @@ from helpers import es9_direct
 from pe_builder import USIM_AID, build_upp, ef_imsi
 from test_download import ADDRESS, smdp  # noqa: F401  (fixture)
 
-from applets import build_card
-from applets.naa.authenticate import MilenageAka
-from applets.naa.milenage import Milenage
-from applets.naa.xor_test_algorithm import XorTestAlgorithm
 from euicc.tlv import parse
-from tools.lpa.download import download
+from euicc_applets import build_card
+from euicc_applets.naa.authenticate import MilenageAka
+from euicc_applets.naa.milenage import Milenage
+from euicc_applets.naa.xor_test_algorithm import XorTestAlgorithm
+from euicc_tools.lpa.download import download
 
 K = bytes(range(16))
 OPC = bytes.fromhex("CD63CB71954A9F4E48A5994E37A02BAF")
@@ -142,7 +142,7 @@ def test_get_identity_gives_a_suci_the_home_network_opens(card, es10, smdp, stor
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
     from pe_builder import USIM_TEMP_FID, service_table
 
-    from applets.naa import suci
+    from euicc_applets.naa import suci
 
     home = X25519PrivateKey.generate()
     public = home.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)

@@ -15,8 +15,8 @@ from helpers import SHARED, es9_direct
 from pe_builder import build_upp
 
 from euicc.tlv import tlv
-from tools.lpa.download import download
-from tools.smdp.es9 import Smdp
+from euicc_tools.lpa.download import download
+from euicc_tools.smdp.es9 import Smdp
 
 ADDRESS = "smdp.test.example"
 PACKAGES = ["BUILT"] + sorted(p.stem for p in (SHARED / "profiles").glob("*.der")) + sorted(

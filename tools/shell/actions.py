@@ -15,8 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from euicc.control import SOCKET_NAME
-from tools.lpa.es10 import Es10Client
-from tools.lpa.link import ControlLink
+from euicc_tools.lpa.es10 import Es10Client
+from euicc_tools.lpa.link import ControlLink
 
 from .errors import ShellError
 from .results import ACTIONS, nickname_limit

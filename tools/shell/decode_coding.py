@@ -1,4 +1,4 @@
-"""Codings shared by the EF decoders of :mod:`tools.shell.decode`:
+"""Codings shared by the EF decoders of :mod:`euicc_tools.shell.decode`:
 
 - swapped BCD digit strings (ETSI TS 102 221 13.2 ICCID, 3GPP TS 24.008 10.5.1.4 identities,
   TS 24.008 10.5.4.7 called party BCD numbers);

@@ -1,4 +1,4 @@
-"""Name tables for :mod:`tools.shell.decode`: the service numbers of the USIM Service Table
+"""Name tables for :mod:`euicc_tools.shell.decode`: the service numbers of the USIM Service Table
 (3GPP TS 31.102 4.2.8), the Enabled Services Table (TS 31.102 4.2.47) and the ISIM Service
 Table (3GPP TS 31.103 4.2.7), well-known application identifiers (ETSI TS 101 220 annex E,
 GSMA SGP.02/SGP.22) and the key references and commands met in access rules (ETSI TS 102 221

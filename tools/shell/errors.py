@@ -13,7 +13,7 @@ import asn1tools
 
 from euicc.asn1 import Asn1Error
 from euicc.pki import PkiError
-from tools.lpa.es10 import CardError
+from euicc_tools.lpa.es10 import CardError
 
 FAILURE = 1
 USAGE = 2

@@ -49,8 +49,8 @@ def _certificate(der: bytes) -> dict:
 
 
 def info(state: Path, store: CardStore, pki: Path | None = None) -> dict:
-    from applets.isd_r.config import EuiccConfig
-    from applets.isd_r.euicc_info import free_memory
+    from euicc_applets.isd_r.config import EuiccConfig
+    from euicc_applets.isd_r.euicc_info import free_memory
 
     config = EuiccConfig()  # what `euicc-emu run` declares
     credentials = load_card_credentials(pki or recorded_pki_dir(state, store),

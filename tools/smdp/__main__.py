@@ -1,4 +1,4 @@
-"""python -m tools.smdp: run the test SM-DP+ (ES9+ over HTTPS)."""
+"""python -m euicc_tools.smdp: run the test SM-DP+ (ES9+ over HTTPS)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from .server import serve
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.smdp", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m euicc_tools.smdp", description=__doc__)
     parser.add_argument("--pki", required=True, type=Path,
                         help="PKI folder from `euicc-emu pki init` (CertificateIssuer/, "
                              "DPauth/, DPpb/, DPtls/)")
