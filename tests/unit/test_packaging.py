@@ -8,6 +8,7 @@ isolated build environment) and its ``top_level.txt`` and file list are read bac
 """
 
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -22,9 +23,13 @@ INSTALLED_NAME = {"euicc": "euicc", "applets": "euicc_applets", "tools": "euicc_
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> zipfile.ZipFile:
     out = tmp_path_factory.mktemp("wheel")
+    # Built from a copy: setuptools writes build/ and *.egg-info into the tree it builds.
+    source = tmp_path_factory.mktemp("source") / "euicc-emu"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".*_cache"))
     done = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet",
-         "--disable-pip-version-check", "-w", str(out), str(ROOT)],
+         "--disable-pip-version-check", "-w", str(out), str(source)],
         capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
         pytest.fail(f"pip wheel failed:\n{done.stdout}\n{done.stderr}")
