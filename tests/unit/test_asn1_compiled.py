@@ -110,7 +110,7 @@ def test_card_process_leaves_out_what_it_never_uses():
     """The run path (euicc.cli + applets) loads neither prompt_toolkit (asn1tools' shell)
     nor the PER codecs, and these still work when someone does use them."""
     script = "\n".join([
-        "import sys, euicc.cli, applets",
+        "import sys, euicc.cli, euicc_applets",
         "from euicc.asn1 import pe, rsp",
         "rsp(); pe()",
         "print('prompt_toolkit' in sys.modules, sys.modules['asn1tools.codecs.per'].__dict__"
