@@ -28,7 +28,6 @@ from euicc.ppi import (
     PeError,
     PeStatusCode,
     ProfileInterpreter,
-    elements_without_secrets,
     success_response,
 )
 from euicc.store import (
@@ -71,7 +70,6 @@ class Pending:
     configure_isdp: bytes = b""
     metadata: bytes = b""
     metadata_value: dict | None = None
-    elements: list[bytes] = field(default_factory=list)
     upp: bytearray = field(default_factory=bytearray)  # decrypted bytes of an unfinished element
     size: int = 0
     interpreter: ProfileInterpreter = field(default_factory=ProfileInterpreter)
@@ -272,7 +270,6 @@ class BppLoader:
                              exc.euicc_response()) from None
         if interpreter.count == 1:
             self._check_header_iccid(interpreter.image.header)
-        self._pending.elements.append(element)
 
     def _check_header_iccid(self, header: dict) -> None:
         """SGP.22 5.5.3 StoreMetadata describes the profile being loaded: an ICCID that is
@@ -310,7 +307,7 @@ class BppLoader:
         with self.store.transaction():
             self.store.add_profile(record)
             self.store.set_profile_content(record.isdp_aid, pending.configure_isdp,
-                                           elements_without_secrets(pending.elements))
+                                           pending.interpreter.stored_elements)
             self.store.set_profile_image(record.isdp_aid, file_rows(image.tree),
                                          secret_rows(image))
             self.store.set_meta(ISDP_COUNTER, pending.isdp_aid[-2])

@@ -31,6 +31,7 @@ from euicc.store_image import AkaAlgorithmId, AkaConfig, ProfileImage
 
 from .files import FileError, FileSpec, create, fill, merge_fcp, path_from_saip
 from .placement import TemplateError, create_template_files
+from .secrets import stored_form
 from .templates import TEMPLATES
 
 
@@ -108,6 +109,8 @@ class ProfileInterpreter:
         self._context: File | None = None  # DF of the last file-system element
         self._last_naa: File | None = None
         self._adfs: dict[str, File] = {}  # the last ADF made by each NAA element
+        # The elements fed so far as the store keeps them, secrets zeroed (.secrets)
+        self.stored_elements: list[bytes] = []
 
     # -- entry points ----------------------------------------------------------------------
     def feed(self, element: bytes) -> None:
@@ -132,6 +135,7 @@ class ProfileInterpreter:
             raise PeError(PeStatusCode.INVALID_REQUEST_FORMAT, identification, "second header")
         try:
             self._handle(kind, value)
+            self.stored_elements.append(stored_form(kind, value, element))
         except TemplateError as exc:
             status = (PeStatusCode.TEMPLATE_NOT_SUPPORTED if exc.template_unknown
                       else PeStatusCode.BAD_VALUES)

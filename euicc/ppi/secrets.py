@@ -14,6 +14,7 @@ field keeps its value.
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable
 
@@ -69,6 +70,25 @@ SECRET_FIELDS: dict[int, tuple[str, Callable[[dict], None]]] = {
     0xA5: ("cdmaParameter", _cdma_parameter),
     0xA6: ("securityDomain", _security_domain),
 }
+
+
+SECRET_KINDS: dict[str, Callable[[dict], None]] = dict(SECRET_FIELDS.values())
+
+
+def stored_form(kind: str, value, element: bytes) -> bytes:
+    """The element as the store keeps it, from its value as the interpreter decoded it (no
+    second decode): ``element`` itself where it has no secret, else re-encoded with each
+    secret zeroed. The decoded value is left as it was (the interpreter's image holds it)."""
+    blank = SECRET_KINDS.get(kind)
+    if blank is None:
+        return element
+    value = copy.deepcopy(value)
+    blank(value)
+    try:
+        return encode(pe(), "ProfileElement", (kind, value))
+    except (Asn1Error, asn1tools.Error, KeyError, ValueError) as exc:
+        log.warning("a %s element is not stored (%s)", kind, type(exc).__name__)
+        return b""
 
 
 def blank_secrets(element: bytes) -> bytes:

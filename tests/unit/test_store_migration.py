@@ -11,7 +11,7 @@ import sqlite3
 from pe_builder import DEFAULT_PINS, DEFAULT_PUKS, USIM_AID, build_upp, pin_value
 
 from euicc.migrations import migrate
-from euicc.ppi import blank_secrets, elements_without_secrets, interpret
+from euicc.ppi import ProfileInterpreter, blank_secrets, elements_without_secrets, interpret
 from euicc.ppi.secrets import SECRET_FIELDS
 from euicc.store import SCHEMA_KEY, SCHEMA_VERSION, CardStore
 from euicc.store_image import SECRET_AKA, file_rows, image_from_rows, secret_rows
@@ -64,6 +64,19 @@ def test_blanking_zeroes_the_secrets_and_nothing_else():
     # pukCodes, pinCodes of the MF, USIM and ISIM, akaParameter of each NAA, securityDomain
     assert touched == 7
     assert element_summary(blanked) == element_summary(elements)
+
+
+def test_the_interpreter_stores_what_blanking_would():
+    """The download path takes the stored form from the values the interpreter decoded
+    (no second decode); it is byte for byte what blanking the received elements gives, and
+    the interpreted secrets are untouched by it."""
+    elements = package_elements()
+    interpreter = ProfileInterpreter()
+    for element in elements:
+        interpreter.feed(element)
+    assert interpreter.stored_elements == elements_without_secrets(elements)
+    image = interpreter.finish()
+    assert image.aka[0].key == K and image.aka[0].opc == OPC
 
 
 def test_blanking_a_broken_secret_element_keeps_nothing_of_it():
