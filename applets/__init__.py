@@ -5,6 +5,7 @@ from __future__ import annotations
 from euicc.card import Card
 from euicc.migrations import migrate
 from euicc.pki import CardCredentials
+from euicc.proactive import ProactiveSession
 from euicc.registry import Registry
 from euicc.store import CardStore
 
@@ -20,12 +21,10 @@ def build_card(
     profile's file system (SGP.22 2.2.3). A store written by an earlier version is migrated
     first (:mod:`euicc.migrations`), before any applet reads a profile from it."""
     migrate(store)
+    proactive = ProactiveSession()
+    uicc = UiccFileSystem(store, request_refresh=proactive.request_refresh)
     registry = Registry()
-    isd_r = IsdR(store, credentials, config or EuiccConfig())
-    registry.install(isd_r)
+    registry.install(IsdR(store, credentials, config or EuiccConfig(),
+                          on_enabled_profile_changed=uicc.enabled_profile_changed))
     registry.install(Ecasd(credentials))
-    uicc = UiccFileSystem(store)
-    card = Card(registry, file_system=uicc)
-    isd_r.profiles.on_enabled_profile_changed.append(uicc.enabled_profile_changed)
-    uicc.request_refresh = card.proactive.request_refresh
-    return card
+    return Card(registry, file_system=uicc, proactive=proactive)
