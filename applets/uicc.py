@@ -112,8 +112,13 @@ class UiccFileSystem(FileSystem):
     aid = b""
     name = "UICC"
 
-    def __init__(self, store: CardStore) -> None:
+    def __init__(self, store: CardStore,
+                 request_refresh: Callable[[], None] = lambda: None) -> None:
+        """``request_refresh``: ask the terminal for a UICC reset (ETSI TS 102 223 6.4.7
+        REFRESH), the card's proactive session; without one, a refreshFlag is not honoured
+        and the terminal resets the card itself (SGP.22 3.2.1)."""
         self.store = store
+        self.request_refresh = request_refresh
         # The NAAs' commands, dispatched by the file system's table with its own
         self._naa_commands = (
             CommandSpec("AUTHENTICATE", INS_AUTHENTICATE, ClassFamily.INTERINDUSTRY,
@@ -124,8 +129,6 @@ class UiccFileSystem(FileSystem):
         self.generation = 0
         self.active: ActiveProfile | None = None
         self.engine = FileCommands(empty_tree(), [])
-        # Set by the card's wiring: ask the terminal for a UICC reset (REFRESH)
-        self.request_refresh: Callable[[], None] = lambda: None
         self.load()
 
     # -- which profile ----------------------------------------------------------------------

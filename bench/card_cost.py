@@ -135,7 +135,7 @@ class Bench:
     """A card with a generated PKI and state, and the test SM-DP+ serving ``packages``."""
 
     def __init__(self, work: Path, packages: dict[str, bytes]) -> None:
-        from euicc.cli import open_card
+        from euicc_tools.emulator.card import open_card
         from euicc_tools.smdp.es9 import Smdp
 
         profiles = work / "profiles"

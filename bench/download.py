@@ -42,7 +42,7 @@ from euicc_tools.lpa.link import PcscLink  # noqa: E402
 from euicc_tools.smdp.es9 import Smdp  # noqa: E402
 from euicc_tools.smdp.server import serve  # noqa: E402
 
-# euicc.cli's trace line: "ch1 STORE DATA ES10b.GetEUICCInfo1   9000 8 bytes in, 0 out, 0.21 ms"
+# euicc-emu -vv's trace line: "ch1 STORE DATA ES10b.GetEUICCInfo1   9000 8 bytes in, 0 out, 0.21 ms"
 TRACE = re.compile(r"\bch(\S+) (.+?)\s+([0-9A-F]{4}) (\d+) bytes in, (\d+) out, ([\d.]+) ms$")
 ADDRESS = "bench.smdp.example"
 OTHER = "SELECT, MANAGE CHANNEL, TERMINAL CAPABILITY"

@@ -9,7 +9,7 @@ and no pcscd slot is taken). The states are made by a first start (each card gen
 PKI); the figure is taken on a second start of the same states, the way a card process
 normally runs: VmRSS from /proc/PID/status once every card logs that it waits for vpcd
 and one more second has passed. The process runs from this checkout (``python -m
-euicc.cli``). ``--breakdown`` prints how the resident memory of one card grows as the
+euicc_tools.emulator``). ``--breakdown`` prints how the resident memory of one card grows as the
 modules of the run path are imported in a fresh interpreter.
 """
 
@@ -60,7 +60,8 @@ def rss_kb(pid: int) -> dict[str, int]:
 def run_cards(states: list[Path], port: int) -> tuple[dict[str, int], float]:
     """Start one process for ``states``; its memory once all wait, and the seconds until
     then."""
-    cmd = [sys.executable, "-m", "euicc.cli", "run", "--listen", f"127.0.0.1:{port}"]
+    cmd = [sys.executable, "-m", "euicc_tools.emulator", "run", "--listen",
+           f"127.0.0.1:{port}"]
     for state in states:
         cmd += ["--state", str(state)]
     started = time.perf_counter()
@@ -94,8 +95,10 @@ def breakdown() -> None:
     """RSS of a fresh interpreter as the run path's modules come in."""
     steps = [
         ("interpreter", "pass"),
-        ("euicc.cli (argparse, store, PKI, control, transport)", "import euicc.cli"),
-        ("applets (card OS, ISD-R, UICC, PPI, asn1tools)", "import euicc_applets"),
+        ("command line (argparse, store, PKI, control, transport)",
+         "import euicc_tools.emulator.cli"),
+        ("card assembly (card OS, ISD-R, UICC, PPI, asn1tools)",
+         "import euicc_tools.emulator.card"),
         ("SGP.22 module compiled (rsp)", "from euicc.asn1 import rsp; rsp()"),
         ("SAIP module compiled (pe)", "from euicc.asn1 import pe; pe()"),
     ]

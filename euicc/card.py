@@ -89,7 +89,11 @@ class Card:
         atr: bytes = DEFAULT_ATR,
         max_channels: int = MAX_CHANNELS,
         file_system: FileSystem | None = None,
+        proactive: ProactiveSession | None = None,
     ) -> None:
+        """``proactive``: the session the card announces proactive commands from ('91xx',
+        FETCH, TERMINAL RESPONSE; ETSI TS 102 221 14.6), shared with whoever queues them (the
+        file system's REFRESH after a profile change); a session of its own if not given."""
         self.registry = registry
         self.atr = atr
         self.channels = ChannelTable(max_channels)
@@ -99,7 +103,7 @@ class Card:
         self.default_applet: Applet | None = file_system
         self.powered = False
         self.terminal_capability: bytes = b""
-        self.proactive = ProactiveSession()
+        self.proactive = proactive if proactive is not None else ProactiveSession()
         self.observers: list[Observer] = []
         # A reader and the local control interface may both send commands.
         self._transmit_lock = threading.RLock()

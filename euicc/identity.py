@@ -109,9 +109,14 @@ def bind_card_credentials(state: Path, store: CardStore, pki: Path | None, eid: 
                                         issue_into=state / ISSUED_SUBDIR)
     before = (source, recorded, known_eid, store.get_meta(META_CERTIFICATES))
     after = (wanted, fingerprint, credentials.eid, _certificates_fingerprint(credentials))
-    with store.transaction():
-        for key, value in zip(_BOUND, after, strict=True):
-            store.set_meta(key, value)
+    # Written when the binding changes (first start, re-key, moved PKI, a state from before
+    # the binding), compared with what the store holds: a plain restart writes nothing.
+    changed = {key: value for key, value in zip(_BOUND, after, strict=True)
+               if store.get_meta(key) != value}
+    if changed:
+        with store.transaction():
+            for key, value in changed.items():
+                store.set_meta(key, value)
     if source is not None and wanted != source and not rekey:
         log.info("state %s: its PKI moved from %s to %s (same CI and EUM certificates)",
                  state, source, wanted)

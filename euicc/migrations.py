@@ -11,10 +11,11 @@ Version 1 -> 2:
   they are rewritten without their secrets (:func:`euicc.ppi.elements_without_secrets`),
   and the store is erased of the old pages (:meth:`euicc.store.CardStore.erase`).
 
-Why a module of its own, run by the card's wiring (:func:`euicc_applets.build_card`): the
-migration needs the interpreter, and data flows PPI -> store, so the store cannot run it
-when it opens; the UICC applet should not have to know which version wrote its rows. The
-wiring opens the store and calls :func:`migrate` once, before any applet reads a profile.
+Why a module of its own, run by the card's wiring
+(:func:`euicc_tools.emulator.card.build_card`): the migration needs the interpreter, and
+data flows PPI -> store, so the store cannot run it when it opens; the UICC applet should
+not have to know which version wrote its rows. The wiring opens the store and calls
+:func:`migrate` once, before any applet reads a profile.
 """
 
 from __future__ import annotations

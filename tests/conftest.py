@@ -37,7 +37,7 @@ def store(tmp_path) -> CardStore:
 
 @pytest.fixture
 def card(store, credentials):
-    from euicc_applets import build_card
+    from euicc_tools.emulator.card import build_card
 
     c = build_card(store, credentials)
     c.power_on()

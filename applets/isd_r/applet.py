@@ -23,7 +23,7 @@ from .es10 import Es10Entry, Es10Function, Es10Stream, Es10Table
 from .euicc_info import EuiccInfo
 from .install import BppLoader
 from .notifications import Notifications
-from .profiles import ProfileManagement
+from .profiles import EnabledProfileListener, ProfileManagement, no_listener
 from .session import RspSession
 
 ISD_R_AID = bytes.fromhex("A0000005591010FFFFFFFF8900000100")
@@ -33,7 +33,10 @@ class IsdR(Applet):
     aid = ISD_R_AID
     name = "ISD-R"
 
-    def __init__(self, store: CardStore, credentials: CardCredentials, config: EuiccConfig):
+    def __init__(self, store: CardStore, credentials: CardCredentials, config: EuiccConfig,
+                 on_enabled_profile_changed: EnabledProfileListener = no_listener):
+        """``on_enabled_profile_changed``: told when ES10c changes which profile is enabled
+        (:class:`~.profiles.ProfileManagement`); the UICC side that shows that profile."""
         self.store = store
         # The SGP.22 and SAIP modules now, not in the first ES10 command or download
         rsp(), pe()
@@ -44,7 +47,8 @@ class IsdR(Applet):
         self.loader = BppLoader(store, self.session, credentials.eid,
                                 on_installed=self.authentication.forget_one_time_key)
         self.profiles = ProfileManagement(
-            store, self.notifications, self.info.reset_default_dp_address
+            store, self.notifications, self.info.reset_default_dp_address,
+            on_enabled_profile_changed,
         )
         self.es10 = Es10Table(self._functions(), store.transaction)
         self._commands = CommandTable(

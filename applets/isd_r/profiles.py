@@ -31,6 +31,14 @@ WRONG_STATE = 2  # profileNotInDisabledState / profileNotInEnabledState
 DISALLOWED_BY_POLICY = 3
 PPR1, PPR2 = 1, 2
 
+# (the enabled profile, or None when none is; the refreshFlag of the request)
+EnabledProfileListener = Callable[[ProfileRecord | None, bool], None]
+
+
+def no_listener(profile: ProfileRecord | None, refresh: bool) -> None:
+    """An ISD-R without a UICC side (tests of ES10 alone): nobody shows the profile."""
+
+
 # ProfileInfo members by the tag a tagList names them with (SGP.22 5.7.15)
 PROFILE_INFO_TAGS = {
     0x5A: "iccid", 0x4F: "isdpAid", 0x9F70: "profileState", 0x90: "profileNickname",
@@ -56,13 +64,15 @@ class ProfileManagement:
         store: CardStore,
         notifications: Notifications,
         reset_default_dp_address: Callable[[], bool],
+        on_enabled_profile_changed: EnabledProfileListener = no_listener,
     ) -> None:
+        """``on_enabled_profile_changed`` is called with (the enabled profile or None, the
+        refreshFlag) after an enable, a disable or a memory reset changed which profile is
+        enabled: the UICC side switches the file system a terminal sees (SGP.22 3.2.1)."""
         self.store = store
         self.notifications = notifications
         self.reset_default_dp_address = reset_default_dp_address
-        # Called with (profile, refresh_flag) after the enabled profile changed; the UICC
-        # side uses it to switch the visible file system.
-        self.on_enabled_profile_changed: list[Callable[[ProfileRecord | None, bool], None]] = []
+        self.on_enabled_profile_changed = on_enabled_profile_changed
 
     def find(self, identifier: tuple[str, bytes]) -> ProfileRecord | None:
         kind, value = identifier
@@ -184,5 +194,4 @@ class ProfileManagement:
         return {"setNicknameResult": OK}
 
     def _changed(self, profile: ProfileRecord | None, refresh: bool) -> None:
-        for callback in self.on_enabled_profile_changed:
-            callback(profile, refresh)
+        self.on_enabled_profile_changed(profile, refresh)

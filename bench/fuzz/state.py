@@ -24,7 +24,7 @@ from pe_builder import end as end_element  # noqa: E402, F401
 from euicc.card import Card  # noqa: E402
 from euicc.pki import generate_test_pki, load_card_credentials  # noqa: E402
 from euicc.store import CardStore  # noqa: E402
-from euicc_applets import build_card  # noqa: E402
+from euicc_tools.emulator.card import build_card  # noqa: E402
 from euicc_tools.lpa.download import download  # noqa: E402
 from euicc_tools.lpa.es10 import Es10Client  # noqa: E402
 from euicc_tools.lpa.link import DirectLink  # noqa: E402

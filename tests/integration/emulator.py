@@ -26,7 +26,7 @@ class Emulator:
         self.log: list[str] = []
 
     def start(self) -> Emulator:
-        cmd = [sys.executable, "-m", "euicc.cli", "-" + "v" * self.verbose, "run",
+        cmd = [sys.executable, "-m", "euicc_tools.emulator", "-" + "v" * self.verbose, "run",
                "--state", str(self.state),
                "--slot", str(self.slot), *self.extra]
         self.process = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,

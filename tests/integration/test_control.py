@@ -21,9 +21,9 @@ ICCID = "8944000000000000123"
 
 
 def shell(state, *command: str) -> tuple[int, str]:
-    done = subprocess.run([sys.executable, "-m", "euicc.cli", "shell", "--state", str(state),
-                           "--json", "-c", " ".join(command)], capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run([sys.executable, "-m", "euicc_tools.emulator", "shell", "--state",
+                           str(state), "--json", "-c", " ".join(command)], capture_output=True,
+                          text=True, timeout=60)
     return done.returncode, done.stdout
 
 
@@ -44,8 +44,8 @@ def test_management_and_live_trace(pcscd, tmp_path):
         code, out = shell(state, "notifications")
         assert [n["operation"] for n in json.loads(out)] == ["enable"]
 
-        follower = subprocess.Popen([sys.executable, "-m", "euicc.cli", "shell", "--state",
-                                     str(state), "--json", "-c", "log"],
+        follower = subprocess.Popen([sys.executable, "-m", "euicc_tools.emulator", "shell",
+                                     "--state", str(state), "--json", "-c", "log"],
                                     stdout=subprocess.PIPE, text=True)
         try:
             first = _first_line_while_the_card_works(follower, emulator.reader)
@@ -109,8 +109,8 @@ def test_refused_results_and_errors_are_non_zero(pcscd, tmp_path):
             "result": "ok", "code": 0}
         code, out = shell(state, "delete", ICCID)
         assert code == 1 and json.loads(out)["result"] == "profileNotInDisabledState"
-        follower = subprocess.Popen([sys.executable, "-m", "euicc.cli", "shell", "--state",
-                                     str(state), "--json", "-c", "log"],
+        follower = subprocess.Popen([sys.executable, "-m", "euicc_tools.emulator", "shell",
+                                     "--state", str(state), "--json", "-c", "log"],
                                     stdout=subprocess.PIPE, text=True)
         _first_line_while_the_card_works(follower, emulator.reader)
         emulator.kill()  # leaves control.sock behind

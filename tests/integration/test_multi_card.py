@@ -45,7 +45,7 @@ def test_two_cards_one_process(pcscd, tmp_path):
         assert eids[0] != eids[1]
         assert addresses == ["a.example", None]
         busy = subprocess.run(
-            [sys.executable, "-m", "euicc.cli", "run", "--state", str(tmp_path / "a"),
+            [sys.executable, "-m", "euicc_tools.emulator", "run", "--state", str(tmp_path / "a"),
              "--slot", "5"], capture_output=True, text=True, timeout=30)
         assert busy.returncode != 0 and "in use" in busy.stderr
     finally:
@@ -56,7 +56,7 @@ def test_second_card_on_a_served_slot_says_busy_not_inserted(emulator, tmp_path)
     """pcscd's vpcd accepts a second connection to a slot it serves and never powers that
     card: the second process must not claim to be in the reader."""
     second = subprocess.Popen(
-        [sys.executable, "-m", "euicc.cli", "run", "--state", str(tmp_path / "second"),
+        [sys.executable, "-m", "euicc_tools.emulator", "run", "--state", str(tmp_path / "second"),
          "--slot", str(emulator.slot)], stderr=subprocess.PIPE, text=True)
     lines: list[str] = []
     busy = threading.Event()

@@ -36,7 +36,7 @@ def shell_in_pty(state):
     """`euicc-emu shell --state STATE` on a pseudo-terminal; yields its controller side and
     checks the shell ends with 0 after `quit`."""
     controller, terminal = pty.openpty()
-    shell = subprocess.Popen([sys.executable, "-m", "euicc.cli", "shell", "--state",
+    shell = subprocess.Popen([sys.executable, "-m", "euicc_tools.emulator", "shell", "--state",
                               str(state)], stdin=terminal, stdout=terminal,
                              stderr=terminal, close_fds=True)
     os.close(terminal)

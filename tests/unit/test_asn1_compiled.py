@@ -107,10 +107,11 @@ def test_unwritable_cache_directory_still_compiles(tmp_path):
 
 
 def test_card_process_leaves_out_what_it_never_uses():
-    """The run path (euicc.cli + applets) loads neither prompt_toolkit (asn1tools' shell)
-    nor the PER codecs, and these still work when someone does use them."""
+    """The run path (the command line and the card assembly with its applets) loads neither
+    prompt_toolkit (asn1tools' shell) nor the PER codecs, and these still work when someone
+    does use them."""
     script = "\n".join([
-        "import sys, euicc.cli, euicc_applets",
+        "import sys, euicc_tools.emulator.cli, euicc_tools.emulator.card",
         "from euicc.asn1 import pe, rsp",
         "rsp(); pe()",
         "print('prompt_toolkit' in sys.modules, sys.modules['asn1tools.codecs.per'].__dict__"

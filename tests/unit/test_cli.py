@@ -8,10 +8,11 @@ import shutil
 
 import pytest
 
-from euicc.cli import StateLocked, lock_state_dir, open_card
 from euicc.identity import IdentityError, recorded_pki_dir
 from euicc.pki import PkiError, generate_test_pki, random_eid
 from euicc.store import CardStore
+from euicc_tools.emulator.card import open_card
+from euicc_tools.emulator.cli import StateLocked, lock_state_dir
 
 
 def start(state, pki=None, eid=None, rekey=False):
@@ -130,7 +131,8 @@ def test_shell_finds_the_pki_a_state_was_made_with(tmp_path, pki_dir):
 
     state = tmp_path / "card"
     _, credentials = start(state, pki_dir)
-    done = subprocess.run([sys.executable, "-m", "euicc.cli", "shell", "--state", str(state),
-                           "-c", "info", "--json"], capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-m", "euicc_tools.emulator", "shell", "--state",
+                           str(state), "-c", "info", "--json"], capture_output=True, text=True,
+                          timeout=60)
     assert done.returncode == 0, done.stderr
     assert credentials.eid in done.stdout

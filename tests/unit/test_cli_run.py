@@ -22,15 +22,16 @@ def free_port() -> int:
 
 
 def run_cli(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "euicc.cli", *args], capture_output=True,
-                          text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    return subprocess.run([sys.executable, "-m", "euicc_tools.emulator", *args],
+                          capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
 
 
 class Running:
     """A `run` process whose log lines are collected while it runs."""
 
     def __init__(self, *args: str) -> None:
-        self.process = subprocess.Popen([sys.executable, "-m", "euicc.cli", *args],
+        self.process = subprocess.Popen([sys.executable, "-m", "euicc_tools.emulator", *args],
                                         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                         stdin=subprocess.DEVNULL, text=True)
         self.lines: list[str] = []

@@ -147,7 +147,7 @@ def test_tampered_segment_reports_security_error(es10, smdp, store):
 def test_bpp_for_another_card_is_refused(es10, smdp, store, tmp_path, pki_dir):
     from euicc.pki import random_eid
     from euicc.store import CardStore
-    from euicc_applets import build_card
+    from euicc_tools.emulator.card import build_card
 
     # Another eUICC under the same EUM (so the SM-DP+ serves it), with its own EID and key.
     other_credentials = load_card_credentials(pki_dir, eid=random_eid(),
@@ -224,7 +224,7 @@ def test_bpp_pieces_match_lpac_cut(smdp):
 
 def test_brainpool_download(smdp, pki_dir, tmp_path):
     from euicc.store import CardStore
-    from euicc_applets import build_card
+    from euicc_tools.emulator.card import build_card
 
     brp_only = tmp_path / "brp-pki"
     shutil.copytree(pki_dir, brp_only)

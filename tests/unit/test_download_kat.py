@@ -18,8 +18,8 @@ from euicc.pki import load_card_credentials
 from euicc.ppi import elements_without_secrets
 from euicc.store import CardStore
 from euicc.tlv import children, split
-from euicc_applets import build_card
 from euicc_applets.isd_r import ISD_R_AID
+from euicc_tools.emulator.card import build_card
 from euicc_tools.lpa.es10 import Es10Client
 from euicc_tools.lpa.link import DirectLink
 

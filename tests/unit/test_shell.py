@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from euicc.cli import main
+from euicc_tools.emulator.cli import main
 
 
 @pytest.fixture

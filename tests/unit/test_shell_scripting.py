@@ -19,9 +19,9 @@ NOISE = ("set debug true", "Traceback", "To enable full traceback")
 
 
 def shell(state, command: str, *options: str) -> tuple[int, str, str]:
-    done = subprocess.run([sys.executable, "-m", "euicc.cli", "shell", "--state", str(state),
-                           *options, "-c", command], capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run([sys.executable, "-m", "euicc_tools.emulator", "shell", "--state",
+                           str(state), *options, "-c", command], capture_output=True,
+                          text=True, timeout=120)
     for noise in NOISE:
         assert noise not in done.stdout + done.stderr
     return done.returncode, done.stdout, done.stderr

@@ -16,7 +16,7 @@ from euicc.ppi.secrets import SECRET_FIELDS
 from euicc.store import SCHEMA_KEY, SCHEMA_VERSION, CardStore
 from euicc.store_image import SECRET_AKA, file_rows, image_from_rows, secret_rows
 from euicc.tlv import split
-from euicc_applets import build_card
+from euicc_tools.emulator.card import build_card
 from euicc_tools.shell.view import element_summary
 
 K = bytes.fromhex("8F3E5A61C2D94B07E1A6355C90D2F4B8")

@@ -11,10 +11,10 @@ from pe_builder import USIM_AID, build_upp, ef_imsi
 from test_download import ADDRESS, smdp  # noqa: F401  (fixture)
 
 from euicc.tlv import parse
-from euicc_applets import build_card
 from euicc_applets.naa.authenticate import MilenageAka
 from euicc_applets.naa.milenage import Milenage
 from euicc_applets.naa.xor_test_algorithm import XorTestAlgorithm
+from euicc_tools.emulator.card import build_card
 from euicc_tools.lpa.download import download
 
 K = bytes(range(16))

@@ -1,7 +1,12 @@
 """`euicc-emu`: command-line entry point. Argument parsing and wiring only.
 
     euicc-emu run [--state DIR ...] [--vpcd HOST:PORT | --listen HOST:PORT] [--pki DIR]
+    euicc-emu shell [--state DIR] [-c COMMAND]
     euicc-emu pki init DIR
+
+What each command loads, it loads when it runs: ``run`` the card assembly (:mod:`.card`:
+the applets and the SGP.22/SAIP ASN.1 modules), ``shell`` the shell (cmd2,
+prompt_toolkit), so a card process never carries the shell and ``pki init`` neither.
 """
 
 from __future__ import annotations
@@ -18,14 +23,19 @@ from pathlib import Path
 
 import platformdirs
 
-from . import __version__
-from .control import ControlServer
-from .identity import bind_card_credentials
-from .pki import PkiError, generate_test_pki, load_card_credentials
-from .store import CardStore
-from .trace import PcapTrace
-from .transport.base import Transport, TransportError
-from .transport.vpcd import VPCD_BASE_PORT, VPCD_SLOTS, VpcdClient, VpcdServer, parse_endpoint
+from euicc import __version__
+from euicc.control import ControlServer
+from euicc.pki import PkiError, generate_test_pki, load_card_credentials
+from euicc.store import CardStore
+from euicc.trace import PcapTrace
+from euicc.transport.base import Transport, TransportError
+from euicc.transport.vpcd import (
+    VPCD_BASE_PORT,
+    VPCD_SLOTS,
+    VpcdClient,
+    VpcdServer,
+    parse_endpoint,
+)
 
 log = logging.getLogger("euicc")
 
@@ -54,20 +64,6 @@ def lock_state_dir(directory: Path):
         handle.close()
         raise StateLocked(f"{directory} is in use by another euicc-emu process") from None
     return handle
-
-
-def open_card(state: Path, pki: Path | None, eid: str | None, rekey: bool = False):
-    """Load (or create on first start) the card kept in ``state``: (card, credentials,
-    store). The state stays bound to the PKI it was made with (euicc.identity)."""
-    from euicc_applets import build_card  # wiring: the CLI is the one place that knows applets
-
-    store = CardStore(state)
-    try:
-        credentials = bind_card_credentials(state, store, pki, eid, rekey)
-    except BaseException:
-        store.close()
-        raise
-    return build_card(store, credentials), credentials, store
 
 
 def _check_folder(path: Path, option: str, must_exist: bool) -> None:
@@ -120,6 +116,8 @@ def _start_card(index: int, state: Path, pki: Path | None, transport: Transport,
     _check_folder(state, "--state", must_exist=False)
     if pki is not None:
         _check_folder(pki, "--pki", must_exist=True)
+    from .card import open_card  # the applets, only once a card is started
+
     lock = lock_state_dir(state)
     try:
         card, credentials, store = open_card(state, pki, args.eid, args.rekey)
@@ -222,7 +220,7 @@ def cmd_pki_init(args) -> int:
 
 
 def cmd_shell(args) -> int:
-    from euicc_tools.shell.app import run  # wiring: the shell lives outside the card OS
+    from euicc_tools.shell.app import run  # cmd2 and prompt_toolkit: for the shell only
 
     state = Path(args.state).expanduser() if args.state else default_state_dir()
     try:
@@ -307,7 +305,3 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     return args.func(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,52 @@
+"""Card assembly: a powered-off eUICC from its state directory (SGP.22 2.2.3: ISD-R and
+ECASD installed, the enabled profile's file system visible to the terminal).
+
+Every collaborator arrives through a constructor. The proactive session (ETSI TS 102 223
+6.4.7 REFRESH) is made first and handed both to the card, which announces and hands out
+its commands, and to the UICC file system, which asks for a UICC reset after a profile
+change with refreshFlag set (SGP.22 3.2.1, 3.2.2); the UICC file system's
+``enabled_profile_changed`` is handed to the ISD-R as the listener of its profile
+management (SGP.22 5.7.16-5.7.19)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from euicc.card import Card
+from euicc.identity import bind_card_credentials
+from euicc.migrations import migrate
+from euicc.pki import CardCredentials
+from euicc.proactive import ProactiveSession
+from euicc.registry import Registry
+from euicc.store import CardStore
+from euicc_applets.ecasd import Ecasd
+from euicc_applets.isd_r import EuiccConfig, IsdR
+from euicc_applets.uicc import UiccFileSystem
+
+
+def build_card(
+    store: CardStore, credentials: CardCredentials, config: EuiccConfig | None = None
+) -> Card:
+    """A powered-off eUICC with its ISD-R and ECASD installed, showing the enabled
+    profile's file system (SGP.22 2.2.3). A store written by an earlier version is migrated
+    first (:mod:`euicc.migrations`), before any applet reads a profile from it."""
+    migrate(store)
+    proactive = ProactiveSession()
+    uicc = UiccFileSystem(store, request_refresh=proactive.request_refresh)
+    registry = Registry()
+    registry.install(IsdR(store, credentials, config or EuiccConfig(),
+                          on_enabled_profile_changed=uicc.enabled_profile_changed))
+    registry.install(Ecasd(credentials))
+    return Card(registry, file_system=uicc, proactive=proactive)
+
+
+def open_card(state: Path, pki: Path | None, eid: str | None, rekey: bool = False):
+    """Load (or create on first start) the card kept in ``state``: (card, credentials,
+    store). The state stays bound to the PKI it was made with (euicc.identity)."""
+    store = CardStore(state)
+    try:
+        credentials = bind_card_credentials(state, store, pki, eid, rekey)
+    except BaseException:
+        store.close()
+        raise
+    return build_card(store, credentials), credentials, store
