@@ -40,6 +40,9 @@ class Ecasd(Applet):
     def command_name(self, apdu: CommandApdu, channel: Channel) -> str | None:
         return self._commands.name_of(apdu)
 
+    def command_names(self) -> list[str]:
+        return self._commands.names()
+
     def _get_data(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
         """GET DATA (GlobalPlatform 11.3): P1P2 is the tag of the data object."""
         if apdu.p1p2 == 0x005A:

@@ -156,6 +156,9 @@ class UiccFileSystem(FileSystem):
         secrets = self.store.profile_secrets(record.isdp_aid)
         return image_from_rows(self.store.profile_files(record.isdp_aid), secrets), secrets
 
+    def command_names(self) -> list[str]:
+        return self.engine.table.names()
+
     def enabled_profile_changed(self, profile: ProfileRecord | None, refresh: bool) -> None:
         self.load()
         log.info("UICC now shows %s", "profile " + profile.iccid_digits

@@ -40,6 +40,10 @@ class Applet(ABC):
     def process(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
         """Handle one command addressed to this applet."""
 
+    def command_names(self) -> list[str]:
+        """The names of the commands the applet takes (its table's), for the fault plan."""
+        return []
+
     def command_name(self, apdu: CommandApdu, channel: Channel) -> str | None:
         """A human name for ``apdu`` (tracing), or None if unknown."""
         return None

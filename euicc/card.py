@@ -24,12 +24,24 @@ from .apdu import MAX_SHORT_LE, ClassByte, CommandApdu, ResponseApdu
 from .applet import Applet
 from .channels import MAX_CHANNELS, Channel, ChannelTable
 from .dispatch import NO_DATA, WITH_DATA, ClassFamily, CommandSpec, CommandTable
+from .faults import (
+    DATA_FORMS,
+    ActionKind,
+    FaultPlan,
+    Layer,
+    Point,
+    malformed_data,
+    withdrawal,
+)
 from .proactive import ProactiveSession
 from .registry import Registry
 from .sw import SW, SwError
 from .tlv import tlv
+from .transport.base import CardWithdrawn
 
 log = logging.getLogger(__name__)
+
+SW_WRONG_LE = 0x6C00  # ISO/IEC 7816-3 10.3.3: wrong Le, '6Cxx' gives the right one
 
 
 def build_atr(historical: bytes) -> bytes:
@@ -63,6 +75,7 @@ class Exchange(NamedTuple):
     response: bytes
     name: str
     duration: float
+    injected: tuple[str, ...] = ()  # what the fault plan did to this exchange (marks)
 
 
 Observer = Callable[[Exchange], None]
@@ -90,10 +103,13 @@ class Card:
         max_channels: int = MAX_CHANNELS,
         file_system: FileSystem | None = None,
         proactive: ProactiveSession | None = None,
+        faults: FaultPlan | None = None,
     ) -> None:
         """``proactive``: the session the card announces proactive commands from ('91xx',
         FETCH, TERMINAL RESPONSE; ETSI TS 102 221 14.6), shared with whoever queues them (the
-        file system's REFRESH after a profile change); a session of its own if not given."""
+        file system's REFRESH after a profile change); a session of its own if not given.
+        ``faults``: the card's fault plan (:mod:`euicc.faults`), shared with the applets
+        that consult it for ES10 functions; an empty one if not given."""
         self.registry = registry
         self.atr = atr
         self.channels = ChannelTable(max_channels)
@@ -105,6 +121,7 @@ class Card:
         self.terminal_capability: bytes = b""
         self.proactive = proactive if proactive is not None else ProactiveSession()
         self.observers: list[Observer] = []
+        self.faults = faults if faults is not None else FaultPlan()
         # A reader and the local control interface may both send commands.
         self._transmit_lock = threading.RLock()
         self._os = CommandTable(
@@ -172,11 +189,17 @@ class Card:
             apdu = CommandApdu.parse(raw)
             cla = ClassByte.decode(apdu.cla)
             channel_number = cla.channel
-            if self.observers:  # named for the trace only; nobody listens: no cost per APDU
+            if self.observers or self.faults:  # named only for a trace or a fault plan
                 name = self._command_name(apdu, cla)
-            response = self._process(apdu, cla)
+            if self.faults:
+                response = self._process_planned(apdu, cla, name)
+            else:
+                response = self._process(apdu, cla)
         except SwError as err:
             response = ResponseApdu(sw=err.sw)
+        except CardWithdrawn:
+            self._notify(raw, b"", name, channel_number, started)
+            raise
         except Exception:
             log.exception("internal error processing an APDU (%s)",
                           name if name != "?" else bytes(raw[:4]).hex().upper())
@@ -185,17 +208,53 @@ class Card:
         if pending and response.sw == SW.OK:
             response = ResponseApdu(response.data, SW.PROACTIVE_COMMAND_PENDING | pending)
         out = response.to_bytes()
+        if self.observers or self.faults:
+            self._notify(raw, out, name, channel_number, started)
+        return out
+
+    def _notify(self, raw: bytes, out: bytes, name: str, channel: int | None,
+                started: float) -> None:
+        marks = self.faults.end_exchange() if self.faults else ()
+        for mark in marks:
+            log.info("%s: %s", name, mark)
         if not self.observers:
-            return out
-        exchange = Exchange(
-            time.time(), channel_number, bytes(raw), out, name, time.perf_counter() - started
-        )
+            return
+        exchange = Exchange(time.time(), channel, bytes(raw), out, name,
+                            time.perf_counter() - started, marks)
         for observer in self.observers:
             try:
                 observer(exchange)
             except Exception:
                 log.exception("trace observer failed")
-        return out
+
+    # -- the fault plan at the APDU level (euicc.faults) -----------------------------------------
+    def command_names(self) -> list[str]:
+        """Every ISO command this card dispatches: its own and its applets' (the APDU-level
+        names a fault plan's rule may use)."""
+        names = self._os.names()
+        applets = [*self.registry, *([self.file_system] if self.file_system else [])]
+        for applet in applets:
+            names += [n for n in applet.command_names() if n not in names]
+        return names
+
+    def _process_planned(self, apdu: CommandApdu, cla: ClassByte, name: str) -> ResponseApdu:
+        """The APDU-level rules (a command by its name, without the ES10 function a STORE
+        DATA carries; or by INS; on a channel), then the command as usual."""
+        fired = self.faults.fire(Point(Layer.APDU, name.split(" ES10", 1)[0], apdu.ins,
+                                       cla.channel))
+        if fired.delay_ms:
+            time.sleep(fired.delay_ms / 1000)
+        action = fired.action
+        if action is None:
+            return self._process(apdu, cla)
+        if action.kind is ActionKind.STATUS:
+            return ResponseApdu(sw=action.sw)
+        if action.kind is ActionKind.TRANSPORT:
+            raise withdrawal(action)  # the transport drops the connection: reset, removal
+        if action.kind is ActionKind.MALFORMED:
+            self.faults.shape_response(action.form)
+        return self._process(apdu, cla)
+
 
     def _command_name(self, apdu: CommandApdu, cla: ClassByte) -> str:
         name = self._os.name_of(apdu)
@@ -214,6 +273,11 @@ class Card:
         if cla.chaining:
             raise SwError(SW.COMMAND_CHAINING_NOT_SUPPORTED)
         channel = self.channels.get(cla.channel)
+        resend, channel.resend = channel.resend, None
+        if resend is not None and resend[0] == (apdu.cla, apdu.ins, apdu.p1, apdu.p2) \
+                and apdu.le == len(resend[1].data) % 256:
+            return self._shape(resend[1], apdu.le, channel)  # the command again after '6Cxx'
+
         os_command = self._os.has_ins(apdu.ins)
         if apdu.ins == 0xC0 and os_command:
             return self._os.dispatch(apdu, channel)
@@ -224,7 +288,28 @@ class Card:
             response = channel.applet.process(apdu, channel)
         else:
             raise SwError(SW.INS_NOT_SUPPORTED, "no application selected")
-        return self._shape(response, apdu.le, channel)
+        form = self.faults.take_response_form() if self.faults else None
+        if form is None:
+            return self._shape(response, apdu.le, channel)
+        return self._malformed(form, response, apdu, channel)
+
+    def _malformed(self, form: str, response: ResponseApdu, apdu: CommandApdu,
+                   channel: Channel) -> ResponseApdu:
+        """An answer damaged as the fault plan asked (:mod:`euicc.faults.malform`)."""
+        if form in DATA_FORMS:
+            damaged = ResponseApdu(malformed_data(form, response.data), response.sw)
+            return self._shape(damaged, apdu.le, channel)
+        data = response.data
+        if not data or response.sw != SW.OK:
+            return self._shape(response, apdu.le, channel)
+        if form == "no-61xx":
+            return response  # past 256 bytes in one R-APDU: no short APDU can carry it
+        if form == "6cxx":
+            channel.resend = ((apdu.cla, apdu.ins, apdu.p1, apdu.p2), response)
+            return ResponseApdu(sw=SW_WRONG_LE | (min(len(data), MAX_SHORT_LE) & 0xFF))
+        shaped = self._shape(response, apdu.le, channel)  # wrong-61xx: 16 more than pending
+        pending = min(len(channel.pending or b""), MAX_SHORT_LE)
+        return ResponseApdu(shaped.data, SW.BYTES_REMAINING | ((pending + 16) & 0xFF))
 
     @staticmethod
     def _shape(response: ResponseApdu, le: int | None, channel: Channel) -> ResponseApdu:

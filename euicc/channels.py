@@ -24,6 +24,9 @@ class Channel:
     applet_state: dict[str, Any] = field(default_factory=dict)
     # Response data not yet fetched with GET RESPONSE (None: nothing pending).
     pending: bytes | None = None
+    # ((CLA, INS, P1, P2), response) of a command answered '6Cxx' by the fault plan: the same
+    # command with the right Le gets that response (ISO/IEC 7816-3 10.3.3).
+    resend: tuple[tuple[int, int, int, int], Any] | None = None
 
     def deselect(self) -> None:
         if self.applet is not None:

@@ -4,7 +4,14 @@
     {"op": "apdu", "hex": "<C-APDU>"}  -> {"ok": true, "hex": "<R-APDU>"}
     {"op": "subscribe"}                 -> {"ok": true}, then one line per APDU exchange
     {"op": "recent", "count": N}        -> {"ok": true, "exchanges": [the last N, oldest first]}
+    {"op": "fault-add", "rule": {...}}  -> {"ok": true, "fault": {...}}  (a [[fault]] table's
+                                           fields, euicc.faults.scenario; refused with why)
+    {"op": "fault-list"}                -> {"ok": true, "faults": [each rule, its counters]}
+    {"op": "fault-clear"[, "id": ID]}   -> {"ok": true, "removed": N}
+    {"op": "fault-targets"}             -> {"ok": true, "targets": {layer: [names]}}
     anything else                       -> {"ok": false, "error": "<why>"}
+
+Exchanges the fault plan changed carry ``"injected": [marks]``.
 
 Commands injected here run through ``Card.transmit`` exactly like a reader's, so the
 shell's management actions take the ES10 code paths (SGP.22 5.7) and make the same
@@ -23,6 +30,7 @@ import threading
 from pathlib import Path
 
 from .card import Card, Exchange
+from .faults import Catalog, ScenarioError, rule_as_dict, rule_from_table
 from .trace import RecentExchanges, TraceEvent
 
 log = logging.getLogger(__name__)
@@ -31,8 +39,11 @@ MAX_LINE = 70_000
 
 
 class ControlServer:
-    def __init__(self, card: Card, directory: Path) -> None:
+    def __init__(self, card: Card, directory: Path, catalog: Catalog | None = None) -> None:
+        """``catalog``: what the card's fault plan may name (without one, the fault
+        requests are refused)."""
         self.card = card
+        self.catalog = catalog
         self.path = directory / SOCKET_NAME
         self._subscribers: list[socket.socket] = []
         self._lock = threading.Lock()
@@ -84,6 +95,8 @@ class ControlServer:
                     self._send(conn, {"ok": True, "hex": self.card.transmit(command).hex()})
                 elif op == "recent":
                     self._send(conn, self._recent(request.get("count")))
+                elif op.startswith("fault-"):
+                    self._send(conn, self._fault(op, request))
                 elif op == "subscribe":
                     with self._lock:
                         self._subscribers.append(conn)
@@ -103,6 +116,39 @@ class ControlServer:
         if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= capacity:
             return {"ok": False, "error": f"count must be an integer from 1 to {capacity}"}
         return {"ok": True, "exchanges": [e.as_dict() for e in self.recent.last(count)]}
+
+    def _fault(self, op: str, request: dict) -> dict:
+        """The fault plan, changed live (euicc.faults)."""
+        plan = self.card.faults
+        if self.catalog is None:
+            return {"ok": False, "error": "this card has no fault catalogue"}
+        if op == "fault-add":
+            table = request.get("rule")
+            if not isinstance(table, dict):
+                return {"ok": False, "error": "rule must be an object of [[fault]] fields"}
+            try:
+                rule = plan.add(rule_from_table(table, self.catalog))
+            except (ScenarioError, ValueError) as exc:
+                return {"ok": False, "error": str(exc)}
+            log.info("fault added: %s %s", rule.id, rule.describe())
+            return {"ok": True, "fault": rule_as_dict(rule)}
+        if op == "fault-list":
+            return {"ok": True, "faults": [rule_as_dict(r) for r in plan.rules()]}
+        if op == "fault-clear":
+            rule_id = request.get("id")
+            if rule_id is None:
+                removed = plan.clear()
+            elif not isinstance(rule_id, str) or not plan.remove(rule_id):
+                return {"ok": False, "error": f"no fault {rule_id!r} in the plan"}
+            else:
+                removed = 1
+            return {"ok": True, "removed": removed}
+        if op == "fault-targets":
+            targets: dict[str, list[str]] = {}
+            for name, target in sorted(self.catalog.targets.items()):
+                targets.setdefault(target.layer.value, []).append(name)
+            return {"ok": True, "targets": targets}
+        return {"ok": False, "error": f"unknown op {op!r}"}
 
     @staticmethod
     def _send(conn: socket.socket, message: dict) -> None:

@@ -71,6 +71,10 @@ class CommandTable:
             raise SwError(SW.WRONG_LENGTH, f"{spec.name} in case {apdu.case}")
         return spec
 
+    def names(self) -> list[str]:
+        """Every command's name, in table order (what a fault plan's rule may name)."""
+        return [spec.name for specs in self._by_ins.values() for spec in specs]
+
     def name_of(self, apdu: CommandApdu) -> str | None:
         specs = self._by_ins.get(apdu.ins)
         return specs[0].name if specs else None

@@ -67,6 +67,7 @@ class TraceEvent:
     bytes_in: int
     bytes_out: int
     ms: float
+    injected: tuple[str, ...] = ()  # what the fault plan did to the exchange
 
     @classmethod
     def of(cls, exchange: Exchange) -> TraceEvent:
@@ -74,18 +75,22 @@ class TraceEvent:
 
     @classmethod
     def from_record(cls, record: tuple) -> TraceEvent:
-        timestamp, channel, name, sw, bytes_in, bytes_out, duration = record
+        timestamp, channel, name, sw, bytes_in, bytes_out, duration, injected = record
         return cls(timestamp, channel, name, sw.hex().upper(), bytes_in, bytes_out,
-                   round(duration * 1000, 3))
+                   round(duration * 1000, 3), injected)
 
     def as_dict(self) -> dict:
-        return {"time": self.time, "channel": self.channel, "name": self.name, "sw": self.sw,
-                "in": self.bytes_in, "out": self.bytes_out, "ms": self.ms}
+        entry = {"time": self.time, "channel": self.channel, "name": self.name, "sw": self.sw,
+                 "in": self.bytes_in, "out": self.bytes_out, "ms": self.ms}
+        if self.injected:
+            entry["injected"] = list(self.injected)
+        return entry
 
 
 def _record(exchange: Exchange) -> tuple:
     return (exchange.timestamp, exchange.channel, exchange.name, exchange.response[-2:],
-            len(exchange.command), len(exchange.response) - 2, exchange.duration)
+            len(exchange.command), max(len(exchange.response) - 2, 0), exchange.duration,
+            exchange.injected)
 
 
 class RecentExchanges:

@@ -12,6 +12,7 @@ from euicc.applet import Applet
 from euicc.asn1 import pe, rsp
 from euicc.channels import Channel
 from euicc.dispatch import WITH_DATA, ClassFamily, CommandSpec, CommandTable
+from euicc.faults import FaultPlan, Layer, Target, bpp_point_name
 from euicc.pki import CardCredentials
 from euicc.store import CardStore
 
@@ -19,9 +20,10 @@ from . import store_data
 from .authentication import Authentication
 from .bpp import BPP_TAG
 from .config import EuiccConfig
+from .error_results import bpp_error_reasons, error_alternative, refusal, result_code
 from .es10 import Es10Entry, Es10Function, Es10Stream, Es10Table
 from .euicc_info import EuiccInfo
-from .install import BppLoader
+from .install import PART_NAMES, BppLoader
 from .notifications import Notifications
 from .profiles import EnabledProfileListener, ProfileManagement, no_listener
 from .session import RspSession
@@ -34,10 +36,13 @@ class IsdR(Applet):
     name = "ISD-R"
 
     def __init__(self, store: CardStore, credentials: CardCredentials, config: EuiccConfig,
-                 on_enabled_profile_changed: EnabledProfileListener = no_listener):
+                 on_enabled_profile_changed: EnabledProfileListener = no_listener,
+                 faults: FaultPlan | None = None):
         """``on_enabled_profile_changed``: told when ES10c changes which profile is enabled
-        (:class:`~.profiles.ProfileManagement`); the UICC side that shows that profile."""
+        (:class:`~.profiles.ProfileManagement`); the UICC side that shows that profile.
+        ``faults``: the card's fault plan, consulted per ES10 function and BPP part."""
         self.store = store
+        self.faults = faults if faults is not None else FaultPlan()
         # The SGP.22 and SAIP modules now, not in the first ES10 command or download
         rsp(), pe()
         self.session = RspSession()
@@ -45,12 +50,13 @@ class IsdR(Applet):
         self.authentication = Authentication(credentials, self.session, self.info.euicc_info2)
         self.notifications = Notifications(store, credentials)
         self.loader = BppLoader(store, self.session, credentials.eid,
-                                on_installed=self.authentication.forget_one_time_key)
+                                on_installed=self.authentication.forget_one_time_key,
+                                faults=self.faults)
         self.profiles = ProfileManagement(
             store, self.notifications, self.info.reset_default_dp_address,
             on_enabled_profile_changed,
         )
-        self.es10 = Es10Table(self._functions(), store.transaction)
+        self.es10 = Es10Table(self._functions(), store.transaction, self.faults)
         self._commands = CommandTable(
             [CommandSpec("STORE DATA", 0xE2, ClassFamily.PROPRIETARY, self._store_data,
                          WITH_DATA)]
@@ -72,40 +78,71 @@ class IsdR(Applet):
               "EuiccConfiguredAddressesResponse", info.configured_addresses),
             f("ES10a.SetDefaultDpAddress", 0xBF3F, "SetDefaultDpAddressRequest",
               "SetDefaultDpAddressResponse", info.set_default_dp_address,
-              {"setDefaultDpAddressResult": undefined}),
+              {"setDefaultDpAddressResult": undefined},
+              error=result_code("SetDefaultDpAddressResponse", "setDefaultDpAddressResult")),
             f("ES10b.GetRAT", 0xBF43, "GetRatRequest", "GetRatResponse", info.get_rat),
             f("ES10b.GetEUICCChallenge", 0xBF2E, "GetEuiccChallengeRequest",
               "GetEuiccChallengeResponse", info.get_euicc_challenge),
             f("ES10b.CancelSession", 0xBF41, "CancelSessionRequest", "CancelSessionResponse",
-              auth.cancel_session, ("cancelSessionResponseError", undefined)),
+              auth.cancel_session, ("cancelSessionResponseError", undefined),
+              error=error_alternative("CancelSessionResponse", "cancelSessionResponseError")),
             f("ES10b.AuthenticateServer", 0xBF38, "AuthenticateServerRequest",
-              "AuthenticateServerResponse", auth.authenticate_server, with_raw=True),
+              "AuthenticateServerResponse", auth.authenticate_server, with_raw=True,
+              error=refusal("AuthenticateErrorCode", auth.refuse_authentication)),
             f("ES10b.PrepareDownload", 0xBF21, "PrepareDownloadRequest",
-              "PrepareDownloadResponse", auth.prepare_download, with_raw=True),
+              "PrepareDownloadResponse", auth.prepare_download, with_raw=True,
+              error=refusal("DownloadErrorCode", auth.refuse_download)),
             Es10Stream("ES10b.LoadBoundProfilePackage", BPP_TAG, self.loader),
             f("ES10c.GetProfilesInfo", 0xBF2D, "ProfileInfoListRequest",
               "ProfileInfoListResponse", profiles.get_profiles_info,
-              ("profileInfoListError", undefined)),
+              ("profileInfoListError", undefined),
+              error=error_alternative("ProfileInfoListResponse", "profileInfoListError")),
             f("ES10c.EnableProfile", 0xBF31, "EnableProfileRequest", "EnableProfileResponse",
-              profiles.enable_profile, {"enableResult": undefined}),
+              profiles.enable_profile, {"enableResult": undefined},
+              error=result_code("EnableProfileResponse", "enableResult")),
             f("ES10c.DisableProfile", 0xBF32, "DisableProfileRequest",
-              "DisableProfileResponse", profiles.disable_profile, {"disableResult": undefined}),
+              "DisableProfileResponse", profiles.disable_profile, {"disableResult": undefined},
+              error=result_code("DisableProfileResponse", "disableResult")),
             f("ES10c.DeleteProfile", 0xBF33, "DeleteProfileRequest", "DeleteProfileResponse",
-              profiles.delete_profile, {"deleteResult": undefined}),
+              profiles.delete_profile, {"deleteResult": undefined},
+              error=result_code("DeleteProfileResponse", "deleteResult")),
             f("ES10c.SetNickname", 0xBF29, "SetNicknameRequest", "SetNicknameResponse",
-              profiles.set_nickname, {"setNicknameResult": undefined}),
+              profiles.set_nickname, {"setNicknameResult": undefined},
+              error=result_code("SetNicknameResponse", "setNicknameResult")),
             f("ES10c.eUICCMemoryReset", 0xBF34, "EuiccMemoryResetRequest",
-              "EuiccMemoryResetResponse", profiles.memory_reset, {"resetResult": undefined}),
+              "EuiccMemoryResetResponse", profiles.memory_reset, {"resetResult": undefined},
+              error=result_code("EuiccMemoryResetResponse", "resetResult")),
             f("ES10b.ListNotification", 0xBF28, "ListNotificationRequest",
               "ListNotificationResponse", notes.list_notification,
-              ("listNotificationsResultError", undefined)),
+              ("listNotificationsResultError", undefined),
+              error=error_alternative("ListNotificationResponse",
+                                      "listNotificationsResultError")),
             f("ES10b.RetrieveNotificationsList", 0xBF2B, "RetrieveNotificationsListRequest",
               "RetrieveNotificationsListResponse", notes.retrieve_notifications_list,
-              ("notificationsListResultError", undefined)),
+              ("notificationsListResultError", undefined),
+              error=error_alternative("RetrieveNotificationsListResponse",
+                                      "notificationsListResultError")),
             f("ES10b.RemoveNotificationFromList", 0xBF30, "NotificationSentRequest",
               "NotificationSentResponse", notes.remove_notification_from_list,
-              {"deleteNotificationStatus": undefined}),
+              {"deleteNotificationStatus": undefined},
+              error=result_code("NotificationSentResponse", "deleteNotificationStatus")),
         ]
+
+    def command_names(self) -> list[str]:
+        return self._commands.names()
+
+    def fault_targets(self) -> list[Target]:
+        """What the fault plan may name here: each ES10 function with its error results
+        (:mod:`.error_results`), and each part of LoadBoundProfilePackage with the
+        ProfileInstallationResult's errorReasons."""
+        targets = [Target(e.name, Layer.ES10,
+                          dict(e.error.codes) if getattr(e, "error", None) else {})
+                   for e in self.es10.entries()]
+        reasons = bpp_error_reasons()
+        targets += [Target(bpp_point_name(part), Layer.BPP, reasons,
+                           segmented=part in ("StoreMetadata", "LoadProfileElements"))
+                    for part in PART_NAMES.values()]
+        return targets
 
     def reset(self) -> None:
         self.loader.abort()  # an interrupted download leaves nothing behind

@@ -140,14 +140,18 @@ class Authentication:
 
     # -- SGP.22 5.7.13 AuthenticateServer -----------------------------------------------------
     def authenticate_server(self, request: dict, raw: bytes) -> bytes | tuple[str, dict]:
-        signed1 = request["serverSigned1"]
-        transaction_id = signed1["transactionId"]
         try:
             return self._authenticate(request, raw)
         except Refused as refused:
-            self.session.clear()
-            return ("authenticateResponseError",
-                    {"transactionId": transaction_id, "authenticateErrorCode": refused.code})
+            return self.refuse_authentication(refused.code, request)
+
+    def refuse_authentication(self, code: int, request: dict) -> tuple[str, dict]:
+        """SGP.22 5.7.13: the authenticateResponseError with ``code``; the session ends (also
+        the fault plan's error action for AuthenticateServer)."""
+        self.session.clear()
+        return ("authenticateResponseError",
+                {"transactionId": request["serverSigned1"]["transactionId"],
+                 "authenticateErrorCode": code})
 
     def _authenticate(self, request: dict, raw: bytes) -> bytes:
         session = self.session
@@ -184,13 +188,18 @@ class Authentication:
 
     # -- SGP.22 5.7.5 PrepareDownload ------------------------------------------------------------
     def prepare_download(self, request: dict, raw: bytes) -> tuple[str, dict]:
-        transaction_id = request["smdpSigned2"]["transactionId"]
         try:
             return ("downloadResponseOk", self._prepare(request, raw))
         except Refused as refused:
-            self.session.clear()
-            return ("downloadResponseError",
-                    {"transactionId": transaction_id, "downloadErrorCode": refused.code})
+            return self.refuse_download(refused.code, request)
+
+    def refuse_download(self, code: int, request: dict) -> tuple[str, dict]:
+        """SGP.22 5.7.5: the downloadResponseError with ``code``; the session ends (also the
+        fault plan's error action for PrepareDownload)."""
+        self.session.clear()
+        return ("downloadResponseError",
+                {"transactionId": request["smdpSigned2"]["transactionId"],
+                 "downloadErrorCode": code})
 
     def _prepare(self, request: dict, raw: bytes) -> dict:
         session = self.session

@@ -8,6 +8,13 @@ piece that is no ES10 request continues it while the stream is active. Any other
 function ends a package in progress. :meth:`Es10Table.entry_for` is that one rule, for the
 dispatch and for the trace names.
 
+The card's fault plan (:mod:`euicc.faults`) is consulted here, once per ES10 command, by
+the function's SGP.22 name: after the request decoded (a malformed request keeps its
+'6A80'), a rule may delay the answer, replace it with a status word or with one of the
+function's own error results (:mod:`.error_results`, built by the same code as a real one),
+or damage it. For LoadBoundProfilePackage the function-level rules apply to its first
+piece; its parts have rules of their own (the BPP loader consults them).
+
 Data that does not decode as the function's request type, holds a CHOICE alternative the
 card does not know, or names no ES10 function, gets '6A80' (wrong data). An unexpected
 failure inside a handler answers the function's own ``undefinedError`` result where SGP.22
@@ -17,13 +24,26 @@ defines one, and never leaves half-written state: each call runs in one store tr
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from euicc.asn1 import Asn1Error, decode_known, encode, rsp
+from euicc.faults import (
+    DATA_FORMS,
+    ActionKind,
+    FaultPlan,
+    Fired,
+    Layer,
+    Point,
+    malformed_data,
+    withdrawal,
+)
 from euicc.sw import SW, SwError
 from euicc.tlv import TlvError, read_header
+
+from .error_results import ErrorResult
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +59,7 @@ class Es10Function:
     handler: Handler
     undefined_error: Any = None  # response value for an internal failure, if SGP.22 has one
     with_raw: bool = False  # the handler also gets the request bytes (signatures over them)
+    error: ErrorResult | None = None  # its error results, for the fault plan's error action
 
 
 class StreamReceiver(Protocol):
@@ -66,13 +87,15 @@ Es10Entry = Es10Function | Es10Stream
 
 
 class Es10Table:
-    def __init__(self, entries: list[Es10Entry], transaction) -> None:
+    def __init__(self, entries: list[Es10Entry], transaction,
+                 faults: FaultPlan | None = None) -> None:
         streams = [e for e in entries if isinstance(e, Es10Stream)]
         if len(streams) > 1:
             raise ValueError("one streamed ES10 function at most")
         self._stream: Es10Stream | None = streams[0] if streams else None
         self._by_tag = {e.tag: e for e in entries if isinstance(e, Es10Function)}
         self._transaction = transaction
+        self._faults = faults if faults is not None else FaultPlan()
 
     def tags(self) -> list[int]:
         """The tags of the functions with a decoded request (not the stream's)."""
@@ -114,7 +137,8 @@ class Es10Table:
         entry = self.entry_for(tag)
         if isinstance(entry, Es10Stream):
             if tag == entry.tag:
-                return entry.receiver.start(data)
+                fired = self._fire(entry.name)
+                return self._damaged(fired, entry.receiver.start(data))
             return entry.receiver.resume(data)
         if stream is not None:
             stream.receiver.abort()  # another function ends a package in progress
@@ -123,6 +147,35 @@ class Es10Table:
         if entry is None:
             raise SwError(SW.WRONG_DATA, "unknown ES10 function")
         return self._call(entry, data)
+
+    def entries(self) -> list[Es10Entry]:
+        """Every function, the stream included (the fault plan's catalogue lists them)."""
+        return [*self._by_tag.values(), *([self._stream] if self._stream else [])]
+
+    # -- the fault plan (euicc.faults) ----------------------------------------------------------
+    def _fire(self, name: str) -> Fired:
+        """The rules for the function ``name``: delays are served here; a status word
+        ends the command; what else is due comes back."""
+        if not self._faults:
+            return Fired()
+        fired = self._faults.fire(Point(Layer.ES10, name))
+        if fired.delay_ms:
+            time.sleep(fired.delay_ms / 1000)
+        action = fired.action
+        if action is not None and action.kind is ActionKind.STATUS:
+            raise SwError(action.sw, f"{name}: injected")
+        if action is not None and action.kind is ActionKind.TRANSPORT:
+            raise withdrawal(action)
+        return fired
+
+    def _damaged(self, fired: Fired, response: bytes) -> bytes:
+        action = fired.action
+        if action is None or action.kind is not ActionKind.MALFORMED:
+            return response
+        if action.form in DATA_FORMS:
+            return malformed_data(action.form, response)
+        self._faults.shape_response(action.form)  # an R-APDU form: the card OS applies it
+        return response
 
     def _call(self, function: Es10Function, data: bytes) -> bytes:
         spec = rsp()
@@ -134,9 +187,14 @@ class Es10Table:
         if unknown is not None:  # an extension this card cannot act on: not its request
             log.info("%s: unknown alternative at %s", function.name, unknown)
             raise SwError(SW.WRONG_DATA, f"unknown alternative at {unknown}")
+        fired = self._fire(function.name)
+        action = fired.action
         try:
             with self._transaction():
-                if function.with_raw:
+                if action is not None and action.kind is ActionKind.ERROR and function.error:
+                    # the function's own error result, as its handler would build it
+                    response = function.error.build(action.code, request)
+                elif function.with_raw:
                     response = function.handler(request, data)
                 else:
                     response = function.handler(request)
@@ -147,6 +205,6 @@ class Es10Table:
             if function.undefined_error is None:
                 raise SwError(SW.NO_PRECISE_DIAGNOSIS) from None
             response = function.undefined_error
-        if isinstance(response, bytes):  # built by hand around bytes that must not change
-            return response
-        return encode(spec, function.response_type, response)
+        if not isinstance(response, bytes):  # else built by hand around bytes kept as they are
+            response = encode(spec, function.response_type, response)
+        return self._damaged(fired, response)

@@ -17,6 +17,7 @@ install notification.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -24,6 +25,16 @@ from euicc.asn1 import Asn1Error, decode_exact, encode, rsp
 from euicc.crypto.bsp import BspError, BspSession
 from euicc.crypto.ecdsa import public_point, sign_raw, verify_raw
 from euicc.crypto.ecka import derive_session_keys, shared_secret
+from euicc.faults import (
+    DATA_FORMS,
+    ActionKind,
+    FaultPlan,
+    Layer,
+    Point,
+    bpp_point_name,
+    malformed_data,
+    withdrawal,
+)
 from euicc.ppi import (
     PeError,
     PeStatusCode,
@@ -75,10 +86,23 @@ class Pending:
     interpreter: ProfileInterpreter = field(default_factory=ProfileInterpreter)
 
 
+# The parts as the fault plan names them (euicc.faults: ES10b.LoadBoundProfilePackage.<Part>)
+PART_NAMES = {
+    BppCommandId.INITIALISE_SECURE_CHANNEL: "InitialiseSecureChannel",
+    BppCommandId.CONFIGURE_ISDP: "ConfigureISDP",
+    BppCommandId.STORE_METADATA: "StoreMetadata",
+    BppCommandId.REPLACE_SESSION_KEYS: "ReplaceSessionKeys",
+    BppCommandId.LOAD_PROFILE_ELEMENTS: "LoadProfileElements",
+}
+
+
 class BppLoader:
     def __init__(self, store: CardStore, session: RspSession, eid: str,
-                 on_installed: Callable[[], None] = lambda: None) -> None:
+                 on_installed: Callable[[], None] = lambda: None,
+                 faults: FaultPlan | None = None) -> None:
         self.store = store
+        self.faults = faults if faults is not None else FaultPlan()
+        self._damage: str | None = None  # a data form the plan asked for this piece's answer
         self.on_installed = on_installed
         self.session = session
         self.eid = eid
@@ -108,21 +132,56 @@ class BppLoader:
         """Take one piece; b"" while more is expected, else the ProfileInstallationResult."""
         if self._stream is None:
             return self.start(piece)
+        self._damage = None
         try:
             for event in self._stream.feed(piece):
+                self._planned(event)
                 self._handle(event)
         except BppFailure as failure:
             log.info("profile download failed: %s", failure)
             result = self._result_error(failure)
             self.abort()
             self.session.clear()
-            return result
+            return self._damaged(result)
         if not self._stream.done:
-            return b""
+            return self._damaged(b"")
         result = self._install()
         self.abort()
         self.session.clear()
-        return result
+        return self._damaged(result)
+
+    # -- the fault plan (euicc.faults), consulted for each part and segment ------------------
+    def _planned(self, event: BppEvent) -> None:
+        """The rules for this part (its opening; ``segment``: its n-th segment). An error
+        ends the load as a real failure of that part does (a signed ProfileInstallationResult
+        with the errorReason, kept as a pending notification: SGP.22 5.7.6)."""
+        if not self.faults:
+            return
+        fired = self.faults.fire(Point(Layer.BPP, bpp_point_name(PART_NAMES[event.part]),
+                                       segment=event.segment or None))
+        if fired.delay_ms:
+            time.sleep(fired.delay_ms / 1000)
+        action = fired.action
+        if action is None:
+            return
+        if action.kind is ActionKind.ERROR:
+            raise BppFailure(event.part, ErrorReason(action.code),
+                             f"injected {action.code_name}")
+        if action.kind is ActionKind.MALFORMED:
+            if action.form in DATA_FORMS:
+                self._damage = action.form
+            else:
+                self.faults.shape_response(action.form)
+            return
+        self.abort()  # a status word or the card leaving: the load ends, nothing kept
+        self.session.clear()
+        if action.kind is ActionKind.STATUS:
+            raise SwError(action.sw, f"{PART_NAMES[event.part]}: injected")
+        raise withdrawal(action)
+
+    def _damaged(self, response: bytes) -> bytes:
+        form, self._damage = self._damage, None
+        return response if form is None else malformed_data(form, response)
 
     # -- the parts ------------------------------------------------------------------------------
     def _handle(self, event: BppEvent) -> None:

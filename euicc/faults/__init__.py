@@ -18,6 +18,8 @@ from .plan import (
     Point,
     Rule,
     bpp_point_name,
+    rule_as_dict,
+    withdrawal,
 )
 from .scenario import Catalog, ScenarioError, Target, load_scenario, rule_from_table
 
@@ -25,5 +27,5 @@ __all__ = [
     "APDU_FORMS", "BPP_FUNCTION", "BPP_PARTS", "DATA_FORMS", "FORMS", "NOTHING",
     "TRANSPORT_EVENTS", "Action", "ActionKind", "Catalog", "FaultPlan", "Fired", "Layer",
     "Match", "Point", "Rule", "ScenarioError", "Target", "bpp_point_name", "load_scenario",
-    "malformed_data", "rule_from_table",
+    "malformed_data", "rule_as_dict", "rule_from_table", "withdrawal",
 ]

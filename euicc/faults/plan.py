@@ -29,6 +29,8 @@ import threading
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
+from euicc.transport.base import CardWithdrawn
+
 
 class Layer(Enum):
     APDU = "apdu"
@@ -93,6 +95,8 @@ class Match:
             return False
         if self.channel is not None and self.channel != point.channel:
             return False
+        if point.layer is Layer.BPP:  # no segment: the part's opening, not each segment
+            return self.segment == point.segment
         return self.segment is None or self.segment == point.segment
 
     def describe(self) -> str:
@@ -130,6 +134,16 @@ class Action:
 
 
 TRANSPORT_EVENTS = ("remove", "reset", "mute")
+MUTE_DEFAULT_MS = 30_000  # a "mute" without ms: longer than any LPA's APDU timeout
+
+
+def withdrawal(action: Action) -> CardWithdrawn:
+    """What a transport event raises out of the card's transmit (the transport acts on it):
+    the card leaves the reader for ``ms`` (``remove``; ``reset``: the card is powered again
+    at once, its state reset), or first keeps the command unanswered (``mute``)."""
+    if action.event == "mute":
+        return CardWithdrawn((action.ms or MUTE_DEFAULT_MS) / 1000, silent=True)
+    return CardWithdrawn(action.ms / 1000)
 
 
 @dataclass
@@ -158,6 +172,26 @@ class Rule:
         return f"{self.match.describe()} -> {self.action.describe()} ({times}{after})"
 
 
+def rule_as_dict(rule: Rule) -> dict:
+    """A rule as the control socket and ``fault list --json`` show it."""
+    match, action = rule.match, rule.action
+    entry = {"id": rule.id, "match": match.name, "ins": match.ins, "channel": match.channel,
+             "segment": match.segment, "action": action.kind.value,
+             "times": "always" if rule.times is None else rule.times, "after": rule.after,
+             "seen": rule.seen, "fired": rule.fired, "text": rule.describe()}
+    if action.kind is ActionKind.ERROR:
+        entry["code"] = action.code_name
+    elif action.kind is ActionKind.STATUS:
+        entry["sw"] = f"{action.sw:04X}"
+    elif action.kind is ActionKind.MALFORMED:
+        entry["form"] = action.form
+    elif action.kind is ActionKind.TRANSPORT:
+        entry["event"] = action.event
+    if action.ms:
+        entry["ms"] = action.ms
+    return {k: v for k, v in entry.items() if v is not None}
+
+
 @dataclass(frozen=True)
 class Fired:
     """The actions due at one point: the delays to serve, then at most one other action;
@@ -175,10 +209,16 @@ NOTHING = Fired()
 
 
 class FaultPlan:
+    """The rules of one card. Besides the rules it holds what the exchange in progress has
+    had injected (the card serves one APDU at a time): the marks for its trace entry, and an
+    R-APDU form an inner layer asked the card OS to apply (:meth:`shape_response`)."""
+
     def __init__(self, rules: list[Rule] | None = None) -> None:
         self._lock = threading.Lock()
         self._rules: list[Rule] = []
         self._next_id = 1
+        self._marks: list[str] = []
+        self._apdu_form: str | None = None
         for rule in rules or []:
             self.add(rule)
 
@@ -234,4 +274,22 @@ class FaultPlan:
                     action = rule.action
         if not marks:
             return NOTHING
+        self._marks.extend(marks)
         return Fired(delay, action, tuple(marks))
+
+    # -- the exchange in progress ----------------------------------------------------------------
+    def shape_response(self, form: str) -> None:
+        """Ask the card OS to give this exchange's R-APDU the ``form`` (one of
+        :data:`euicc.faults.malform.APDU_FORMS`): an ES10 function or BPP part matched by a
+        rule cannot reach the R-APDU itself."""
+        self._apdu_form = form
+
+    def take_response_form(self) -> str | None:
+        """The R-APDU form asked for this exchange, once."""
+        form, self._apdu_form = self._apdu_form, None
+        return form
+
+    def end_exchange(self) -> tuple[str, ...]:
+        """The marks of the exchange just served (its trace entry shows them); reset."""
+        marks, self._marks, self._apdu_form = tuple(self._marks), [], None
+        return marks

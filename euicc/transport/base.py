@@ -23,6 +23,19 @@ class CardLink(Protocol):
     def transmit(self, raw: bytes) -> bytes: ...
 
 
+class CardWithdrawn(Exception):
+    """Raised by ``CardLink.transmit`` instead of an answer: the card leaves the reader (a
+    fault plan's transport event). The transport drops the connection, so the reader sees
+    the card removed, and brings the card back after ``absent_for`` seconds; with ``silent``
+    the card first keeps the command unanswered that long, then leaves (no answer within
+    the LPA's timeout)."""
+
+    def __init__(self, absent_for: float, silent: bool = False) -> None:
+        super().__init__(f"card {'silent' if silent else 'removed'} for {absent_for:.3f} s")
+        self.absent_for = absent_for
+        self.silent = silent
+
+
 class TransportError(Exception):
     """A transport that cannot start (a port in use, an address that does not resolve)."""
 

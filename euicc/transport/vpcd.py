@@ -20,7 +20,7 @@ import threading
 import time
 from enum import IntEnum
 
-from .base import CardLink, Transport, TransportError
+from .base import CardLink, CardWithdrawn, Transport, TransportError
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +140,16 @@ def serve_connection(sock: socket.socket, card: CardLink, stop: threading.Event,
         elif length == 0:
             log.debug("vpcd sent an empty frame; ignored")
         else:
-            _send_frame(sock, card.transmit(payload))
+            try:
+                response = card.transmit(payload)
+            except CardWithdrawn as gone:
+                if gone.silent:  # the command stays unanswered, the card still in the reader
+                    log.info("%s: the card keeps silent for %.1f s (fault plan)", where,
+                             gone.absent_for)
+                    stop.wait(gone.absent_for)
+                    raise CardWithdrawn(0.0) from None
+                raise
+            _send_frame(sock, response)
 
 
 class VpcdClient(Transport):
@@ -167,14 +176,19 @@ class VpcdClient(Transport):
                 continue
             waiting_logged = False
             log.debug("connected to vpcd at %s:%d", self.host, self.port)
+            absent = RECONNECT_DELAY
             with sock:
                 try:
                     serve_connection(sock, card, stop, self.describe())
                 except (OSError, PeerClosed) as exc:
                     if not stop.is_set():
                         log.info("vpcd connection lost (%s); reconnecting", exc)
+                except CardWithdrawn as gone:  # the fault plan takes the card out
+                    absent = max(gone.absent_for, RECONNECT_DELAY)
+                    log.info("card removed from %s for %.1f s (fault plan)", self.describe(),
+                             absent)
             card.power_off()
-            stop.wait(RECONNECT_DELAY)
+            stop.wait(absent)
 
     def _log_waiting(self, exc: OSError) -> None:
         if isinstance(exc, ConnectionRefusedError):
@@ -219,10 +233,15 @@ class VpcdServer(Transport):
                 except TimeoutError:
                     continue
                 log.debug("vpcd connected from %s:%d", *peer[:2])
+                absent = 0.0
                 with sock:
                     try:
                         serve_connection(sock, card, stop, f"the vpcd reader connected from "
                                                            f"{peer[0]}:{peer[1]}")
                     except (OSError, PeerClosed) as exc:
                         log.info("vpcd connection lost (%s)", exc)
+                    except CardWithdrawn as gone:  # the fault plan takes the card out
+                        absent = gone.absent_for
+                        log.info("card removed for %.1f s (fault plan)", absent)
                 card.power_off()
+                stop.wait(absent)

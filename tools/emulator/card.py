@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from euicc.card import Card
+from euicc.faults import Catalog, FaultPlan, Layer, Target
 from euicc.identity import bind_card_credentials
 from euicc.migrations import migrate
 from euicc.pki import CardCredentials
@@ -25,19 +26,35 @@ from euicc_applets.uicc import UiccFileSystem
 
 
 def build_card(
-    store: CardStore, credentials: CardCredentials, config: EuiccConfig | None = None
+    store: CardStore, credentials: CardCredentials, config: EuiccConfig | None = None,
+    faults: FaultPlan | None = None,
 ) -> Card:
     """A powered-off eUICC with its ISD-R and ECASD installed, showing the enabled
     profile's file system (SGP.22 2.2.3). A store written by an earlier version is migrated
-    first (:mod:`euicc.migrations`), before any applet reads a profile from it."""
+    first (:mod:`euicc.migrations`), before any applet reads a profile from it. ``faults``:
+    the fault plan the card OS and the ISD-R consult (an empty one if not given)."""
     migrate(store)
+    faults = faults if faults is not None else FaultPlan()
     proactive = ProactiveSession()
     uicc = UiccFileSystem(store, request_refresh=proactive.request_refresh)
     registry = Registry()
     registry.install(IsdR(store, credentials, config or EuiccConfig(),
-                          on_enabled_profile_changed=uicc.enabled_profile_changed))
+                          on_enabled_profile_changed=uicc.enabled_profile_changed,
+                          faults=faults))
     registry.install(Ecasd(credentials))
-    return Card(registry, file_system=uicc, proactive=proactive)
+    return Card(registry, file_system=uicc, proactive=proactive, faults=faults)
+
+
+def fault_catalog(card: Card) -> Catalog:
+    """Everything the card's fault plan may name: its ISO commands (card OS and applets)
+    and the ISD-R's ES10 functions and BPP parts, with their error results."""
+    catalog = Catalog()
+    for name in card.command_names():
+        catalog.add(Target(name, Layer.APDU))
+    for applet in card.registry:
+        for target in getattr(applet, "fault_targets", list)():
+            catalog.add(target)
+    return catalog
 
 
 def open_card(state: Path, pki: Path | None, eid: str | None, rekey: bool = False):

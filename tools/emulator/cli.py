@@ -25,6 +25,7 @@ import platformdirs
 
 from euicc import __version__
 from euicc.control import ControlServer
+from euicc.faults import ScenarioError, load_scenario
 from euicc.pki import PkiError, generate_test_pki, load_card_credentials
 from euicc.store import CardStore
 from euicc.trace import PcapTrace
@@ -134,7 +135,14 @@ def _start_card(index: int, state: Path, pki: Path | None, transport: Transport,
     if args.pcap:
         entry.trace = PcapTrace(pcap_path(Path(args.pcap), index, len(args.state)))
         card.observers.append(entry.trace)
-    entry.control = ControlServer(card, state)
+    from .card import fault_catalog
+
+    catalog = fault_catalog(card)
+    if args.scenario:
+        for rule in load_scenario(Path(args.scenario).expanduser(), catalog):
+            card.faults.add(rule)
+            log.info("fault %s: %s", rule.id or "-", rule.describe())
+    entry.control = ControlServer(card, state, catalog)
 
 
 def cmd_run(args) -> int:
@@ -157,7 +165,7 @@ def cmd_run(args) -> int:
                                                             strict=True)):
             try:
                 _start_card(index, state, pki, transport, args, served)
-            except (PkiError, StateLocked, UsageError, TransportError) as exc:
+            except (PkiError, StateLocked, UsageError, TransportError, ScenarioError) as exc:
                 log.error("card %d (%s): %s", index, state, exc)
                 return 1
             except OSError as exc:
@@ -269,6 +277,10 @@ def build_parser() -> argparse.ArgumentParser:
                           "NAME-<n>.EXT (trace.pcap: trace-0.pcap, trace-1.pcap, ...)")
     run.add_argument("--eid", help="EID to use (issues an eUICC certificate if an EUM key "
                                    "is available and the certificate differs)")
+    run.add_argument("--scenario", metavar="FILE",
+                     help="a fault plan to start with (TOML, [[fault]] tables; see "
+                          "euicc/faults/scenario.py); change it live with the shell's "
+                          "`fault` command")
     run.add_argument("--rekey", action="store_true",
                      help="bind the state to this start's PKI (--pki DIR, or its own, "
                           "generated anew if gone) even if it was made with another; "
