@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from euicc.asn1 import Asn1Error, decode_exact, encode, rsp
 from euicc.crypto.bsp import BspError, BspSession
-from euicc.crypto.ecdsa import public_point, sign_raw, verify_raw
+from euicc.crypto.ecdsa import public_point, verify_raw
 from euicc.crypto.ecka import derive_session_keys, shared_secret
 from euicc.ppi import (
     PeError,
@@ -78,6 +78,8 @@ class Pending:
 class BppLoader:
     def __init__(self, store: CardStore, session: RspSession, eid: str,
                  on_installed: Callable[[], None] = lambda: None) -> None:
+        """The ProfileInstallationResult is signed with the card's entropy, which the
+        session holds (:attr:`RspSession.entropy`)."""
         self.store = store
         self.on_installed = on_installed
         self.session = session
@@ -347,7 +349,7 @@ class BppLoader:
         signed = encode(spec, "ProfileInstallationResultData", data)
         result = encode(spec, "ProfileInstallationResult", {
             "profileInstallationResultData": data,
-            "euiccSignPIR": sign_raw(session.identity.private_key, signed),
+            "euiccSignPIR": session.entropy.sign(session.identity.private_key, signed),
         })
         # PendingNotification is an untagged CHOICE: the BF37 TLV is its encoding.
         self.store.add_notification(

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from euicc.card import Card
+from euicc.crypto.entropy import CardEntropy, SystemEntropy
 from euicc.identity import bind_card_credentials
 from euicc.migrations import migrate
 from euicc.pki import CardCredentials
@@ -25,16 +26,22 @@ from euicc_applets.uicc import UiccFileSystem
 
 
 def build_card(
-    store: CardStore, credentials: CardCredentials, config: EuiccConfig | None = None
+    store: CardStore, credentials: CardCredentials, config: EuiccConfig | None = None,
+    entropy: CardEntropy | None = None,
 ) -> Card:
     """A powered-off eUICC with its ISD-R and ECASD installed, showing the enabled
     profile's file system (SGP.22 2.2.3). A store written by an earlier version is migrated
-    first (:mod:`euicc.migrations`), before any applet reads a profile from it."""
+    first (:mod:`euicc.migrations`), before any applet reads a profile from it.
+
+    ``entropy`` is where the card's challenges, one-time keys and signatures come from
+    (:mod:`euicc.crypto.entropy`): the operating system's by default, a
+    :class:`~euicc.crypto.entropy.SeededEntropy` for a reproducible card."""
     migrate(store)
+    entropy = entropy if entropy is not None else SystemEntropy()
     proactive = ProactiveSession()
-    uicc = UiccFileSystem(store, request_refresh=proactive.request_refresh)
+    uicc = UiccFileSystem(store, entropy, request_refresh=proactive.request_refresh)
     registry = Registry()
-    registry.install(IsdR(store, credentials, config or EuiccConfig(),
+    registry.install(IsdR(store, credentials, config or EuiccConfig(), entropy,
                           on_enabled_profile_changed=uicc.enabled_profile_changed))
     registry.install(Ecasd(credentials))
     return Card(registry, file_system=uicc, proactive=proactive)
