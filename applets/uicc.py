@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from euicc.apdu import CommandApdu, ResponseApdu
 from euicc.card import FileSystem
 from euicc.channels import Channel
+from euicc.crypto.entropy import CardEntropy
 from euicc.dispatch import NO_DATA, WITH_DATA, ClassFamily, CommandSpec
 from euicc.fs.commands import FileCommands
 from euicc.fs.model import File, Pin
@@ -112,12 +113,14 @@ class UiccFileSystem(FileSystem):
     aid = b""
     name = "UICC"
 
-    def __init__(self, store: CardStore,
+    def __init__(self, store: CardStore, entropy: CardEntropy,
                  request_refresh: Callable[[], None] = lambda: None) -> None:
-        """``request_refresh``: ask the terminal for a UICC reset (ETSI TS 102 223 6.4.7
-        REFRESH), the card's proactive session; without one, a refreshFlag is not honoured
-        and the terminal resets the card itself (SGP.22 3.2.1)."""
+        """``entropy`` (the card's, :mod:`euicc.crypto.entropy`) feeds GET CHALLENGE and
+        the ephemeral keys of the SUCI. ``request_refresh``: ask the terminal for a UICC
+        reset (ETSI TS 102 223 6.4.7 REFRESH), the card's proactive session; without one, a
+        refreshFlag is not honoured and the terminal resets the card itself (SGP.22 3.2.1)."""
         self.store = store
+        self.entropy = entropy
         self.request_refresh = request_refresh
         # The NAAs' commands, dispatched by the file system's table with its own
         self._naa_commands = (
@@ -128,7 +131,7 @@ class UiccFileSystem(FileSystem):
         )
         self.generation = 0
         self.active: ActiveProfile | None = None
-        self.engine = FileCommands(empty_tree(), [])
+        self.engine = FileCommands(empty_tree(), [], random_bytes=entropy.random_bytes)
         self.load()
 
     # -- which profile ----------------------------------------------------------------------
@@ -147,6 +150,7 @@ class UiccFileSystem(FileSystem):
             tree, pins, puks = image.tree, image.pins, image.puks
         tree.on_change = self._file_changed
         self.engine = FileCommands(tree, pins, puks, on_pin_change=self._pin_changed,
+                                   random_bytes=self.entropy.random_bytes,
                                    application_commands=self._naa_commands)
         self.generation += 1
 
@@ -259,7 +263,7 @@ class UiccFileSystem(FileSystem):
             raise SwError(SW.CONDITIONS_NOT_SATISFIED, "no SUCI calculation on this USIM")
         self._require_application_pin(adf)
         try:
-            value = suci.calculate_suci(*self._suci_inputs(adf))
+            value = suci.calculate_suci(*self._suci_inputs(adf), entropy=self.entropy)
         except ValueError as exc:
             log.info("GET IDENTITY: %s", exc)
             raise SwError(SW.CONDITIONS_NOT_SATISFIED, "SUCI parameters unusable") from None

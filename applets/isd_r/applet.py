@@ -11,6 +11,7 @@ from euicc.apdu import CommandApdu, ResponseApdu
 from euicc.applet import Applet
 from euicc.asn1 import pe, rsp
 from euicc.channels import Channel
+from euicc.crypto.entropy import CardEntropy
 from euicc.dispatch import WITH_DATA, ClassFamily, CommandSpec, CommandTable
 from euicc.faults import FaultPlan, Layer, Target, bpp_point_name
 from euicc.pki import CardCredentials
@@ -36,19 +37,22 @@ class IsdR(Applet):
     name = "ISD-R"
 
     def __init__(self, store: CardStore, credentials: CardCredentials, config: EuiccConfig,
+                 entropy: CardEntropy,
                  on_enabled_profile_changed: EnabledProfileListener = no_listener,
                  faults: FaultPlan | None = None):
-        """``on_enabled_profile_changed``: told when ES10c changes which profile is enabled
+        """``entropy``: the card's randomness and signer (:mod:`euicc.crypto.entropy`).
+        ``on_enabled_profile_changed``: told when ES10c changes which profile is enabled
         (:class:`~.profiles.ProfileManagement`); the UICC side that shows that profile.
         ``faults``: the card's fault plan, consulted per ES10 function and BPP part."""
         self.store = store
         self.faults = faults if faults is not None else FaultPlan()
         # The SGP.22 and SAIP modules now, not in the first ES10 command or download
         rsp(), pe()
-        self.session = RspSession()
+        self.session = RspSession(entropy)
         self.info = EuiccInfo(config, credentials, store, self.session)
-        self.authentication = Authentication(credentials, self.session, self.info.euicc_info2)
-        self.notifications = Notifications(store, credentials)
+        self.authentication = Authentication(credentials, self.session, self.info.euicc_info2,
+                                             entropy)
+        self.notifications = Notifications(store, credentials, entropy)
         self.loader = BppLoader(store, self.session, credentials.eid,
                                 on_installed=self.authentication.forget_one_time_key,
                                 faults=self.faults)

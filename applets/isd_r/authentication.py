@@ -40,13 +40,8 @@ from euicc.crypto.certs import (
     has_role,
     verify_issued_by,
 )
-from euicc.crypto.ecdsa import (
-    curve_name,
-    generate_private_key,
-    public_point,
-    sign_raw,
-    verify_raw,
-)
+from euicc.crypto.ecdsa import curve_name, public_point, verify_raw
+from euicc.crypto.entropy import CardEntropy
 from euicc.pki import CardCredentials
 from euicc.tlv import TlvError, children, tlv
 
@@ -123,20 +118,21 @@ class ServerCheck:
 
 
 class Authentication:
-    def __init__(self, credentials: CardCredentials, session: RspSession, euicc_info2) -> None:
+    """``entropy`` signs with SK.EUICC.SIG and makes the one-time key pairs (the card's,
+    :mod:`euicc.crypto.entropy`)."""
+
+    def __init__(self, credentials: CardCredentials, session: RspSession, euicc_info2,
+                 entropy: CardEntropy) -> None:
         self.credentials = credentials
         self.session = session
         self.euicc_info2 = euicc_info2  # callable returning the EUICCInfo2 value
+        self.entropy = entropy
         self.check = ServerCheck(credentials)
         # otSK.EUICC.ECKA, kept beyond its session until a profile is installed with it.
         self.retained_key: ec.EllipticCurvePrivateKey | None = None
 
     def forget_one_time_key(self) -> None:
         self.retained_key = None
-
-    # Overridable for known-answer tests: RFC 6979 signatures, a recorded one-time key.
-    sign = staticmethod(sign_raw)
-    new_one_time_key = staticmethod(generate_private_key)
 
     # -- SGP.22 5.7.13 AuthenticateServer -----------------------------------------------------
     def authenticate_server(self, request: dict, raw: bytes) -> bytes | tuple[str, dict]:
@@ -176,7 +172,7 @@ class Authentication:
                             + tlv(0x83, signed1["serverAddress"].encode())
                             + tlv(0x84, signed1["serverChallenge"])
                             + encode(rsp(), "EUICCInfo2", self.euicc_info2()) + parts[4])
-        signature = self.sign(identity.private_key, euicc_signed1)
+        signature = self.entropy.sign(identity.private_key, euicc_signed1)
         session.start_transaction(
             transaction_id=signed1["transactionId"], server_address=signed1["serverAddress"],
             identity=identity, smdp_oid=smdp_oid, smdp_ci_pkid=authority_key_id(cert),
@@ -230,7 +226,7 @@ class Authentication:
                 reused == public_point(retained.public_key())):
             otsk = retained
         else:
-            otsk = self.new_one_time_key(curve_name(cert.public_key()))
+            otsk = self.entropy.new_ec_key(curve_name(cert.public_key()))
         self.retained_key = otsk
         euicc_signed2 = {"transactionId": signed2["transactionId"],
                          "euiccOtpk": public_point(otsk.public_key())}
@@ -238,7 +234,7 @@ class Authentication:
             euicc_signed2["hashCc"] = hash_cc
         signed = encode(rsp(), "EUICCSigned2", euicc_signed2) + signature_tlv(
             request["smdpSignature2"])
-        signature = self.sign(session.identity.private_key, signed)
+        signature = self.entropy.sign(session.identity.private_key, signed)
         session.prepared(one_time_key=otsk, dppb_certificate=cert, hash_cc=hash_cc)
         return {"euiccSigned2": euicc_signed2, "euiccSignature2": signature}
 
@@ -250,8 +246,8 @@ class Authentication:
             return ("cancelSessionResponseError", INVALID_TRANSACTION_ID)
         signed = {"transactionId": session.transaction_id, "smdpOid": session.smdp_oid,
                   "reason": request["reason"]}
-        signature = self.sign(session.identity.private_key,
-                              encode(rsp(), "EuiccCancelSessionSigned", signed))
+        signature = self.entropy.sign(session.identity.private_key,
+                                      encode(rsp(), "EuiccCancelSessionSigned", signed))
         session.clear()
         return ("cancelSessionResponseOk",
                 {"euiccCancelSessionSigned": signed, "euiccCancelSessionSignature": signature})

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from euicc.asn1 import Asn1Error, decode_exact, encode, rsp
 from euicc.crypto.bsp import BspError, BspSession
-from euicc.crypto.ecdsa import public_point, sign_raw, verify_raw
+from euicc.crypto.ecdsa import public_point, verify_raw
 from euicc.crypto.ecka import derive_session_keys, shared_secret
 from euicc.faults import (
     DATA_FORMS,
@@ -100,6 +100,8 @@ class BppLoader:
     def __init__(self, store: CardStore, session: RspSession, eid: str,
                  on_installed: Callable[[], None] = lambda: None,
                  faults: FaultPlan | None = None) -> None:
+        """The ProfileInstallationResult is signed with the card's entropy, which the
+        session holds (:attr:`RspSession.entropy`)."""
         self.store = store
         self.faults = faults if faults is not None else FaultPlan()
         self._damage: str | None = None  # a data form the plan asked for this piece's answer
@@ -406,7 +408,7 @@ class BppLoader:
         signed = encode(spec, "ProfileInstallationResultData", data)
         result = encode(spec, "ProfileInstallationResult", {
             "profileInstallationResultData": data,
-            "euiccSignPIR": sign_raw(session.identity.private_key, signed),
+            "euiccSignPIR": session.entropy.sign(session.identity.private_key, signed),
         })
         # PendingNotification is an untagged CHOICE: the BF37 TLV is its encoding.
         self.store.add_notification(

@@ -10,7 +10,7 @@ with its sequence number, until the LPA removes it.
 from __future__ import annotations
 
 from euicc.asn1 import decode_exact, encode, rsp
-from euicc.crypto.ecdsa import sign_raw
+from euicc.crypto.entropy import CardEntropy
 from euicc.pki import CardCredentials, EuiccIdentity
 from euicc.store import CardStore, NotificationEvent, NotificationRecord, ProfileRecord
 
@@ -24,9 +24,11 @@ def event_bits(event: NotificationEvent) -> tuple[bytes, int]:
 
 
 class Notifications:
-    def __init__(self, store: CardStore, credentials: CardCredentials) -> None:
+    def __init__(self, store: CardStore, credentials: CardCredentials,
+                 entropy: CardEntropy) -> None:
         self.store = store
         self.credentials = credentials
+        self.entropy = entropy  # signs the notifications with SK.EUICC.SIG
 
     def identity_for(self, profile: ProfileRecord) -> EuiccIdentity:
         """Sign with the eUICC key of the CI the profile was downloaded under."""
@@ -65,7 +67,7 @@ class Notifications:
                 "otherSignedNotification",
                 {
                     "tbsOtherNotification": metadata,
-                    "euiccNotificationSignature": sign_raw(identity.private_key, tbs),
+                    "euiccNotificationSignature": self.entropy.sign(identity.private_key, tbs),
                     "euiccCertificate": identity.certificate_der,
                     "eumCertificate": identity.eum_certificate_der,
                 },

@@ -1,23 +1,27 @@
 """The volatile RSP session of the ISD-R (SGP.22 3.1.2 common mutual authentication, 3.1.3
 download and installation, 5.7.7 GetEUICCChallenge): the eUICC challenge, then what
 AuthenticateServer and PrepareDownload establish for LoadBoundProfilePackage. Cleared on
-reset and by a new challenge; never persisted.
+reset and by a new challenge; never persisted. The challenge is drawn from the card's
+entropy (:mod:`euicc.crypto.entropy`), which the session holds but never clears.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from euicc.crypto.entropy import CardEntropy
 from euicc.pki import EuiccIdentity
+
+CHALLENGE_LENGTH = 16  # SGP.22 5.7.7: euiccChallenge, Octet16
 
 
 @dataclass
 class RspSession:
+    entropy: CardEntropy = field(repr=False)  # the card's: not session state, kept by clear()
     euicc_challenge: bytes | None = None
     # after AuthenticateServer
     transaction_id: bytes | None = None
@@ -35,12 +39,13 @@ class RspSession:
     def new_challenge(self) -> bytes:
         """A fresh challenge ends any previous session (SGP.22 5.7.7)."""
         self.clear()
-        self.euicc_challenge = os.urandom(16)
+        self.euicc_challenge = self.entropy.random_bytes(CHALLENGE_LENGTH)
         return self.euicc_challenge
 
     def clear(self) -> None:
         for name in self.__dataclass_fields__:
-            setattr(self, name, None)
+            if name != "entropy":
+                setattr(self, name, None)
 
     def start_transaction(self, *, transaction_id: bytes, server_address: str,
                           identity: EuiccIdentity, smdp_oid: str | None,

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -34,6 +33,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from euicc.crypto.ecka import x963_kdf
+from euicc.crypto.entropy import CardEntropy, SystemEntropy
 from euicc.tlv import TlvError, parse_padded, tlv
 
 __all__ = [
@@ -198,14 +198,16 @@ def _compressed(public_key: ec.EllipticCurvePublicKey) -> bytes:
 
 
 def protect_msin(scheme: int, home_public_key: bytes, msin_bcd: bytes,
-                 ephemeral: bytes | None = None) -> bytes:
+                 ephemeral: bytes | None = None, entropy: CardEntropy | None = None) -> bytes:
     """The scheme output of TS 33.501 C.2 / C.3 for the scheme input ``msin_bcd``.
 
     The null scheme returns the input itself. Profiles A and B return ephemeral public key ||
     ciphertext || MAC tag. ``ephemeral`` fixes the ephemeral private key (32 bytes: an X25519
-    key for Profile A, a secp256r1 scalar for Profile B) for test vectors; by default a fresh
-    key pair is generated for every call, as C.3.2 requires.
+    key for Profile A, a secp256r1 scalar for Profile B) for test vectors; without it a fresh
+    key pair is made for every call, as C.3.2 requires, by ``entropy`` (the card's,
+    :mod:`euicc.crypto.entropy`; the operating system's when not given).
     """
+    entropy = entropy if entropy is not None else SystemEntropy()
     scheme = _scheme(scheme)
     if scheme is ProtectionScheme.NULL:
         return bytes(msin_bcd)
@@ -215,14 +217,14 @@ def protect_msin(scheme: int, home_public_key: bytes, msin_bcd: bytes,
         peer = x25519.X25519PublicKey.from_public_bytes(bytes(home_public_key))
         if ephemeral is not None and len(ephemeral) != X25519_KEY_BYTES:
             raise ValueError("a Profile A ephemeral private key has 32 bytes")
-        private = x25519.X25519PrivateKey.from_private_bytes(
-            bytes(ephemeral) if ephemeral is not None else os.urandom(X25519_KEY_BYTES))
+        private = (x25519.X25519PrivateKey.from_private_bytes(bytes(ephemeral))
+                   if ephemeral is not None else entropy.new_x25519_key())
         ephemeral_public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
         shared = private.exchange(peer)
     else:
         peer = _p256_public_key(home_public_key)
         private = (_p256_private_key(ephemeral) if ephemeral is not None
-                   else ec.generate_private_key(ec.SECP256R1()))
+                   else entropy.new_ec_key("nist"))
         ephemeral_public = _compressed(private.public_key())
         shared = private.exchange(ec.ECDH(), peer)  # the x coordinate (cofactor 1)
     keys = _derive_keys(shared, ephemeral_public)
@@ -379,13 +381,14 @@ def suci_value(imsi: str, mnc_length: int, routing_indicator: bytes, scheme: int
 
 
 def calculate_suci(imsi: str, mnc_length: int, routing_indicator: bytes, info: SuciCalcInfo,
-                   ephemeral: bytes | None = None) -> bytes:
+                   ephemeral: bytes | None = None, entropy: CardEntropy | None = None) -> bytes:
     """TS 31.102 5.3.48 in one step: choose the scheme from EF.SUCI_Calc_Info, conceal the
-    MSIN of EF.IMSI and code the SUCI value (:func:`suci_value`)."""
+    MSIN of EF.IMSI and code the SUCI value (:func:`suci_value`). ``ephemeral`` and
+    ``entropy`` as for :func:`protect_msin`."""
     _, _, msin = _split_imsi(imsi, mnc_length)
     selected = select_scheme(info)
     output = protect_msin(selected.scheme, selected.public_key or b"", msin_bcd(msin),
-                          ephemeral)
+                          ephemeral, entropy)
     return suci_value(imsi, mnc_length, routing_indicator, selected.scheme,
                       selected.key_identifier, output)
 

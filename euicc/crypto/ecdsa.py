@@ -9,10 +9,14 @@ curve order (32 bytes here, 64 bytes total). X.509 certificates (SGP.22 4.5.2) u
 ``Ecdsa-Sig-Value`` of RFC 5480 instead; :func:`raw_to_der` / :func:`der_to_raw` convert.
 
 ``deterministic=True`` uses RFC 6979 nonces, so a signature can be reproduced bit for
-bit from the key and the data (known-answer tests).
+bit from the key and the data (known-answer tests). :func:`sign_raw_rfc6979` computes the
+same signature here, and takes RFC 6979 3.6's additional data k' as well: the nonce then
+also depends on it (a seeded card mixes its seed in, :mod:`euicc.crypto.entropy`).
 """
 
 from __future__ import annotations
+
+import hashlib
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -22,8 +26,11 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
+from .drbg import HmacDrbg
+
 __all__ = [
     "CURVES",
+    "CURVE_ORDERS",
     "curve_for_name",
     "curve_name",
     "der_to_raw",
@@ -31,6 +38,7 @@ __all__ = [
     "private_key_from_scalar",
     "raw_to_der",
     "sign_raw",
+    "sign_raw_rfc6979",
     "verify_raw",
 ]
 
@@ -38,6 +46,12 @@ __all__ = [
 CURVES: dict[str, type[ec.EllipticCurve]] = {
     "nist": ec.SECP256R1,
     "brp": ec.BrainpoolP256R1,
+}
+
+#: Order n of the base point: SEC 2 v2 2.4.2 (secp256r1), RFC 5639 3.4 (brainpoolP256r1, q).
+CURVE_ORDERS: dict[str, int] = {
+    "nist": 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551,
+    "brp": 0xA9FB57DBA1EEA9BC3E660A909D838D718C397AA3B561A6F7901E0E82974856A7,
 }
 
 _EcKey = ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey
@@ -84,6 +98,39 @@ def sign_raw(
     """
     algorithm = ec.ECDSA(hashes.SHA256(), deterministic_signing=deterministic)
     return der_to_raw(private_key.sign(data, algorithm), _field_size(private_key))
+
+
+def _bits2int(data: bytes, qlen: int) -> int:
+    """RFC 6979 2.3.2: the leftmost ``qlen`` bits of ``data`` as an integer."""
+    return int.from_bytes(data, "big") >> max(0, 8 * len(data) - qlen)
+
+
+def sign_raw_rfc6979(
+    private_key: ec.EllipticCurvePrivateKey, data: bytes, additional_data: bytes = b""
+) -> bytes:
+    """ECDSA-SHA256 of ``data`` as r || s with the nonce of RFC 6979 3.2 (HMAC-SHA-256),
+    ``additional_data`` being the k' of RFC 6979 3.6 (appended to the seed of steps d and f).
+
+    With no additional data this is the signature of ``sign_raw(..., deterministic=True)``;
+    with some, the nonce is still a function of key, message and k' alone. The signature
+    itself is SEC 1 v2 4.1.3: r = x(kG) mod n, s = k^-1 (e + r d) mod n.
+    """
+    name = curve_name(private_key)
+    curve, n = curve_for_name(name), CURVE_ORDERS[name]
+    qlen, size = n.bit_length(), _field_size(private_key)
+    d = private_key.private_numbers().private_value
+    e = _bits2int(hashlib.sha256(data).digest(), qlen)
+    # RFC 6979 3.2 d-f: K, V seeded with int2octets(x) || bits2octets(h1) || k'
+    nonces = HmacDrbg(d.to_bytes(size, "big") + (e % n).to_bytes(size, "big")
+                      + additional_data)
+    while True:
+        k = _bits2int(nonces.generate(size), qlen)  # 3.2 h: T, then k = bits2int(T)
+        if not 1 <= k < n:
+            continue
+        r = ec.derive_private_key(k, curve).public_key().public_numbers().x % n
+        s = pow(k, -1, n) * (e + r * d) % n
+        if r and s:
+            return r.to_bytes(size, "big") + s.to_bytes(size, "big")
 
 
 def verify_raw(public_key: ec.EllipticCurvePublicKey, data: bytes, signature: bytes) -> bool:

@@ -1,6 +1,7 @@
 """Known-answer test: the recorded osmo-smdpp session (shared/vectors) replayed into the
 card. The card verifies the SM-DP+'s real signatures, reproduces the eUICC signatures bit
-for bit (RFC 6979 and the recorded one-time key), decrypts the BPP to exactly the served
+for bit (RFC 6979 and the recorded one-time key, given to the card as its entropy),
+decrypts the BPP to exactly the served
 profile package and installs it; any flipped bit or a foreign card installs nothing.
 SGP.22 5.7.13 AuthenticateServer, 5.7.5 PrepareDownload, 5.7.6 LoadBoundProfilePackage."""
 
@@ -14,6 +15,7 @@ from helpers import shared_path
 
 from euicc.asn1 import decode_exact, rsp
 from euicc.crypto.ecdsa import private_key_from_scalar, sign_raw, verify_raw
+from euicc.crypto.entropy import SeededEntropy
 from euicc.pki import load_card_credentials
 from euicc.ppi import elements_without_secrets
 from euicc.store import CardStore
@@ -34,17 +36,33 @@ def h(value: str) -> bytes:
     return bytes.fromhex(value)
 
 
+class RecordedEntropy(SeededEntropy):
+    """The card's entropy as in the recorded run (pySim's eUICC side): RFC 6979 signatures
+    without additional data, and ``one_time_key`` as every otSK.EUICC.ECKA."""
+
+    def __init__(self, one_time_key):
+        super().__init__(b"recorded osmo-smdpp session")
+        self.one_time_key = one_time_key
+
+    def new_ec_key(self, curve):
+        return self.one_time_key
+
+    def sign(self, key, data):
+        return sign_raw(key, data, deterministic=True)
+
+
+def recorded_one_time_key(vectors):
+    return private_key_from_scalar(h(vectors["bsp_keys"]["euicc_otSK_ECKA_private_scalar"]))
+
+
 class Replay:
-    def __init__(self, vectors, state, credentials):
+    def __init__(self, vectors, state, credentials, entropy=None):
         self.v = vectors
         self.store = CardStore(state)
-        self.card = build_card(self.store, credentials)
+        entropy = entropy or RecordedEntropy(recorded_one_time_key(vectors))
+        self.card = build_card(self.store, credentials, entropy=entropy)
         self.card.power_on()
         self.isd_r = self.card.registry.get(ISD_R_AID)
-        auth = self.isd_r.authentication
-        auth.sign = lambda key, data: sign_raw(key, data, deterministic=True)
-        otsk = private_key_from_scalar(h(vectors["bsp_keys"]["euicc_otSK_ECKA_private_scalar"]))
-        auth.new_one_time_key = lambda curve: otsk
         self.es10 = Es10Client(DirectLink(self.card))
         self.es10.open()
 
@@ -153,9 +171,8 @@ def test_flipped_bit_installs_nothing(replay, index):
 def test_bpp_bound_to_another_key_is_refused(vectors, tmp_path):
     # The BPP's smdpSign covers the one-time key of the eUICC it was bound to; a card whose
     # session holds another key fails InitialiseSecureChannel with invalidSignature.
-    other = Replay(vectors, tmp_path / "other", load_card_credentials(shared_path("sgp26")))
-    other.isd_r.authentication.new_one_time_key = (
-        lambda curve: private_key_from_scalar(b"\x01" * 32))
+    other = Replay(vectors, tmp_path / "other", load_card_credentials(shared_path("sgp26")),
+                   RecordedEntropy(private_key_from_scalar(b"\x01" * 32)))
     other.authenticate()
     other.prepare()
     result = [other.es10.store_data(p) for p in other.pieces()[:1]][-1]
@@ -163,3 +180,30 @@ def test_bpp_bound_to_another_key_is_refused(vectors, tmp_path):
     kind, error = pir["profileInstallationResultData"]["finalResult"]
     assert (kind, error["bppCommandId"], error["errorReason"]) == ("errorResult", 0, 2)
     assert other.store.profiles() == []
+
+
+def seeded_authentication(vectors, state, seed: bytes) -> tuple[bytes, bytes]:
+    """(euiccChallenge, AuthenticateServerResponse) of a fresh card with a SeededEntropy."""
+    card = Replay(vectors, state, load_card_credentials(shared_path("sgp26")),
+                  SeededEntropy(seed))
+    challenge = card.es10.call("GetEuiccChallengeRequest", {},
+                               "GetEuiccChallengeResponse")["euiccChallenge"]
+    return challenge, card.authenticate()
+
+
+def test_seeded_cards_answer_authenticate_server_alike(vectors, tmp_path, sgp26_credentials):
+    """Two cards given the same seed answer the same AuthenticateServerRequest with the same
+    bytes (euiccSignature1 included); another seed gives another challenge and signature,
+    both valid (SGP.22 5.7.7, 5.7.13; euicc.crypto.entropy)."""
+    first = seeded_authentication(vectors, tmp_path / "a", b"card one")
+    again = seeded_authentication(vectors, tmp_path / "b", b"card one")
+    other = seeded_authentication(vectors, tmp_path / "c", b"card two")
+    assert first == again
+    assert first[0] != other[0] and first[1] != other[1]
+    public_key = x509.load_der_x509_certificate(
+        sgp26_credentials.identities[0].certificate_der).public_key()
+    for _, response in (first, other):
+        kind, ok = decode_exact(rsp(), "AuthenticateServerResponse", response)
+        assert kind == "authenticateResponseOk"
+        signed1 = children(children(response)[0][1])[0][1]
+        assert verify_raw(public_key, signed1, ok["euiccSignature1"])

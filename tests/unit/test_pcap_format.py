@@ -1,10 +1,14 @@
 """The pcap formats of euicc.pcap, checked against independent byte layouts: libpcap file
 and record headers, IPv4 (RFC 791, checksum per RFC 1071 so the header sums to FFFF), UDP
-(RFC 768) to port 4729 and the GSMTAP v2 header (osmocom gsmtap.h, type SIM)."""
+(RFC 768) to port 4729 and the GSMTAP v2 header (osmocom gsmtap.h, type SIM). construct,
+which declares them, is loaded only by a card that writes a pcap file."""
 
 from __future__ import annotations
 
 import struct
+import subprocess
+import sys
+from pathlib import Path
 
 from euicc import pcap
 
@@ -26,3 +30,22 @@ def test_gsmtap_packet_layout():
     assert struct.unpack("!HHHH", udp) == (4729, 4729, 8 + 16 + len(payload), 0)
     assert gsmtap[:4] == bytes([2, 4, 4, 0]) and gsmtap[12] == pcap.GSMTAP_SIM_ATR
     assert packet[44:] == payload
+
+
+def test_card_without_pcap_does_not_load_construct():
+    """The run path (the emulator's cli and card assembly) leaves construct out; the trace
+    that writes a pcap file loads it."""
+    script = "\n".join([
+        "import sys, tempfile",
+        "from pathlib import Path",
+        "import euicc_tools.emulator.cli, euicc_tools.emulator.card",
+        "from euicc.asn1 import pe, rsp",
+        "rsp(); pe()",
+        "print('construct' in sys.modules)",
+        "from euicc.trace import PcapTrace",
+        "PcapTrace(Path(tempfile.mkdtemp()) / 't.pcap').close()",
+        "print('construct' in sys.modules)",
+    ])
+    out = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True,
+                         text=True, cwd=Path(__file__).resolve().parents[2]).stdout.split()
+    assert out == ["False", "True"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from euicc.card import Card
+from euicc.crypto.entropy import CardEntropy, SystemEntropy
 from euicc.faults import Catalog, FaultPlan, Layer, Target
 from euicc.identity import bind_card_credentials
 from euicc.migrations import migrate
@@ -28,17 +29,23 @@ from euicc_applets.uicc import UiccFileSystem
 def build_card(
     store: CardStore, credentials: CardCredentials, config: EuiccConfig | None = None,
     faults: FaultPlan | None = None,
+    entropy: CardEntropy | None = None,
 ) -> Card:
     """A powered-off eUICC with its ISD-R and ECASD installed, showing the enabled
     profile's file system (SGP.22 2.2.3). A store written by an earlier version is migrated
     first (:mod:`euicc.migrations`), before any applet reads a profile from it. ``faults``:
-    the fault plan the card OS and the ISD-R consult (an empty one if not given)."""
+    the fault plan the card OS and the ISD-R consult (an empty one if not given).
+
+    ``entropy`` is where the card's challenges, one-time keys and signatures come from
+    (:mod:`euicc.crypto.entropy`): the operating system's by default, a
+    :class:`~euicc.crypto.entropy.SeededEntropy` for a reproducible card."""
     migrate(store)
     faults = faults if faults is not None else FaultPlan()
+    entropy = entropy if entropy is not None else SystemEntropy()
     proactive = ProactiveSession()
-    uicc = UiccFileSystem(store, request_refresh=proactive.request_refresh)
+    uicc = UiccFileSystem(store, entropy, request_refresh=proactive.request_refresh)
     registry = Registry()
-    registry.install(IsdR(store, credentials, config or EuiccConfig(),
+    registry.install(IsdR(store, credentials, config or EuiccConfig(), entropy,
                           on_enabled_profile_changed=uicc.enabled_profile_changed,
                           faults=faults))
     registry.install(Ecasd(credentials))

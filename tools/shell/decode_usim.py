@@ -10,6 +10,8 @@ Each takes the file body (or one record) and returns plain data; erased entries 
 
 from __future__ import annotations
 
+from construct import BitsInteger, BitStruct, Bytes, Int8ub, Int16ub, Struct
+
 from .decode_coding import (
     DecodeError,
     access_technologies,
@@ -184,6 +186,60 @@ def mnc_length(ad_content: bytes) -> int | None:
 
 # -- locations --------------------------------------------------------------------------------
 
+# The location files and the identities in them have fixed layouts: declared field by field
+# (construct), in the order and sizes of the spec's table, instead of offsets into the body.
+
+# TS 31.102 4.2.17 EF.LOCI
+LOCI = Struct(
+    "tmsi" / Bytes(4),
+    "lai" / Bytes(5),  # PLMN + LAC
+    "rfu" / Bytes(1),
+    "update_status" / Int8ub,
+)
+# TS 31.102 4.2.23 EF.PSLOCI: the RAI is the LAI (PLMN + LAC) and the RAC
+PSLOCI = Struct(
+    "ptmsi" / Bytes(4),
+    "ptmsi_signature" / Bytes(3),
+    "lai" / Bytes(5),
+    "rac" / Bytes(1),
+    "update_status" / Int8ub,
+)
+# TS 31.102 4.2.91 EF.EPSLOCI
+EPSLOCI = Struct(
+    "guti" / Bytes(12),
+    "tai" / Bytes(5),  # PLMN + TAC
+    "update_status" / Int8ub,
+)
+# TS 31.102 4.4.11.2 EF.5GS3GPPLOCI and 4.4.11.3 EF.5GSN3GPPLOCI
+LOCI_5GS = Struct(
+    "guti" / Bytes(13),
+    "tai" / Bytes(6),  # PLMN + 3-byte TAC
+    "update_status" / Int8ub,
+)
+# TS 24.301 9.9.3.12 EPS mobile identity, from its length octet: a GUTI is '0B', then
+# 'F' and odd/even indication and type of identity '110' in one octet
+EPS_GUTI = Struct(
+    "length" / Int8ub,
+    "type_of_identity" / Int8ub,
+    "plmn" / Bytes(3),
+    "mme_group_id" / Bytes(2),
+    "mme_code" / Bytes(1),
+    "m_tmsi" / Bytes(4),
+)
+# TS 24.501 9.11.3.4 5GS mobile identity, from its 2-byte length: a 5G-GUTI is '000B', then
+# 'F' and type of identity '010' in one octet
+GUTI_5G = Struct(
+    "length" / Int16ub,
+    "type_of_identity" / Int8ub,
+    "plmn" / Bytes(3),
+    "amf_region_id" / Int8ub,
+    "amf" / BitStruct("set_id" / BitsInteger(10), "pointer" / BitsInteger(6)),
+    "tmsi_5g" / Bytes(4),
+)
+EPS_GUTI_LENGTH, GUTI_5G_LENGTH = 0x0B, 0x0B
+TYPE_GUTI, TYPE_5G_GUTI = 0x06, 0x02  # type of identity, b3-b1
+
+
 def _area(data: bytes, code: str) -> dict | None:
     """PLMN + area code (LAC, TAC) in the rest of ``data``; None when the PLMN is erased."""
     identity = plmn(data[:3])
@@ -206,57 +262,64 @@ def _status(byte: int, names: dict[int, str]) -> str:
 
 def loci(data: bytes) -> dict:
     """TMSI, LAI (PLMN + LAC; LAC 'FFFE' = deleted), RFU, location update status."""
-    _need(data, 11, "EF.LOCI")
-    return {"tmsi": _hex(data[0:4]), "lai": _area(data[4:9], "lac"),
-            "updateStatus": _status(data[10], LOCATION_STATUS)}
+    _need(data, LOCI.sizeof(), "EF.LOCI")
+    fields = LOCI.parse(data)
+    return {"tmsi": _hex(fields.tmsi), "lai": _area(fields.lai, "lac"),
+            "updateStatus": _status(fields.update_status, LOCATION_STATUS)}
 
 
 def psloci(data: bytes) -> dict:
     """P-TMSI, P-TMSI signature, RAI (PLMN + LAC + RAC), routing area update status."""
-    _need(data, 14, "EF.PSLOCI")
-    rai = _area(data[7:12], "lac")
+    _need(data, PSLOCI.sizeof(), "EF.PSLOCI")
+    fields = PSLOCI.parse(data)
+    rai = _area(fields.lai, "lac")
     if rai is not None:
-        rai["rac"] = data[12:13].hex().upper()
-    return {"ptmsi": _hex(data[0:4]), "ptmsiSignature": _hex(data[4:7]), "rai": rai,
-            "updateStatus": _status(data[13], ROUTING_STATUS)}
+        rai["rac"] = fields.rac.hex().upper()
+    return {"ptmsi": _hex(fields.ptmsi), "ptmsiSignature": _hex(fields.ptmsi_signature),
+            "rai": rai, "updateStatus": _status(fields.update_status, ROUTING_STATUS)}
 
 
 def _guti(data: bytes) -> dict | None:
-    """EPS mobile identity from its length octet (TS 24.301 9.9.3.12): '0B', 'F6', PLMN,
-    MME group ID, MME code, M-TMSI."""
+    """The GUTI of EF.EPSLOCI: PLMN, MME group ID, MME code, M-TMSI; an erased one is
+    None, another identity its raw bytes."""
     if is_erased(data):
         return None
-    if data[0] != 0x0B or data[1] & 0x07 != 0x06:
+    guti = EPS_GUTI.parse(data)
+    if guti.length != EPS_GUTI_LENGTH or guti.type_of_identity & 0x07 != TYPE_GUTI:
         return {"raw": data.hex().upper()}
-    identity = plmn(data[2:5]) or {}
-    return identity | {"mmeGroupId": data[5:7].hex().upper(), "mmeCode": data[7:8].hex().upper(),
-                       "mTmsi": data[8:12].hex().upper()}
+    identity = plmn(guti.plmn) or {}
+    return identity | {"mmeGroupId": guti.mme_group_id.hex().upper(),
+                       "mmeCode": guti.mme_code.hex().upper(),
+                       "mTmsi": guti.m_tmsi.hex().upper()}
 
 
 def epsloci(data: bytes) -> dict:
     """GUTI, last visited registered TAI (PLMN + TAC), EPS update status."""
-    _need(data, 18, "EF.EPSLOCI")
-    return {"guti": _guti(data[0:12]), "tai": _area(data[12:17], "tac"),
-            "updateStatus": _status(data[17], EPS_STATUS)}
+    _need(data, EPSLOCI.sizeof(), "EF.EPSLOCI")
+    fields = EPSLOCI.parse(data)
+    return {"guti": _guti(fields.guti), "tai": _area(fields.tai, "tac"),
+            "updateStatus": _status(fields.update_status, EPS_STATUS)}
 
 
 def _guti_5g(data: bytes) -> dict | None:
-    """5GS mobile identity from its length (TS 24.501 9.11.3.4): '000B', 'F2', PLMN, AMF
-    region ID, AMF set ID (10 bits) + AMF pointer (6 bits), 5G-TMSI."""
+    """The 5G-GUTI of EF.5GS3GPPLOCI: PLMN, AMF region ID, AMF set ID (10 bits) and AMF
+    pointer (6 bits), 5G-TMSI; an erased one is None, another identity its raw bytes."""
     if is_erased(data):
         return None
-    if data[0:2] != b"\x00\x0b" or data[2] & 0x07 != 0x02:
+    guti = GUTI_5G.parse(data)
+    if guti.length != GUTI_5G_LENGTH or guti.type_of_identity & 0x07 != TYPE_5G_GUTI:
         return {"raw": data.hex().upper()}
-    identity = plmn(data[3:6]) or {}
-    return identity | {"amfRegionId": data[6], "amfSetId": data[7] << 2 | data[8] >> 6,
-                       "amfPointer": data[8] & 0x3F, "tmsi5g": data[9:13].hex().upper()}
+    identity = plmn(guti.plmn) or {}
+    return identity | {"amfRegionId": guti.amf_region_id, "amfSetId": guti.amf.set_id,
+                       "amfPointer": guti.amf.pointer, "tmsi5g": guti.tmsi_5g.hex().upper()}
 
 
 def loci_5gs(data: bytes) -> dict:
     """5G-GUTI, last visited registered TAI (PLMN + 3-byte TAC), 5GS update status."""
-    _need(data, 20, "5GS location information")
-    return {"guti5g": _guti_5g(data[0:13]), "tai": _area(data[13:19], "tac"),
-            "updateStatus": _status(data[19], FIVEG_STATUS)}
+    _need(data, LOCI_5GS.sizeof(), "5GS location information")
+    fields = LOCI_5GS.parse(data)
+    return {"guti5g": _guti_5g(fields.guti), "tai": _area(fields.tai, "tac"),
+            "updateStatus": _status(fields.update_status, FIVEG_STATUS)}
 
 
 # -- dialling numbers -------------------------------------------------------------------------
