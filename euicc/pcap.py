@@ -2,7 +2,10 @@
 file and record headers (libpcap format, LINKTYPE_IPV4 228), an IPv4 header (RFC 791, with
 its header checksum) and UDP header (RFC 768) from 127.0.0.1 to 127.0.0.1:4729, and the
 GSMTAP v2 header (osmocom gsmtap.h: GSMTAP_TYPE_SIM, sub-type APDU or ATR) that Wireshark
-and tshark read as ISO 7816 / TS 102 221 traffic.
+and tshark read as ISO 7816 / TS 102 221 traffic. What the fault plan injected into an
+exchange goes in front of it as a GSMTAP_TYPE_OSMOCORE_LOG packet (the header libosmocore's
+GSMTAP log target writes; Wireshark's ``gsmtap_log`` dissector shows its text as
+``gsmtap_log.string``), so a trace shows what was real and what was injected.
 
 Imported only by a card that writes a pcap file (``--pcap``).
 """
@@ -13,6 +16,7 @@ from construct import (
     Bytes,
     Checksum,
     Const,
+    Default,
     Int8sb,
     Int8ub,
     Int16ub,
@@ -20,6 +24,7 @@ from construct import (
     Int32sl,
     Int32ub,
     Int32ul,
+    PaddedString,
     RawCopy,
     Struct,
     this,
@@ -28,6 +33,8 @@ from construct import (
 LINKTYPE_IPV4 = 228
 GSMTAP_PORT = 4729
 GSMTAP_TYPE_SIM = 0x04
+GSMTAP_TYPE_OSMOCORE_LOG = 0x10
+LOG_LEVEL_NOTICE = 5  # libosmocore LOGL_NOTICE
 GSMTAP_SIM_APDU = 0x00
 GSMTAP_SIM_ATR = 0x01
 LOOPBACK = bytes([127, 0, 0, 1])
@@ -54,7 +61,7 @@ PcapRecord = Struct(
 GsmtapHeader = Struct(
     "version" / Const(2, Int8ub),
     "hdr_len" / Const(4, Int8ub),  # in 32-bit words
-    "type" / Const(GSMTAP_TYPE_SIM, Int8ub),
+    "type" / Default(Int8ub, GSMTAP_TYPE_SIM),
     "timeslot" / Const(0, Int8ub),
     "arfcn" / Const(0, Int16ub),
     "signal_dbm" / Const(0, Int8sb),
@@ -90,6 +97,20 @@ Ipv4Udp = Struct(
 )
 
 
+# libosmocore gsmtap.h struct gsmtap_osmocore_log_hdr (all fields in network order)
+OsmocoreLogHeader = Struct(
+    "ts_sec" / Int32ub,
+    "ts_usec" / Int32ub,
+    "proc_name" / PaddedString(16, "ascii"),
+    "pid" / Int32ub,
+    "level" / Int8ub,
+    "pad" / Const(b"\x00" * 3),
+    "subsys" / PaddedString(16, "ascii"),
+    "src_file" / PaddedString(32, "ascii"),
+    "src_line" / Int32ub,
+)
+
+
 def internet_checksum(header: bytes) -> int:
     """RFC 1071: one's complement of the one's complement sum of 16-bit words."""
     total = sum(int.from_bytes(header[i:i + 2], "big") for i in range(0, len(header), 2))
@@ -98,12 +119,24 @@ def internet_checksum(header: bytes) -> int:
     return ~total & 0xFFFF
 
 
-def gsmtap_packet(payload: bytes, sub_type: int = GSMTAP_SIM_APDU) -> bytes:
+def gsmtap_packet(payload: bytes, sub_type: int = GSMTAP_SIM_APDU,
+                  gsmtap_type: int = GSMTAP_TYPE_SIM) -> bytes:
     """IPv4 / UDP (127.0.0.1 -> 127.0.0.1:4729) / GSMTAP / payload."""
-    gsmtap = GsmtapHeader.build({"sub_type": sub_type}) + payload
+    gsmtap = GsmtapHeader.build({"sub_type": sub_type, "type": gsmtap_type}) + payload
     udp_length = 8 + len(gsmtap)
     return Ipv4Udp.build({"fields": {"value": {"total_length": 20 + udp_length}},
                           "udp_length": udp_length}) + gsmtap
+
+
+def log_packet(timestamp: float, text: str, pid: int = 0) -> bytes:
+    """A GSMTAP osmocore log packet carrying ``text`` (a mark of the fault plan)."""
+    seconds = int(timestamp)
+    header = OsmocoreLogHeader.build({
+        "ts_sec": seconds, "ts_usec": int((timestamp - seconds) * 1e6),
+        "proc_name": "euicc-emu", "pid": pid, "level": LOG_LEVEL_NOTICE,
+        "subsys": "faults", "src_file": "euicc/faults", "src_line": 0})
+    return gsmtap_packet(header + text.encode("utf-8", "replace") + b"\x00", 0,
+                         GSMTAP_TYPE_OSMOCORE_LOG)
 
 
 def record(timestamp: float, packet: bytes) -> bytes:

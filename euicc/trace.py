@@ -46,6 +46,9 @@ class PcapTrace:
     def __call__(self, exchange: Exchange) -> None:
         with self._lock:
             command, response = self._redact(exchange.command, exchange.response)
+        for mark in exchange.injected:  # before the exchange it changed
+            self._write(exchange.timestamp, self._pcap.log_packet(
+                exchange.timestamp, f"{exchange.name}: {mark}"))
         self._write(exchange.timestamp, self._pcap.gsmtap_packet(command + response))
 
     def atr(self, timestamp: float, atr: bytes) -> None:

@@ -127,6 +127,12 @@ def _ask(sock: socket.socket, reader, request: dict) -> dict:
     return answer
 
 
+def control_request(state: Path, request: dict) -> dict:
+    """One request of the control socket (e.g. the fault plan's), its answer."""
+    with _control(state) as (sock, reader):
+        return _ask(sock, reader, request)
+
+
 def recent(state: Path, count: int) -> list[dict]:
     """The card's last ``count`` APDU exchanges (names, status words), oldest first."""
     with _control(state) as (sock, reader):

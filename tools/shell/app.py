@@ -22,7 +22,7 @@ from cmd2.exceptions import Cmd2ArgparseError
 from euicc.store import CardStore
 from euicc.trace import RecentExchanges
 
-from . import actions, complete, files, view
+from . import actions, complete, faults, files, view
 from .decode import format_decoded
 from .errors import USAGE, ShellError, UsageError, explain
 from .results import ACTIONS, result_name
@@ -352,8 +352,9 @@ class CardShell(cmd2.Cmd):
         """The running card's APDU trace: the last N exchanges, or live (Ctrl-C stops)."""
         def line(event: dict) -> str:
             channel = "-" if event["channel"] is None else event["channel"]
-            return (f"ch{channel} {event['name']:40} {event['sw']} {event['in']:>5} in "
-                    f"{event['out']:>5} out {event['ms']:>8} ms")
+            injected = "".join(f"  [{mark}]" for mark in event.get("injected", []))
+            return (f"ch{channel} {event['name']:40} {event['sw'] or '----'} {event['in']:>5} "
+                    f"in {event['out']:>5} out {event['ms']:>8} ms{injected}")
 
         if args.count:
             self._show(actions.recent(self.state, args.count),
@@ -364,6 +365,40 @@ class CardShell(cmd2.Cmd):
                 self.poutput(json.dumps(event) if self._json_now else line(event))
         except KeyboardInterrupt:
             pass
+
+    fault_parser = Parser(description=faults.__doc__.split("\n\n")[0])
+    fault_commands = fault_parser.add_subparsers(dest="what", required=True)
+    fault_add = fault_commands.add_parser("add", help="add a rule (see help fault)")
+    fault_add.add_argument("match", help="an ES10 function, a BPP part, an ISO command, "
+                                         "or INS=XX (fault targets lists them)")
+    fault_add.add_argument("action", choices=["error", "status", "delay", "malformed",
+                                              "transport"])
+    fault_add.add_argument("fields", nargs="*", metavar="key=value",
+                           help="code=, sw=, ms=, form=, event=, channel=, segment=, ins=, "
+                                "times= (N or always), after=, id=")
+    fault_commands.add_parser("list", help="the rules, with how often each matched and fired")
+    fault_clear = fault_commands.add_parser("clear", help="remove one rule, or all")
+    fault_clear.add_argument("id", nargs="?")
+    fault_commands.add_parser("targets", help="what the card's rules may name")
+
+    @cmd2.with_category(RUNNING)
+    @cmd2.with_argparser(fault_parser)
+    def do_fault(self, args) -> None:
+        """The running card's fault plan: add, list, clear rules; the targets they may name."""
+        if args.what == "add":
+            rule = faults.rule_fields(args.match, args.action, args.fields)
+            answer = actions.control_request(self.state, {"op": "fault-add", "rule": rule})
+            self._show(answer, lambda a: f"{a['fault']['id']}: {a['fault']['text']}")
+        elif args.what == "list":
+            answer = actions.control_request(self.state, {"op": "fault-list"})
+            self._show(answer, lambda a: faults.render_rules(a["faults"]))
+        elif args.what == "clear":
+            request = {"op": "fault-clear", **({"id": args.id} if args.id else {})}
+            answer = actions.control_request(self.state, request)
+            self._show(answer, lambda a: f"{a['removed']} removed")
+        else:
+            answer = actions.control_request(self.state, {"op": "fault-targets"})
+            self._show(answer, lambda a: faults.render_targets(a["targets"]))
 
 
 def run(state: Path, pki: Path | None, command: str | None, as_json: bool) -> int:
