@@ -23,7 +23,7 @@ from .bpp import BPP_TAG
 from .config import EuiccConfig
 from .error_results import bpp_error_reasons, error_alternative, refusal, result_code
 from .es10 import Es10Entry, Es10Function, Es10Stream, Es10Table
-from .euicc_info import EuiccInfo
+from .euicc_info import EuiccInfo, free_memory
 from .install import PART_NAMES, BppLoader
 from .notifications import Notifications
 from .profiles import EnabledProfileListener, ProfileManagement, no_listener
@@ -55,7 +55,8 @@ class IsdR(Applet):
         self.notifications = Notifications(store, credentials, entropy)
         self.loader = BppLoader(store, self.session, credentials.eid,
                                 on_installed=self.authentication.forget_one_time_key,
-                                faults=self.faults)
+                                faults=self.faults,
+                                free_memory=lambda: free_memory(config, store))
         self.profiles = ProfileManagement(
             store, self.notifications, self.info.reset_default_dp_address,
             on_enabled_profile_changed,

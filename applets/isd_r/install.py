@@ -53,7 +53,7 @@ from euicc.store_image import file_rows, secret_rows
 from euicc.sw import SW, SwError
 from euicc.tlv import TlvError, children, read_header, tlv
 
-from .bpp import BppCommandId, BppEvent, BppFailure, BppStream, ErrorReason
+from .bpp import MAX_BPP, BppCommandId, BppEvent, BppFailure, BppStream, ErrorReason
 from .notifications import SEQ_COUNTER, event_bits
 from .session import RspSession
 
@@ -99,9 +99,12 @@ PART_NAMES = {
 class BppLoader:
     def __init__(self, store: CardStore, session: RspSession, eid: str,
                  on_installed: Callable[[], None] = lambda: None,
-                 faults: FaultPlan | None = None) -> None:
+                 faults: FaultPlan | None = None,
+                 free_memory: Callable[[], int] = lambda: MAX_BPP) -> None:
         """The ProfileInstallationResult is signed with the card's entropy, which the
-        session holds (:attr:`RspSession.entropy`)."""
+        session holds (:attr:`RspSession.entropy`). ``free_memory``: the NVM left for
+        profiles (EUICCInfo2 extCardResource), which a package's elements must fit in."""
+        self.free_memory = free_memory
         self.store = store
         self.faults = faults if faults is not None else FaultPlan()
         self._damage: str | None = None  # a data form the plan asked for this piece's answer
@@ -309,6 +312,10 @@ class BppLoader:
         plain = self._unwrap(0x86, event.tlv, event.part)
         pending.upp += plain
         pending.size += len(plain)
+        free = self.free_memory()
+        if pending.size > free:  # SGP.22 5.7.6: errorReason 10 when the profile does not fit
+            raise BppFailure(BppCommandId.LOAD_PROFILE_ELEMENTS, ErrorReason.INSUFFICIENT_MEMORY,
+                             f"{pending.size} bytes of profile elements, {free} bytes free")
         while pending.upp:
             try:
                 head = read_header(pending.upp)

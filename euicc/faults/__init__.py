@@ -21,11 +21,20 @@ from .plan import (
     rule_as_dict,
     withdrawal,
 )
-from .scenario import Catalog, ScenarioError, Target, load_scenario, rule_from_table
+from .scenario import (
+    Catalog,
+    Scenario,
+    ScenarioError,
+    Target,
+    load_scenario,
+    read_scenario,
+    rule_from_table,
+)
 
 __all__ = [
     "APDU_FORMS", "BPP_FUNCTION", "BPP_PARTS", "DATA_FORMS", "FORMS", "NOTHING",
     "TRANSPORT_EVENTS", "Action", "ActionKind", "Catalog", "FaultPlan", "Fired", "Layer",
-    "Match", "Point", "Rule", "ScenarioError", "Target", "bpp_point_name", "load_scenario",
-    "malformed_data", "rule_as_dict", "rule_from_table", "withdrawal",
+    "Match", "Point", "Rule", "Scenario", "ScenarioError", "Target", "bpp_point_name",
+    "load_scenario",
+    "malformed_data", "read_scenario", "rule_as_dict", "rule_from_table", "withdrawal",
 ]

@@ -67,8 +67,41 @@ class Catalog:
     def add(self, target: Target) -> None:
         self.targets[target.name] = target
 
+    @classmethod
+    def permissive(cls) -> Catalog:
+        """A catalogue that takes any name (reading a scenario's sections before the card
+        that knows its names exists)."""
+        return _AnyCatalog()
+
     def names(self, layer: Layer | None = None) -> list[str]:
         return sorted(n for n, t in self.targets.items() if layer is None or t.layer is layer)
+
+
+class _AnyCatalog(Catalog):
+    def __init__(self) -> None:
+        super().__init__()
+        self.targets = _AnyTargets()
+
+
+class _AnyTargets(dict):
+    def __contains__(self, name) -> bool:
+        return True
+
+    def get(self, name, default=None):
+        layer = Layer.APDU if not str(name).startswith("ES10") else (
+            Layer.BPP if str(name).startswith("ES10b.LoadBoundProfilePackage.") else Layer.ES10)
+        return Target(name, layer, _AnyCodes(), segmented=True)
+
+
+class _AnyCodes(dict):
+    def __bool__(self) -> bool:
+        return True
+
+    def __contains__(self, code) -> bool:
+        return True
+
+    def __getitem__(self, code):
+        return 0
 
 
 def _allowed(values) -> str:
@@ -195,8 +228,38 @@ def _key_lines(text: str) -> dict[tuple[int, str | None], int]:
     return lines
 
 
+@dataclass
+class Scenario:
+    """A scenario file read: its rules, and the other sections the caller asked for (as
+    tables, for the layer that knows them: the ISD-R's ``preset``)."""
+
+    path: Path
+    text: str
+    rules: list[Rule]
+    sections: dict[str, dict]
+
+    def error(self, exc: ScenarioError, section: str) -> ScenarioError:
+        """``exc`` (raised by whoever read ``section``) with the file and the line of the
+        key it names, else of the section's header."""
+        lines = self.text.splitlines()
+        header = next((n for n, s in enumerate(lines, 1)
+                       if re.match(rf"\s*\[\[?\s*{re.escape(section)}\b", s)), 1)
+        keys = re.findall(r": ([A-Za-z_][\w-]*):", str(exc))
+        line = header
+        if keys:
+            line = next((n for n, s in enumerate(lines, 1) if n >= header
+                         and re.match(rf"\s*{re.escape(keys[-1])}\s*=", s)), header)
+        return ScenarioError(f"{self.path}:{line}: {exc}")
+
+
 def load_scenario(path: Path, catalog: Catalog) -> list[Rule]:
     """The rules of a scenario file, in order; :class:`ScenarioError` names what is wrong."""
+    return read_scenario(path, catalog).rules
+
+
+def read_scenario(path: Path, catalog: Catalog, sections: tuple[str, ...] = ()) -> Scenario:
+    """A scenario file with its ``[[fault]]`` rules and the ``sections`` given (else
+    refused as unknown)."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -207,11 +270,16 @@ def load_scenario(path: Path, catalog: Catalog) -> list[Rule]:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: not TOML: {exc}") from None
-    unknown = [k for k in document if k != "fault"]
+    allowed = ("fault", *sections)
+    unknown = [k for k in document if k not in allowed]
     if unknown:
         line = next((n for n, s in enumerate(text.splitlines(), 1)
                      if re.match(rf"\s*\[?\[?\s*{re.escape(unknown[0])}\b", s)), 1)
-        raise ScenarioError(f"{path}:{line}: {unknown[0]}: unknown section (allowed: fault)")
+        raise ScenarioError(f"{path}:{line}: {unknown[0]}: unknown section (allowed: "
+                            f"{', '.join(allowed)})")
+    extra = {k: document[k] for k in sections if k in document}
+    if any(not isinstance(v, dict) for v in extra.values()):
+        raise ScenarioError(f"{path}: {', '.join(sections)} must be a table ([name])")
     tables = document.get("fault", [])
     if not isinstance(tables, list):
         raise ScenarioError(f"{path}: fault must be an array of tables ([[fault]])")
@@ -228,4 +296,4 @@ def load_scenario(path: Path, catalog: Catalog) -> list[Rule]:
     duplicate = next((i for i in ids if ids.count(i) > 1), None)
     if duplicate:
         raise ScenarioError(f"{path}: two faults are named {duplicate!r}")
-    return rules
+    return Scenario(path, text, rules, extra)

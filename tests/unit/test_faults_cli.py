@@ -4,6 +4,7 @@ arguments into a [[fault]] table (numbers where the schema has numbers)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -51,3 +52,41 @@ def test_fault_add_arguments_become_a_rule_table():
         rule_fields("X", "delay", ["ms=soon"])
     with pytest.raises(UsageError, match="given twice"):
         rule_fields("X", "delay", ["ms=1", "ms=2"])
+
+
+def test_a_bad_preset_names_its_line(tmp_path):
+    scenario = tmp_path / "bad.toml"
+    scenario.write_text('[preset]\nmemory_full = true\n\n[[preset.profile]]\n'
+                        'iccid = "8944000000000000017"\nclass = "gold"\n')
+    done = run_cli("run", "--state", str(tmp_path / "card"), "--scenario", str(scenario),
+                   "--vpcd", "127.0.0.1:9")
+    assert done.returncode == 1
+    assert (f"{scenario}:6: preset.profile 1: class: 'gold' (allowed: test, provisioning, "
+            "operational)") in done.stderr
+
+
+def test_a_preset_is_in_the_state_the_card_starts_with(tmp_path):
+    scenario = tmp_path / "case.toml"
+    scenario.write_text('[[preset.profile]]\niccid = "8944000000000000017"\n'
+                        'state = "enabled"\nnickname = "preset one"\n'
+                        '[[preset.notification]]\nseq = 200\nevent = "delete"\n'
+                        'address = "smdp.example"\n')
+    state = tmp_path / "card"
+    process = subprocess.Popen([sys.executable, "-m", "euicc_tools.emulator", "run", "--state",
+                                str(state), "--scenario", str(scenario), "--vpcd",
+                                "127.0.0.1:9"], stderr=subprocess.PIPE, text=True,
+                               stdin=subprocess.DEVNULL)
+    try:
+        for line in process.stderr:
+            if "waiting for" in line:
+                break
+        shown = subprocess.run([sys.executable, "-m", "euicc_tools.emulator", "shell",
+                                "--state", str(state), "-c", "profiles --json"],
+                               capture_output=True, text=True, timeout=60)
+        assert shown.returncode == 0, shown.stderr
+        (profile,) = json.loads(shown.stdout)
+        assert profile["iccid"] == "8944000000000000017"
+        assert profile["nickname"] == "preset one" and profile["state"] == "enabled"
+    finally:
+        process.terminate()
+        process.wait(10)

@@ -23,6 +23,7 @@ from euicc.registry import Registry
 from euicc.store import CardStore
 from euicc_applets.ecasd import Ecasd
 from euicc_applets.isd_r import EuiccConfig, IsdR
+from euicc_applets.isd_r.presets import Preset, apply_preset
 from euicc_applets.uicc import UiccFileSystem
 
 
@@ -64,13 +65,21 @@ def fault_catalog(card: Card) -> Catalog:
     return catalog
 
 
-def open_card(state: Path, pki: Path | None, eid: str | None, rekey: bool = False):
+def open_card(state: Path, pki: Path | None, eid: str | None, rekey: bool = False,
+              preset: Preset | None = None):
     """Load (or create on first start) the card kept in ``state``: (card, credentials,
-    store). The state stays bound to the PKI it was made with (euicc.identity)."""
+    store). The state stays bound to the PKI it was made with (euicc.identity). A
+    ``preset`` (a scenario's [preset]) is written into a fresh state before the card is
+    built, and its configuration (memory, addresses, svn) is the card's."""
     store = CardStore(state)
+    config = EuiccConfig()
     try:
         credentials = bind_card_credentials(state, store, pki, eid, rekey)
+        entropy = SystemEntropy()
+        if preset is not None:
+            apply_preset(preset, store, credentials, entropy)
+            config = preset.config(config)
     except BaseException:
         store.close()
         raise
-    return build_card(store, credentials), credentials, store
+    return build_card(store, credentials, config, entropy=entropy), credentials, store

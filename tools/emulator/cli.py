@@ -25,7 +25,7 @@ import platformdirs
 
 from euicc import __version__
 from euicc.control import ControlServer
-from euicc.faults import ScenarioError, load_scenario
+from euicc.faults import Catalog, ScenarioError, read_scenario
 from euicc.pki import PkiError, generate_test_pki, load_card_credentials
 from euicc.store import CardStore
 from euicc.trace import PcapTrace
@@ -117,11 +117,19 @@ def _start_card(index: int, state: Path, pki: Path | None, transport: Transport,
     _check_folder(state, "--state", must_exist=False)
     if pki is not None:
         _check_folder(pki, "--pki", must_exist=True)
-    from .card import open_card  # the applets, only once a card is started
+    from .card import fault_catalog, open_card  # the applets, only once a card is started
 
+    scenario, preset = _scenario(args), None
+    if scenario is not None and "preset" in scenario.sections:
+        from euicc_applets.isd_r.presets import parse_preset
+
+        try:
+            preset = parse_preset(scenario.sections["preset"])
+        except ScenarioError as exc:
+            raise scenario.error(exc, "preset") from None
     lock = lock_state_dir(state)
     try:
-        card, credentials, store = open_card(state, pki, args.eid, args.rekey)
+        card, credentials, store = open_card(state, pki, args.eid, args.rekey, preset)
     except BaseException:
         lock.close()
         raise
@@ -135,14 +143,19 @@ def _start_card(index: int, state: Path, pki: Path | None, transport: Transport,
     if args.pcap:
         entry.trace = PcapTrace(pcap_path(Path(args.pcap), index, len(args.state)))
         card.observers.append(entry.trace)
-    from .card import fault_catalog
-
     catalog = fault_catalog(card)
-    if args.scenario:
-        for rule in load_scenario(Path(args.scenario).expanduser(), catalog):
-            card.faults.add(rule)
-            log.info("fault %s: %s", rule.id or "-", rule.describe())
+    if scenario is not None:
+        for rule in read_scenario(scenario.path, catalog, ("preset",)).rules:
+            rule = card.faults.add(rule)
+            log.info("fault %s: %s", rule.id, rule.describe())
     entry.control = ControlServer(card, state, catalog)
+
+
+def _scenario(args):
+    """The --scenario file read once (its rules are checked against the card later)."""
+    if not args.scenario:
+        return None
+    return read_scenario(Path(args.scenario).expanduser(), Catalog.permissive(), ("preset",))
 
 
 def cmd_run(args) -> int:

@@ -1,0 +1,142 @@
+"""Presets (issue 12.1): a scenario's [preset] written into a fresh card with the ISD-R's
+own records, seen through ES10 as an LPA sees them (SGP.22 5.7.15 GetProfilesInfo, 5.7.9
+ListNotification, 5.7.10 RetrieveNotificationsList, 5.7.8 EUICCInfo2 extCardResource,
+5.7.3 configured addresses), and a full memory refusing a download (5.7.6, errorReason
+installFailedDueToInsufficientMemoryForProfile(10))."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import es9_direct
+from pe_builder import build_upp
+
+from euicc.asn1 import decode_exact, rsp
+from euicc.crypto.entropy import SystemEntropy
+from euicc.faults import ScenarioError
+from euicc.store import CardStore
+from euicc.tlv import parse
+from euicc_applets.isd_r import EuiccConfig
+from euicc_applets.isd_r.presets import apply_preset, parse_preset
+from euicc_tools.emulator.card import build_card
+from euicc_tools.lpa.download import download
+from euicc_tools.lpa.es10 import Es10Client
+from euicc_tools.lpa.link import DirectLink
+from euicc_tools.smdp.es9 import Smdp
+
+NICKNAME = "é" * 64  # 64 characters, 128 bytes of UTF-8
+PRESET = {
+    "default_dp_address": "smdp.preset.example", "root_ds_address": "ds.preset.example",
+    "svn": "2.2.0",
+    "profile": [
+        {"iccid": "8944000000000000017", "state": "enabled", "class": "operational",
+         "ppr": ["ppr1", "ppr2"], "icon": "png", "nickname": NICKNAME,
+         "notify": {"disable": "smdp.preset.example"}},
+        {"iccid": "8944000000000000025", "class": "test", "icon": "jpg"},
+        {"iccid": "8944000000000000033", "class": "provisioning", "name": "Bootstrap",
+         "notify": {"delete": "smdp.preset.example"}},
+    ],
+    "notification": [
+        {"seq": 0, "event": "install", "address": "a.example", "iccid": "8944000000000000017"},
+        {"seq": 0x80, "event": "enable", "address": "b.example",
+         "iccid": "8944000000000000017"},
+        {"seq": 0x81, "event": "disable", "address": "c.example"},
+        {"seq": 300, "event": "delete", "address": "d.example", "iccid": "8944000000000000099"},
+    ],
+}
+
+
+def preset_card(tmp_path, credentials, table=PRESET):
+    preset = parse_preset(table)
+    store = CardStore(tmp_path / "state")
+    assert apply_preset(preset, store, credentials, SystemEntropy())
+    card = build_card(store, credentials, preset.config(EuiccConfig()))
+    card.power_on()
+    es10 = Es10Client(DirectLink(card))
+    es10.open()
+    return store, card, es10, preset
+
+
+def test_profiles_and_notifications_as_an_lpa_sees_them(tmp_path, credentials):
+    store, card, es10, _ = preset_card(tmp_path, credentials)
+    kind, profiles = es10.call("ProfileInfoListRequest", {}, "ProfileInfoListResponse")
+    assert kind == "profileInfoListOk" and len(profiles) == 3
+    first, second, third = profiles
+    assert first["profileState"] == 1 and first["profileNickname"] == NICKNAME
+    assert first["profilePolicyRules"] == (b"\x60", 3)  # ppr1, ppr2 (SGP.22 2.9.1)
+    assert first["iconType"] == 1 and first["icon"].startswith(b"\x89PNG")
+    assert second["profileClass"] == 0 and second["iconType"] == 0
+    assert second["icon"].startswith(b"\xff\xd8")
+    assert third["profileClass"] == 1 and third["profileName"] == "Bootstrap"
+    kind, listed = es10.call("ListNotificationRequest", {}, "ListNotificationResponse")
+    assert sorted(n["seqNumber"] for n in listed) == [0, 0x80, 0x81, 300]
+    kind, pending = es10.call("RetrieveNotificationsListRequest", {},
+                              "RetrieveNotificationsListResponse")
+    kinds = sorted(p[0] for p in pending)
+    assert kinds == ["otherSignedNotification"] * 3 + ["profileInstallationResult"]
+    # PPR1: the enabled profile may not be disabled (SGP.22 2.9.1, disallowedByPolicy(3))
+    assert es10.call("DisableProfileRequest", {"profileIdentifier": ("iccid", first["iccid"]),
+                                               "refreshFlag": False},
+                     "DisableProfileResponse") == {"disableResult": 3}
+    # the next notification the card makes comes after the preset's highest seqNumber
+    assert es10.call("DeleteProfileRequest", ("iccid", third["iccid"]),
+                     "DeleteProfileResponse") == {"deleteResult": 0}
+    kind, listed = es10.call("ListNotificationRequest", {}, "ListNotificationResponse")
+    assert max(n["seqNumber"] for n in listed) == 301
+    addresses = es10.call("EuiccConfiguredAddressesRequest", {},
+                          "EuiccConfiguredAddressesResponse")
+    assert addresses == {"defaultDpAddress": "smdp.preset.example",
+                         "rootDsAddress": "ds.preset.example"}
+    info1 = decode_exact(rsp(), "EUICCInfo1", es10.store_data(bytes.fromhex("BF2000")))
+    assert info1["svn"] == b"\x02\x02\x00"
+    store.close()
+
+
+def test_memory_full_shows_in_euicc_info2_and_refuses_a_download(tmp_path, credentials,
+                                                                 pki_dir):
+    store, card, es10, _ = preset_card(tmp_path, credentials, {"memory_full": True})
+    info2 = decode_exact(rsp(), "EUICCInfo2", es10.store_data(bytes.fromhex("BF2200")))
+    resources = dict(parse(info2["extCardResource"]))
+    assert int.from_bytes(resources[0x82], "big") == 0  # free NVM (TS 102 226 8.2.1.7.2)
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    (profiles / "P.der").write_bytes(build_upp("8944123400000000011", "001010000000011",
+                                               k=bytes(16), opc=bytes(16), include=("mf",)))
+    smdp = Smdp("smdp.full.example", pki_dir, profiles)
+    result = download(es10, es9_direct(smdp), "smdp.full.example", "P")
+    assert result.result["profileInstallationResultData"]["finalResult"] == (
+        "errorResult", {"bppCommandId": 5, "errorReason": 10})
+    assert store.profiles() == []
+    store.close()
+
+
+def test_a_preset_is_written_once_and_only_into_a_fresh_state(tmp_path, credentials):
+    preset = parse_preset(PRESET)
+    store = CardStore(tmp_path / "state")
+    assert apply_preset(preset, store, credentials, SystemEntropy())
+    assert not apply_preset(preset, store, credentials, SystemEntropy())  # a restart
+    other = parse_preset({"profile": [{"iccid": "8944000000000000041"}]})
+    with pytest.raises(ScenarioError, match="needs a fresh state"):
+        apply_preset(other, store, credentials, SystemEntropy())
+    store.close()
+
+
+@pytest.mark.parametrize("table, message", [
+    ({"colour": 1}, "preset: colour: unknown key (allowed: memory_full"),
+    ({"profile": [{"state": "enabled"}]}, "preset.profile 1: iccid: a preset profile needs"),
+    ({"profile": [{"iccid": "12"}]}, "iccid: '12': 18 to 20 digits"),
+    ({"profile": [{"iccid": "8944000000000000017", "class": "gold"}]},
+     "class: 'gold' (allowed: test, provisioning, operational)"),
+    ({"profile": [{"iccid": "8944000000000000017", "nickname": "x" * 65}]},
+     "nickname: 'xxx"),
+    ({"profile": [{"iccid": "8944000000000000017", "state": "enabled"},
+                  {"iccid": "8944000000000000025", "state": "enabled"}]},
+     "at most one profile is enabled"),
+    ({"notification": [{"seq": -1, "event": "install", "address": "a"}]}, "seq: -1"),
+    ({"notification": [{"seq": 1, "event": "wipe", "address": "a"}]},
+     "event: 'wipe' (allowed: install, enable, disable, delete)"),
+    ({"svn": "two"}, "svn: 'two': a version"),
+])
+def test_preset_errors_say_what_is_allowed(table, message):
+    with pytest.raises(ScenarioError) as error:
+        parse_preset(table)
+    assert message in str(error.value)
