@@ -24,11 +24,12 @@ from dataclasses import dataclass
 from euicc.apdu import CommandApdu, ResponseApdu
 from euicc.card import FileSystem
 from euicc.channels import Channel
+from euicc.coding import bcd_text
 from euicc.dispatch import NO_DATA, WITH_DATA, ClassFamily, CommandSpec
 from euicc.fs.commands import FileCommands
 from euicc.fs.model import File, Pin
 from euicc.fs.selection import STATE_KEY
-from euicc.store import CardStore, ProfileRecord, bcd_digits
+from euicc.store import CardStore, ProfileRecord
 from euicc.store_image import (
     SECRET_PIN,
     SECRET_PUK,
@@ -273,7 +274,9 @@ class UiccFileSystem(FileSystem):
         imsi_file, ad = body(EF_IMSI), body(EF_AD)
         if not imsi_file or not ad or len(ad) < 4:
             raise ValueError("no EF.IMSI or EF.AD")
-        imsi = bcd_digits(imsi_file[1:1 + imsi_file[0]])[1:]  # first nibble: parity / type
+        # the card reads EF.IMSI as it is (TS 31.102 4.2.2); the first nibble is the odd/even
+        # indicator and type of identity, not a digit
+        imsi = bcd_text(imsi_file[1:1 + imsi_file[0]])[1:]
         routing = body(DF_5GS, EF_ROUTING_INDICATOR) or b"\xff\xff"
         info = body(DF_SAIP, EF_SUCI_CALC_INFO_USIM) or body(DF_5GS, EF_SUCI_CALC_INFO)
         if info is None:

@@ -40,6 +40,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
 
+from .coding import bcd_text
+
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2
@@ -121,11 +123,6 @@ class NotificationEvent(IntEnum):
     DELETE = 3
 
 
-def bcd_digits(raw: bytes) -> str:
-    """Nibble-swapped BCD (ICCID, IMSI digits; 'F' filler) -> the digits."""
-    return "".join(f"{b & 0x0F:x}{b >> 4:x}" for b in raw).rstrip("f").upper()
-
-
 @dataclass(frozen=True)
 class ProfileRecord:
     isdp_aid: bytes
@@ -141,7 +138,8 @@ class ProfileRecord:
 
     @property
     def iccid_digits(self) -> str:
-        return bcd_digits(self.iccid)
+        """The ICCID as it is shown (never fails, whatever the SM-DP+ sent)."""
+        return bcd_text(self.iccid)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ import pytest
 from helpers import SHARED
 
 from euicc.asn1 import decode_exact, pe
+from euicc.coding import decode_imsi
 from euicc.fs.model import MF_FID
 from euicc.ppi.templates import ADF_FID, PE_FID, TEMPLATES
 from euicc.tlv import split
@@ -229,8 +230,7 @@ class UsimFacts:
     @property
     def imsi_digits(self) -> str:
         """TS 31.102 4.2.2: length, then BCD low nibble first after the parity nibble."""
-        nibbles = [n for byte in self.imsi[1:1 + self.imsi[0]] for n in (byte & 0x0F, byte >> 4)]
-        return "".join(str(n) for n in nibbles[1:] if n != 0x0F)
+        return decode_imsi(self.imsi)
 
     @property
     def mnc_length(self) -> int:

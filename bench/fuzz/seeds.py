@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from euicc.asn1 import Asn1Error, decode_exact, encode, pe, rsp
+from euicc.coding import encode_iccid
 from euicc.tlv import read_header, split
 from euicc_applets.naa.milenage import Milenage
 from euicc_tools.lpa.download import bpp_pieces
@@ -79,8 +80,7 @@ def es10_commands() -> list[bytes]:
             buffer = (b"" if apdu[3] == 0 else buffer) + apdu[5:5 + apdu[4]]
             if apdu[2] == 0x91 and buffer[:2] != b"\xbf\x36":
                 requests.append(buffer)
-    iccid = bytes.fromhex("".join(ENABLED_ICCID[i + 1] + ENABLED_ICCID[i]
-                                  for i in range(0, 20, 2)))
+    iccid = encode_iccid(ENABLED_ICCID)
     spec = rsp()
     built = [
         encode(spec, "ProfileInfoListRequest", {"searchCriteria": ("iccid", iccid),

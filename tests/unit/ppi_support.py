@@ -18,6 +18,7 @@ from saip_package import (
     saip_path,
 )
 
+from euicc.coding import decode_imsi
 from euicc.fs.model import MF_FID, File, FileType
 from euicc.ppi import PeError, ProfileImage, ProfileInterpreter
 from euicc.store_image import file_rows, image_from_rows, secret_rows
@@ -81,10 +82,7 @@ def find(image: ProfileImage, *fids: int) -> File:
 def imsi_digits(body: bytes) -> str:
     """EF.IMSI (3GPP TS 31.102 4.2.2): length, then BCD low nibble first; the first nibble
     is the parity / type of identity, not a digit."""
-    nibbles = []
-    for byte in body[1:1 + body[0]]:
-        nibbles += [byte & 0x0F, byte >> 4]
-    return "".join(str(n) for n in nibbles[1:] if n != 0xF)
+    return decode_imsi(body)
 
 
 def check_round_trip(image: ProfileImage) -> ProfileImage:

@@ -10,6 +10,7 @@ from helpers import es9_direct
 from pe_builder import USIM_AID, build_upp, ef_imsi
 from test_download import ADDRESS, smdp  # noqa: F401  (fixture)
 
+from euicc.coding import swap_nibbles
 from euicc.tlv import parse
 from euicc_applets import build_card
 from euicc_applets.naa.authenticate import MilenageAka
@@ -51,8 +52,7 @@ def install(es10, smdp, store, name: str, package: bytes) -> bytes:  # noqa: F81
 
 def _iccid(package: bytes) -> bytes:
     header = parse(parse(package)[0][1])
-    digits = dict(header)[0x83].hex()
-    return bytes.fromhex("".join(digits[i + 1] + digits[i] for i in range(0, 20, 2)))
+    return swap_nibbles(dict(header)[0x83])  # ProfileHeader.iccid: digits in reading order
 
 
 def enable(es10, aid: bytes, refresh: bool = False) -> int:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from euicc.coding import encode_iccid
 from euicc.control import SOCKET_NAME
 from euicc_tools.lpa.es10 import Es10Client
 from euicc_tools.lpa.link import ControlLink
@@ -38,11 +39,6 @@ def _not_answering(state: Path, exc: OSError) -> NotRunning:
                       f"({exc.strerror or exc}); is its euicc-emu run still running?")
 
 
-def iccid_bytes(digits: str) -> bytes:
-    padded = digits.upper().ljust(20, "F")
-    return bytes.fromhex("".join(padded[i + 1] + padded[i] for i in range(0, 20, 2)))
-
-
 def identifier(text: str) -> tuple[str, bytes]:
     """A 32-hex-digit ISD-P AID or an ICCID of up to 20 digits."""
     if len(text) == 32:
@@ -52,7 +48,7 @@ def identifier(text: str) -> tuple[str, bytes]:
             pass
     if not text.isdigit() or len(text) > 20:
         raise ShellError(f"{text!r} is neither an ICCID nor an ISD-P AID")
-    return ("iccid", iccid_bytes(text))
+    return ("iccid", encode_iccid(text))
 
 
 # -- requests (ASN.1 values of the SGP.22 module) ------------------------------------------

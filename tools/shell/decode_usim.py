@@ -10,6 +10,8 @@ Each takes the file body (or one record) and returns plain data; erased entries 
 
 from __future__ import annotations
 
+from euicc.coding import CodingError, decode_imsi, swapped_nibbles
+
 from .decode_coding import (
     DecodeError,
     access_technologies,
@@ -19,7 +21,6 @@ from .decode_coding import (
     is_erased,
     plmn,
     plmn_or_error,
-    swapped_nibbles,
     tlv_objects,
 )
 from .decode_tables import ENABLED_SERVICES, USIM_SERVICES
@@ -43,20 +44,10 @@ def imsi(data: bytes) -> dict:
     _need(data, 2, "EF.IMSI", exact=False)
     if is_erased(data):
         return {"imsi": None}
-    length = data[0]
-    if not 1 <= length <= 8 or length + 1 > len(data):
-        raise DecodeError(f"IMSI length byte {length:02X} does not fit {len(data)} bytes")
-    body = data[1:1 + length]
-    if body[0] & 0x07 != 0x01:
-        raise DecodeError(f"identity type {body[0] & 0x07} is not IMSI (1)")
-    digits = swapped_nibbles(body)[1:]
-    odd = bool(body[0] & 0x08)
-    if not odd:
-        if not digits.endswith("F"):
-            raise DecodeError("even IMSI without the 'F' filler")
-        digits = digits[:-1]
-    if not digits.isdigit():
-        raise DecodeError(f"IMSI digits not BCD ({digits})")
+    try:
+        digits = decode_imsi(data)
+    except CodingError as exc:
+        raise DecodeError(str(exc)) from None
     return {"imsi": digits, "mcc": digits[:3]}
 
 
