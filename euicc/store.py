@@ -48,6 +48,8 @@ SCHEMA_VERSION = 2
 SCHEMA_KEY = "schema_version"  # meta key
 DB_NAME = "card.sqlite3"
 ERASE_PENDING = "erase_pending"  # meta key: a profile was deleted, its pages not yet erased
+# The two ways SGP.22 names one profile (the CHOICE alternatives of its ASN.1)
+PROFILE_BY_AID, PROFILE_BY_ICCID = "isdpAid", "iccid"
 ERASE_ATTEMPTS = 5  # checkpoint tries (each waits busy_timeout) while a reader holds a snapshot
 
 _SCHEMA = """
@@ -294,6 +296,18 @@ class CardStore:
 
     def profile_by_iccid(self, iccid: bytes) -> ProfileRecord | None:
         return next((p for p in self.profiles() if p.iccid == iccid), None)
+
+    def profile_by_identifier(self, identifier: tuple[str, bytes]) -> ProfileRecord | None:
+        """The profile an SGP.22 profile identifier names: ``("isdpAid", AID)`` or
+        ``("iccid", Iccid)``, the CHOICE of EnableProfileRequest / DisableProfileRequest
+        .profileIdentifier, DeleteProfileRequest and ProfileInfoListRequest.searchCriteria
+        (5.7.15-5.7.18), as decoded from the ASN.1 or given to the shell."""
+        kind, value = identifier
+        if kind == PROFILE_BY_AID:
+            return self.profile_by_aid(value)
+        if kind == PROFILE_BY_ICCID:
+            return self.profile_by_iccid(value)
+        raise ValueError(f"a profile is named by its ISD-P AID or its ICCID, not by {kind}")
 
     def enabled_profile(self) -> ProfileRecord | None:
         return next((p for p in self.profiles() if p.state == ProfileState.ENABLED), None)

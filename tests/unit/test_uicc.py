@@ -47,7 +47,7 @@ def autn_for(algo, rand: bytes, sqn: int, amf: bytes = b"\x80\x00") -> bytes:
 def install(es10, smdp, store, name: str, package: bytes) -> bytes:  # noqa: F811
     (smdp.profiles / f"{name}.der").write_bytes(package)
     assert download(es10, es9_direct(smdp), ADDRESS, name).ok
-    return next(p for p in store.profiles() if p.iccid == _iccid(package)).isdp_aid
+    return store.profile_by_iccid(_iccid(package)).isdp_aid
 
 
 def _iccid(package: bytes) -> bytes:

@@ -24,9 +24,7 @@ def pick_profile(store: CardStore, target: str | None) -> ProfileRecord:
         if record is None:
             raise ShellError("no profile is enabled; name one (ICCID or ISD-P AID)")
         return record
-    kind, value = identifier(target)
-    record = (store.profile_by_aid(value) if kind == "isdpAid"
-              else store.profile_by_iccid(value))
+    record = store.profile_by_identifier(identifier(target))
     if record is None:
         raise ShellError(f"no profile {target}")
     return record
