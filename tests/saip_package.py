@@ -20,7 +20,7 @@ from helpers import SHARED
 
 from euicc.asn1 import decode_exact, pe
 from euicc.coding import decode_imsi
-from euicc.fs.model import MF_FID
+from euicc.fs.model import MF_FID, FileDescriptor
 from euicc.ppi.templates import ADF_FID, PE_FID, TEMPLATES
 from euicc.tlv import split
 
@@ -39,7 +39,6 @@ PROFILES = SHARED / "profiles"
 DF_5GS, DF_SAIP = 0x5FC0, 0x5FD0
 EF_ICCID, EF_IMSI, EF_AD, EF_UST = 0x2FE2, 0x6F07, 0x6FAD, 0x6F38
 EF_ROUTING_INDICATOR, EF_SUCI_CALC_INFO, EF_SUCI_CALC_INFO_USIM = 0x4F0A, 0x4F07, 0x4F01
-DF_DESCRIPTOR = 0x38
 
 
 def package_path(name: str) -> Path:
@@ -78,7 +77,7 @@ class StatedFile:
     @property
     def is_df(self) -> bool:
         descriptor = bytes(self.fcp.get("fileDescriptor", b""))
-        return not descriptor or descriptor[0] & 0x3F == DF_DESCRIPTOR
+        return not descriptor or descriptor[0] & 0x3F == FileDescriptor.DF
 
 
 @dataclass
