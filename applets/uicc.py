@@ -29,6 +29,7 @@ from euicc.dispatch import NO_DATA, WITH_DATA, ClassFamily, CommandSpec
 from euicc.fs.commands import FileCommands
 from euicc.fs.model import File, Pin
 from euicc.fs.selection import STATE_KEY
+from euicc.ins import Ins
 from euicc.store import CardStore, ProfileRecord
 from euicc.store_image import (
     SECRET_PIN,
@@ -63,8 +64,6 @@ from .naa.xor_test_algorithm import XorTestAlgorithm
 
 log = logging.getLogger(__name__)
 
-INS_AUTHENTICATE = 0x88
-INS_GET_IDENTITY = 0x78
 USIM_RID_PIX = bytes.fromhex("A0000000871002")
 ISIM_RID_PIX = bytes.fromhex("A0000000871004")
 EF_UST, EF_IMSI, EF_AD = 0x6F38, 0x6F07, 0x6FAD
@@ -117,10 +116,10 @@ class UiccFileSystem(FileSystem):
         self.store = store
         # The NAAs' commands, dispatched by the file system's table with its own
         self._naa_commands = (
-            CommandSpec("AUTHENTICATE", INS_AUTHENTICATE, ClassFamily.INTERINDUSTRY,
-                        self._authenticate, WITH_DATA),  # TS 31.102 7.1: case 4
-            CommandSpec("GET IDENTITY", INS_GET_IDENTITY, ClassFamily.PROPRIETARY,
-                        self._get_identity, NO_DATA),  # TS 31.102 7.5: CLA '8X', case 2
+            CommandSpec(Ins.AUTHENTICATE, ClassFamily.INTERINDUSTRY, self._authenticate,
+                        WITH_DATA),  # TS 31.102 7.1: case 4
+            CommandSpec(Ins.GET_IDENTITY, ClassFamily.PROPRIETARY, self._get_identity,
+                        NO_DATA),  # TS 31.102 7.5: CLA '8X', case 2
         )
         self.generation = 0
         self.active: ActiveProfile | None = None

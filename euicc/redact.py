@@ -12,11 +12,12 @@ still to be fetched belongs to an AUTHENTICATE.
 from __future__ import annotations
 
 from .apdu import ClassByte
+from .ins import Ins
 from .sw import SwError
 
-PIN_INS = frozenset({0x20, 0x24, 0x26, 0x28, 0x2C})  # VERIFY/CHANGE/DISABLE/ENABLE/UNBLOCK
-AUTHENTICATE_INS = frozenset({0x88, 0x89})
-GET_RESPONSE = 0xC0
+PIN_INS = frozenset({Ins.VERIFY_PIN, Ins.CHANGE_PIN, Ins.DISABLE_PIN, Ins.ENABLE_PIN,
+                     Ins.UNBLOCK_PIN})
+AUTHENTICATE_INS = frozenset({Ins.AUTHENTICATE, Ins.AUTHENTICATE_ODD})
 TAG_SUCCESSFUL_3G = 0xDB
 
 
@@ -57,8 +58,8 @@ class Redactor:
         ins, channel = command[1], _channel(command)
         data, sw = response[:-2], response[-2:]
         authenticate = ins in AUTHENTICATE_INS or (
-            ins == GET_RESPONSE and channel in self._authenticate_pending)
-        if ins != GET_RESPONSE or not sw.startswith(b"\x61"):
+            ins == Ins.GET_RESPONSE and channel in self._authenticate_pending)
+        if ins != Ins.GET_RESPONSE or not sw.startswith(b"\x61"):
             self._authenticate_pending.discard(channel)
         if ins in AUTHENTICATE_INS and sw.startswith(b"\x61"):
             self._authenticate_pending.add(channel)

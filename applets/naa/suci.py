@@ -38,14 +38,13 @@ from euicc.crypto.ecka import x963_kdf
 from euicc.tlv import TlvError, parse_padded, tlv
 
 __all__ = [
-    "GET_IDENTITY_INS", "SUCI_TAG", "HomeNetworkKey", "IdentityContext", "ProtectionScheme",
+    "SUCI_TAG", "HomeNetworkKey", "IdentityContext", "ProtectionScheme",
     "SchemeEntry", "SelectedScheme", "Suci", "SuciCalcInfo", "calculate_suci",
     "decode_suci_value", "get_identity_response", "msin_bcd", "msin_from_bcd",
     "parse_get_identity_p2", "parse_suci_calc_info", "protect_msin", "select_scheme",
     "suci_value", "unprotect",
 ]
 
-GET_IDENTITY_INS = 0x78  # TS 102 221 10.1.2
 SUCI_TAG = 0xA1  # TS 31.102 7.5.2: SUCI TLV data object
 
 # TS 31.102 4.4.11.8

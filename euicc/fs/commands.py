@@ -24,6 +24,7 @@ from enum import IntEnum
 from euicc.apdu import MAX_SHORT_LE, CommandApdu, ResponseApdu
 from euicc.channels import Channel
 from euicc.dispatch import ALL_CASES, NO_DATA, WITH_DATA, ClassFamily, CommandSpec, CommandTable
+from euicc.ins import Ins
 from euicc.sw import SW, SwError
 from euicc.tlv import TlvError, parse, tlv
 
@@ -110,24 +111,24 @@ class FileCommands:
         p = self.pin_commands
         self.table = CommandTable(
             [
-                CommandSpec("SELECT", 0xA4, INTER, self.select_file),
-                CommandSpec("STATUS", 0xF2, PROPRIETARY, self.status, NO_DATA),
-                CommandSpec("READ BINARY", 0xB0, INTER, self.read_binary, NO_DATA),
-                CommandSpec("UPDATE BINARY", 0xD6, INTER, self.update_binary, WITH_DATA),
-                CommandSpec("READ RECORD", 0xB2, INTER, self.read_record, NO_DATA),
-                CommandSpec("UPDATE RECORD", 0xDC, INTER, self.update_record, WITH_DATA),
-                CommandSpec("SEARCH RECORD", 0xA2, INTER, self.search_record, WITH_DATA),
-                CommandSpec("INCREASE", 0x32, PROPRIETARY, self.increase, WITH_DATA),
-                CommandSpec("VERIFY PIN", 0x20, INTER, p.verify, CASES_1_3),
-                CommandSpec("CHANGE PIN", 0x24, INTER, p.change, frozenset({3})),
-                CommandSpec("DISABLE PIN", 0x26, INTER, p.disable, frozenset({3})),
-                CommandSpec("ENABLE PIN", 0x28, INTER, p.enable, frozenset({3})),
-                CommandSpec("UNBLOCK PIN", 0x2C, INTER, p.unblock, CASES_1_3),
-                CommandSpec("DEACTIVATE FILE", 0x04, INTER, self.deactivate_file, CASES_1_3),
-                CommandSpec("ACTIVATE FILE", 0x44, INTER, self.activate_file, CASES_1_3),
-                CommandSpec("GET CHALLENGE", 0x84, INTER, self.get_challenge, frozenset({2})),
-                CommandSpec("RETRIEVE DATA", 0xCB, PROPRIETARY, self.retrieve_data, ALL_CASES),
-                CommandSpec("SET DATA", 0xDB, PROPRIETARY, self.set_data, WITH_DATA),
+                CommandSpec(Ins.SELECT, INTER, self.select_file),
+                CommandSpec(Ins.STATUS, PROPRIETARY, self.status, NO_DATA),
+                CommandSpec(Ins.READ_BINARY, INTER, self.read_binary, NO_DATA),
+                CommandSpec(Ins.UPDATE_BINARY, INTER, self.update_binary, WITH_DATA),
+                CommandSpec(Ins.READ_RECORD, INTER, self.read_record, NO_DATA),
+                CommandSpec(Ins.UPDATE_RECORD, INTER, self.update_record, WITH_DATA),
+                CommandSpec(Ins.SEARCH_RECORD, INTER, self.search_record, WITH_DATA),
+                CommandSpec(Ins.INCREASE, PROPRIETARY, self.increase, WITH_DATA),
+                CommandSpec(Ins.VERIFY_PIN, INTER, p.verify, CASES_1_3),
+                CommandSpec(Ins.CHANGE_PIN, INTER, p.change, frozenset({3})),
+                CommandSpec(Ins.DISABLE_PIN, INTER, p.disable, frozenset({3})),
+                CommandSpec(Ins.ENABLE_PIN, INTER, p.enable, frozenset({3})),
+                CommandSpec(Ins.UNBLOCK_PIN, INTER, p.unblock, CASES_1_3),
+                CommandSpec(Ins.DEACTIVATE_FILE, INTER, self.deactivate_file, CASES_1_3),
+                CommandSpec(Ins.ACTIVATE_FILE, INTER, self.activate_file, CASES_1_3),
+                CommandSpec(Ins.GET_CHALLENGE, INTER, self.get_challenge, frozenset({2})),
+                CommandSpec(Ins.RETRIEVE_DATA, PROPRIETARY, self.retrieve_data, ALL_CASES),
+                CommandSpec(Ins.SET_DATA, PROPRIETARY, self.set_data, WITH_DATA),
                 *application_commands,
             ]
         )
