@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from .apdu import ClassByte
 from .ins import Ins
-from .sw import SwError
+from .sw import SW, SwError
 
 PIN_INS = frozenset({Ins.VERIFY_PIN, Ins.CHANGE_PIN, Ins.DISABLE_PIN, Ins.ENABLE_PIN,
                      Ins.UNBLOCK_PIN})
 AUTHENTICATE_INS = frozenset({Ins.AUTHENTICATE, Ins.AUTHENTICATE_ODD})
+MORE_TO_FETCH = bytes([SW.BYTES_REMAINING >> 8])  # SW1 of '61XX'
 TAG_SUCCESSFUL_3G = 0xDB
 
 
@@ -57,11 +58,12 @@ class Redactor:
             return command, response
         ins, channel = command[1], _channel(command)
         data, sw = response[:-2], response[-2:]
+        more_to_fetch = sw[:1] == MORE_TO_FETCH  # '61XX': the rest comes with GET RESPONSE
         authenticate = ins in AUTHENTICATE_INS or (
             ins == Ins.GET_RESPONSE and channel in self._authenticate_pending)
-        if ins != Ins.GET_RESPONSE or not sw.startswith(b"\x61"):
+        if ins != Ins.GET_RESPONSE or not more_to_fetch:
             self._authenticate_pending.discard(channel)
-        if ins in AUTHENTICATE_INS and sw.startswith(b"\x61"):
+        if ins in AUTHENTICATE_INS and more_to_fetch:
             self._authenticate_pending.add(channel)
         if ins in PIN_INS and len(command) > 5:
             command = command[:5] + b"\xff" * (len(command) - 5)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping
-from enum import IntEnum
 
 from euicc.apdu import MAX_SHORT_LE, CommandApdu, ResponseApdu
 from euicc.channels import Channel
@@ -59,13 +58,6 @@ SEARCH_FROM_VALUE = 0x08
 START_AT_P1_FORWARD, START_AT_P1_BACKWARD, START_NEXT, START_PREVIOUS = 0x04, 0x05, 0x06, 0x07
 SPECIAL_INFO_TAG, USABLE_WHEN_DEACTIVATED = 0xC0, 0x40  # TS 102 222 'C0' in 'A5'
 CHALLENGE_LENGTH = 8
-
-
-class FsSW(IntEnum):
-    """Status words of the file commands that euicc.sw does not list (TS 102 221 10.2.1)."""
-
-    FILE_DEACTIVATED = 0x6283  # warning with SELECT: selected file invalidated
-    MAX_VALUE_REACHED = 0x9850  # INCREASE cannot be performed
 
 
 def is_deactivated(file: File) -> bool:
@@ -193,7 +185,7 @@ class FileCommands:
 
     # -- helpers -----------------------------------------------------------------------
     def _selected_response(self, file: File, p2: int) -> ResponseApdu:
-        sw = FsSW.FILE_DEACTIVATED if is_deactivated(file) else SW.OK
+        sw = SW.SELECTED_FILE_INVALIDATED if is_deactivated(file) else SW.OK
         return ResponseApdu(b"" if p2 & P2_RESPONSE_MASK == P2_NO_DATA else self.fcp(file), sw)
 
     @staticmethod
@@ -435,7 +427,7 @@ class FileCommands:
             raise SwError(SW.WRONG_LENGTH, "value longer than a record")
         total = int.from_bytes(self.content(ef)[:rl], "big") + int.from_bytes(apdu.data, "big")
         if total >> (8 * rl):
-            raise SwError(FsSW.MAX_VALUE_REACHED)
+            raise SwError(SW.MAX_VALUE_REACHED)
         record = total.to_bytes(rl, "big")
         self._push_cyclic(ef, record)
         state.record = 1

@@ -8,7 +8,6 @@ an object in place or appends it, a first block with a tag only deletes it.
 
 from __future__ import annotations
 
-from enum import IntEnum
 from typing import TYPE_CHECKING
 
 from euicc.apdu import MAX_SHORT_LE, CommandApdu, ResponseApdu
@@ -26,13 +25,6 @@ TAG_LIST = 0x5C
 # P2 b8-b7 (TS 102 221 table 11.33 / 11.35); b5-b1 SFI with the first block
 FIRST_BLOCK, NEXT_BLOCK, RETRANSMIT_BLOCK = 0x80, 0x00, 0x40
 BLOCK_MASK, SFI_MASK = 0xC0, 0x1F
-
-
-class DataSW(IntEnum):
-    """Status words of the data oriented commands that euicc.sw does not list."""
-
-    MORE_DATA_AVAILABLE = 0x62F1
-    MORE_DATA_EXPECTED = 0x63F1
 
 
 def data_objects(ef: File) -> list[tuple[int, bytes]]:
@@ -76,7 +68,7 @@ def _send_block(apdu: CommandApdu, state: FsChannelState, rest: bytes) -> Respon
 
 
 def _last_block(state: FsChannelState) -> ResponseApdu:
-    sw = DataSW.MORE_DATA_AVAILABLE if state.retrieve_rest else SW.OK
+    sw = SW.MORE_DATA_AVAILABLE if state.retrieve_rest else SW.OK
     return ResponseApdu(state.retrieve_last, sw)
 
 
@@ -173,7 +165,7 @@ def set_data(engine: FileCommands, apdu: CommandApdu, state: FsChannelState) -> 
             raise SwError(SW.WRONG_LENGTH, "more value than the length announced")
     if len(transfer.value) < transfer.length:
         state.set_data = transfer
-        return ResponseApdu(sw=DataSW.MORE_DATA_EXPECTED)
+        return ResponseApdu(sw=SW.MORE_DATA_EXPECTED)
     state.set_data = None
     _store(engine, ef, transfer.tag, transfer.header + bytes(transfer.value))
     return ResponseApdu()
