@@ -2,7 +2,9 @@
 SELECT, 11.1.2 STATUS, 11.1.3 READ BINARY, 11.1.4 UPDATE BINARY, 11.1.5 READ RECORD,
 11.1.6 UPDATE RECORD, 11.1.7 SEARCH RECORD, 11.1.8 INCREASE, 11.1.14 DEACTIVATE FILE,
 11.1.15 ACTIVATE FILE, 11.3.1 RETRIEVE DATA and 11.3.2 SET DATA, ISO/IEC 7816-4 11.5.3 GET
-CHALLENGE; the PIN commands (11.1.9-11.1.13) come from :mod:`euicc.fs.pin_commands`.
+CHALLENGE; the PIN commands (11.1.9-11.1.13) come from :mod:`euicc.fs.pin_commands`, RETRIEVE
+and SET DATA from :mod:`euicc.fs.data_objects`, each made here with the engine's parts it
+needs (neither module imports this one).
 
 Every file access passes the access conditions of :mod:`euicc.fs.security` first; status
 words follow TS 102 221 10.2.1. Each body or life cycle change is reported through
@@ -27,7 +29,7 @@ from euicc.ins import Ins
 from euicc.sw import SW, SwError
 from euicc.tlv import TlvError, parse, tlv
 
-from . import data_objects
+from .data_objects import DataObjectCommands
 from .fcp import encode_fcp
 from .model import File, FileTree, FileType, LifeCycle, Pin
 from .pin_commands import PinCommands
@@ -98,9 +100,11 @@ class FileCommands:
         self.pin_commands = PinCommands(
             self.pins, puks, on_pin_change, lambda channel: self.state(channel).current_df
         )
+        self.data_commands = DataObjectCommands(
+            self.state, self.ef_by_sfi_or_current, self.access, self.changed)
         self.random_bytes = random_bytes
         self.selector = Selector(tree)
-        p = self.pin_commands
+        p, d = self.pin_commands, self.data_commands
         self.table = CommandTable(
             [
                 CommandSpec(Ins.SELECT, INTER, self.select_file),
@@ -119,8 +123,8 @@ class FileCommands:
                 CommandSpec(Ins.DEACTIVATE_FILE, INTER, self.deactivate_file, CASES_1_3),
                 CommandSpec(Ins.ACTIVATE_FILE, INTER, self.activate_file, CASES_1_3),
                 CommandSpec(Ins.GET_CHALLENGE, INTER, self.get_challenge, frozenset({2})),
-                CommandSpec(Ins.RETRIEVE_DATA, PROPRIETARY, self.retrieve_data, ALL_CASES),
-                CommandSpec(Ins.SET_DATA, PROPRIETARY, self.set_data, WITH_DATA),
+                CommandSpec(Ins.RETRIEVE_DATA, PROPRIETARY, d.retrieve_data, ALL_CASES),
+                CommandSpec(Ins.SET_DATA, PROPRIETARY, d.set_data, WITH_DATA),
                 *application_commands,
             ]
         )
@@ -204,6 +208,11 @@ class FileCommands:
         if ef is not state.current_ef:
             state.select(ef)
         return ef
+
+    def ef_by_sfi_or_current(self, state: FsChannelState, sfi: int) -> File:
+        """The EF with short identifier ``sfi``, or the current EF when ``sfi`` is 0 (P1 or P2
+        of the record and data oriented commands, TS 102 221 11.1.5, 11.3.1)."""
+        return self.ef_by_sfi(state, sfi) if sfi else self.current_ef(state)
 
     def access(self, ef: File, mode: AccessMode, ins: int, *types: FileType) -> None:
         """Type, life cycle and security checks before touching ``ef``."""
@@ -295,8 +304,7 @@ class FileCommands:
 
     # -- record EFs --------------------------------------------------------------------
     def _record_target(self, apdu: CommandApdu, state: FsChannelState) -> File:
-        sfi = apdu.p2 >> 3
-        return self.ef_by_sfi(state, sfi) if sfi else self.current_ef(state)
+        return self.ef_by_sfi_or_current(state, apdu.p2 >> 3)
 
     @staticmethod
     def _move(state: FsChannelState, ef: File, mode: int, p1: int) -> int:
@@ -465,9 +473,3 @@ class FileCommands:
             raise SwError(SW.INCORRECT_P1P2)
         length = apdu.le if apdu.le and apdu.le < MAX_SHORT_LE else CHALLENGE_LENGTH
         return ResponseApdu(self.random_bytes(length))
-
-    def retrieve_data(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
-        return data_objects.retrieve_data(self, apdu, self.state(channel))
-
-    def set_data(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
-        return data_objects.set_data(self, apdu, self.state(channel))
