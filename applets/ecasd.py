@@ -13,6 +13,7 @@ from euicc.apdu import CommandApdu, ResponseApdu
 from euicc.applet import Applet
 from euicc.channels import Channel
 from euicc.dispatch import NO_DATA, ClassFamily, CommandSpec, CommandTable
+from euicc.ins import Ins
 from euicc.pki import CardCredentials
 from euicc.sw import SW, SwError
 from euicc.tlv import tlv
@@ -27,7 +28,7 @@ class Ecasd(Applet):
     def __init__(self, credentials: CardCredentials) -> None:
         self.credentials = credentials
         self._commands = CommandTable(
-            [CommandSpec("GET DATA", 0xCA, ClassFamily.ANY, self._get_data, NO_DATA)]
+            [CommandSpec(Ins.GET_DATA, ClassFamily.ANY, self._get_data, NO_DATA)]
         )
 
     @property

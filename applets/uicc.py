@@ -24,12 +24,14 @@ from dataclasses import dataclass
 from euicc.apdu import CommandApdu, ResponseApdu
 from euicc.card import FileSystem
 from euicc.channels import Channel
+from euicc.coding import bcd_text
 from euicc.crypto.entropy import CardEntropy
 from euicc.dispatch import NO_DATA, WITH_DATA, ClassFamily, CommandSpec
 from euicc.fs.commands import FileCommands
 from euicc.fs.model import File, Pin
 from euicc.fs.selection import STATE_KEY
-from euicc.store import CardStore, ProfileRecord, bcd_digits
+from euicc.ins import Ins
+from euicc.store import CardStore, ProfileRecord
 from euicc.store_image import (
     SECRET_PIN,
     SECRET_PUK,
@@ -63,8 +65,6 @@ from .naa.xor_test_algorithm import XorTestAlgorithm
 
 log = logging.getLogger(__name__)
 
-INS_AUTHENTICATE = 0x88
-INS_GET_IDENTITY = 0x78
 USIM_RID_PIX = bytes.fromhex("A0000000871002")
 ISIM_RID_PIX = bytes.fromhex("A0000000871004")
 EF_UST, EF_IMSI, EF_AD = 0x6F38, 0x6F07, 0x6FAD
@@ -124,10 +124,10 @@ class UiccFileSystem(FileSystem):
         self.request_refresh = request_refresh
         # The NAAs' commands, dispatched by the file system's table with its own
         self._naa_commands = (
-            CommandSpec("AUTHENTICATE", INS_AUTHENTICATE, ClassFamily.INTERINDUSTRY,
-                        self._authenticate, WITH_DATA),  # TS 31.102 7.1: case 4
-            CommandSpec("GET IDENTITY", INS_GET_IDENTITY, ClassFamily.PROPRIETARY,
-                        self._get_identity, NO_DATA),  # TS 31.102 7.5: CLA '8X', case 2
+            CommandSpec(Ins.AUTHENTICATE, ClassFamily.INTERINDUSTRY, self._authenticate,
+                        WITH_DATA),  # TS 31.102 7.1: case 4
+            CommandSpec(Ins.GET_IDENTITY, ClassFamily.PROPRIETARY, self._get_identity,
+                        NO_DATA),  # TS 31.102 7.5: CLA '8X', case 2
         )
         self.generation = 0
         self.active: ActiveProfile | None = None
@@ -283,7 +283,9 @@ class UiccFileSystem(FileSystem):
         imsi_file, ad = body(EF_IMSI), body(EF_AD)
         if not imsi_file or not ad or len(ad) < 4:
             raise ValueError("no EF.IMSI or EF.AD")
-        imsi = bcd_digits(imsi_file[1:1 + imsi_file[0]])[1:]  # first nibble: parity / type
+        # the card reads EF.IMSI as it is (TS 31.102 4.2.2); the first nibble is the odd/even
+        # indicator and type of identity, not a digit
+        imsi = bcd_text(imsi_file[1:1 + imsi_file[0]])[1:]
         routing = body(DF_5GS, EF_ROUTING_INDICATOR) or b"\xff\xff"
         info = body(DF_SAIP, EF_SUCI_CALC_INFO_USIM) or body(DF_5GS, EF_SUCI_CALC_INFO)
         if info is None:

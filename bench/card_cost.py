@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from pe_builder import build_upp, generic_file_management  # noqa: E402
 
+from euicc.ins import Ins  # noqa: E402
 from euicc.tlv import split, tlv  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
@@ -109,11 +110,11 @@ class TimedLink:
         self.apdus = 0
 
     def transmit(self, apdu: bytes) -> tuple[bytes, int]:
-        if apdu[1] == 0xE2 and apdu[3] == 0 and len(apdu) > 6:  # first STORE DATA block
+        if apdu[1] == Ins.STORE_DATA and apdu[3] == 0 and len(apdu) > 6:  # first block
             tag = int.from_bytes(apdu[5:7], "big")
             self.function = ES10_NAMES.get(tag, LBPP if tag == 0xBF36 or self.function == LBPP
                                            else f"{tag:04X}")
-        elif apdu[1] not in (0xE2, 0xC0):
+        elif apdu[1] not in (Ins.STORE_DATA, Ins.GET_RESPONSE):
             self.function = "other"
         if self.profiler:
             self.profiler.enable()

@@ -25,6 +25,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 from emulator import Emulator  # noqa: E402
 from pe_builder import USIM_AID, build_upp  # noqa: E402
 
+from euicc.ins import Ins  # noqa: E402
+from euicc.sw import SW  # noqa: E402
 from euicc.tlv import tlv  # noqa: E402
 from euicc_applets.naa.authenticate import MilenageAka  # noqa: E402
 from euicc_applets.naa.milenage import Milenage  # noqa: E402
@@ -40,8 +42,8 @@ K, OPC = bytes(range(16)), bytes(range(16, 32))
 
 def send(link: PcscLink, apdu: bytes) -> tuple[bytes, int]:
     data, sw = link.transmit(apdu)
-    while sw >> 8 == 0x61:
-        more, sw = link.transmit(bytes([0, 0xC0, 0, 0, sw & 0xFF]))
+    while sw & 0xFF00 == SW.BYTES_REMAINING:
+        more, sw = link.transmit(bytes([0, Ins.GET_RESPONSE, 0, 0, sw & 0xFF]))
         data += more
     return data, sw
 
@@ -53,7 +55,7 @@ def authenticate_apdu(algo: MilenageAka, sqn: int) -> bytes:
     autn = bytes(a ^ b for a, b in zip(sqn_bytes, ak, strict=True)) + b"\x80\x00" + algo.f1(
         rand, sqn_bytes, b"\x80\x00")
     data = bytes([16]) + rand + bytes([len(autn)]) + autn
-    return bytes([0x00, 0x88, 0x00, 0x81, len(data)]) + data
+    return bytes([0x00, Ins.AUTHENTICATE, 0x00, 0x81, len(data)]) + data
 
 
 def main() -> int:
@@ -79,7 +81,7 @@ def main() -> int:
         httpd.shutdown()
         link = PcscLink(emulator.reader, exclusive=False)
         algo = MilenageAka(Milenage(K, opc=OPC))
-        select_usim = bytes([0, 0xA4, 4, 4, len(USIM_AID)]) + USIM_AID
+        select_usim = bytes([0, Ins.SELECT, 4, 4, len(USIM_AID)]) + USIM_AID
         sqn = iter(range(1 << 5, 1 << 40, 1 << 5))  # a fresh SEQ each time, IND 0
         commands = {
             "SELECT ADF.USIM by AID (FCP)": lambda: select_usim,
@@ -97,7 +99,7 @@ def main() -> int:
                 started = time.perf_counter()
                 _, sw = send(link, apdu)
                 samples.append((time.perf_counter() - started) * 1000)
-                assert sw == 0x9000, f"{name}: {sw:04X}"
+                assert sw == SW.OK, f"{name}: {sw:04X}"
             samples.sort()
             p95 = samples[int(len(samples) * 0.95) - 1]
             print(f"{name:34} {statistics.median(samples):10.2f} {p95:8.2f}")

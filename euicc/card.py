@@ -33,6 +33,7 @@ from .faults import (
     malformed_data,
     withdrawal,
 )
+from .ins import Ins
 from .proactive import ProactiveSession
 from .registry import Registry
 from .sw import SW, SwError
@@ -124,26 +125,20 @@ class Card:
         self.faults = faults if faults is not None else FaultPlan()
         # A reader and the local control interface may both send commands.
         self._transmit_lock = threading.RLock()
+        inter, proprietary = ClassFamily.INTERINDUSTRY, ClassFamily.PROPRIETARY
         self._os = CommandTable(
             [
-                CommandSpec("SELECT", 0xA4, ClassFamily.INTERINDUSTRY, self._select),
-                CommandSpec(
-                    "MANAGE CHANNEL", 0x70, ClassFamily.INTERINDUSTRY, self._manage_channel, NO_DATA
-                ),
-                CommandSpec("GET RESPONSE", 0xC0, ClassFamily.ANY, self._get_response, NO_DATA),
-                CommandSpec("STATUS", 0xF2, ClassFamily.PROPRIETARY, self._status, NO_DATA),
-                CommandSpec(
-                    "TERMINAL CAPABILITY",
-                    0xAA,
-                    ClassFamily.PROPRIETARY,
-                    self._terminal_capability,
-                    WITH_DATA,
-                ),
-                CommandSpec("TERMINAL PROFILE", 0x10, ClassFamily.PROPRIETARY,
-                            self._terminal_profile, WITH_DATA),
-                CommandSpec("FETCH", 0x12, ClassFamily.PROPRIETARY, self._fetch, NO_DATA),
-                CommandSpec("TERMINAL RESPONSE", 0x14, ClassFamily.PROPRIETARY,
-                            self._terminal_response, WITH_DATA),
+                CommandSpec(Ins.SELECT, inter, self._select),
+                CommandSpec(Ins.MANAGE_CHANNEL, inter, self._manage_channel, NO_DATA),
+                CommandSpec(Ins.GET_RESPONSE, ClassFamily.ANY, self._get_response, NO_DATA),
+                CommandSpec(Ins.STATUS, proprietary, self._status, NO_DATA),
+                CommandSpec(Ins.TERMINAL_CAPABILITY, proprietary, self._terminal_capability,
+                            WITH_DATA),
+                CommandSpec(Ins.TERMINAL_PROFILE, proprietary, self._terminal_profile,
+                            WITH_DATA),
+                CommandSpec(Ins.FETCH, proprietary, self._fetch, NO_DATA),
+                CommandSpec(Ins.TERMINAL_RESPONSE, proprietary, self._terminal_response,
+                            WITH_DATA),
             ]
         )
 
@@ -279,7 +274,7 @@ class Card:
             return self._shape(resend[1], apdu.le, channel)  # the command again after '6Cxx'
 
         os_command = self._os.has_ins(apdu.ins)
-        if apdu.ins == 0xC0 and os_command:
+        if apdu.ins == Ins.GET_RESPONSE and os_command:
             return self._os.dispatch(apdu, channel)
         channel.pending = None  # GET RESPONSE must follow the command immediately
         if os_command:

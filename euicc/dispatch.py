@@ -1,6 +1,7 @@
-"""Declarative command tables (onomondo-uicc style): (name, INS, class family, allowed
-cases, handler). A table answers '6D00' when no entry has the INS and '6E00' when entries
-have it but not for this class (ISO/IEC 7816-4 5.1.3 and 5.4.1, ETSI TS 102 221 10.1.1).
+"""Declarative command tables (onomondo-uicc style): (INS, class family, handler, allowed
+cases), each entry named by its instruction (:class:`euicc.ins.Ins`). A table answers '6D00'
+when no entry has the INS and '6E00' when entries have it but not for this class (ISO/IEC
+7816-4 5.1.3 and 5.4.1, ETSI TS 102 221 10.1.1).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from enum import Flag, auto
 from typing import TYPE_CHECKING
 
 from .apdu import ClassByte, CommandApdu, ResponseApdu
+from .ins import Ins
 from .sw import SW, SwError
 
 if TYPE_CHECKING:
@@ -36,11 +38,15 @@ WITH_DATA = frozenset({3, 4})
 
 @dataclass(frozen=True)
 class CommandSpec:
-    name: str
-    ins: int
+    ins: Ins
     classes: ClassFamily
     handler: Handler
     cases: frozenset[int] = ALL_CASES
+
+    @property
+    def name(self) -> str:
+        """The command's name in traces and errors ('READ BINARY')."""
+        return self.ins.label
 
 
 class CommandTable:

@@ -12,11 +12,13 @@ still to be fetched belongs to an AUTHENTICATE.
 from __future__ import annotations
 
 from .apdu import ClassByte
-from .sw import SwError
+from .ins import Ins
+from .sw import SW, SwError
 
-PIN_INS = frozenset({0x20, 0x24, 0x26, 0x28, 0x2C})  # VERIFY/CHANGE/DISABLE/ENABLE/UNBLOCK
-AUTHENTICATE_INS = frozenset({0x88, 0x89})
-GET_RESPONSE = 0xC0
+PIN_INS = frozenset({Ins.VERIFY_PIN, Ins.CHANGE_PIN, Ins.DISABLE_PIN, Ins.ENABLE_PIN,
+                     Ins.UNBLOCK_PIN})
+AUTHENTICATE_INS = frozenset({Ins.AUTHENTICATE, Ins.AUTHENTICATE_ODD})
+MORE_TO_FETCH = bytes([SW.BYTES_REMAINING >> 8])  # SW1 of '61XX'
 TAG_SUCCESSFUL_3G = 0xDB
 
 
@@ -56,11 +58,12 @@ class Redactor:
             return command, response
         ins, channel = command[1], _channel(command)
         data, sw = response[:-2], response[-2:]
+        more_to_fetch = sw[:1] == MORE_TO_FETCH  # '61XX': the rest comes with GET RESPONSE
         authenticate = ins in AUTHENTICATE_INS or (
-            ins == GET_RESPONSE and channel in self._authenticate_pending)
-        if ins != GET_RESPONSE or not sw.startswith(b"\x61"):
+            ins == Ins.GET_RESPONSE and channel in self._authenticate_pending)
+        if ins != Ins.GET_RESPONSE or not more_to_fetch:
             self._authenticate_pending.discard(channel)
-        if ins in AUTHENTICATE_INS and sw.startswith(b"\x61"):
+        if ins in AUTHENTICATE_INS and more_to_fetch:
             self._authenticate_pending.add(channel)
         if ins in PIN_INS and len(command) > 5:
             command = command[:5] + b"\xff" * (len(command) - 5)

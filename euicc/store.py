@@ -40,12 +40,16 @@ from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
 
+from .coding import bcd_text
+
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2
 SCHEMA_KEY = "schema_version"  # meta key
 DB_NAME = "card.sqlite3"
 ERASE_PENDING = "erase_pending"  # meta key: a profile was deleted, its pages not yet erased
+# The two ways SGP.22 names one profile (the CHOICE alternatives of its ASN.1)
+PROFILE_BY_AID, PROFILE_BY_ICCID = "isdpAid", "iccid"
 ERASE_ATTEMPTS = 5  # checkpoint tries (each waits busy_timeout) while a reader holds a snapshot
 
 _SCHEMA = """
@@ -121,11 +125,6 @@ class NotificationEvent(IntEnum):
     DELETE = 3
 
 
-def bcd_digits(raw: bytes) -> str:
-    """Nibble-swapped BCD (ICCID, IMSI digits; 'F' filler) -> the digits."""
-    return "".join(f"{b & 0x0F:x}{b >> 4:x}" for b in raw).rstrip("f").upper()
-
-
 @dataclass(frozen=True)
 class ProfileRecord:
     isdp_aid: bytes
@@ -141,7 +140,8 @@ class ProfileRecord:
 
     @property
     def iccid_digits(self) -> str:
-        return bcd_digits(self.iccid)
+        """The ICCID as it is shown (never fails, whatever the SM-DP+ sent)."""
+        return bcd_text(self.iccid)
 
 
 @dataclass(frozen=True)
@@ -296,6 +296,18 @@ class CardStore:
 
     def profile_by_iccid(self, iccid: bytes) -> ProfileRecord | None:
         return next((p for p in self.profiles() if p.iccid == iccid), None)
+
+    def profile_by_identifier(self, identifier: tuple[str, bytes]) -> ProfileRecord | None:
+        """The profile an SGP.22 profile identifier names: ``("isdpAid", AID)`` or
+        ``("iccid", Iccid)``, the CHOICE of EnableProfileRequest / DisableProfileRequest
+        .profileIdentifier, DeleteProfileRequest and ProfileInfoListRequest.searchCriteria
+        (5.7.15-5.7.18), as decoded from the ASN.1 or given to the shell."""
+        kind, value = identifier
+        if kind == PROFILE_BY_AID:
+            return self.profile_by_aid(value)
+        if kind == PROFILE_BY_ICCID:
+            return self.profile_by_iccid(value)
+        raise ValueError(f"a profile is named by its ISD-P AID or its ICCID, not by {kind}")
 
     def enabled_profile(self) -> ProfileRecord | None:
         return next((p for p in self.profiles() if p.state == ProfileState.ENABLED), None)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from euicc.asn1 import encode, rsp
+from euicc.coding import encode_iccid
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -22,8 +23,7 @@ def shared_path(*parts: str) -> Path:
 
 def iccid_bytes(iccid: str) -> bytes:
     """ICCID digits -> the 10 bytes of SGP.22 Iccid (nibble swapped BCD, F padded)."""
-    digits = iccid.ljust(20, "F")
-    return bytes.fromhex("".join(digits[i + 1] + digits[i] for i in range(0, 20, 2)))
+    return encode_iccid(iccid)
 
 
 def metadata_der(iccid: str, name: str = "Test profile", spn: str = "Test SP",

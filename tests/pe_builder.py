@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from euicc.asn1 import encode, pe
+from euicc.coding import encode_bcd, encode_iccid, encode_imsi
 
 # Template OIDs (PEDefinitions templateID / eUICC-Mandatory-GFSTEList)
 TEMPLATE_MF = "2.23.143.1.2.1"
@@ -84,27 +85,16 @@ def header_iccid(iccid: str) -> bytes:
     return bytes.fromhex(iccid.ljust(20, "F"))
 
 
-def swapped_bcd(digits: str, length: int) -> bytes:
-    """Digits as BCD, first digit in the low nibble, 'F' padded to ``length`` bytes."""
-    padded = digits.ljust(2 * length, "F")
-    return bytes.fromhex("".join(padded[i + 1] + padded[i] for i in range(0, 2 * length, 2)))
-
-
 def ef_iccid(iccid: str) -> bytes:
     """EF.ICCID content: BCD, nibble swapped, 'F' padded (TS 102 221 13.2)."""
     _check_digits(iccid, 18, 20, "ICCID")
-    return swapped_bcd(iccid, 10)
+    return encode_iccid(iccid)
 
 
 def ef_imsi(imsi: str) -> bytes:
     """EF.IMSI content (TS 31.102 4.2.2): length, then digit 1 with parity/type nibble, BCD."""
     _check_digits(imsi, 6, 15, "IMSI")
-    odd = len(imsi) % 2
-    nibbles = [0x1 | (0x8 if odd else 0)] + [int(d) for d in imsi]
-    if len(nibbles) % 2:
-        nibbles.append(0xF)
-    body = bytes(nibbles[i] | nibbles[i + 1] << 4 for i in range(0, len(nibbles), 2))
-    return bytes([len(body)]) + body.ljust(8, b"\xff")
+    return encode_imsi(imsi)
 
 
 def service_table(services: Iterable[int], length: int | None = None) -> bytes:
@@ -269,7 +259,7 @@ def usim(imsi: str, identification: int, *, services: Iterable[int] = (19, 85),
     access_class = 1 << int(imsi[-1])  # TS 22.011 4.2: class = last IMSI digit
     spn_bytes = spn.encode("ascii")[:16].ljust(16, b"\xff")
     # EF.ECC record (TS 31.102 4.2.21): 3 bytes BCD code, no alpha identifier, category 0
-    ecc_records = [swapped_bcd(number, 3) + b"\x00" for number in ecc]
+    ecc_records = [encode_bcd(number, 3) + b"\x00" for number in ecc]
     return encode_element("usim", {
         "usim-header": _pe_header(identification),
         "templateID": TEMPLATE_USIM,

@@ -19,7 +19,8 @@ import pytest
 from helpers import SHARED
 
 from euicc.asn1 import decode_exact, pe
-from euicc.fs.model import MF_FID
+from euicc.coding import decode_imsi
+from euicc.fs.model import MF_FID, FileDescriptor
 from euicc.ppi.templates import ADF_FID, PE_FID, TEMPLATES
 from euicc.tlv import split
 
@@ -38,7 +39,6 @@ PROFILES = SHARED / "profiles"
 DF_5GS, DF_SAIP = 0x5FC0, 0x5FD0
 EF_ICCID, EF_IMSI, EF_AD, EF_UST = 0x2FE2, 0x6F07, 0x6FAD, 0x6F38
 EF_ROUTING_INDICATOR, EF_SUCI_CALC_INFO, EF_SUCI_CALC_INFO_USIM = 0x4F0A, 0x4F07, 0x4F01
-DF_DESCRIPTOR = 0x38
 
 
 def package_path(name: str) -> Path:
@@ -77,7 +77,7 @@ class StatedFile:
     @property
     def is_df(self) -> bool:
         descriptor = bytes(self.fcp.get("fileDescriptor", b""))
-        return not descriptor or descriptor[0] & 0x3F == DF_DESCRIPTOR
+        return not descriptor or descriptor[0] & 0x3F == FileDescriptor.DF
 
 
 @dataclass
@@ -229,8 +229,7 @@ class UsimFacts:
     @property
     def imsi_digits(self) -> str:
         """TS 31.102 4.2.2: length, then BCD low nibble first after the parity nibble."""
-        nibbles = [n for byte in self.imsi[1:1 + self.imsi[0]] for n in (byte & 0x0F, byte >> 4)]
-        return "".join(str(n) for n in nibbles[1:] if n != 0x0F)
+        return decode_imsi(self.imsi)
 
     @property
     def mnc_length(self) -> int:

@@ -14,6 +14,7 @@ from euicc.channels import Channel
 from euicc.crypto.entropy import CardEntropy
 from euicc.dispatch import WITH_DATA, ClassFamily, CommandSpec, CommandTable
 from euicc.faults import FaultPlan, Layer, Target, bpp_point_name
+from euicc.ins import Ins
 from euicc.pki import CardCredentials
 from euicc.store import CardStore
 
@@ -63,8 +64,7 @@ class IsdR(Applet):
         )
         self.es10 = Es10Table(self._functions(), store.transaction, self.faults)
         self._commands = CommandTable(
-            [CommandSpec("STORE DATA", 0xE2, ClassFamily.PROPRIETARY, self._store_data,
-                         WITH_DATA)]
+            [CommandSpec(Ins.STORE_DATA, ClassFamily.PROPRIETARY, self._store_data, WITH_DATA)]
         )
 
     def _functions(self) -> list[Es10Entry]:
@@ -157,13 +157,14 @@ class IsdR(Applet):
         return self._commands.dispatch(apdu, channel)
 
     def command_name(self, apdu: CommandApdu, channel: Channel) -> str | None:
-        if apdu.ins != 0xE2:
+        if apdu.ins != Ins.STORE_DATA:
             return self._commands.name_of(apdu)
         # Name a STORE DATA block after the ES10 function its command goes to
         pending = channel.applet_state.get(store_data.STATE_KEY)
         first = apdu.data if apdu.p2 == 0 or pending is None else pending.buffer
         name = self.es10.name_of(bytes(first[:2]))
-        return "STORE DATA" if name is None else f"STORE DATA {name}"
+        label = Ins.STORE_DATA.label
+        return label if name is None else f"{label} {name}"
 
     def _store_data(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
         command = store_data.accept_block(apdu, channel)

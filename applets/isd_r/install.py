@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from euicc.asn1 import Asn1Error, decode_exact, encode, rsp
+from euicc.coding import swap_nibbles
 from euicc.crypto.bsp import BspError, BspSession
 from euicc.crypto.ecdsa import public_point, verify_raw
 from euicc.crypto.ecka import derive_session_keys, shared_secret
@@ -67,10 +68,6 @@ ISDP_AID_PREFIX = bytes.fromhex("A0000005591010FFFFFFFF890000")
 
 def fail(command: BppCommandId, reason: ErrorReason, detail: str) -> BppFailure:
     return BppFailure(command, reason, detail)
-
-
-def _swap_nibbles(data: bytes) -> bytes:
-    return bytes((b & 0x0F) << 4 | b >> 4 for b in data)
 
 
 @dataclass
@@ -347,10 +344,10 @@ class BppLoader:
         and the TS.48 packages write it); SGP.22's Iccid has them nibble-swapped, like
         EF.ICCID."""
         announced = self._pending.metadata_value["iccid"]
-        if _swap_nibbles(header.get("iccid", b"")) != announced:
+        if swap_nibbles(header.get("iccid", b"")) != announced:
             raise BppFailure(BppCommandId.LOAD_PROFILE_ELEMENTS, ErrorReason.ICCID_MISMATCH,
                              f"ProfileHeader ICCID {header.get('iccid', b'').hex().upper()} is "
-                             f"not StoreMetadata's {_swap_nibbles(announced).hex().upper()}")
+                             f"not StoreMetadata's {swap_nibbles(announced).hex().upper()}")
 
     # -- the end ---------------------------------------------------------------------------
     def _install(self) -> bytes:

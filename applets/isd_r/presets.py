@@ -43,6 +43,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from euicc.asn1 import encode, rsp
+from euicc.coding import encode_iccid
 from euicc.crypto.entropy import CardEntropy
 from euicc.faults import ScenarioError
 from euicc.pki import CardCredentials
@@ -236,14 +237,8 @@ def parse_preset(table: dict, where: str = "preset") -> Preset:
 
 # -- writing ----------------------------------------------------------------------------------
 
-def _iccid_bytes(digits: str) -> bytes:
-    """SGP.22 Iccid: the digits nibble-swapped, 'F' padded to 20 (ITU-T E.118)."""
-    padded = digits.ljust(20, "F")
-    return bytes(int(padded[i + 1] + padded[i], 16) for i in range(0, 20, 2))
-
-
 def metadata_der(profile: PresetProfile) -> bytes:
-    value = {"iccid": _iccid_bytes(profile.iccid), "serviceProviderName": profile.spn,
+    value = {"iccid": encode_iccid(profile.iccid), "serviceProviderName": profile.spn,
              "profileName": profile.name, "profileClass": int(profile.profile_class)}
     if profile.icon is not None:
         value["iconType"], value["icon"] = ICONS[profile.icon]
@@ -273,7 +268,7 @@ def apply_preset(preset: Preset, store: CardStore, credentials: CardCredentials,
         for number, profile in enumerate(preset.profiles):
             store.add_profile(ProfileRecord(
                 isdp_aid=ISDP_AID_PREFIX + bytes([0x10 + number, 0x00]),
-                iccid=_iccid_bytes(profile.iccid), state=profile.state,
+                iccid=encode_iccid(profile.iccid), state=profile.state,
                 profile_class=profile.profile_class, metadata=metadata_der(profile),
                 nickname=profile.nickname, ci_pkid=identity.ci_pkid))
         if preset.profiles:
@@ -290,7 +285,7 @@ def _notification_record(note: PresetNotification, identity, entropy) -> Notific
     """A pending notification as the card makes it (SGP.22 5.7.10 PendingNotification)."""
     spec = rsp()
     event = EVENTS[note.event]
-    iccid = None if note.iccid is None else _iccid_bytes(note.iccid)
+    iccid = None if note.iccid is None else encode_iccid(note.iccid)
     metadata = {"seqNumber": note.seq, "profileManagementOperation": event_bits(event),
                 "notificationAddress": note.address}
     if iccid is not None:

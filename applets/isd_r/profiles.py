@@ -13,6 +13,8 @@ from collections.abc import Callable
 
 from euicc.asn1 import decode_exact, rsp
 from euicc.store import (
+    PROFILE_BY_AID,
+    PROFILE_BY_ICCID,
     CardStore,
     NotificationEvent,
     ProfileClass,
@@ -74,12 +76,6 @@ class ProfileManagement:
         self.reset_default_dp_address = reset_default_dp_address
         self.on_enabled_profile_changed = on_enabled_profile_changed
 
-    def find(self, identifier: tuple[str, bytes]) -> ProfileRecord | None:
-        kind, value = identifier
-        if kind == "isdpAid":
-            return self.store.profile_by_aid(value)
-        return self.store.profile_by_iccid(value)
-
     # -- SGP.22 5.7.15 GetProfilesInfo -------------------------------------------------------------
     def profile_info(self, profile: ProfileRecord) -> dict:
         metadata = decode_exact(rsp(), "StoreMetadataRequest", profile.metadata)
@@ -103,16 +99,14 @@ class ProfileManagement:
             wanted = parse_tags(request["tagList"]) if "tagList" in request else None
         except TlvError:
             return ("profileInfoListError", 1)  # incorrectInputValues
-        profiles = self.store.profiles()
         criteria = request.get("searchCriteria")
-        if criteria is not None:
-            kind, value = criteria
-            if kind == "isdpAid":
-                profiles = [p for p in profiles if p.isdp_aid == value]
-            elif kind == "iccid":
-                profiles = [p for p in profiles if p.iccid == value]
-            else:
-                profiles = [p for p in profiles if int(p.profile_class) == value]
+        if criteria is None:
+            profiles = self.store.profiles()
+        elif criteria[0] in (PROFILE_BY_AID, PROFILE_BY_ICCID):
+            found = self.store.profile_by_identifier(criteria)
+            profiles = [found] if found is not None else []
+        else:  # profileClass
+            profiles = [p for p in self.store.profiles() if int(p.profile_class) == criteria[1]]
         infos = [self.profile_info(p) for p in profiles]
         if wanted is not None:
             names = {PROFILE_INFO_TAGS[t] for t in wanted if t in PROFILE_INFO_TAGS}
@@ -121,7 +115,7 @@ class ProfileManagement:
 
     # -- SGP.22 5.7.16 EnableProfile -------------------------------------------------------------
     def enable_profile(self, request: dict) -> dict:
-        target = self.find(request["profileIdentifier"])
+        target = self.store.profile_by_identifier(request["profileIdentifier"])
         if target is None:
             return {"enableResult": NOT_FOUND}
         if target.state != ProfileState.DISABLED:
@@ -139,7 +133,7 @@ class ProfileManagement:
 
     # -- SGP.22 5.7.17 DisableProfile ------------------------------------------------------------
     def disable_profile(self, request: dict) -> dict:
-        target = self.find(request["profileIdentifier"])
+        target = self.store.profile_by_identifier(request["profileIdentifier"])
         if target is None:
             return {"disableResult": NOT_FOUND}
         if target.state != ProfileState.ENABLED:
@@ -153,7 +147,7 @@ class ProfileManagement:
 
     # -- SGP.22 5.7.18 DeleteProfile -------------------------------------------------------------
     def delete_profile(self, request: tuple[str, bytes]) -> dict:
-        target = self.find(request)
+        target = self.store.profile_by_identifier(request)
         if target is None:
             return {"deleteResult": NOT_FOUND}
         if target.state != ProfileState.DISABLED:

@@ -44,8 +44,6 @@ __all__ = [
 RAND_BYTES = 16
 AMF_BYTES = 2
 RESYNC_AMF = bytes(AMF_BYTES)  # TS 33.102 6.3.3: MAC-S is computed with a dummy AMF of zeros
-SW_AUTH_INCORRECT_MAC = 0x9862  # TS 31.102 / 31.103 7.3: "Authentication error, incorrect MAC"
-SW_SECURITY_CONTEXT_NOT_SUPPORTED = 0x9864
 TAG_SUCCESSFUL_3G = 0xDB
 TAG_SYNCHRONISATION_FAILURE = 0xDC
 
@@ -138,7 +136,7 @@ class MacFailureError(SwError):
     """Raised when a :class:`MacFailure` is to be encoded: the command ends with '9862'."""
 
     def __init__(self) -> None:
-        super().__init__(SW_AUTH_INCORRECT_MAC, "authentication error, incorrect MAC")
+        super().__init__(SW.AUTH_INCORRECT_MAC, "authentication error, incorrect MAC")
 
 
 # --- conversion functions -----------------------------------------------------------------
@@ -256,11 +254,11 @@ def parse_command_data(p2: int, data: bytes,
         context = SecurityContext(p2)
     except ValueError:
         if p2 in _OTHER_CONTEXTS:
-            raise SwError(SW_SECURITY_CONTEXT_NOT_SUPPORTED,
+            raise SwError(SW.SECURITY_CONTEXT_NOT_SUPPORTED,
                           "security context not supported") from None
         raise SwError(SW.INCORRECT_P1P2, "AUTHENTICATE: unknown P2") from None
     if context not in contexts:
-        raise SwError(SW_SECURITY_CONTEXT_NOT_SUPPORTED, "security context not supported")
+        raise SwError(SW.SECURITY_CONTEXT_NOT_SUPPORTED, "security context not supported")
     rand, offset = _take_lv(data, 0)
     autn = None
     if context is SecurityContext.UMTS:

@@ -32,19 +32,19 @@ from cryptography.hazmat.primitives.asymmetric import ec, x25519
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from euicc.coding import CodingError, decode_bcd, decode_plmn, encode_bcd, encode_plmn
 from euicc.crypto.ecka import x963_kdf
 from euicc.crypto.entropy import CardEntropy, SystemEntropy
 from euicc.tlv import TlvError, parse_padded, tlv
 
 __all__ = [
-    "GET_IDENTITY_INS", "SUCI_TAG", "HomeNetworkKey", "IdentityContext", "ProtectionScheme",
+    "SUCI_TAG", "HomeNetworkKey", "IdentityContext", "ProtectionScheme",
     "SchemeEntry", "SelectedScheme", "Suci", "SuciCalcInfo", "calculate_suci",
     "decode_suci_value", "get_identity_response", "msin_bcd", "msin_from_bcd",
     "parse_get_identity_p2", "parse_suci_calc_info", "protect_msin", "select_scheme",
     "suci_value", "unprotect",
 ]
 
-GET_IDENTITY_INS = 0x78  # TS 102 221 10.1.2
 SUCI_TAG = 0xA1  # TS 31.102 7.5.2: SUCI TLV data object
 
 # TS 31.102 4.4.11.8
@@ -96,33 +96,12 @@ def _digits(text: str, what: str) -> str:
 
 def msin_bcd(msin: str) -> bytes:
     """The MSIN as scheme input (TS 33.501 C.3.1, TS 24.501 Figure 9.11.3.4.3a): packed BCD,
-    first digit in the low nibble, an odd count padded with 'F' in the last high nibble."""
+    first digit in the low nibble, an odd count padded with 'F' in the last high nibble
+    (:func:`euicc.coding.encode_bcd`)."""
     _digits(msin, "MSIN")
     if not msin:
         raise ValueError("MSIN is empty")
-    padded = msin + "F" * (len(msin) % 2)
-    return bytes(int(padded[i + 1], 16) << 4 | int(padded[i]) for i in range(0, len(padded), 2))
-
-
-def _bcd_to_digits(data: bytes) -> str:
-    """Inverse of :func:`msin_bcd`: digits up to the first 'F' filler."""
-    digits = []
-    for byte in data:
-        for nibble in (byte & 0x0F, byte >> 4):
-            if nibble == 0x0F:
-                return "".join(digits)
-            if nibble > 9:
-                raise ValueError("not a BCD digit string")
-            digits.append(str(nibble))
-    return "".join(digits)
-
-
-def _plmn_bytes(mcc: str, mnc: str) -> bytes:
-    """MCC/MNC in the TS 24.008 10.5.1.3 order used by TS 24.501 9.11.3.4 octets 5-7:
-    MCC2|MCC1, MNC3|MCC3, MNC2|MNC1 (high|low nibble), MNC3 = 'F' for a two-digit MNC."""
-    mnc3 = int(mnc[2]) if len(mnc) == 3 else 0x0F
-    return bytes([int(mcc[1]) << 4 | int(mcc[0]), mnc3 << 4 | int(mcc[2]),
-                  int(mnc[1]) << 4 | int(mnc[0])])
+    return encode_bcd(msin)
 
 
 def _check_routing_indicator(routing_indicator: bytes) -> bytes:
@@ -133,10 +112,11 @@ def _check_routing_indicator(routing_indicator: bytes) -> bytes:
         raise ValueError("the routing indicator has 2 bytes")
     if routing_indicator == ROUTING_INDICATOR_UNSET:
         return ROUTING_INDICATOR_DEFAULT
-    nibbles = [n for byte in routing_indicator for n in (byte & 0x0F, byte >> 4)]
-    count = next((i for i, n in enumerate(nibbles) if n == 0x0F), 4)
-    if count == 0 or any(n > 9 for n in nibbles[:count]) or any(
-            n != 0x0F for n in nibbles[count:]):
+    try:
+        digits = decode_bcd(routing_indicator)
+    except CodingError:
+        digits = ""
+    if not digits:
         raise ValueError(f"invalid routing indicator {routing_indicator.hex().upper()}")
     return bytes(routing_indicator)
 
@@ -375,7 +355,7 @@ def suci_value(imsi: str, mnc_length: int, routing_indicator: bytes, scheme: int
         raise ValueError("the home network public key identifier has 1 byte")
     if scheme == ProtectionScheme.NULL and key_id:
         raise ValueError("the null scheme is sent with home network public key identifier 0")
-    return (bytes([SUPI_FORMAT_IMSI_TYPE_SUCI]) + _plmn_bytes(mcc, mnc)
+    return (bytes([SUPI_FORMAT_IMSI_TYPE_SUCI]) + encode_plmn(mcc, mnc)
             + _check_routing_indicator(routing_indicator) + bytes([scheme, key_id])
             + bytes(scheme_output))
 
@@ -425,16 +405,14 @@ def decode_suci_value(value: bytes) -> Suci:
     """Inverse of :func:`suci_value`."""
     if len(value) < 9 or value[0] != SUPI_FORMAT_IMSI_TYPE_SUCI:
         raise ValueError("not a SUCI of SUPI format IMSI")
-    plmn = value[1:4]
-    nibbles = [plmn[0] & 0x0F, plmn[0] >> 4, plmn[1] & 0x0F, plmn[2] & 0x0F, plmn[2] >> 4,
-               plmn[1] >> 4]
-    if any(n > 9 for n in nibbles[:5]) or nibbles[5] not in (*range(10), 0x0F):
-        raise ValueError("invalid MCC/MNC coding")
-    mcc = "".join(map(str, nibbles[:3]))
-    mnc = "".join(str(n) for n in nibbles[3:] if n != 0x0F)
+    try:
+        mcc, mnc = decode_plmn(value[1:4])
+    except CodingError:
+        raise ValueError("invalid MCC/MNC coding") from None
     return Suci(mcc, mnc, bytes(value[4:6]), value[6] & 0x0F, value[7], bytes(value[8:]))
 
 
 def msin_from_bcd(data: bytes) -> str:
-    """The MSIN digits of a null-scheme output or an unprotected scheme input."""
-    return _bcd_to_digits(data)
+    """The MSIN digits of a null-scheme output or an unprotected scheme input (a ValueError
+    unless it is BCD digits up to 'F' fillers)."""
+    return decode_bcd(data)

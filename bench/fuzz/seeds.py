@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 
 from euicc.asn1 import Asn1Error, decode_exact, encode, pe, rsp
+from euicc.coding import encode_iccid
+from euicc.ins import Ins
 from euicc.tlv import read_header, split
 from euicc_applets.naa.milenage import Milenage
 from euicc_tools.lpa.download import bpp_pieces
@@ -47,11 +49,11 @@ def _authenticate() -> bytes:
     ak = algo.f2345(rand)[3]
     autn = bytes(a ^ b for a, b in zip(sqn, ak, strict=True)) + amf + algo.f1(rand, sqn, amf)[0]
     data = bytes([16]) + rand + bytes([16]) + autn
-    return bytes([0x00, 0x88, 0x00, 0x81, len(data)]) + data
+    return bytes([0x00, Ins.AUTHENTICATE, 0x00, 0x81, len(data)]) + data
 
 
 def uicc_sequences() -> list[list[bytes]]:
-    select_usim = bytes([0x00, 0xA4, 0x04, 0x04, 16]) + USIM_AID
+    select_usim = bytes([0x00, Ins.SELECT, 0x04, 0x04, 16]) + USIM_AID
     mf = _h("00A40004023F00")
     return [
         [mf, _h("00A40004022FE2"), _h("00B000000A")],
@@ -63,7 +65,8 @@ def uicc_sequences() -> list[list[bytes]]:
         [select_usim, _h("00A40004025FC0"), _h("00A40004024F07"), _h("00B0000000")],
         [select_usim, _h("80780000"), _h("80CB00000200")],
         [_h("801000000AFFFFFFFF7F0000000000"), _h("8012000000")],
-        [_h("0070000001"), bytes([0x01, 0xA4, 0x04, 0x04, 16]) + USIM_AID, _h("01F2000000")],
+        [_h("0070000001"), bytes([0x01, Ins.SELECT, 0x04, 0x04, 16]) + USIM_AID,
+         _h("01F2000000")],
         [mf, _h("00CB00000A5C03DFFF0000")],
         [_h("80F2000C00"), _h("80AA000006A9048102FFFF")],
     ]
@@ -75,12 +78,11 @@ def es10_commands() -> list[bytes]:
     state = t.card_state()
     requests, buffer = [], b""
     for apdu in state.apdus:
-        if len(apdu) > 5 and apdu[1] == 0xE2:
+        if len(apdu) > 5 and apdu[1] == Ins.STORE_DATA:
             buffer = (b"" if apdu[3] == 0 else buffer) + apdu[5:5 + apdu[4]]
             if apdu[2] == 0x91 and buffer[:2] != b"\xbf\x36":
                 requests.append(buffer)
-    iccid = bytes.fromhex("".join(ENABLED_ICCID[i + 1] + ENABLED_ICCID[i]
-                                  for i in range(0, 20, 2)))
+    iccid = encode_iccid(ENABLED_ICCID)
     spec = rsp()
     built = [
         encode(spec, "ProfileInfoListRequest", {"searchCriteria": ("iccid", iccid),
@@ -105,18 +107,18 @@ def es10_commands() -> list[bytes]:
             "authenticateServerRequest_der_BF38_as_LPA_sends_to_eUICC"]),
             _h(vector["step3_es10b_prepareDownload"][
                 "prepareDownloadRequest_der_BF21_as_LPA_sends_to_eUICC"])]
-    from_corpus = [a[5:5 + a[4]] for a in APDU_SEEDS if len(a) > 5 and a[1] == 0xE2]
+    from_corpus = [a[5:5 + a[4]] for a in APDU_SEEDS if len(a) > 5 and a[1] == Ins.STORE_DATA]
     return requests + built + recorded + from_corpus
 
 
 def _store_data(command: bytes, block: int = 120) -> list[bytes]:
     chunks = [command[i:i + block] for i in range(0, len(command), block)] or [b""]
-    return [bytes([0x80, 0xE2, 0x91 if n == len(chunks) - 1 else 0x11, n, len(c)]) + c
+    return [bytes([0x80, Ins.STORE_DATA, 0x91 if n == len(chunks) - 1 else 0x11, n, len(c)]) + c
             for n, c in enumerate(chunks)]
 
 
 def transmit_seeds() -> list[bytes]:
-    select_isd_r = bytes([0x00, 0xA4, 0x04, 0x00, 16]) + ISD_R_AID
+    select_isd_r = bytes([0x00, Ins.SELECT, 0x04, 0x00, 16]) + ISD_R_AID
     sequences = [[apdu] for apdu in APDU_SEEDS] + uicc_sequences()
     sequences += [[select_isd_r, *_store_data(c)] for c in es10_commands()]
     apdus = t.card_state().apdus

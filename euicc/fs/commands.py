@@ -2,7 +2,9 @@
 SELECT, 11.1.2 STATUS, 11.1.3 READ BINARY, 11.1.4 UPDATE BINARY, 11.1.5 READ RECORD,
 11.1.6 UPDATE RECORD, 11.1.7 SEARCH RECORD, 11.1.8 INCREASE, 11.1.14 DEACTIVATE FILE,
 11.1.15 ACTIVATE FILE, 11.3.1 RETRIEVE DATA and 11.3.2 SET DATA, ISO/IEC 7816-4 11.5.3 GET
-CHALLENGE; the PIN commands (11.1.9-11.1.13) come from :mod:`euicc.fs.pin_commands`.
+CHALLENGE; the PIN commands (11.1.9-11.1.13) come from :mod:`euicc.fs.pin_commands`, RETRIEVE
+and SET DATA from :mod:`euicc.fs.data_objects`, each made here with the engine's parts it
+needs (neither module imports this one).
 
 Every file access passes the access conditions of :mod:`euicc.fs.security` first; status
 words follow TS 102 221 10.2.1. Each body or life cycle change is reported through
@@ -19,15 +21,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping
-from enum import IntEnum
 
 from euicc.apdu import MAX_SHORT_LE, CommandApdu, ResponseApdu
 from euicc.channels import Channel
 from euicc.dispatch import ALL_CASES, NO_DATA, WITH_DATA, ClassFamily, CommandSpec, CommandTable
+from euicc.ins import Ins
 from euicc.sw import SW, SwError
 from euicc.tlv import TlvError, parse, tlv
 
-from . import data_objects
+from .data_objects import DataObjectCommands
 from .fcp import encode_fcp
 from .model import File, FileTree, FileType, LifeCycle, Pin
 from .pin_commands import PinCommands
@@ -58,13 +60,6 @@ SEARCH_FROM_VALUE = 0x08
 START_AT_P1_FORWARD, START_AT_P1_BACKWARD, START_NEXT, START_PREVIOUS = 0x04, 0x05, 0x06, 0x07
 SPECIAL_INFO_TAG, USABLE_WHEN_DEACTIVATED = 0xC0, 0x40  # TS 102 222 'C0' in 'A5'
 CHALLENGE_LENGTH = 8
-
-
-class FsSW(IntEnum):
-    """Status words of the file commands that euicc.sw does not list (TS 102 221 10.2.1)."""
-
-    FILE_DEACTIVATED = 0x6283  # warning with SELECT: selected file invalidated
-    MAX_VALUE_REACHED = 0x9850  # INCREASE cannot be performed
 
 
 def is_deactivated(file: File) -> bool:
@@ -105,29 +100,31 @@ class FileCommands:
         self.pin_commands = PinCommands(
             self.pins, puks, on_pin_change, lambda channel: self.state(channel).current_df
         )
+        self.data_commands = DataObjectCommands(
+            self.state, self.ef_by_sfi_or_current, self.access, self.changed)
         self.random_bytes = random_bytes
         self.selector = Selector(tree)
-        p = self.pin_commands
+        p, d = self.pin_commands, self.data_commands
         self.table = CommandTable(
             [
-                CommandSpec("SELECT", 0xA4, INTER, self.select_file),
-                CommandSpec("STATUS", 0xF2, PROPRIETARY, self.status, NO_DATA),
-                CommandSpec("READ BINARY", 0xB0, INTER, self.read_binary, NO_DATA),
-                CommandSpec("UPDATE BINARY", 0xD6, INTER, self.update_binary, WITH_DATA),
-                CommandSpec("READ RECORD", 0xB2, INTER, self.read_record, NO_DATA),
-                CommandSpec("UPDATE RECORD", 0xDC, INTER, self.update_record, WITH_DATA),
-                CommandSpec("SEARCH RECORD", 0xA2, INTER, self.search_record, WITH_DATA),
-                CommandSpec("INCREASE", 0x32, PROPRIETARY, self.increase, WITH_DATA),
-                CommandSpec("VERIFY PIN", 0x20, INTER, p.verify, CASES_1_3),
-                CommandSpec("CHANGE PIN", 0x24, INTER, p.change, frozenset({3})),
-                CommandSpec("DISABLE PIN", 0x26, INTER, p.disable, frozenset({3})),
-                CommandSpec("ENABLE PIN", 0x28, INTER, p.enable, frozenset({3})),
-                CommandSpec("UNBLOCK PIN", 0x2C, INTER, p.unblock, CASES_1_3),
-                CommandSpec("DEACTIVATE FILE", 0x04, INTER, self.deactivate_file, CASES_1_3),
-                CommandSpec("ACTIVATE FILE", 0x44, INTER, self.activate_file, CASES_1_3),
-                CommandSpec("GET CHALLENGE", 0x84, INTER, self.get_challenge, frozenset({2})),
-                CommandSpec("RETRIEVE DATA", 0xCB, PROPRIETARY, self.retrieve_data, ALL_CASES),
-                CommandSpec("SET DATA", 0xDB, PROPRIETARY, self.set_data, WITH_DATA),
+                CommandSpec(Ins.SELECT, INTER, self.select_file),
+                CommandSpec(Ins.STATUS, PROPRIETARY, self.status, NO_DATA),
+                CommandSpec(Ins.READ_BINARY, INTER, self.read_binary, NO_DATA),
+                CommandSpec(Ins.UPDATE_BINARY, INTER, self.update_binary, WITH_DATA),
+                CommandSpec(Ins.READ_RECORD, INTER, self.read_record, NO_DATA),
+                CommandSpec(Ins.UPDATE_RECORD, INTER, self.update_record, WITH_DATA),
+                CommandSpec(Ins.SEARCH_RECORD, INTER, self.search_record, WITH_DATA),
+                CommandSpec(Ins.INCREASE, PROPRIETARY, self.increase, WITH_DATA),
+                CommandSpec(Ins.VERIFY_PIN, INTER, p.verify, CASES_1_3),
+                CommandSpec(Ins.CHANGE_PIN, INTER, p.change, frozenset({3})),
+                CommandSpec(Ins.DISABLE_PIN, INTER, p.disable, frozenset({3})),
+                CommandSpec(Ins.ENABLE_PIN, INTER, p.enable, frozenset({3})),
+                CommandSpec(Ins.UNBLOCK_PIN, INTER, p.unblock, CASES_1_3),
+                CommandSpec(Ins.DEACTIVATE_FILE, INTER, self.deactivate_file, CASES_1_3),
+                CommandSpec(Ins.ACTIVATE_FILE, INTER, self.activate_file, CASES_1_3),
+                CommandSpec(Ins.GET_CHALLENGE, INTER, self.get_challenge, frozenset({2})),
+                CommandSpec(Ins.RETRIEVE_DATA, PROPRIETARY, d.retrieve_data, ALL_CASES),
+                CommandSpec(Ins.SET_DATA, PROPRIETARY, d.set_data, WITH_DATA),
                 *application_commands,
             ]
         )
@@ -192,7 +189,7 @@ class FileCommands:
 
     # -- helpers -----------------------------------------------------------------------
     def _selected_response(self, file: File, p2: int) -> ResponseApdu:
-        sw = FsSW.FILE_DEACTIVATED if is_deactivated(file) else SW.OK
+        sw = SW.SELECTED_FILE_INVALIDATED if is_deactivated(file) else SW.OK
         return ResponseApdu(b"" if p2 & P2_RESPONSE_MASK == P2_NO_DATA else self.fcp(file), sw)
 
     @staticmethod
@@ -211,6 +208,11 @@ class FileCommands:
         if ef is not state.current_ef:
             state.select(ef)
         return ef
+
+    def ef_by_sfi_or_current(self, state: FsChannelState, sfi: int) -> File:
+        """The EF with short identifier ``sfi``, or the current EF when ``sfi`` is 0 (P1 or P2
+        of the record and data oriented commands, TS 102 221 11.1.5, 11.3.1)."""
+        return self.ef_by_sfi(state, sfi) if sfi else self.current_ef(state)
 
     def access(self, ef: File, mode: AccessMode, ins: int, *types: FileType) -> None:
         """Type, life cycle and security checks before touching ``ef``."""
@@ -302,8 +304,7 @@ class FileCommands:
 
     # -- record EFs --------------------------------------------------------------------
     def _record_target(self, apdu: CommandApdu, state: FsChannelState) -> File:
-        sfi = apdu.p2 >> 3
-        return self.ef_by_sfi(state, sfi) if sfi else self.current_ef(state)
+        return self.ef_by_sfi_or_current(state, apdu.p2 >> 3)
 
     @staticmethod
     def _move(state: FsChannelState, ef: File, mode: int, p1: int) -> int:
@@ -434,7 +435,7 @@ class FileCommands:
             raise SwError(SW.WRONG_LENGTH, "value longer than a record")
         total = int.from_bytes(self.content(ef)[:rl], "big") + int.from_bytes(apdu.data, "big")
         if total >> (8 * rl):
-            raise SwError(FsSW.MAX_VALUE_REACHED)
+            raise SwError(SW.MAX_VALUE_REACHED)
         record = total.to_bytes(rl, "big")
         self._push_cyclic(ef, record)
         state.record = 1
@@ -472,9 +473,3 @@ class FileCommands:
             raise SwError(SW.INCORRECT_P1P2)
         length = apdu.le if apdu.le and apdu.le < MAX_SHORT_LE else CHALLENGE_LENGTH
         return ResponseApdu(self.random_bytes(length))
-
-    def retrieve_data(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
-        return data_objects.retrieve_data(self, apdu, self.state(channel))
-
-    def set_data(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
-        return data_objects.set_data(self, apdu, self.state(channel))

@@ -19,7 +19,7 @@ from collections.abc import Collection
 
 from euicc.tlv import parse, tlv
 
-from .model import File, FileType
+from .model import File, FileType, descriptor_byte
 from .pins import UNIVERSAL_PIN, PinId, PinTable, pin_id
 from .security import SECURITY_TAGS, TAG_REFERENCED, decode_arr_reference, pin_key_references
 
@@ -31,10 +31,6 @@ TAG_PIN_STATUS = 0xC6
 TAG_PS_DO, TAG_USAGE_QUALIFIER, TAG_KEY_REFERENCE = 0x90, 0x95, 0x83
 
 DATA_CODING = 0x21  # TS 102 221 11.1.1.4.3: data coding byte, always '21'
-SHAREABLE = 0x40
-DF_DESCRIPTOR = 0x38
-BER_TLV_DESCRIPTOR = 0x39
-_STRUCTURE = {FileType.TRANSPARENT: 0x01, FileType.LINEAR_FIXED: 0x02, FileType.CYCLIC: 0x06}
 # UICC characteristics of the MF (TS 102 221 11.1.1.4.6.1): clock stop allowed, no
 # preferred level; supply voltage classes follow the ATR (A, B and C).
 DEFAULT_UICC_CHARACTERISTICS = b"\x71"
@@ -45,19 +41,10 @@ USE_UNIVERSAL_PIN, DO_NOT_USE_UNIVERSAL_PIN = 0x08, 0x00
 
 
 # -- encoding ----------------------------------------------------------------------------
-def descriptor_byte(file: File) -> int:
-    shareable = SHAREABLE if file.shareable else 0
-    if file.type.is_df:
-        return DF_DESCRIPTOR | shareable
-    if file.type == FileType.BER_TLV:
-        return BER_TLV_DESCRIPTOR | shareable
-    return _STRUCTURE[file.type] | shareable
-
-
 def file_descriptor(file: File) -> bytes:
     """'82' value: descriptor byte, data coding byte, and for record EFs the record length
     (2 bytes) and the number of records."""
-    value = bytes([descriptor_byte(file), DATA_CODING])
+    value = bytes([descriptor_byte(file.type, file.shareable), DATA_CODING])
     if file.type.is_record:
         value += file.record_length.to_bytes(2, "big") + bytes([file.record_count & 0xFF])
     return value

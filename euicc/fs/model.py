@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, IntEnum
+from types import MappingProxyType
 
 MF_FID = 0x3F00
 CURRENT_ADF_FID = 0x7FFF  # TS 102 221 8.4.2: '7FFF' in a path names the current ADF
@@ -42,6 +43,53 @@ class FileType(Enum):
     def __init__(self, value: str) -> None:
         self.is_df = value in ("MF", "DF", "ADF")
         self.is_record = value in ("LF", "CY")
+
+
+class FileDescriptor(IntEnum):
+    """b6-b1 of the file descriptor byte (TS 102 221 11.1.1.4.3, table 11.5): b6-b4 the file
+    type ('000' working EF, '001' internal EF, '111' DF / ADF and BER-TLV EF), b3-b1 the EF
+    structure. b7 is the shareable flag (:data:`SHAREABLE`), b8 is 0."""
+
+    TRANSPARENT = 0x01
+    LINEAR_FIXED = 0x02
+    CYCLIC = 0x06
+    DF = 0x38  # MF, DF or ADF: which one, the FID and DF name tell
+    BER_TLV = 0x39
+
+
+SHAREABLE = 0x40  # file descriptor byte b7 (TS 102 221 11.1.1.4.3)
+FILE_TYPE_BITS, STRUCTURE_BITS = 0x38, 0x07  # b6-b4, b3-b1
+WORKING_EF, INTERNAL_EF = 0x00, 0x08  # b6-b4 of an EF with a structure in b3-b1
+# The descriptor of each kind of EF (a DF of any kind has FileDescriptor.DF)
+EF_DESCRIPTORS = MappingProxyType({
+    FileType.TRANSPARENT: FileDescriptor.TRANSPARENT,
+    FileType.LINEAR_FIXED: FileDescriptor.LINEAR_FIXED,
+    FileType.CYCLIC: FileDescriptor.CYCLIC,
+    FileType.BER_TLV: FileDescriptor.BER_TLV,
+})
+_EF_OF_STRUCTURE = MappingProxyType(
+    {code: kind for kind, code in EF_DESCRIPTORS.items() if kind is not FileType.BER_TLV})
+
+
+def descriptor_byte(kind: FileType, shareable: bool) -> int:
+    """The file descriptor byte of a file of ``kind`` (as SELECT's FCP reports it)."""
+    code = FileDescriptor.DF if kind.is_df else EF_DESCRIPTORS[kind]
+    return code | (SHAREABLE if shareable else 0)
+
+
+def decode_descriptor_byte(byte: int) -> tuple[FileType | None, bool]:
+    """(the EF type, or None for a DF; shareable) of a file descriptor byte. A working or
+    internal EF is told by its structure; ValueError for any other code."""
+    code = byte & (FILE_TYPE_BITS | STRUCTURE_BITS)
+    shareable = bool(byte & SHAREABLE)
+    if code == FileDescriptor.DF:
+        return None, shareable
+    if code == FileDescriptor.BER_TLV:
+        return FileType.BER_TLV, shareable
+    kind = _EF_OF_STRUCTURE.get(code & STRUCTURE_BITS)
+    if kind is None or code & FILE_TYPE_BITS not in (WORKING_EF, INTERNAL_EF):
+        raise ValueError(f"file descriptor byte {byte:02X}")
+    return kind, shareable
 
 
 class LifeCycle:

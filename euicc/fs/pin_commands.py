@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable, Mapping
-from enum import IntEnum
 
 from euicc.apdu import CommandApdu, ResponseApdu
 from euicc.channels import Channel
@@ -31,12 +30,6 @@ PAD = 0xFF
 P1_ALTERNATIVE_KEY = 0x80
 
 
-class PinSW(IntEnum):
-    """Status words of PIN commands that euicc.sw does not list."""
-
-    VERIFICATION_FAILED = 0x63C0  # low nibble: further attempts allowed
-
-
 def pad_pin(value: bytes) -> bytes:
     """A PIN as stored and compared: padded with 'FF' to 8 bytes."""
     return bytes(value).ljust(PIN_LENGTH, bytes([PAD]))
@@ -49,7 +42,7 @@ def _is_valid_user_pin(value: bytes) -> bool:
 
 
 def _tries(counter: int) -> int:
-    return PinSW.VERIFICATION_FAILED | min(counter, 0x0F)
+    return SW.VERIFICATION_FAILED | min(counter, 0x0F)
 
 
 class PinCommands:

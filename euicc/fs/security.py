@@ -22,6 +22,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from enum import Enum
 
+from euicc.ins import Ins
 from euicc.sw import SW, SwError
 from euicc.tlv import TlvError, parse, read_header
 
@@ -40,7 +41,6 @@ SE_APPLICATION_PIN_NOT_NEEDED, SE_APPLICATION_PIN = 0x00, 0x01
 SC_ALWAYS, SC_NEVER, SC_BYTE, SC_CRT_AUTH = 0x90, 0x97, 0x9E, 0xA4
 SC_OR, SC_NOT, SC_AND = 0xA0, 0xA7, 0xAF
 AM_BYTE = 0x80
-INS_INCREASE = 0x32
 
 
 class AccessMode(Enum):
@@ -308,7 +308,7 @@ def _am_byte_matches(rule: AccessRule, bit: int) -> bool:
 def _expanded_allows(rules: list[AccessRule], file: File, mode: AccessMode,
                      ins: int | None, context: _Context) -> bool:
     if mode == AccessMode.INCREASE and ins is None:
-        ins = INS_INCREASE
+        ins = Ins.INCREASE
     rule = next((r for r in rules if _header_matches(r, ins)), None)
     if rule is None:
         rule = next((r for r in rules if _am_byte_matches(r, _bit_for(file, mode))), None)

@@ -22,7 +22,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from euicc.fs.model import MF_FID, File, FileTree, FileType, LifeCycle
+from euicc.fs.model import (
+    MF_FID,
+    File,
+    FileTree,
+    FileType,
+    LifeCycle,
+    decode_descriptor_byte,
+)
 from euicc.tlv import tlv
 
 from .names import known_name
@@ -32,14 +39,9 @@ class FileError(ValueError):
     """A file command the interpreter cannot carry out (PEStatus bad-values)."""
 
 
-# File descriptor byte (TS 102 221 11.1.1.4.3): b6-b4 file type, b3-b1 structure
-_STRUCTURES = {0x01: FileType.TRANSPARENT, 0x02: FileType.LINEAR_FIXED,
-               0x06: FileType.CYCLIC}
-DF_DESCRIPTOR = 0x38
 # The largest EF the card creates (its body is allocated at once): the whole profile memory
 # of an eUICC (euicc_applets.isd_r.config.EuiccConfig.nvm_capacity).
 MAX_EF_SIZE = 1 << 20
-BER_TLV_DESCRIPTOR = 0x39
 # Proprietary information 'A5' (TS 102 222 6.3.2.2.1 special file information, TS 102 221
 # 11.1.1.4.6.5 / .6 file details and maximum file size of a BER-TLV EF)
 TAG_SPECIAL_INFO, TAG_FILE_DETAILS, TAG_MAXIMUM_SIZE = 0xC0, 0x84, 0x86
@@ -124,19 +126,16 @@ def merge_fcp(spec: FileSpec, fcp: dict, parent_is_mf: bool) -> None:
 def _file_descriptor(spec: FileSpec, descriptor: bytes) -> None:
     if not descriptor:
         raise FileError("empty file descriptor")
-    first = descriptor[0]
-    spec.shareable = bool(first & 0x40)
-    kind = first & 0x3F
+    try:
+        kind, spec.shareable = decode_descriptor_byte(descriptor[0])
+    except ValueError as exc:
+        raise FileError(str(exc)) from None
     before = spec.type
-    if kind == DF_DESCRIPTOR:
+    if kind is None:  # a DF: the MF, an ADF (it has a DF name) or a DF
         if spec.type not in (FileType.MF, FileType.ADF):
             spec.type = FileType.ADF if spec.aid else FileType.DF
-    elif kind == BER_TLV_DESCRIPTOR:
-        spec.type = FileType.BER_TLV
-    elif kind & 0x07 in _STRUCTURES and kind & 0x38 in (0x00, 0x08):
-        spec.type = _STRUCTURES[kind & 0x07]
     else:
-        raise FileError(f"file descriptor byte {first:02X}")
+        spec.type = kind
     if before is not None and _shape(before) != _shape(spec.type):
         # the template's sizes describe the structure the profile replaced
         spec.size = spec.record_length = spec.record_count = None

@@ -43,12 +43,6 @@ PE_FID = -1  # in a base path: a DF identifier that the profile element supplies
 ARR_MF = 0x2F06
 ARR_LOCAL = 0x6F06
 
-_KINDS = {
-    "MF": FileType.MF, "DF": FileType.DF, "ADF": FileType.ADF, "TR": FileType.TRANSPARENT,
-    "LF": FileType.LINEAR_FIXED, "CY": FileType.CYCLIC, "BT": FileType.BER_TLV,
-}
-
-
 @dataclass(frozen=True)
 class FileTemplate:
     """One file of a template, as the specification's table defines it.
@@ -203,7 +197,7 @@ def _from_pe(kind: FileType, flags: str) -> frozenset[str]:
 
 def _file(row: tuple, parent_path: tuple[int, ...]) -> FileTemplate:
     pe_name, name, fid, kind_code, records, size, arr, sfi, default, flags = row[:10]
-    kind = _KINDS[kind_code]
+    kind = FileType(kind_code)  # the tables' two-letter codes are FileType's values
     head, tail = _parse_default(default)
     arr_fid = ARR_MF if kind in (FileType.MF, FileType.ADF) or parent_path == (MF_FID,) \
         else ARR_LOCAL

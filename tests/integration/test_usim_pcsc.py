@@ -138,7 +138,7 @@ def check_usim(emulator, imsi: str, algorithm, iccid: bytes) -> None:
 def installed_aid(emulator, iccid: bytes) -> bytes:
     store = CardStore(emulator.state, read_only=True)
     try:
-        return next(p.isdp_aid for p in store.profiles() if p.iccid == iccid)
+        return store.profile_by_iccid(iccid).isdp_aid
     finally:
         store.close()
 

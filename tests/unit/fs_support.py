@@ -14,9 +14,6 @@ from euicc.apdu import CommandApdu, ResponseApdu
 from euicc.channels import Channel
 from euicc.fs.commands import FileCommands
 from euicc.fs.fcp import (
-    _STRUCTURE,
-    BER_TLV_DESCRIPTOR,
-    SHAREABLE,
     TAG_DESCRIPTOR,
     TAG_DF_NAME,
     TAG_FCP,
@@ -28,7 +25,17 @@ from euicc.fs.fcp import (
     TAG_SFI,
     TAG_TOTAL_SIZE,
 )
-from euicc.fs.model import MF_FID, File, FileTree, FileType, LifeCycle, Pin
+from euicc.fs.model import (
+    EF_DESCRIPTORS,
+    MF_FID,
+    SHAREABLE,
+    File,
+    FileDescriptor,
+    FileTree,
+    FileType,
+    LifeCycle,
+    Pin,
+)
 from euicc.fs.security import SECURITY_TAGS
 from euicc.sw import SwError
 from euicc.tlv import parse, tlv
@@ -172,7 +179,7 @@ def fcp_fields(data: str) -> dict[int, bytes]:
 
 # -- an independent FCP reader, for checking what encode_fcp writes ---------------------
 TAG_SEQUENCE = 0x30  # a DER-encoded SAIP Fcp
-_STRUCTURE_TYPES = {code: kind for kind, code in _STRUCTURE.items()}
+_STRUCTURE_TYPES = {code: kind for kind, code in EF_DESCRIPTORS.items()}
 
 
 def fcp_items(data: bytes) -> list[tuple[int, bytes]]:
@@ -198,7 +205,7 @@ def _decode_descriptor(value: bytes) -> tuple[FileType | None, bool, int, int | 
     shareable = bool(fdb & SHAREABLE)
     record_length = int.from_bytes(value[2:4], "big") if len(value) >= 4 else 0
     count = value[4] if len(value) >= 5 else None
-    if fdb & 0x3F == BER_TLV_DESCRIPTOR:
+    if fdb & 0x3F == FileDescriptor.BER_TLV:
         return FileType.BER_TLV, shareable, 0, None
     if (fdb >> 3) & 0x07 == 0x07:
         return None, shareable, 0, None

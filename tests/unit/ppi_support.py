@@ -18,7 +18,8 @@ from saip_package import (
     saip_path,
 )
 
-from euicc.fs.model import MF_FID, File, FileType
+from euicc.coding import decode_imsi
+from euicc.fs.model import EF_DESCRIPTORS, MF_FID, SHAREABLE, File, FileDescriptor, FileType
 from euicc.ppi import PeError, ProfileImage, ProfileInterpreter
 from euicc.store_image import file_rows, image_from_rows, secret_rows
 from euicc.tlv import parse, split
@@ -81,10 +82,7 @@ def find(image: ProfileImage, *fids: int) -> File:
 def imsi_digits(body: bytes) -> str:
     """EF.IMSI (3GPP TS 31.102 4.2.2): length, then BCD low nibble first; the first nibble
     is the parity / type of identity, not a digit."""
-    nibbles = []
-    for byte in body[1:1 + body[0]]:
-        nibbles += [byte & 0x0F, byte >> 4]
-    return "".join(str(n) for n in nibbles[1:] if n != 0xF)
+    return decode_imsi(body)
 
 
 def check_round_trip(image: ProfileImage) -> ProfileImage:
@@ -99,8 +97,7 @@ def check_round_trip(image: ProfileImage) -> ProfileImage:
 # -- every value a profile element states (TCA SAIP 2.3 / 3.3 Fcp, ETSI TS 102 222 6.3) ----------
 # An independent reading of what an Fcp asks for (saip_package.read_package), held against
 # the interpreter's result.
-_STRUCTURES = {0x01: FileType.TRANSPARENT, 0x02: FileType.LINEAR_FIXED,
-               0x06: FileType.CYCLIC, 0x39: FileType.BER_TLV}
+_STRUCTURES = {code: kind for kind, code in EF_DESCRIPTORS.items()}
 TAG_SPECIAL_INFO, TAG_FILE_DETAILS, TAG_MAXIMUM_SIZE = 0xC0, 0x84, 0x86
 
 
@@ -120,12 +117,13 @@ def fcp_mismatches(image: ProfileImage, stated: StatedFile) -> list[str]:
         if fcp.get("linkPath") else None
     descriptor = bytes(fcp.get("fileDescriptor", b""))
     if descriptor:
-        check("shareable", f.shareable, bool(descriptor[0] & 0x40))
+        check("shareable", f.shareable, bool(descriptor[0] & SHAREABLE))
         kind = descriptor[0] & 0x3F
-        if kind == 0x38:
+        if kind == FileDescriptor.DF:
             check("is a DF", f.type.is_df, True)
         else:
-            check("structure", f.type, _STRUCTURES.get(kind if kind == 0x39 else kind & 0x07))
+            check("structure", f.type, _STRUCTURES.get(
+                kind if kind == FileDescriptor.BER_TLV else kind & 0x07))
             # a linked EF is its target's records: the target's record length is the one
             if f.type.is_record and target is None:
                 check("record length", f.record_length, fid_value(descriptor[2:4]))

@@ -24,7 +24,13 @@ from fs_support import (
 from euicc.card import Card, FileSystem
 from euicc.fs.commands import FileCommands
 from euicc.fs.fcp import encode_fcp
-from euicc.fs.model import File, FileType, LifeCycle
+from euicc.fs.model import (
+    File,
+    FileType,
+    LifeCycle,
+    decode_descriptor_byte,
+    descriptor_byte,
+)
 from euicc.fs.pins import PinTable
 from euicc.fs.security import AccessMode, is_allowed
 from euicc.registry import Registry
@@ -37,6 +43,23 @@ def h() -> Harness:
 
 
 # -- FCP -----------------------------------------------------------------------------------
+@pytest.mark.parametrize(("kind", "shareable", "byte"), [
+    (FileType.TRANSPARENT, True, 0x41), (FileType.LINEAR_FIXED, True, 0x42),
+    (FileType.CYCLIC, False, 0x06), (FileType.BER_TLV, True, 0x79),
+    (FileType.MF, True, 0x78), (FileType.DF, False, 0x38), (FileType.ADF, True, 0x78),
+])
+def test_file_descriptor_byte_table_11_5(kind, shareable, byte):
+    assert descriptor_byte(kind, shareable) == byte
+    assert decode_descriptor_byte(byte) == (None if kind.is_df else kind, shareable)
+
+
+def test_file_descriptor_byte_internal_ef_and_unknown_codes():
+    assert decode_descriptor_byte(0x09) == (FileType.TRANSPARENT, False)  # internal EF
+    for byte in (0x03, 0x10, 0x3A, 0x3E, 0x00):  # no structure, type '010', '111' + structure
+        with pytest.raises(ValueError):
+            decode_descriptor_byte(byte)
+
+
 def test_fcp_of_efs_and_dfs(h):
     usim = h.tree.find(USIM)
     lf, cy, bt = usim.child(0x6F3B), usim.child(0x6F39), usim.child(0x6F99)

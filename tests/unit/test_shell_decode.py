@@ -8,6 +8,7 @@ import random
 
 import pytest
 
+from euicc.coding import luhn_valid
 from euicc_tools.shell.decode import (
     MASK,
     decodable_names,
@@ -16,7 +17,7 @@ from euicc_tools.shell.decode import (
     decoder_for,
     format_decoded,
 )
-from euicc_tools.shell.decode_coding import GSM_DEFAULT_ALPHABET, alpha, luhn_valid
+from euicc_tools.shell.decode_coding import GSM_DEFAULT_ALPHABET, alpha
 from euicc_tools.shell.decode_uicc import arr_record
 
 

@@ -37,6 +37,19 @@ def test_profiles_persist(tmp_path):
     assert again.profile_by_iccid(record(1).iccid) == p
 
 
+def test_a_profile_by_isdp_aid_or_iccid(tmp_path):
+    store = CardStore(tmp_path)
+    store.add_profile(record(1))
+    store.add_profile(record(2))
+    second = store.profile_by_aid(record(2).isdp_aid)
+    assert store.profile_by_identifier(("isdpAid", record(2).isdp_aid)) == second
+    assert store.profile_by_identifier(("iccid", record(2).iccid)) == second
+    assert store.profile_by_identifier(("iccid", record(3).iccid)) is None
+    assert store.profile_by_identifier(("isdpAid", record(2).iccid)) is None
+    with pytest.raises(ValueError):
+        store.profile_by_identifier(("profileClass", b"\x02"))
+
+
 def test_transaction_rolls_back_everything(tmp_path):
     store = CardStore(tmp_path)
     with pytest.raises(RuntimeError):

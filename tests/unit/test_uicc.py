@@ -10,6 +10,7 @@ from helpers import es9_direct
 from pe_builder import USIM_AID, build_upp, ef_imsi
 from test_download import ADDRESS, smdp  # noqa: F401  (fixture)
 
+from euicc.coding import swap_nibbles
 from euicc.tlv import parse
 from euicc_applets.naa.authenticate import MilenageAka
 from euicc_applets.naa.milenage import Milenage
@@ -46,13 +47,12 @@ def autn_for(algo, rand: bytes, sqn: int, amf: bytes = b"\x80\x00") -> bytes:
 def install(es10, smdp, store, name: str, package: bytes) -> bytes:  # noqa: F811
     (smdp.profiles / f"{name}.der").write_bytes(package)
     assert download(es10, es9_direct(smdp), ADDRESS, name).ok
-    return next(p for p in store.profiles() if p.iccid == _iccid(package)).isdp_aid
+    return store.profile_by_iccid(_iccid(package)).isdp_aid
 
 
 def _iccid(package: bytes) -> bytes:
     header = parse(parse(package)[0][1])
-    digits = dict(header)[0x83].hex()
-    return bytes.fromhex("".join(digits[i + 1] + digits[i] for i in range(0, 20, 2)))
+    return swap_nibbles(dict(header)[0x83])  # ProfileHeader.iccid: digits in reading order
 
 
 def enable(es10, aid: bytes, refresh: bool = False) -> int:

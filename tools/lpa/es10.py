@@ -6,11 +6,20 @@ DATA blocks (P1 11/91, P2 block number), GET RESPONSE as 8<ch> C0 for '61xx'.
 from __future__ import annotations
 
 from euicc.asn1 import decode_exact, encode, rsp
+from euicc.ins import Ins
+from euicc.sw import SW
 
 from .link import ApduLink
 
 ISD_R_AID = bytes.fromhex("A0000005591010FFFFFFFF8900000100")
-TERMINAL_CAPABILITY = bytes.fromhex("80AA00000AA9088100820101830107")
+# TERMINAL CAPABILITY (TS 102 221 11.1.19) as lpac sends it: terminal capability template
+# 'A9' with extended logical channels ('81'), additional interfaces ('82') and the eUICC
+# related terminal capabilities ('83')
+TERMINAL_CAPABILITY = bytes([0x80, Ins.TERMINAL_CAPABILITY, 0x00, 0x00, 0x0A]) + bytes.fromhex(
+    "A9088100820101830107")
+MANAGE_CHANNEL_OPEN, MANAGE_CHANNEL_CLOSE = 0x00, 0x80  # P1 (TS 102 221 11.1.17)
+# STORE DATA P1 (SGP.22 5.7.2, GlobalPlatform 11.11.2.1): '91' the last block, '11' more
+STORE_DATA_MORE, STORE_DATA_LAST = 0x11, 0x91
 
 
 class CardError(RuntimeError):
@@ -40,9 +49,9 @@ class Es10Client:
     def transmit_chained(self, apdu: bytes) -> tuple[bytes, int]:
         data, sw = self.transmit(apdu)
         out = bytearray(data)
-        while sw >> 8 == 0x61:
+        while sw & 0xFF00 == SW.BYTES_REMAINING:
             cla = 0x80 | self.channel if self.channel < 4 else 0xC0 | (self.channel - 4)
-            data, sw = self.transmit(bytes([cla, 0xC0, 0x00, 0x00, sw & 0xFF]))
+            data, sw = self.transmit(bytes([cla, Ins.GET_RESPONSE, 0x00, 0x00, sw & 0xFF]))
             out += data
         return bytes(out), sw
 
@@ -52,18 +61,21 @@ class Es10Client:
             self.channel = 0
         else:
             self.transmit(TERMINAL_CAPABILITY)
-            data, sw = self.transmit(bytes.fromhex("0070000001"))
-            if sw != 0x9000 or len(data) != 1:
+            data, sw = self.transmit(
+                bytes([0x00, Ins.MANAGE_CHANNEL, MANAGE_CHANNEL_OPEN, 0x00, 0x01]))
+            if sw != SW.OK or len(data) != 1:
                 raise CardError(sw, "MANAGE CHANNEL open")
             self.channel = data[0]
         cla = self.channel if self.channel < 4 else 0x40 | (self.channel - 4)
-        _, sw = self.transmit_chained(bytes([cla, 0xA4, 0x04, 0x00, len(ISD_R_AID)]) + ISD_R_AID)
-        if sw >> 8 not in (0x90, 0x61):
+        _, sw = self.transmit_chained(
+            bytes([cla, Ins.SELECT, 0x04, 0x00, len(ISD_R_AID)]) + ISD_R_AID)  # by DF name
+        if sw & 0xFF00 not in (SW.OK, SW.BYTES_REMAINING):
             raise CardError(sw, "SELECT ISD-R")
 
     def close(self) -> None:
         if self.channel:
-            self.transmit(bytes([0x00, 0x70, 0x80, self.channel, 0x00]))
+            self.transmit(bytes([0x00, Ins.MANAGE_CHANNEL, MANAGE_CHANNEL_CLOSE, self.channel,
+                                 0x00]))
             self.channel = 0
 
     def __enter__(self) -> Es10Client:
@@ -81,7 +93,8 @@ class Es10Client:
                   for i in range(0, len(command), self.block_size)] or [b""]
         for number, block in enumerate(blocks):
             last = number == len(blocks) - 1
-            apdu = bytes([cla, 0xE2, 0x91 if last else 0x11, number & 0xFF, len(block)]) + block
+            p1 = STORE_DATA_LAST if last else STORE_DATA_MORE
+            apdu = bytes([cla, Ins.STORE_DATA, p1, number & 0xFF, len(block)]) + block
             data, sw = self.transmit_chained(apdu)
             if sw >> 12 != 0x9:  # like lpac: 9000, and 91xx (a proactive command waits)
                 raise CardError(sw, f"STORE DATA block {number}")

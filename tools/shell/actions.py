@@ -14,7 +14,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from euicc.coding import encode_iccid
 from euicc.control import SOCKET_NAME
+from euicc.store import PROFILE_BY_AID, PROFILE_BY_ICCID
 from euicc_tools.lpa.es10 import Es10Client
 from euicc_tools.lpa.link import ControlLink
 
@@ -38,21 +40,16 @@ def _not_answering(state: Path, exc: OSError) -> NotRunning:
                       f"({exc.strerror or exc}); is its euicc-emu run still running?")
 
 
-def iccid_bytes(digits: str) -> bytes:
-    padded = digits.upper().ljust(20, "F")
-    return bytes.fromhex("".join(padded[i + 1] + padded[i] for i in range(0, 20, 2)))
-
-
 def identifier(text: str) -> tuple[str, bytes]:
     """A 32-hex-digit ISD-P AID or an ICCID of up to 20 digits."""
     if len(text) == 32:
         try:
-            return ("isdpAid", bytes.fromhex(text))
+            return (PROFILE_BY_AID, bytes.fromhex(text))
         except ValueError:
             pass
     if not text.isdigit() or len(text) > 20:
         raise ShellError(f"{text!r} is neither an ICCID nor an ISD-P AID")
-    return ("iccid", iccid_bytes(text))
+    return (PROFILE_BY_ICCID, encode_iccid(text))
 
 
 # -- requests (ASN.1 values of the SGP.22 module) ------------------------------------------
@@ -68,7 +65,7 @@ def delete(target: str) -> tuple[str, bytes]:
 
 def nickname(iccid: str, name: str) -> dict:
     kind, value = identifier(iccid)
-    if kind != "iccid":
+    if kind != PROFILE_BY_ICCID:
         raise ShellError("SetNickname names the profile by its ICCID, not its ISD-P AID")
     limit = nickname_limit()
     if len(name) > limit:

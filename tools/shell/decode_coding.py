@@ -1,8 +1,9 @@
 """Codings shared by the EF decoders of :mod:`euicc_tools.shell.decode`:
 
 - swapped BCD digit strings (ETSI TS 102 221 13.2 ICCID, 3GPP TS 24.008 10.5.1.4 identities,
-  TS 24.008 10.5.4.7 called party BCD numbers);
-- the PLMN identity, MCC and MNC in three bytes with an 'F' filler (3GPP TS 24.008 10.5.1.3);
+  TS 24.008 10.5.4.7 called party BCD numbers) and the PLMN identity, MCC and MNC in three
+  bytes with an 'F' filler (3GPP TS 24.008 10.5.1.3): the card's own codings
+  (:mod:`euicc.coding`), their errors told in the decoders' words;
 - the access technology identifier of the xPLMNwAcT files (3GPP TS 31.102 4.2.5, tables
   4.2.5.1 and 4.2.5.2);
 - alpha identifiers: the SMS default 7-bit alphabet unpacked, or one of the three UCS2 forms
@@ -14,6 +15,7 @@ All of them raise :class:`DecodeError` (a ValueError) on malformed input.
 
 from __future__ import annotations
 
+from euicc.coding import CodingError, decode_bcd, decode_plmn, swapped_nibbles
 from euicc.tlv import TlvError, parse_padded
 
 
@@ -26,27 +28,16 @@ def is_erased(data: bytes) -> bool:
     return bool(data) and all(b == 0xFF for b in data)
 
 
-def swapped_nibbles(data: bytes) -> str:
-    """Each byte low nibble first, as upper-case hex digits: b'\\x98\\x94' -> '8949'."""
-    return "".join(f"{b & 0x0F:X}{b >> 4:X}" for b in data)
-
-
 def bcd_digits(data: bytes, what: str) -> str:
-    """Swapped BCD ended by 'F' fillers; any other non-decimal nibble is an error."""
-    nibbles = swapped_nibbles(data)
-    digits, _, filler = nibbles.partition("F")
-    if not digits.isdigit() or filler.strip("F"):
-        raise DecodeError(f"{what}: not BCD ({nibbles})")
+    """Swapped BCD ended by 'F' fillers, at least one digit; any other non-decimal nibble
+    is an error."""
+    try:
+        digits = decode_bcd(data)
+    except CodingError:
+        digits = ""
+    if not digits:
+        raise DecodeError(f"{what}: not BCD ({swapped_nibbles(data)})")
     return digits
-
-
-def luhn_valid(digits: str) -> bool:
-    """ISO/IEC 7812-1 check digit (the last ICCID digit, ITU-T E.118)."""
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = int(char) * (2 if position % 2 else 1)
-        total += value - 9 if value > 9 else value
-    return total % 10 == 0
 
 
 # -- PLMN (TS 24.008 10.5.1.3) ----------------------------------------------------------------
@@ -61,10 +52,10 @@ def plmn(data: bytes) -> dict | None:
         raise DecodeError(f"PLMN needs 3 bytes, got {len(data)}")
     if is_erased(data):
         return None
-    n = swapped_nibbles(data)  # mcc1 mcc2 mcc3 mnc3 mnc1 mnc2
-    mcc, mnc = n[0:3], n[4:6] + ("" if n[3] == "F" else n[3])
-    if not (mcc.isdigit() and mnc.isdigit()):
-        raise DecodeError(f"PLMN {data.hex().upper()}: MCC/MNC digits not BCD")
+    try:
+        mcc, mnc = decode_plmn(data)
+    except CodingError as exc:
+        raise DecodeError(str(exc)) from None
     return {"mcc": mcc, "mnc": mnc}
 
 

@@ -6,6 +6,10 @@ GSMA SGP.02/SGP.22) and the key references and commands met in access rules (ETS
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
+from euicc.ins import Ins
+
 USIM_SERVICES = {
     1: "Local Phone Book",
     2: "Fixed Dialling Numbers (FDN)",
@@ -220,15 +224,14 @@ def key_reference_name(reference: int) -> str:
 
 
 # Commands named by an access rule's command header AM_DO (TS 102 221 10.1.2, TS 102 222).
-INSTRUCTIONS = {
-    0x04: "DEACTIVATE FILE", 0x10: "TERMINAL PROFILE", 0x20: "VERIFY PIN",
-    0x24: "CHANGE PIN", 0x26: "DISABLE PIN", 0x28: "ENABLE PIN", 0x2C: "UNBLOCK PIN",
-    0x32: "INCREASE", 0x44: "ACTIVATE FILE", 0x88: "AUTHENTICATE", 0x89: "AUTHENTICATE",
-    0xA2: "SEARCH RECORD", 0xA4: "SELECT", 0xB0: "READ BINARY", 0xB2: "READ RECORD",
-    0xC2: "ENVELOPE", 0xCB: "RETRIEVE DATA", 0xD4: "RESIZE FILE", 0xD6: "UPDATE BINARY",
-    0xDB: "SET DATA", 0xDC: "UPDATE RECORD", 0xE0: "CREATE FILE", 0xE4: "DELETE FILE",
-    0xE6: "TERMINATE DF", 0xE8: "TERMINATE EF", 0xFE: "TERMINATE CARD USAGE",
-}
+INSTRUCTIONS = MappingProxyType({ins: ins.label for ins in (
+    Ins.DEACTIVATE_FILE, Ins.TERMINAL_PROFILE, Ins.VERIFY_PIN, Ins.CHANGE_PIN, Ins.DISABLE_PIN,
+    Ins.ENABLE_PIN, Ins.UNBLOCK_PIN, Ins.INCREASE, Ins.ACTIVATE_FILE, Ins.AUTHENTICATE,
+    Ins.AUTHENTICATE_ODD, Ins.SEARCH_RECORD, Ins.SELECT, Ins.READ_BINARY, Ins.READ_RECORD,
+    Ins.ENVELOPE, Ins.RETRIEVE_DATA, Ins.RESIZE_FILE, Ins.UPDATE_BINARY, Ins.SET_DATA,
+    Ins.UPDATE_RECORD, Ins.CREATE_FILE, Ins.DELETE_FILE, Ins.TERMINATE_DF, Ins.TERMINATE_EF,
+    Ins.TERMINATE_CARD_USAGE,
+)})
 
 # Access mode byte, b1..b7 (ISO/IEC 7816-4 tables 18 and 19 as used by TS 102 221 9.2.7).
 EF_ACCESS_MODES = ("READ", "UPDATE", "WRITE", "DEACTIVATE", "ACTIVATE", "TERMINATE", "DELETE")

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import ipaddress
 
+from euicc.coding import luhn_valid
+
 from .decode_coding import (
     DecodeError,
     alpha,
     bcd_digits,
     first_object,
     is_erased,
-    luhn_valid,
     tlv_objects,
     utf8,
 )

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from construct import BitsInteger, BitStruct, Bytes, Int8ub, Int16ub, Struct
 
+from euicc.coding import CodingError, decode_imsi, swapped_nibbles
+
 from .decode_coding import (
     DecodeError,
     access_technologies,
@@ -21,7 +23,6 @@ from .decode_coding import (
     is_erased,
     plmn,
     plmn_or_error,
-    swapped_nibbles,
     tlv_objects,
 )
 from .decode_tables import ENABLED_SERVICES, USIM_SERVICES
@@ -45,20 +46,10 @@ def imsi(data: bytes) -> dict:
     _need(data, 2, "EF.IMSI", exact=False)
     if is_erased(data):
         return {"imsi": None}
-    length = data[0]
-    if not 1 <= length <= 8 or length + 1 > len(data):
-        raise DecodeError(f"IMSI length byte {length:02X} does not fit {len(data)} bytes")
-    body = data[1:1 + length]
-    if body[0] & 0x07 != 0x01:
-        raise DecodeError(f"identity type {body[0] & 0x07} is not IMSI (1)")
-    digits = swapped_nibbles(body)[1:]
-    odd = bool(body[0] & 0x08)
-    if not odd:
-        if not digits.endswith("F"):
-            raise DecodeError("even IMSI without the 'F' filler")
-        digits = digits[:-1]
-    if not digits.isdigit():
-        raise DecodeError(f"IMSI digits not BCD ({digits})")
+    try:
+        digits = decode_imsi(data)
+    except CodingError as exc:
+        raise DecodeError(str(exc)) from None
     return {"imsi": digits, "mcc": digits[:3]}
 
 

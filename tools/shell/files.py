@@ -6,7 +6,7 @@ with its MCC and MNC, the MNC as long as EF.AD of the same ADF says (TS 31.102 4
 
 from __future__ import annotations
 
-from euicc.fs.model import File, FileTree, path_text
+from euicc.fs.model import File, FileTree, FileType, path_text
 from euicc.store import CardStore, ProfileRecord
 from euicc.store_image import AkaAlgorithmId, image_from_rows
 
@@ -24,9 +24,7 @@ def pick_profile(store: CardStore, target: str | None) -> ProfileRecord:
         if record is None:
             raise ShellError("no profile is enabled; name one (ICCID or ISD-P AID)")
         return record
-    kind, value = identifier(target)
-    record = (store.profile_by_aid(value) if kind == "isdpAid"
-              else store.profile_by_iccid(value))
+    record = store.profile_by_identifier(identifier(target))
     if record is None:
         raise ShellError(f"no profile {target}")
     return record
@@ -84,8 +82,7 @@ def render_tree(root: dict, depth: int = 0) -> str:
         extra = f" {root['size']} B"
     if "sfi" in root:
         extra += f" SFI {root['sfi']}"
-    short = {"mf": "MF", "df": "DF", "adf": "ADF", "transparent": "TR",
-             "linear_fixed": "LF", "cyclic": "CY", "ber_tlv": "BT"}[kind]
+    short = FileType[kind.upper()].value  # 'TR', 'LF', ...: the file type's code
     lines.append(f"{'  ' * depth}{root['fid']} {short:3} {label}{extra}".rstrip())
     for child in root.get("children", []):
         lines.append(render_tree(child, depth + 1))

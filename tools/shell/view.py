@@ -10,10 +10,11 @@ from pathlib import Path
 from cryptography import x509
 
 from euicc.asn1 import decode_exact, rsp
+from euicc.coding import bcd_text
 from euicc.identity import recorded_pki_dir
 from euicc.pki import load_card_credentials
 from euicc.ppi import AkaAlgorithmId
-from euicc.store import CardStore, bcd_digits
+from euicc.store import CardStore
 
 EVENTS = {0: "install", 1: "enable", 2: "disable", 3: "delete"}
 
@@ -37,7 +38,7 @@ def profiles(store: CardStore) -> list[dict]:
 
 def notifications(store: CardStore) -> list[dict]:
     return [{"seqNumber": n.seq, "operation": EVENTS.get(int(n.event), str(n.event)),
-             "address": n.address, "iccid": bcd_digits(n.iccid) if n.iccid else None}
+             "address": n.address, "iccid": bcd_text(n.iccid) if n.iccid else None}
             for n in store.notifications()]
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from euicc.asn1 import encode, rsp
+from euicc.coding import swap_nibbles
 from euicc.tlv import TlvError, parse, split
 
 MATCHING_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -31,10 +32,6 @@ def header_fields(package: bytes) -> dict[int, bytes]:
     return dict(parse(header))
 
 
-def swap_nibbles(data: bytes) -> bytes:
-    return bytes(((b & 0x0F) << 4) | (b >> 4) for b in data)
-
-
 def load_profile(directory: Path, matching_id: str) -> Profile | None:
     if not MATCHING_ID.match(matching_id):
         return None
@@ -50,6 +47,7 @@ def load_profile(directory: Path, matching_id: str) -> Profile | None:
     if iccid is None or len(iccid) != 10:
         return None
     name = header.get(0x82, matching_id.encode()).decode("utf-8", "replace")
+    # the header has the digits in reading order, Iccid has them swapped (euicc.coding)
     return Profile(matching_id, package, swap_nibbles(iccid), name)
 
 
