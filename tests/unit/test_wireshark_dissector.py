@@ -1,0 +1,72 @@
+"""The ES10 Wireshark dissector (tools/wireshark/es10.lua, issue 12.5): its name tables are
+what the generator makes from the card's SGP.22 ASN.1 module and ES10 table, and tshark
+with it decodes a whole download the card traced: each ES10 function by its SGP.22 name
+(5.7), STORE DATA blocks and GET RESPONSE parts reassembled, the BER-TLV with the ASN.1
+field names, and the fault plan's marks beside them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+from helpers import es9_direct
+from pe_builder import build_upp
+
+from euicc.faults import Action, ActionKind, Match, Rule
+from euicc.trace import PcapTrace
+from euicc_tools.lpa.download import download
+from euicc_tools.smdp.es9 import Smdp
+from euicc_tools.wireshark.generate import LUA
+
+ADDRESS = "smdp.wireshark.example"
+
+
+def test_the_shipped_dissector_is_what_the_generator_writes():
+    done = subprocess.run([sys.executable, "-m", "euicc_tools.wireshark.generate", "--check"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.fixture
+def tshark():
+    if shutil.which("tshark") is None:
+        if os.environ.get("EUICC_REQUIRE_PCSCD"):
+            pytest.fail("tshark is not installed (bash tools/setup.sh)")
+        pytest.skip("tshark is not installed")
+    return lambda *args: subprocess.run(["tshark", "-X", f"lua_script:{LUA}", *args],
+                                        capture_output=True, text=True, check=True,
+                                        timeout=120).stdout
+
+
+def test_tshark_decodes_a_traced_download(tshark, card, es10, pki_dir, tmp_path):
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    (profiles / "P.der").write_bytes(build_upp("8944123400000000077", "001010000000077",
+                                               k=bytes(16), opc=bytes(16),
+                                               include=("mf", "usim")))
+    pcap = tmp_path / "download.pcap"
+    trace = PcapTrace(pcap)
+    card.observers.append(trace)
+    card.faults.add(Rule(Match(name="ES10b.GetEUICCInfo1"), Action(ActionKind.DELAY, ms=1)))
+    assert download(es10, es9_direct(Smdp(ADDRESS, pki_dir, profiles)), ADDRESS, "P").ok
+    trace.close()
+    summary = tshark("-r", str(pcap))
+    functions = [line.rsplit("[", 1)[1].rstrip("] ") for line in summary.splitlines()
+                 if "[ES10" in line]
+    assert functions[:6] == ["ES10b.GetEUICCChallenge", "ES10b.GetEUICCChallenge response",
+                             "ES10b.GetEUICCInfo1", "ES10b.GetEUICCInfo1 response",
+                             "ES10b.AuthenticateServer", "ES10b.AuthenticateServer response"]
+    assert "ES10b.PrepareDownload response" in functions
+    assert functions[-1] == "ES10b.LoadBoundProfilePackage response"
+    detail = tshark("-r", str(pcap), "-V")
+    for shown in ("AuthenticateServerRequest (BF38", "serverSigned1 (30", "euiccChallenge (81)",
+                  "serverCertificate (30", "ProfileInstallationResult (BF37",
+                  "successResult (A0", "notificationMetadata (BF2F",
+                  "Reassembled from packets:"):
+        assert shown in detail, shown
+    fields = tshark("-r", str(pcap), "-T", "fields", "-e", "es10.function", "-e",
+                    "gsmtap_log.string").split("\n")
+    assert any("injected f1: delay 1 ms" in line for line in fields)
