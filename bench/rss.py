@@ -102,7 +102,7 @@ def breakdown() -> None:
         ("SGP.22 module compiled (rsp)", "from euicc.asn1 import rsp; rsp()"),
         ("SAIP module compiled (pe)", "from euicc.asn1 import pe; pe()"),
     ]
-    script = ["import sys", f"sys.path.insert(0, {str(ROOT)!r})",
+    script = ["import sys",
               "def rss():",
               "    for line in open('/proc/self/status'):",
               "        if line.startswith('VmRSS'):",

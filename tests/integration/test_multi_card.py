@@ -9,10 +9,9 @@ import sys
 import threading
 import time
 
-from emulator import Emulator
-
 from euicc_tools.lpa.es10 import Es10Client
 from euicc_tools.lpa.link import PcscLink
+from euicc_tools.testkit.emulator_process import Emulator
 
 
 def test_two_cards_one_process(pcscd, tmp_path):
