@@ -10,12 +10,13 @@ deletes the profile. Only the time spent inside ``Card.transmit`` is counted, at
 the ES10 function whose command the STORE DATA blocks carry (SGP.22 5.7.2; the pieces of
 LoadBoundProfilePackage, 5.7.6, that start with no ES10 tag belong to it).
 
-Packages: the base is the TS.48 package TS48V2-SAIP2-1-NOBERTLV-UNIQUE from ../shared
-(12,207 bytes) when present, else a profile built by tests/pe_builder.py (said so in the
-output). Larger sizes add PE-GenericFileManagement elements before the End element, each
-creating a DF with transparent EFs filled with content (SAIP 8.3.3), until the package has
-the requested size. The report prints, per size, the median card time of all ES10
-functions and of LoadBoundProfilePackage, and ms per kB (the cost should stay linear).
+Packages (euicc_tools.testkit.sized_packages): the base is the TS.48 package
+TS48V2-SAIP2-1-NOBERTLV-UNIQUE from ../shared (12,207 bytes) when present, else a profile
+built by euicc_tools.testkit.profile_builder (said so in the output). Larger sizes add
+PE-GenericFileManagement elements before the End element, each creating a DF with
+transparent EFs filled with content (SAIP 8.3.3), until the package has the requested size.
+The report prints, per size, the median card time of all ES10 functions and of
+LoadBoundProfilePackage, and ms per kB (the cost should stay linear).
 
 ``--cold`` also runs, in a fresh interpreter, the card's start-up as ``euicc-emu run`` does
 it (state, PKI, card) followed by 4 downloads, and reports the first download's card time
@@ -36,66 +37,18 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
+from euicc.ins import Ins
+from euicc.tlv import tlv
+from euicc_tools.testkit.sized_packages import base_package, grown_package
 
-from pe_builder import build_upp, generic_file_management  # noqa: E402
-
-from euicc.ins import Ins  # noqa: E402
-from euicc.tlv import split, tlv  # noqa: E402
-
-SHARED = ROOT.parent / "shared"
-TS48 = SHARED / "profiles" / "TS48V2-SAIP2-1-NOBERTLV-UNIQUE.der"
 ADDRESS = "bench.smdp.example"
 LBPP = "LoadBoundProfilePackage"
-EF_SIZE = 2048  # bytes of content per created EF
-EFS_PER_ELEMENT = 8  # EFs per genericFileManagement element (~16 kB elements)
 ES10_NAMES = {0xBF3E: "GetEID", 0xBF20: "GetEUICCInfo1", 0xBF22: "GetEUICCInfo2",
               0xBF2E: "GetEUICCChallenge", 0xBF38: "AuthenticateServer",
               0xBF21: "PrepareDownload", 0xBF33: "DeleteProfile", 0xBF2D: "GetProfilesInfo",
               0xBF28: "ListNotification", 0xBF2B: "RetrieveNotificationsList",
               0xBF30: "RemoveNotificationFromList", 0xBF41: "CancelSession",
               0xBF3C: "GetEuiccConfiguredAddresses"}
-
-
-def base_package(path: Path | None) -> tuple[bytes, str]:
-    """The TS.48 package (or ``path``), else a built one, with a line saying which."""
-    if path is not None:
-        return path.read_bytes(), path.name
-    if TS48.exists():
-        return TS48.read_bytes(), TS48.name
-    built = build_upp("89441234000000000999", "001010000000999", algorithm="milenage",
-                      k=bytes(range(16)), opc=bytes(range(16, 32)))
-    return built, f"built by tests/pe_builder.py ({TS48} is absent)"
-
-
-def grown_package(base: bytes, size: int) -> bytes:
-    """``base`` with genericFileManagement elements before its End element (the last
-    element) until it has about ``size`` bytes: each makes a DF 5Fxx under the MF with up
-    to EFS_PER_ELEMENT transparent EFs of EF_SIZE bytes of content."""
-    elements = split(base)
-    body, end = elements[:-1], elements[-1]
-    added: list[bytes] = []
-    number = 0
-    while (missing := size - len(base) - sum(map(len, added))) > EF_SIZE // 2:
-        dfid = 0x5F10 + number
-        commands = [("filePath", b""),
-                    ("createFCP", {"fileDescriptor": bytes.fromhex("7821"),
-                                   "fileID": dfid.to_bytes(2, "big"),
-                                   "securityAttributesReferenced": b"\x01",
-                                   "pinStatusTemplateDO": bytes.fromhex("90017083010A")})]
-        for ef in range(min(EFS_PER_ELEMENT, max(1, round(missing / (EF_SIZE + 20))))):
-            content = bytes((number * 31 + ef + i) & 0xFF for i in range(EF_SIZE))
-            commands += [("filePath", dfid.to_bytes(2, "big")),
-                         ("createFCP", {"fileDescriptor": bytes.fromhex("4121"),
-                                        "fileID": (0x4F00 + ef).to_bytes(2, "big"),
-                                        "securityAttributesReferenced": b"\x01",
-                                        "efFileSize": EF_SIZE.to_bytes(2, "big")}),
-                         ("fillFileContent", content)]
-        added.append(generic_file_management(0x4000 + number, [commands]))
-        number += 1
-    return b"".join([*body, *added, end])
 
 
 class TimedLink:
@@ -149,10 +102,9 @@ class Bench:
 
     def download(self, name: str, profiler: cProfile.Profile | None = None) -> dict[str, float]:
         """One download and the delete after it; the card's ms per ES10 function."""
-        from helpers import es9_direct
-
         from euicc_tools.lpa.download import download
         from euicc_tools.lpa.es10 import Es10Client
+        from euicc_tools.testkit.in_process_es9 import es9_direct
 
         link = TimedLink(self.card, profiler)
         with Es10Client(link) as es10:

@@ -20,20 +20,14 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "integration"))
-sys.path.insert(0, str(ROOT / "tests"))
-
-from emulator import Emulator  # noqa: E402
-from pe_builder import build_upp  # noqa: E402
-
-from euicc.tlv import tlv  # noqa: E402
-from euicc_tools.lpa.download import download, https_es9  # noqa: E402
-from euicc_tools.lpa.es10 import Es10Client  # noqa: E402
-from euicc_tools.lpa.link import PcscLink  # noqa: E402
-from euicc_tools.smdp.es9 import Smdp  # noqa: E402
-from euicc_tools.smdp.server import serve  # noqa: E402
+from euicc.tlv import tlv
+from euicc_tools.lpa.download import download, https_es9
+from euicc_tools.lpa.es10 import Es10Client
+from euicc_tools.lpa.link import PcscLink
+from euicc_tools.smdp.es9 import Smdp
+from euicc_tools.smdp.server import serve
+from euicc_tools.testkit.emulator_process import Emulator
+from euicc_tools.testkit.profile_builder import build_upp
 
 DELETE_TRACE = re.compile(r"ch\d+ STORE DATA ES10c\.DeleteProfile\s+\w{4} .* ([\d.]+) ms$")
 ADDRESS = "bench.smdp.example"

@@ -7,8 +7,8 @@ Starts its own emulator (`euicc-emu -vv run`, fresh state, slot 0) and the test 
 120-byte STORE DATA blocks), deleting the profile after each. The package is the TS.48
 test profile TS48V2-SAIP2-1-NOBERTLV-UNIQUE from ../shared (12,207 bytes) unless
 ``--profile`` names another; where ../shared is absent it is a profile built by
-tests/pe_builder.py and grown to about the same size (bench/card_cost.py), and the output
-says so. Reports: the time until the card is in the reader (process start to a PC/SC
+euicc_tools.testkit.profile_builder and grown to about the same size (sized_packages), and
+the output says so. Reports: the time until the card is in the reader (process start to a PC/SC
 connection), per download the wall time, APDU count and bytes, the card's own processing
 time (from the emulator's APDU trace, which times each command inside the card) per ES10
 function and in all, its share of the wall time, and the first download after the start
@@ -26,21 +26,14 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "integration"))
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from card_cost import base_package, grown_package  # noqa: E402
-from emulator import Emulator  # noqa: E402
-
-from euicc.tlv import tlv  # noqa: E402
-from euicc_tools.lpa.download import download, https_es9  # noqa: E402
-from euicc_tools.lpa.es10 import Es10Client  # noqa: E402
-from euicc_tools.lpa.link import PcscLink  # noqa: E402
-from euicc_tools.smdp.es9 import Smdp  # noqa: E402
-from euicc_tools.smdp.server import serve  # noqa: E402
+from euicc.tlv import tlv
+from euicc_tools.lpa.download import download, https_es9
+from euicc_tools.lpa.es10 import Es10Client
+from euicc_tools.lpa.link import PcscLink
+from euicc_tools.smdp.es9 import Smdp
+from euicc_tools.smdp.server import serve
+from euicc_tools.testkit.emulator_process import Emulator
+from euicc_tools.testkit.sized_packages import base_package, grown_package
 
 # euicc-emu -vv's trace line: "ch1 STORE DATA ES10b.GetEUICCInfo1   9000 8 bytes in, 0 out, 0.21 ms"
 TRACE = re.compile(r"\bch(\S+) (.+?)\s+([0-9A-F]{4}) (\d+) bytes in, (\d+) out, ([\d.]+) ms$")

@@ -13,12 +13,9 @@ import argparse
 import statistics
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from euicc_tools.lpa.es10 import Es10Client  # noqa: E402
-from euicc_tools.lpa.link import PcscLink  # noqa: E402
+from euicc_tools.lpa.es10 import Es10Client
+from euicc_tools.lpa.link import PcscLink
 
 COMMANDS = {
     "STATUS (no data)": None,

@@ -22,9 +22,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
+
+from euicc_tools.testkit.emulator_process import CardProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 120.0
@@ -60,35 +61,21 @@ def rss_kb(pid: int) -> dict[str, int]:
 def run_cards(states: list[Path], port: int) -> tuple[dict[str, int], float]:
     """Start one process for ``states``; its memory once all wait, and the seconds until
     then."""
-    cmd = [sys.executable, "-m", "euicc_tools.emulator", "run", "--listen",
-           f"127.0.0.1:{port}"]
+    args = ["run", "--listen", f"127.0.0.1:{port}"]
     for state in states:
-        cmd += ["--state", str(state)]
+        args += ["--state", str(state)]
     started = time.perf_counter()
-    process = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True)
-    waiting = threading.Semaphore(0)
-    log: list[str] = []
-
-    def pump() -> None:
-        for line in process.stderr:
-            log.append(line)
-            if "listening for vpcd" in line:
-                waiting.release()
-
-    threading.Thread(target=pump, daemon=True).start()
+    cards = CardProcess(*args, cwd=ROOT)
     try:
-        for _ in states:
-            if not waiting.acquire(timeout=START_TIMEOUT):
-                raise RuntimeError("cards did not start:\n" + "".join(log[-20:]))
+        # START_TIMEOUT per card: a first start makes every card's state and PKI
+        cards.wait_for("listening for vpcd", START_TIMEOUT * len(states), count=len(states))
         ready = time.perf_counter() - started
         time.sleep(1.0)
-        if process.poll() is not None:
-            raise RuntimeError("the process ended:\n" + "".join(log[-20:]))
-        return rss_kb(process.pid), ready
+        if cards.process.poll() is not None:
+            raise RuntimeError("the process ended:\n" + "\n".join(cards.lines[-20:]))
+        return rss_kb(cards.process.pid), ready
     finally:
-        process.terminate()
-        process.wait(30)
+        cards.stop(timeout=30)
 
 
 def breakdown() -> None:
@@ -102,7 +89,7 @@ def breakdown() -> None:
         ("SGP.22 module compiled (rsp)", "from euicc.asn1 import rsp; rsp()"),
         ("SAIP module compiled (pe)", "from euicc.asn1 import pe; pe()"),
     ]
-    script = ["import sys", f"sys.path.insert(0, {str(ROOT)!r})",
+    script = ["import sys",
               "def rss():",
               "    for line in open('/proc/self/status'):",
               "        if line.startswith('VmRSS'):",

@@ -4,7 +4,7 @@ tool uses it (TS 102 221 SELECT / READ BINARY / READ RECORD, TS 31.102 AUTHENTIC
     python3 bench/uicc_roundtrip.py [-n 300] [--profile shared/profiles/X.der --k HEX]
 
 Starts its own emulator (fresh state, slot 0) and the test SM-DP+, downloads and enables
-the profile (default: one with MILENAGE keys built by the tests' package builder), then
+the profile (default: one with MILENAGE keys built by euicc_tools.testkit.profile_builder), then
 prints the median and 95th percentile round trip of each command as pyscard sees it.
 """
 
@@ -17,24 +17,18 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "integration"))
-sys.path.insert(0, str(ROOT / "tests"))
-
-from emulator import Emulator  # noqa: E402
-from pe_builder import USIM_AID, build_upp  # noqa: E402
-
-from euicc.ins import Ins  # noqa: E402
-from euicc.sw import SW  # noqa: E402
-from euicc.tlv import tlv  # noqa: E402
-from euicc_applets.naa.authenticate import MilenageAka  # noqa: E402
-from euicc_applets.naa.milenage import Milenage  # noqa: E402
-from euicc_tools.lpa.download import download, https_es9  # noqa: E402
-from euicc_tools.lpa.es10 import Es10Client  # noqa: E402
-from euicc_tools.lpa.link import PcscLink  # noqa: E402
-from euicc_tools.smdp.es9 import Smdp  # noqa: E402
-from euicc_tools.smdp.server import serve  # noqa: E402
+from euicc.ins import Ins
+from euicc.sw import SW
+from euicc.tlv import tlv
+from euicc_applets.naa.authenticate import MilenageAka
+from euicc_applets.naa.milenage import Milenage
+from euicc_tools.lpa.download import download, https_es9
+from euicc_tools.lpa.es10 import Es10Client
+from euicc_tools.lpa.link import PcscLink
+from euicc_tools.smdp.es9 import Smdp
+from euicc_tools.smdp.server import serve
+from euicc_tools.testkit.emulator_process import Emulator
+from euicc_tools.testkit.profile_builder import USIM_AID, build_upp
 
 ADDRESS = "bench.smdp.example"
 K, OPC = bytes(range(16)), bytes(range(16, 32))

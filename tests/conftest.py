@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import iccid_bytes, metadata_der
 
 from euicc.store import CardStore, ProfileClass, ProfileRecord, ProfileState
+from tests.support.profile_metadata import iccid_bytes, metadata_der
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 from pathlib import Path
 
 from euicc.asn1 import Asn1Error, decode_exact, encode, pe, rsp
@@ -17,12 +16,11 @@ from euicc.ins import Ins
 from euicc.tlv import read_header, split
 from euicc_applets.naa.milenage import Milenage
 from euicc_tools.lpa.download import bpp_pieces
+from euicc_tools.testkit.apdu_corpus import SEEDS as APDU_SEEDS
+from euicc_tools.testkit.shared_material import SHARED, shared_files
 
 from . import targets as t
-from .state import ENABLED_ICCID, ISD_R_AID, OPC, SHARED, K, built_package, shared_files
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
-from fuzz_corpus import SEEDS as APDU_SEEDS  # noqa: E402
+from .state import ENABLED_ICCID, ISD_R_AID, OPC, K, built_package
 
 USIM_AID = bytes.fromhex("A0000000871002FFFFFFFF8907090000")
 

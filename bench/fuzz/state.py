@@ -1,34 +1,28 @@
 """What the fuzz targets stand on, made here so they work without ../shared: a card with a
 generated test PKI and two profiles downloaded through the real SGP.22 flow (test SM-DP+,
 SCP03t, the Profile Package Interpreter), one of them enabled (SGP.22 3.1 and 5.7; the
-package comes from the tests' builder, TCA eUICC Profile Package 3.3.1), and a rollback
-around each input so every input meets the same card.
+package comes from euicc_tools.testkit.profile_builder, TCA eUICC Profile Package 3.3.1),
+and a rollback around each input so every input meets the same card.
 """
 
 from __future__ import annotations
 
 import base64
-import sys
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared"
-sys.path.insert(0, str(ROOT / "tests"))
-
-from pe_builder import build_upp, generic_file_management  # noqa: E402
-from pe_builder import end as end_element  # noqa: E402, F401
-
-from euicc.card import Card  # noqa: E402
-from euicc.pki import generate_test_pki, load_card_credentials  # noqa: E402
-from euicc.store import CardStore  # noqa: E402
-from euicc_tools.emulator.card import build_card  # noqa: E402
-from euicc_tools.lpa.download import download  # noqa: E402
-from euicc_tools.lpa.es10 import Es10Client  # noqa: E402
-from euicc_tools.lpa.link import DirectLink  # noqa: E402
-from euicc_tools.smdp.es9 import Smdp  # noqa: E402
+from euicc.card import Card
+from euicc.pki import generate_test_pki, load_card_credentials
+from euicc.store import CardStore
+from euicc_tools.emulator.card import build_card
+from euicc_tools.lpa.download import download
+from euicc_tools.lpa.es10 import Es10Client
+from euicc_tools.lpa.link import DirectLink
+from euicc_tools.smdp.es9 import Smdp
+from euicc_tools.testkit.in_process_es9 import es9_direct
+from euicc_tools.testkit.profile_builder import build_upp, generic_file_management
 
 ADDRESS = "fuzz.smdp.example"
 ISD_R_AID = bytes.fromhex("A0000005591010FFFFFFFF8900000100")
@@ -49,13 +43,6 @@ def built_package(iccid: str = ENABLED_ICCID, imsi: str = ENABLED_IMSI) -> bytes
         ("fillFileContent", bytes.fromhex("8001AA")),
     ]])
     return build_upp(iccid, imsi, algorithm="milenage", k=K, opc=OPC, extra_elements=[extra])
-
-
-def shared_files(*patterns: str) -> list[Path]:
-    """Files of ../shared (profiles, vectors) when the machine has them, else none."""
-    if not SHARED.is_dir():
-        return []
-    return sorted(p for pattern in patterns for p in SHARED.glob(pattern))
 
 
 @dataclass
@@ -95,15 +82,12 @@ class _Rollback(BaseException):
     card catches it)."""
 
 
-def _es9_direct(smdp: Smdp, capture: dict):
-    functions = {"initiateAuthentication": smdp.initiate_authentication,
-                 "authenticateClient": smdp.authenticate_client,
-                 "getBoundProfilePackage": smdp.get_bound_profile_package,
-                 "handleNotification": smdp.handle_notification,
-                 "cancelSession": smdp.cancel_session}
+def _capturing_bpp(smdp: Smdp, capture: dict):
+    """ES9+ into ``smdp``, keeping the first bound package it sends in ``capture``."""
+    es9 = es9_direct(smdp)
 
     def call(name, body):
-        answer = functions[name](body)
+        answer = es9(name, body)
         if name == "getBoundProfilePackage":
             capture.setdefault("bpp", base64.b64decode(answer["boundProfilePackage"]))
         return answer
@@ -139,7 +123,7 @@ def realistic_card() -> CardState:
     apdus: list[bytes] = []
     with Es10Client(_RecordingLink(card, apdus)) as es10:
         for matching_id in ("FUZZ1", "FUZZ2"):
-            result = download(es10, _es9_direct(smdp, capture), ADDRESS, matching_id)
+            result = download(es10, _capturing_bpp(smdp, capture), ADDRESS, matching_id)
             if not result.ok:
                 raise RuntimeError(f"download of {matching_id} failed: {result.result}")
         aid = next(p.isdp_aid for p in store.profiles() if p.iccid_digits == ENABLED_ICCID)

@@ -39,8 +39,9 @@ from euicc.sw import SwError
 from euicc.tlv import split, tlv
 from euicc.transport.vpcd import PeerClosed, serve_connection
 from euicc_applets.isd_r.bpp import BppEvent, BppFailure, BppStream
+from euicc_tools.testkit.profile_builder import end as end_element
 
-from .state import CardState, built_package, end_element, realistic_card
+from .state import CardState, built_package, realistic_card
 
 MAX_APDUS = 24  # APDUs per transmit input: enough for a STORE DATA chain
 LONG_FRAME = 0xFF  # in a transmit input: a 2-byte length follows

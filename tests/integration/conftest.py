@@ -1,12 +1,20 @@
 """Integration fixtures: the real emulator process (``euicc-emu run``) in a vpcd reader of
-the real pcscd, driven with pyscard exactly like lpac (T=0, exclusive)."""
+the real pcscd, driven with pyscard exactly like lpac (T=0, exclusive), and the test SM-DP+
+serving it over HTTPS (SGP.22 6.5, ES9+)."""
 
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
-from emulator import Emulator
+
+from euicc_tools.smdp.es9 import Smdp
+from euicc_tools.smdp.server import serve
+from euicc_tools.testkit.emulator_process import Emulator
+from euicc_tools.testkit.profile_builder import build_upp
+from tests.support.downloads import ADDRESS
+from tests.support.shared_material import SHARED
 
 READER_PREFIX = "Virtual PCD 00"
 
@@ -47,3 +55,21 @@ def link(emulator):
     connection = PcscLink(emulator.reader)
     yield connection
     connection.close()
+
+
+@pytest.fixture
+def smdp_server(emulator, tmp_path):
+    """The test SM-DP+ for ``emulator``'s card on an HTTPS port of its own: (Smdp,
+    "127.0.0.1:PORT"). It serves a built TUAK profile (matching ID BUILT) and every package
+    of ../shared/profiles, by file name."""
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    (profiles / "BUILT.der").write_bytes(build_upp(
+        "89441234000000000334", "001010000000334", algorithm="tuak", k=bytes(range(32)),
+        opc=bytes(range(32, 64))))
+    for path in sorted((SHARED / "profiles").glob("**/*.der")):  # ts48v5/ included
+        shutil.copy(path, profiles)  # served by file name: <matchingId>.der
+    smdp = Smdp(ADDRESS, emulator.state / "pki", profiles)
+    httpd = serve(smdp, "127.0.0.1", 0, tls=True)
+    yield smdp, f"127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()

@@ -10,12 +10,11 @@ import stat
 import subprocess
 import sys
 
-from emulator import Emulator
-from helpers import iccid_bytes, metadata_der
-
 from euicc.store import CardStore, ProfileClass, ProfileRecord, ProfileState
 from euicc_tools.lpa.es10 import Es10Client
 from euicc_tools.lpa.link import PcscLink
+from euicc_tools.testkit.emulator_process import Emulator
+from tests.support.profile_metadata import iccid_bytes, metadata_der
 
 ICCID = "8944000000000000123"
 

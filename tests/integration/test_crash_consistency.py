@@ -8,10 +8,7 @@ import random
 import sqlite3
 import threading
 
-from crash import kill_at_random_moments
 from cryptography import x509
-from emulator import Emulator
-from helpers import iccid_bytes, metadata_der
 
 from euicc.asn1 import decode_exact, rsp
 from euicc.crypto.ecdsa import verify_raw
@@ -20,6 +17,9 @@ from euicc.store import CardStore, ProfileClass, ProfileRecord, ProfileState
 from euicc.tlv import children
 from euicc_tools.lpa.es10 import Es10Client
 from euicc_tools.lpa.link import PcscLink
+from euicc_tools.testkit.emulator_process import Emulator
+from tests.support.profile_metadata import iccid_bytes, metadata_der
+from tests.support.random_kills import kill_at_random_moments
 
 ICCIDS = [f"894400000000000{n:04d}" for n in range(4)]
 ADDRESSES = [f"smdp{n}.example.com" for n in range(5)]

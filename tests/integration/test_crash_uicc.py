@@ -9,11 +9,6 @@ import random
 import sqlite3
 import threading
 
-from crash import kill_at_random_moments
-from emulator import Emulator
-from helpers import metadata_der
-from pe_builder import USIM_AID, build_upp, ef_iccid
-
 from euicc.ppi import interpret
 from euicc.store import CardStore, ProfileClass, ProfileRecord, ProfileState
 from euicc.store_image import SECRET_SQN, file_rows, image_from_rows, secret_rows
@@ -22,6 +17,10 @@ from euicc_applets.naa.authenticate import MilenageAka
 from euicc_applets.naa.milenage import Milenage
 from euicc_applets.naa.sqn import SqnState
 from euicc_tools.lpa.link import PcscLink
+from euicc_tools.testkit.emulator_process import Emulator
+from euicc_tools.testkit.profile_builder import USIM_AID, build_upp, ef_iccid
+from tests.support.profile_metadata import metadata_der
+from tests.support.random_kills import kill_at_random_moments
 
 K, OPC = bytes(range(16)), bytes(range(16, 32))
 ICCID = "89441234000000000991"

@@ -6,45 +6,15 @@ subfolders (the TS.48 V5 generation in ts48v5/) goes through the SM-DP+."""
 
 from __future__ import annotations
 
-import shutil
 import signal
 
 import pytest
-from helpers import SHARED
-from pe_builder import build_upp
 
 from euicc.store import CardStore
-from euicc_tools.lpa.download import DownloadError, download, https_es9
+from euicc_tools.lpa.download import DownloadError
 from euicc_tools.lpa.es10 import Es10Client
 from euicc_tools.lpa.link import PcscLink
-from euicc_tools.smdp.es9 import Smdp
-from euicc_tools.smdp.server import serve
-
-ADDRESS = "smdp.test.example"
-
-
-@pytest.fixture
-def smdp_server(emulator, tmp_path):
-    profiles = tmp_path / "profiles"
-    profiles.mkdir()
-    (profiles / "BUILT.der").write_bytes(build_upp(
-        "89441234000000000334", "001010000000334", algorithm="tuak", k=bytes(range(32)),
-        opc=bytes(range(32, 64))))
-    for path in sorted((SHARED / "profiles").glob("**/*.der")):  # ts48v5/ included
-        shutil.copy(path, profiles)  # served by file name: <matchingId>.der
-    smdp = Smdp(ADDRESS, emulator.state / "pki", profiles)
-    httpd = serve(smdp, "127.0.0.1", 0, tls=True)
-    yield smdp, f"127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-
-
-def run_download(emulator, endpoint, matching_id, **kwargs):
-    link = PcscLink(emulator.reader)
-    try:
-        with Es10Client(link) as es10:
-            return download(es10, https_es9(endpoint), ADDRESS, matching_id, **kwargs)
-    finally:
-        link.close()
+from tests.support.downloads import run_download
 
 
 def test_downloads_through_pcscd(emulator, smdp_server):

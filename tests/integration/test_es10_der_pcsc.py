@@ -6,8 +6,6 @@ the installed profile stays; the DER form of the same options deletes it."""
 
 from __future__ import annotations
 
-from pe_builder import build_upp
-
 from euicc.asn1 import decode_exact, rsp
 from euicc.store import CardStore
 from euicc_tools.lpa.download import download, https_es9
@@ -15,6 +13,7 @@ from euicc_tools.lpa.es10 import CardError, Es10Client
 from euicc_tools.lpa.link import PcscLink
 from euicc_tools.smdp.es9 import Smdp
 from euicc_tools.smdp.server import serve
+from euicc_tools.testkit.profile_builder import build_upp
 
 ADDRESS = "smdp.test.example"
 ISD_R_AID = bytes.fromhex("A0000005591010FFFFFFFF8900000100")

@@ -14,10 +14,10 @@ import sys
 import time
 
 import pytest
-from emulator import Emulator
 
 from euicc_tools.lpa.es10 import CardError, Es10Client
 from euicc_tools.lpa.link import PcscLink
+from euicc_tools.testkit.emulator_process import Emulator
 
 SCENARIO = """
 # GetEID answers '6A88' once, the second time it answers

@@ -4,10 +4,9 @@ them exactly like its control bytes, so no card behind vpcd can tell them apart.
 
 import random
 
-from fuzz_corpus import is_status_word, random_apdu
-
 from euicc_tools.lpa.es10 import Es10Client
 from euicc_tools.lpa.link import PcscLink
+from euicc_tools.testkit.apdu_corpus import is_status_word, random_apdu
 
 COUNT = 10_000
 

@@ -3,13 +3,12 @@ pcscd + vpcd, and state that survives an emulator restart."""
 
 from __future__ import annotations
 
-from emulator import Emulator
-from helpers import iccid_bytes, metadata_der
-
 from euicc.asn1 import decode_exact, rsp
 from euicc.store import CardStore, ProfileClass, ProfileRecord, ProfileState
 from euicc_tools.lpa.es10 import Es10Client
 from euicc_tools.lpa.link import PcscLink
+from euicc_tools.testkit.emulator_process import Emulator
+from tests.support.profile_metadata import iccid_bytes, metadata_der
 
 ISD_R = bytes.fromhex("A0000005591010FFFFFFFF8900000100")
 

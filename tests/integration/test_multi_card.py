@@ -3,16 +3,13 @@ a state directory in use refuses a second process."""
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
-import threading
 import time
-
-from emulator import Emulator
 
 from euicc_tools.lpa.es10 import Es10Client
 from euicc_tools.lpa.link import PcscLink
+from euicc_tools.testkit.emulator_process import CardProcess, Emulator
 
 
 def test_two_cards_one_process(pcscd, tmp_path):
@@ -55,25 +52,13 @@ def test_two_cards_one_process(pcscd, tmp_path):
 def test_second_card_on_a_served_slot_says_busy_not_inserted(emulator, tmp_path):
     """pcscd's vpcd accepts a second connection to a slot it serves and never powers that
     card: the second process must not claim to be in the reader."""
-    second = subprocess.Popen(
-        [sys.executable, "-m", "euicc_tools.emulator", "run", "--state", str(tmp_path / "second"),
-         "--slot", str(emulator.slot)], stderr=subprocess.PIPE, text=True)
-    lines: list[str] = []
-    busy = threading.Event()
-
-    def pump():
-        for line in second.stderr:
-            lines.append(line)
-            if "looks busy" in line:
-                busy.set()
-
-    threading.Thread(target=pump, daemon=True).start()
+    second = CardProcess("run", "--state", str(tmp_path / "second"),
+                         "--slot", str(emulator.slot))
     try:
-        assert busy.wait(60), "".join(lines)  # start-up, then the transport's BUSY_AFTER
+        second.wait_for("looks busy", 60)  # start-up, then the transport's BUSY_AFTER
     finally:
-        second.send_signal(signal.SIGTERM)
-        second.wait(10)
-    assert not any("card inserted" in line for line in lines), "".join(lines)
+        second.stop()
+    assert not any("card inserted" in line for line in second.lines), "\n".join(second.lines)
     link = PcscLink(emulator.reader)  # the first card still answers
     with Es10Client(link) as es10:
         assert len(es10.get_eid()) == 32

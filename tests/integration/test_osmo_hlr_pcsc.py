@@ -26,14 +26,14 @@ from __future__ import annotations
 import os
 import secrets
 
-import osmo_hlr
 import pytest
-from osmo_hlr import AuthVector, GsupError, OsmoHlr
-from pe_builder import build_upp, ef_iccid
-from test_download_pcsc import run_download, smdp_server  # noqa: F401  (fixture)
-from test_usim_pcsc import installed_aid, lv, profile_action, send, usim_aid_from_dir
 
 from euicc_tools.lpa.link import PcscLink
+from euicc_tools.testkit.profile_builder import build_upp, ef_iccid
+from tests.support import osmo_hlr
+from tests.support.downloads import run_download
+from tests.support.osmo_hlr import AuthVector, GsupError, OsmoHlr
+from tests.support.pcsc_clients import installed_aid, lv, profile_action, send, usim_aid_from_dir
 
 IND_BITS = 5  # the card's SQN array: SAIP sqnInit's 32 SEQ_MS entries (TS 33.102 C.3.2)
 TAG_SUCCESS, TAG_SYNC_FAILURE = 0xDB, 0xDC  # TS 31.102 7.1.2.1
@@ -60,7 +60,7 @@ def random_subscriber() -> tuple[str, str, bytes, bytes]:
         secrets.token_bytes(16))
 
 
-def enabled_milenage_profile(emulator, smdp_server) -> tuple[str, bytes, bytes]:  # noqa: F811
+def enabled_milenage_profile(emulator, smdp_server) -> tuple[str, bytes, bytes]:
     """Download and enable a built MILENAGE profile of a random subscriber; (IMSI, K, OPc)."""
     smdp, endpoint = smdp_server
     iccid, imsi, k, opc = random_subscriber()
@@ -107,7 +107,7 @@ def open_usim(emulator) -> PcscLink:
 
 
 def test_osmo_hlr_vectors_authenticate_then_resync_from_auts(
-        hlr, emulator, smdp_server):  # noqa: F811
+        hlr, emulator, smdp_server):
     imsi, k, opc = enabled_milenage_profile(emulator, smdp_server)
     hlr.provision_milenage(imsi, k, opc, ind_bitlen=IND_BITS)
     with hlr.gsup("EUICC-EMU-VLR") as vlr:
@@ -141,7 +141,7 @@ def test_osmo_hlr_vectors_authenticate_then_resync_from_auts(
         link.close()
 
 
-def test_vectors_of_two_peers_fill_their_own_ind_slots(hlr, emulator, smdp_server):  # noqa: F811
+def test_vectors_of_two_peers_fill_their_own_ind_slots(hlr, emulator, smdp_server):
     imsi, k, opc = enabled_milenage_profile(emulator, smdp_server)
     hlr.provision_milenage(imsi, k, opc, ind_bitlen=IND_BITS)
     with hlr.gsup("EUICC-EMU-MSC") as msc:
@@ -169,7 +169,7 @@ def test_vectors_of_two_peers_fill_their_own_ind_slots(hlr, emulator, smdp_serve
         link.close()
 
 
-def test_an_hlr_without_ind_bits_cannot_reach_this_usim(hlr, emulator, smdp_server):  # noqa: F811
+def test_an_hlr_without_ind_bits_cannot_reach_this_usim(hlr, emulator, smdp_server):
     """A misconfiguration, shown so it is recognised: with ``ind-bitlen 0`` osmo-hlr counts
     SQN 1, 2, 3, ... while the card reads SQNs below 32 as SEQ 0 in slot SQN, never fresh
     against the initial SEQ_MS of 0 (TS 33.102 C.2.2). The AUTS reports SQN_MS = 0, the HLR

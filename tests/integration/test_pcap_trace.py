@@ -7,10 +7,10 @@ import shutil
 import subprocess
 
 import pytest
-from emulator import Emulator
 
 from euicc_tools.lpa.es10 import Es10Client
 from euicc_tools.lpa.link import PcscLink
+from euicc_tools.testkit.emulator_process import Emulator
 
 
 def test_pcap_decodes_with_tshark(pcscd, tmp_path):

@@ -14,12 +14,17 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
-from pe_builder import PIN1, PIN2_LOCAL, build_upp, ef_iccid, security_domain
-from test_download_pcsc import run_download, smdp_server  # noqa: F401  (fixture)
-from test_usim_pcsc import installed_aid, profile_action
-
 from euicc_tools.lpa.es10 import Es10Client
 from euicc_tools.lpa.link import PcscLink
+from euicc_tools.testkit.profile_builder import (
+    PIN1,
+    PIN2_LOCAL,
+    build_upp,
+    ef_iccid,
+    security_domain,
+)
+from tests.support.downloads import run_download
+from tests.support.pcsc_clients import installed_aid, profile_action
 
 ADM1 = 0x0A
 DELETE_OPERATIONAL = (b"\x80", 1)  # EuiccMemoryResetRequest.resetOptions bit 0
@@ -99,7 +104,7 @@ def memory_reset(emulator) -> int:
         link.close()
 
 
-def test_deleted_profiles_leave_no_secret_on_disk(emulator, smdp_server):  # noqa: F811
+def test_deleted_profiles_leave_no_secret_on_disk(emulator, smdp_server):
     smdp, endpoint = smdp_server
     rng = random.Random(os.urandom(8))
     a, b, c, d = (make_profile(name, n, rng) for n, name in enumerate("ABCD", start=1))

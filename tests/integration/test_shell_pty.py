@@ -10,11 +10,10 @@ import sys
 import time
 from contextlib import contextmanager
 
-from emulator import Emulator
-from test_download_pcsc import run_download, smdp_server  # noqa: F401  (fixture)
-
 from euicc_tools.lpa.es10 import Es10Client
 from euicc_tools.lpa.link import PcscLink
+from euicc_tools.testkit.emulator_process import Emulator
+from tests.support.downloads import run_download
 
 
 def read_until(fd: int, needle: bytes, timeout: float = 20.0) -> bytes:
@@ -70,9 +69,9 @@ def test_shell_beside_a_running_card(pcscd, tmp_path):
         emulator.stop()
 
 
-def test_shell_walks_the_enabled_profile(emulator, smdp_server, tmp_path):  # noqa: F811
-    from pe_builder import ef_iccid
-    from test_usim_pcsc import installed_aid, profile_action
+def test_shell_walks_the_enabled_profile(emulator, smdp_server, tmp_path):
+    from euicc_tools.testkit.profile_builder import ef_iccid
+    from tests.support.pcsc_clients import installed_aid, profile_action
 
     _, endpoint = smdp_server
     assert run_download(emulator, endpoint, "BUILT").ok
@@ -94,10 +93,9 @@ def test_completion_at_every_level_and_json_interactively(tmp_path):
     """Tab completes ICCIDs for the profile commands and paths level by level (a DF without
     the trailing space, so the path goes on); `profiles --json` works at the prompt. Only
     the state directory is used: no card, no pcscd."""
-    from shell_support import interpreted_state
-
     from euicc.store import CardStore
     from euicc_tools.shell import files
+    from tests.support.shell_state import interpreted_state
 
     store = CardStore(tmp_path / "card")
     state = interpreted_state(store, "8944000000000000088", "310410123456788", mnc_length=3)

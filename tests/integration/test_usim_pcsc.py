@@ -6,7 +6,7 @@ keys define; disable hides it, delete removes it from the card and from disk.
 TS 102 221 11.1, TS 31.102 7.1.2, SGP.22 3.2.1-3.2.3.
 
 Every GSMA TS.48 package of ../shared/profiles (the V5 generation of ts48v5/ included) goes
-this way, its expected values decoded from the package itself (tests/saip_package.py):
+this way, its expected values decoded from the package itself (tests/support/saip_reading.py):
 EF.ICCID, EF.IMSI, EF.AD and EF.UST read back exactly as stated, AUTHENTICATE with the
 TS 34.108 8.1.2 test algorithm computed from the package's K, every file the package puts
 in DF.5GS selectable with the structure and size it states (TS 31.102 4.4.11), and GET
@@ -21,8 +21,24 @@ not calculate the SUCI."""
 from __future__ import annotations
 
 import pytest
-from pe_builder import build_upp, ef_iccid, ef_imsi, generic_file_management
-from saip_package import (
+
+from euicc.store import CardStore
+from euicc.tlv import parse, parse_padded, split
+from euicc_applets.naa import suci
+from euicc_applets.naa.authenticate import MilenageAka
+from euicc_applets.naa.milenage import Milenage
+from euicc_applets.naa.tuak import Tuak
+from euicc_applets.naa.xor_test_algorithm import XorTestAlgorithm
+from euicc_tools.lpa.link import PcscLink
+from euicc_tools.testkit.profile_builder import (
+    build_upp,
+    ef_iccid,
+    ef_imsi,
+    generic_file_management,
+)
+from tests.support.downloads import run_download
+from tests.support.pcsc_clients import installed_aid, lv, profile_action, send, usim_aid_from_dir
+from tests.support.saip_reading import (
     DF_5GS,
     DF_SAIP,
     EF_AD,
@@ -36,18 +52,7 @@ from saip_package import (
     read_package,
     usim_facts,
 )
-from suci_vectors import A_HN_PUBLIC, PUBLISHED_HOME_NETWORK_KEYS, TS31121_CALC_INFO
-from test_download_pcsc import run_download, smdp_server  # noqa: F401  (fixture)
-
-from euicc.store import CardStore
-from euicc.tlv import parse, parse_padded, split
-from euicc_applets.naa import suci
-from euicc_applets.naa.authenticate import MilenageAka
-from euicc_applets.naa.milenage import Milenage
-from euicc_applets.naa.tuak import Tuak
-from euicc_applets.naa.xor_test_algorithm import XorTestAlgorithm
-from euicc_tools.lpa.es10 import Es10Client
-from euicc_tools.lpa.link import PcscLink
+from tests.support.suci_vectors import A_HN_PUBLIC, PUBLISHED_HOME_NETWORK_KEYS, TS31121_CALC_INFO
 
 TS48 = {matching_id(name): name for name in TS48_PACKAGES}  # matching ID -> package
 SUCI_PACKAGE = "TS48V5-SAIP2-3-BERTLV-SUCI-UNIQUE"
@@ -55,56 +60,11 @@ SUCI_BY_THE_USIM = (124, 125)  # TS 31.102 EF.UST: SUCI privacy, SUCI calculated
 SW_CONDITIONS_NOT_SATISFIED = 0x6985
 
 
-def send(link: PcscLink, hexstr: str) -> tuple[bytes, int]:
-    """One command as a SIM tool sends it: no Le, then GET RESPONSE for '61xx' on the
-    same logical channel."""
-    command = bytes.fromhex(hexstr)
-    data, sw = link.transmit(command)
-    while sw >> 8 == 0x61:
-        more, sw = link.transmit(bytes([command[0] & 0x03, 0xC0, 0x00, 0x00, sw & 0xFF]))
-        data += more
-    return data, sw
-
-
-def lv(data: bytes) -> str:
-    return f"{len(data):02X}" + data.hex()
-
-
 def autn_for(algo, rand: bytes, sqn: int, amf: bytes = b"\x80\x00") -> bytes:
     sqn_bytes = sqn.to_bytes(6, "big")
     ak = algo.f2345(rand)[3]
     return bytes(a ^ b for a, b in zip(sqn_bytes, ak, strict=True)) + amf + algo.f1(
         rand, sqn_bytes, amf)
-
-
-def profile_action(emulator, request: str, aid: bytes, refresh: bool = True) -> int:
-    link = PcscLink(emulator.reader)
-    try:
-        with Es10Client(link) as es10:
-            identifier = ("isdpAid", aid)
-            if request == "Delete":
-                return es10.call("DeleteProfileRequest", identifier,
-                                 "DeleteProfileResponse")["deleteResult"]
-            response = es10.call(f"{request}ProfileRequest", {
-                "profileIdentifier": identifier, "refreshFlag": refresh},
-                f"{request}ProfileResponse")
-            return response[f"{request.lower()}Result"]
-    finally:
-        link.close()
-
-
-def usim_aid_from_dir(link: PcscLink) -> bytes:
-    fcp, sw = send(link, "00A40004022F00")
-    assert sw == 0x9000
-    record_length = int.from_bytes(dict(parse(parse(fcp)[0][1]))[0x82][2:4], "big")
-    for number in range(1, 10):
-        record, sw = send(link, f"00B2{number:02X}04{record_length:02X}")
-        assert sw == 0x9000
-        if record[0] == 0x61:
-            aid = dict(parse(parse(record.rstrip(b"\xff"))[0][1]))[0x4F]
-            if aid.startswith(bytes.fromhex("A0000000871002")):
-                return aid
-    raise AssertionError("no USIM in EF.DIR")
 
 
 def check_usim(emulator, imsi: str, algorithm, iccid: bytes) -> None:
@@ -133,14 +93,6 @@ def check_usim(emulator, imsi: str, algorithm, iccid: bytes) -> None:
         assert sw == 0x9000 and data[:2] == b"\xdc\x0e"  # the same SQN again: AUTS
     finally:
         link.close()
-
-
-def installed_aid(emulator, iccid: bytes) -> bytes:
-    store = CardStore(emulator.state, read_only=True)
-    try:
-        return store.profile_by_iccid(iccid).isdp_aid
-    finally:
-        store.close()
 
 
 # -- what a package states, through pcscd ------------------------------------------------------
@@ -249,7 +201,7 @@ def ts48_package(name: str) -> bytes:
 
 @pytest.mark.parametrize("name", ["BUILT", *TS48])
 def test_enabled_profile_is_a_usim_then_disable_hides_and_delete_removes(
-        emulator, smdp_server, name):  # noqa: F811
+        emulator, smdp_server, name):
     smdp, endpoint = smdp_server
     facts = usim_facts(ts48_package(name)) if name in TS48 else None  # skips without shared/
     assert run_download(emulator, endpoint, name).ok
@@ -288,7 +240,7 @@ def test_enabled_profile_is_a_usim_then_disable_hides_and_delete_removes(
         store.close()
 
 
-def test_milenage_profile_through_pcscd(emulator, smdp_server):  # noqa: F811
+def test_milenage_profile_through_pcscd(emulator, smdp_server):
     smdp, endpoint = smdp_server
     k, opc = bytes.fromhex("465B5CE8B199B49FAA5F0A2EE238A6BC"), bytes.fromhex(
         "CD63CB71954A9F4E48A5994E37A02BAF")  # TS 35.208 test set 1
@@ -300,7 +252,7 @@ def test_milenage_profile_through_pcscd(emulator, smdp_server):  # noqa: F811
     check_usim(emulator, "001010000000555", MilenageAka(Milenage(k, opc=opc)), iccid)
 
 
-def test_usim_on_a_logical_channel_beside_the_basic_one(emulator, smdp_server):  # noqa: F811
+def test_usim_on_a_logical_channel_beside_the_basic_one(emulator, smdp_server):
     smdp, endpoint = smdp_server
     assert run_download(emulator, endpoint, "BUILT").ok
     iccid = ef_iccid("89441234000000000334")
@@ -340,7 +292,7 @@ def with_suci_calc_info(package: bytes, calc_info: bytes) -> bytes:
     bytes.fromhex("A0020101A12580011E8120") + A_HN_PUBLIC,  # Profile A only (C.4.3 key, 30)
 ], ids=["profile-b-c44", "profile-a-c43"])
 def test_v5_suci_package_with_the_c4_home_network_keys(
-        emulator, smdp_server, calc_info):  # noqa: F811
+        emulator, smdp_server, calc_info):
     smdp, endpoint = smdp_server
     package = with_suci_calc_info(ts48_package(SUCI_PACKAGE), calc_info)
     (smdp.profiles / "SUCI-C4.der").write_bytes(package)

@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 
 import asn1tools
-from helpers import metadata_der
 
 from euicc.asn1 import compiled, decode_exact, encode
+from tests.support.profile_metadata import metadata_der
 
 RSP = Path(compiled.__file__).parent / "rsp.asn"
 TINY = "Tiny DEFINITIONS AUTOMATIC TAGS ::= BEGIN T ::= SEQUENCE { a INTEGER, b OCTET STRING } END"

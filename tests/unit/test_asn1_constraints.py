@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 from asn1tools.codecs import constraints_checker as cc
-from pe_builder import build_upp
 
 import euicc.asn1 as asn1
 from euicc.asn1 import compiled, constraints
 from euicc.tlv import split
+from euicc_tools.testkit.profile_builder import build_upp
 
 ASN1 = Path(asn1.__file__).parent
 

@@ -1,22 +1,23 @@
 """The profile package module euicc/asn1/pe.asn (TCA eUICC Profile Package: Interoperable
-Format Technical Specification 3.3.1, PEDefinitions) and the test-data builder tests/pe_builder.
+Format Technical Specification 3.3.1, PEDefinitions) and the test-data builder
+euicc_tools.testkit.profile_builder.
 
 - The GSMA TS.48 packages in ../shared (SAIP 2.1 / 2.3) split into ProfileElements that decode
   exactly and re-encode byte for byte (DER), with known values checked.
 - Hand-written DER of the project's own elements (tags of the CHOICE, genericFileManagement,
   EUICCResponse) pins the transcription of the tags; Milenage / TUAK / test algorithm AKA
   parameters, PIN / PUK codes and DF.5GS round-trip with their values.
-- Packages made by pe_builder split and decode, with encodings of TS 31.102 / TS 102 221.
+- Packages made by profile_builder split and decode, with encodings of TS 31.102 / TS 102 221.
 """
 
 from __future__ import annotations
 
-import pe_builder as pb
 import pytest
-from helpers import shared_path
 
 from euicc import tlv
 from euicc.asn1 import Asn1Error, decode_exact, encode, pe
+from euicc_tools.testkit import profile_builder as pb
+from tests.support.shared_material import shared_path
 
 SHARED_PACKAGES = (
     "TS48V1-A-UNIQUE.der",
@@ -274,7 +275,7 @@ def test_df_5gs_element():
     assert encode(pe(), "ProfileElement", (kind, value)) == element
 
 
-# ---------------------------------------------------------------- pe_builder packages
+# ---------------------------------------------------------------- profile_builder packages
 
 
 def test_value_encodings():

@@ -5,14 +5,14 @@ clean stop leaves one database file. (No pcscd needed: vpcd is absent or a local
 
 from __future__ import annotations
 
-import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
+
+from euicc_tools.testkit.emulator_process import CardProcess
 
 
 def free_port() -> int:
@@ -25,35 +25,6 @@ def run_cli(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "euicc_tools.emulator", *args],
                           capture_output=True, text=True, timeout=timeout,
                           stdin=subprocess.DEVNULL)
-
-
-class Running:
-    """A `run` process whose log lines are collected while it runs."""
-
-    def __init__(self, *args: str) -> None:
-        self.process = subprocess.Popen([sys.executable, "-m", "euicc_tools.emulator", *args],
-                                        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                        stdin=subprocess.DEVNULL, text=True)
-        self.lines: list[str] = []
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        for line in self.process.stderr:
-            self.lines.append(line.rstrip())
-
-    def wait_for(self, text: str, timeout: float = 20) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = [line for line in self.lines if text in line]
-            if found:
-                return found[0]
-            assert self.process.poll() is None, "\n".join(self.lines)
-            time.sleep(0.05)
-        raise AssertionError(f"no {text!r} in:\n" + "\n".join(self.lines))
-
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(10)
 
 
 def one_line_error(done: subprocess.CompletedProcess) -> str:
@@ -106,7 +77,7 @@ def test_pki_that_is_missing_or_a_file_is_named(tmp_path):
 
 def test_refused_vpcd_is_explained_and_retried_then_clean_stop_leaves_one_file(tmp_path):
     state = tmp_path / "s"
-    card = Running("run", "--state", str(state), "--vpcd", f"127.0.0.1:{free_port()}")
+    card = CardProcess("run", "--state", str(state), "--vpcd", f"127.0.0.1:{free_port()}")
     line = card.wait_for("connection refused")
     assert "pcscd with the vsmartcard vpcd driver is probably not running" in line
     assert "tools/setup.sh" in line and "retrying" in line
@@ -122,7 +93,7 @@ def test_refused_vpcd_is_explained_and_retried_then_clean_stop_leaves_one_file(t
 def test_several_cards_write_the_pcap_files_the_help_names(tmp_path):
     help_text = run_cli("run", "--help").stdout
     assert "trace-0.pcap, trace-1.pcap" in " ".join(help_text.split())
-    card = Running("run", "--state", str(tmp_path / "a"), "--state", str(tmp_path / "b"),
+    card = CardProcess("run", "--state", str(tmp_path / "a"), "--state", str(tmp_path / "b"),
                    "--vpcd", f"127.0.0.1:{free_port()}", "--pcap", str(tmp_path / "trace.pcap"))
     card.wait_for("connection refused")
     assert card.stop() == 0

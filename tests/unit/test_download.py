@@ -11,8 +11,6 @@ import sqlite3
 
 import pytest
 from cryptography import x509
-from helpers import SHARED, es9_direct
-from pe_builder import build_upp
 
 from euicc.asn1 import decode_exact, rsp
 from euicc.pki import load_card_credentials
@@ -23,28 +21,10 @@ from euicc.tlv import split, tlv
 from euicc_tools.lpa.download import DownloadError, bpp_pieces, download
 from euicc_tools.lpa.es10 import Es10Client
 from euicc_tools.lpa.link import DirectLink
-from euicc_tools.smdp.es9 import Es9Error, Smdp
-
-ADDRESS = "smdp.test.example"
-
-
-def minimal_package(iccid_digits: str, name: str) -> bytes:
-    """A small profile package of the project's own (MF, USIM, MILENAGE keys)."""
-    return build_upp(iccid_digits, "001010000000011", k=bytes(range(16)), opc=bytes(16),
-                     include=("mf", "usim"))
-
-
-@pytest.fixture
-def smdp(pki_dir, tmp_path):
-    profiles = tmp_path / "profiles"
-    profiles.mkdir()
-    (profiles / "TINY.der").write_bytes(minimal_package("8944123400000000011", "tiny"))
-    (profiles / "BIG.der").write_bytes(build_upp(
-        "8944123400000000022", "001010000000022", k=bytes(range(16)), opc=bytes(16)))
-    ts48 = SHARED / "profiles" / "TS48V2-SAIP2-1-NOBERTLV-UNIQUE.der"
-    if ts48.exists():
-        shutil.copy(ts48, profiles)
-    return Smdp(ADDRESS, pki_dir, profiles, confirmation_codes={"BIG": "1234"})
+from euicc_tools.smdp.es9 import Es9Error
+from euicc_tools.testkit.in_process_es9 import es9_direct
+from euicc_tools.testkit.profile_builder import build_upp
+from tests.support.downloads import ADDRESS
 
 
 def test_download_install_and_notify(es10, smdp, store):
@@ -91,7 +71,7 @@ def test_installed_elements_hold_no_secret(es10, smdp, store):
     assert download(es10, es9_direct(smdp), ADDRESS, "KEYS").ok
     (profile,) = store.profiles()
     pins = [b"1234\xff\xff\xff\xff", b"5678\xff\xff\xff\xff", b"88888888", b"11111111",
-            b"22222222"]  # pe_builder's default PINs, ADM1 and PUKs
+            b"22222222"]  # profile_builder's default PINs, ADM1 and PUKs
     sd_keys = [bytes(range(n, n + 16)) for n in (0x40, 0x50, 0x60)]
     with sqlite3.connect(store.path) as db:
         rows = [bytes(r[0]) for r in db.execute("SELECT element FROM isdp_content")]

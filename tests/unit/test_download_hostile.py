@@ -12,16 +12,6 @@ import base64
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from helpers import es9_direct
-from hostile_support import (
-    OTHER_SMDP_OID,
-    lying_metadata,
-    other_smdp_pki,
-    reissue,
-    rows,
-    store_snapshot,
-)
-from pe_builder import build_upp
 
 from euicc.asn1 import decode_exact, rsp
 from euicc.crypto.ecdsa import sign_raw
@@ -30,6 +20,16 @@ from euicc.tlv import children, tlv
 from euicc_tools.lpa.download import DownloadError, download
 from euicc_tools.lpa.es10 import CardError
 from euicc_tools.smdp.es9 import Smdp
+from euicc_tools.testkit.in_process_es9 import es9_direct
+from euicc_tools.testkit.profile_builder import build_upp
+from tests.support.hostile_inputs import (
+    OTHER_SMDP_OID,
+    lying_metadata,
+    other_smdp_pki,
+    reissue,
+    rows,
+    store_snapshot,
+)
 
 ADDRESS = "smdp.test.example"
 ICCID = "8944123400000000133"

@@ -11,7 +11,6 @@ import json
 
 import pytest
 from cryptography import x509
-from helpers import shared_path
 
 from euicc.asn1 import decode_exact, rsp
 from euicc.crypto.ecdsa import private_key_from_scalar, sign_raw, verify_raw
@@ -24,6 +23,7 @@ from euicc_applets.isd_r import ISD_R_AID
 from euicc_tools.emulator.card import build_card
 from euicc_tools.lpa.es10 import Es10Client
 from euicc_tools.lpa.link import DirectLink
+from tests.support.shared_material import shared_path
 
 
 @pytest.fixture(scope="module")

@@ -12,12 +12,12 @@ so the card answered nothingToDelete with profiles present. It is now refused wi
 from __future__ import annotations
 
 import pytest
-from helpers import iccid_bytes, metadata_der
-from hostile_support import store_snapshot
 
 from euicc.asn1 import Asn1Error, decode_exact, encode, pe, rsp
 from euicc.tlv import read_header
 from euicc_tools.lpa.es10 import CardError
+from tests.support.hostile_inputs import store_snapshot
+from tests.support.profile_metadata import iccid_bytes, metadata_der
 
 ICCID = "8944123400000000441"
 ISD_R_AID = bytes.fromhex("A0000005591010FFFFFFFF8900000100")

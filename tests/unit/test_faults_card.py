@@ -10,8 +10,6 @@ from __future__ import annotations
 import time
 
 import pytest
-from helpers import es9_direct
-from pe_builder import build_upp
 
 from euicc.asn1 import decode_exact, encode, rsp
 from euicc.faults import Action, ActionKind, Match, Rule, malformed_data
@@ -21,6 +19,8 @@ from euicc_applets.isd_r.error_results import named_numbers
 from euicc_tools.emulator.card import fault_catalog
 from euicc_tools.lpa.download import DownloadError, download
 from euicc_tools.smdp.es9 import Smdp
+from euicc_tools.testkit.in_process_es9 import es9_direct
+from euicc_tools.testkit.profile_builder import build_upp
 
 ADDRESS = "smdp.faults.example"
 GET_EID = bytes.fromhex("BF3E035C015A")

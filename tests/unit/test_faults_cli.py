@@ -12,6 +12,7 @@ import pytest
 
 from euicc_tools.shell.errors import UsageError
 from euicc_tools.shell.faults import rule_fields
+from euicc_tools.testkit.emulator_process import CardProcess
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -72,14 +73,10 @@ def test_a_preset_is_in_the_state_the_card_starts_with(tmp_path):
                         '[[preset.notification]]\nseq = 200\nevent = "delete"\n'
                         'address = "smdp.example"\n')
     state = tmp_path / "card"
-    process = subprocess.Popen([sys.executable, "-m", "euicc_tools.emulator", "run", "--state",
-                                str(state), "--scenario", str(scenario), "--vpcd",
-                                "127.0.0.1:9"], stderr=subprocess.PIPE, text=True,
-                               stdin=subprocess.DEVNULL)
+    process = CardProcess("run", "--state", str(state), "--scenario", str(scenario),
+                          "--vpcd", "127.0.0.1:9")
     try:
-        for line in process.stderr:
-            if "waiting for" in line:
-                break
+        process.wait_for("waiting for", 60)
         shown = subprocess.run([sys.executable, "-m", "euicc_tools.emulator", "shell",
                                 "--state", str(state), "-c", "profiles --json"],
                                capture_output=True, text=True, timeout=60)
@@ -88,5 +85,4 @@ def test_a_preset_is_in_the_state_the_card_starts_with(tmp_path):
         assert profile["iccid"] == "8944000000000000017"
         assert profile["nickname"] == "preset one" and profile["state"] == "enabled"
     finally:
-        process.terminate()
-        process.wait(10)
+        process.stop()

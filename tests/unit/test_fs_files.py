@@ -1,25 +1,14 @@
-"""The UICC file system engine's files (ETSI TS 102 221 11.1, 9.2-9.3) driven with real APDU
-bytes on the small hand-built profile of fs_support.py: FCPs (11.1.1.3) encoded, decoded and
-merged over SAIP templates, SELECT / STATUS (11.1.1, 11.1.2) with logical channels, READ /
-UPDATE BINARY (11.1.3, 11.1.4), READ / UPDATE RECORD, SEARCH RECORD, INCREASE (11.1.5-11.1.8),
-RETRIEVE / SET DATA on a BER-TLV EF (11.3.1, 11.3.2), the engine behind the card OS, and the
-FCPs and EF.ARR access rules of real GSMA TS.48 packages.
+"""The UICC file system engine's files (ETSI TS 102 221 11.1, 9.2-9.3) driven with real APDU bytes
+on the small hand-built profile of tests/support/fs_harness.py: FCPs (11.1.1.3) encoded, decoded and
+merged over SAIP templates, SELECT / STATUS (11.1.1, 11.1.2) with logical channels, READ / UPDATE
+BINARY (11.1.3, 11.1.4), READ / UPDATE RECORD, SEARCH RECORD, INCREASE (11.1.5-11.1.8), RETRIEVE /
+SET DATA on a BER-TLV EF (11.3.1, 11.3.2), the engine behind the card OS, and the FCPs and EF.ARR
+access rules of real GSMA TS.48 packages.
 """
 
 from __future__ import annotations
 
 import pytest
-from fs_support import (
-    IMSI,
-    USIM,
-    USIM_AID,
-    Harness,
-    decode_fcp,
-    fcp_fields,
-    merge_fcp,
-    ref,
-    verify,
-)
 
 from euicc.card import Card, FileSystem
 from euicc.fs.commands import FileCommands
@@ -35,6 +24,17 @@ from euicc.fs.pins import PinTable
 from euicc.fs.security import AccessMode, is_allowed
 from euicc.registry import Registry
 from euicc.tlv import tlv
+from tests.support.fs_harness import (
+    IMSI,
+    USIM,
+    USIM_AID,
+    Harness,
+    decode_fcp,
+    fcp_fields,
+    merge_fcp,
+    ref,
+    verify,
+)
 
 
 @pytest.fixture
@@ -428,10 +428,9 @@ def _file_elements(package: bytes):
 def test_ts48_fcps_and_access_rules(name):
     """Every SAIP Fcp of a TS.48 package decodes (standalone, or over a template file) and
     survives an FCP round trip; every EF.ARR content holds access rules with conditions."""
-    from helpers import shared_path
-
     from euicc.asn1 import encode, pe
     from euicc.fs.security import parse_rules
+    from tests.support.shared_material import shared_path
 
     package = shared_path("profiles", name).read_bytes()
     standalone = merged = rules = 0

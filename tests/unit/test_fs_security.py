@@ -1,15 +1,14 @@
-"""The UICC file system engine's security (ETSI TS 102 221 9.3-9.5) driven with real APDU
-bytes on the small hand-built profile of fs_support.py: VERIFY, CHANGE, DISABLE / ENABLE and
-UNBLOCK PIN (11.1.9-11.1.13) with their counters, local and universal PINs, security
-environments; access rules in compact, expanded and referenced (EF.ARR) formats
-(ISO/IEC 7816-4); DEACTIVATE / ACTIVATE FILE (11.1.14, 11.1.15); GET CHALLENGE
-(ISO/IEC 7816-4 11.5.3) and the reset that clears verification.
+"""The UICC file system engine's security (ETSI TS 102 221 9.3-9.5) driven with real APDU bytes on
+the small hand-built profile of tests/support/fs_harness.py: VERIFY, CHANGE, DISABLE / ENABLE and
+UNBLOCK PIN (11.1.9-11.1.13) with their counters, local and universal PINs, security environments;
+access rules in compact, expanded and referenced (EF.ARR) formats (ISO/IEC 7816-4); DEACTIVATE /
+ACTIVATE FILE (11.1.14, 11.1.15); GET CHALLENGE (ISO/IEC 7816-4 11.5.3) and the reset that clears
+verification.
 """
 
 from __future__ import annotations
 
 import pytest
-from fs_support import USIM, Harness, fcp_fields, ref, verify
 
 from euicc.apdu import CommandApdu
 from euicc.channels import Channel
@@ -18,6 +17,7 @@ from euicc.fs.model import File, FileType, LifeCycle
 from euicc.fs.pins import PinTable
 from euicc.fs.security import AccessMode, is_allowed
 from euicc.tlv import tlv
+from tests.support.fs_harness import USIM, Harness, fcp_fields, ref, verify
 
 
 @pytest.fixture

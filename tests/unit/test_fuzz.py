@@ -3,11 +3,10 @@ lengths vpcd cannot carry, such as 1-byte commands)."""
 
 import random
 
-from fuzz_corpus import is_status_word, random_apdu
-
 from euicc.store import ProfileState
 from euicc_tools.lpa.es10 import Es10Client
 from euicc_tools.lpa.link import DirectLink
+from euicc_tools.testkit.apdu_corpus import is_status_word, random_apdu
 
 
 def test_random_and_mutated_apdus(card, credentials, add_profile, store):

@@ -8,9 +8,6 @@ from __future__ import annotations
 import base64
 
 import pytest
-from helpers import es9_direct, iccid_bytes
-from pe_builder import build_upp, encode_element, generic_file_management
-from test_download import ADDRESS, smdp  # noqa: F401  (fixture)
 
 from euicc.asn1 import decode_exact, encode, pe, rsp
 from euicc.fs.model import FileType
@@ -18,6 +15,10 @@ from euicc.ppi import PeError, PeStatusCode, ProfileInterpreter
 from euicc.store import NotificationEvent, NotificationRecord
 from euicc.tlv import split, tlv
 from euicc_tools.lpa.download import DEFAULT_TAC, b64
+from euicc_tools.testkit.in_process_es9 import es9_direct
+from euicc_tools.testkit.profile_builder import build_upp, encode_element, generic_file_management
+from tests.support.downloads import ADDRESS
+from tests.support.profile_metadata import iccid_bytes
 
 ISD_R = bytes.fromhex("A0000005591010FFFFFFFF8900000100")
 GET_EID = bytes.fromhex("BF3E035C015A")
@@ -69,7 +70,7 @@ def test_remove_notification_with_a_sequence_number_beyond_64_bits(card, store):
     still_answers(card)
 
 
-def _authenticate_server(card, smdp, change) -> tuple[str, object]:  # noqa: F811
+def _authenticate_server(card, smdp, change) -> tuple[str, object]:
     """AuthenticateServer with the SM-DP+'s real request, CERT.DPauth changed by ``change``."""
     es9 = es9_direct(smdp)
     challenge, sw = store_data(card, bytes.fromhex("BF2E00"))
@@ -90,7 +91,7 @@ def _authenticate_server(card, smdp, change) -> tuple[str, object]:  # noqa: F81
     return decode_exact(rsp(), "AuthenticateServerResponse", data)
 
 
-def test_cert_dpauth_with_a_key_algorithm_the_card_lacks(card, store, smdp):  # noqa: F811
+def test_cert_dpauth_with_a_key_algorithm_the_card_lacks(card, store, smdp):
     """SGP.22 5.7.13: the fuzzer turned id-ecPublicKey (1.2.840.10045.2.1) into
     1.2.840.10029.2.1; the card cannot use such a key: unsupportedCurve(3), not
     undefinedError."""
@@ -106,7 +107,7 @@ def test_cert_dpauth_with_a_key_algorithm_the_card_lacks(card, store, smdp):  # 
     still_answers(card)
 
 
-def test_cert_dpauth_with_a_malformed_crl_distribution_point(card, store, smdp):  # noqa: F811
+def test_cert_dpauth_with_a_malformed_crl_distribution_point(card, store, smdp):
     """SGP.22 5.7.13 (and 4.5.2.2 certificate verification): a CRL distribution point URI
     that is no IA5String (the fuzzer's non-ASCII byte) makes the certificate unreadable:
     invalidCertificate(1), not undefinedError."""
@@ -123,7 +124,7 @@ def test_cert_dpauth_with_a_malformed_crl_distribution_point(card, store, smdp):
     ("A003020102", "A003020108"),  # version v3 made 8 by the fuzzer: InvalidVersion
     ("0603551D20", "0603551D0F"),  # certificatePolicies made a second keyUsage
 ], ids=["version-8", "duplicate-extension"])
-def test_cert_dpauth_that_is_no_well_formed_x509(card, store, smdp, old, new):  # noqa: F811
+def test_cert_dpauth_that_is_no_well_formed_x509(card, store, smdp, old, new):
     """SGP.22 5.7.13 (4.5.2.2), RFC 5280 4.1: an X.509 version other than v1-v3, or an
     extension present twice (the fuzzer's two changes, found in the long run), is an
     invalidCertificate(1), not undefinedError."""

@@ -3,7 +3,6 @@ integration tests use over PC/SC, on a logical channel (lpac) and on channel 0 (
 
 import pytest
 from cryptography import x509
-from helpers import iccid_bytes
 
 from euicc.asn1 import decode_exact, rsp
 from euicc.crypto.ecdsa import verify_raw
@@ -11,6 +10,7 @@ from euicc.store import ProfileState
 from euicc.tlv import children
 from euicc_tools.lpa.es10 import Es10Client
 from euicc_tools.lpa.link import DirectLink
+from tests.support.profile_metadata import iccid_bytes
 
 
 @pytest.fixture(params=["logical", "basic"])

@@ -1,15 +1,19 @@
-"""The Profile Package Interpreter on packages the tests build with tests/pe_builder.py
-(TCA eUICC Profile Package: Interoperable Format Technical Specification 2.3 / 3.3, section 8):
-akaParameter with MILENAGE (the 3GPP TS 35.208 4.3 test set 1), TUAK and the test algorithm,
-mappingParameter, pinCodes / pukCodes, secrets kept out of reprs, BER-TLV EFs, DF.5GS
-(3GPP TS 31.102 4.4.11), PE-GenericFileManagement (8.3.3) with ETSI TS 102 222 6.3 CREATE FILE,
-fill and repeat patterns (6.3.2.2.2) and links.
+"""The Profile Package Interpreter on packages the tests build with
+euicc_tools.testkit.profile_builder (TCA eUICC Profile Package: Interoperable Format Technical
+Specification 2.3 / 3.3, section 8): akaParameter with MILENAGE (the 3GPP TS 35.208 4.3 test set 1),
+TUAK and the test algorithm, mappingParameter, pinCodes / pukCodes, secrets kept out of reprs,
+BER-TLV EFs, DF.5GS (3GPP TS 31.102 4.4.11), PE-GenericFileManagement (8.3.3) with ETSI TS 102 222
+6.3 CREATE FILE, fill and repeat patterns (6.3.2.2.2) and links.
 """
 
 from __future__ import annotations
 
 import pytest
-from pe_builder import (
+
+from euicc.fs.model import MF_FID, FileType
+from euicc.ppi import PeStatusCode, ProfileImage
+from euicc.tlv import split
+from euicc_tools.testkit.profile_builder import (
     ISIM_AID,
     TEMPLATE_DF_5GS,
     USIM_AID,
@@ -21,7 +25,7 @@ from pe_builder import (
     isim,
     pin_codes,
 )
-from ppi_support import (
+from tests.support.ppi_checks import (
     BAD_ID,
     DF_5GS,
     DF_TELECOM,
@@ -44,10 +48,6 @@ from ppi_support import (
     refused,
     small_package,
 )
-
-from euicc.fs.model import MF_FID, FileType
-from euicc.ppi import PeStatusCode, ProfileImage
-from euicc.tlv import split
 
 DEFAULT_ROTATION = bytes.fromhex("4000204060")
 # c1..c5 of TS 35.206 4.1: 0, 1, 2, 4, 8 as 128-bit values
@@ -161,7 +161,7 @@ def test_secrets_stay_out_of_reprs():
 
 def test_security_domain_keys_stay_out_of_the_image_repr():
     image = interpret(build_upp(ICCID, IMSI, k=K, opc=bytes(16)))
-    sd_key = bytes(range(0x40, 0x50))  # pe_builder.security_domain's key 1
+    sd_key = bytes(range(0x40, 0x50))  # profile_builder.security_domain's key 1
     assert repr(sd_key)[2:-1] not in repr(image)
 
 

@@ -14,8 +14,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from helpers import es9_direct
-from pe_builder import (
+
+from euicc.asn1 import decode_exact, pe
+from euicc.ppi import PeError, PeStatusCode, ProfileInterpreter, success_response
+from euicc.store_image import image_from_rows
+from euicc.tlv import split
+from euicc_tools.testkit.in_process_es9 import es9_direct
+from euicc_tools.testkit.profile_builder import (
     TEMPLATE_MF,
     USIM_AID,
     PinConfig,
@@ -30,7 +35,7 @@ from pe_builder import (
     pin_codes,
     usim,
 )
-from ppi_support import (
+from tests.support.ppi_checks import (
     BAD_ID,
     DF_5GS,
     EF_ICCID,
@@ -47,11 +52,6 @@ from ppi_support import (
     refused,
     small_package,
 )
-
-from euicc.asn1 import decode_exact, pe
-from euicc.ppi import PeError, PeStatusCode, ProfileInterpreter, success_response
-from euicc.store_image import image_from_rows
-from euicc.tlv import split
 
 
 def decoded_response(error: PeError) -> dict:

@@ -7,15 +7,20 @@ file information, BER-TLV file details and maximum size, DF names, the MF's own 
 links, in template elements and in PE-GenericFileManagement. Members a profile leaves out
 keep the template's value.
 
-Each case builds a package with tests/pe_builder.py and holds the image against both the
-explicit expectation and the independent reading of every Fcp (ppi_support.stated_mismatches).
+Each case builds a package with euicc_tools.testkit.profile_builder and holds the image against both
+the explicit expectation and the independent reading of every Fcp (ppi_checks.stated_mismatches).
 """
 
 from __future__ import annotations
 
 import pytest
-from fs_support import Harness
-from pe_builder import (
+
+from euicc.asn1 import decode_exact, pe
+from euicc.fs.commands import FileCommands
+from euicc.fs.model import MF_FID, FileType, LifeCycle
+from euicc.ppi import PeStatusCode
+from euicc.tlv import parse
+from euicc_tools.testkit.profile_builder import (
     RULE_READ_ALWAYS,
     TEMPLATE_OPT_USIM,
     TEMPLATE_TELECOM,
@@ -25,7 +30,8 @@ from pe_builder import (
     mf,
     template_element,
 )
-from ppi_support import (
+from tests.support.fs_harness import Harness
+from tests.support.ppi_checks import (
     BAD_ID,
     DF_TELECOM,
     ICCID,
@@ -38,13 +44,7 @@ from ppi_support import (
     small_package,
     stated_mismatches,
 )
-from saip_package import elements
-
-from euicc.asn1 import decode_exact, pe
-from euicc.fs.commands import FileCommands
-from euicc.fs.model import MF_FID, FileType, LifeCycle
-from euicc.ppi import PeStatusCode
-from euicc.tlv import parse
+from tests.support.saip_reading import elements
 
 EF_MSISDN, EF_SDN, EF_FDN, EF_KEYS, EF_HPPLMN = 0x6F40, 0x6F49, 0x6F3B, 0x6F08, 0x6F31
 EF_FPLMN, EF_THRESHOLD, EF_NETPAR, EF_SMSS, EF_ICE_DN = 0x6F7B, 0x6F5C, 0x6FC4, 0x6F43, 0x6FE0

@@ -10,8 +10,6 @@ from pathlib import Path
 
 import asn1tools
 import pytest
-from helpers import shared_path
-from saip_package import TS48_PACKAGES
 
 from euicc.fs.model import FileType
 from euicc.ppi.templates import (
@@ -24,6 +22,8 @@ from euicc.ppi.templates import (
     template,
     templates_for_pe,
 )
+from tests.support.saip_reading import TS48_PACKAGES
+from tests.support.shared_material import shared_path
 
 PE_ASN = Path(__file__).resolve().parents[2] / "euicc" / "asn1" / "pe.asn"
 MF = 0x3F00

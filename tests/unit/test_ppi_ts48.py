@@ -1,7 +1,7 @@
 """The Profile Package Interpreter on real input (TCA eUICC Profile Package: Interoperable
 Format Technical Specification 2.3 / 3.3, section 8 "Profile Elements"): every GSMA TS.48
 package in ../shared/profiles installs (the V5 generation of ts48v5/ included), showing every
-value its elements state (saip_package's independent reading of each Fcp and fill command),
+value its elements state (saip_reading's independent reading of each Fcp and fill command),
 with spot values of TS48V2-SAIP2-1-NOBERTLV-UNIQUE checked against its documentation (ICCID,
 IMSI and EF.DIR per 3GPP TS 31.102 4.2.2 and ETSI TS 102 221 13.1, PINs, AKA parameters),
 the V5 specifics (EF.MSISDN of 39-byte records and its DF.TELECOM link, DF.5GS and DF.SAIP
@@ -13,8 +13,12 @@ secrets.
 from __future__ import annotations
 
 import pytest
-from helpers import shared_path
-from ppi_support import (
+
+from euicc.asn1 import decode_exact, pe
+from euicc.fs.model import MF_FID, File, FileTree, FileType
+from euicc.ppi import ProfileImage
+from euicc.tlv import parse, read_header, split
+from tests.support.ppi_checks import (
     DF_PHONEBOOK,
     DF_TELECOM,
     EF_AD,
@@ -28,7 +32,7 @@ from ppi_support import (
     interpret,
     stated_mismatches,
 )
-from saip_package import (
+from tests.support.saip_reading import (
     DF_5GS,
     DF_SAIP,
     EF_SUCI_CALC_INFO,
@@ -39,11 +43,7 @@ from saip_package import (
     shared_packages,
     usim_facts,
 )
-
-from euicc.asn1 import decode_exact, pe
-from euicc.fs.model import MF_FID, File, FileTree, FileType
-from euicc.ppi import ProfileImage
-from euicc.tlv import parse, read_header, split
+from tests.support.shared_material import shared_path
 
 NOBERTLV = "TS48V2-SAIP2-1-NOBERTLV-UNIQUE.der"
 USIM_AID_PREFIX = bytes.fromhex("A0000000871002")

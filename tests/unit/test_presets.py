@@ -7,8 +7,6 @@ installFailedDueToInsufficientMemoryForProfile(10))."""
 from __future__ import annotations
 
 import pytest
-from helpers import es9_direct
-from pe_builder import build_upp
 
 from euicc.asn1 import decode_exact, rsp
 from euicc.crypto.entropy import SystemEntropy
@@ -22,6 +20,8 @@ from euicc_tools.lpa.download import download
 from euicc_tools.lpa.es10 import Es10Client
 from euicc_tools.lpa.link import DirectLink
 from euicc_tools.smdp.es9 import Smdp
+from euicc_tools.testkit.in_process_es9 import es9_direct
+from euicc_tools.testkit.profile_builder import build_upp
 
 NICKNAME = "é" * 64  # 64 characters, 128 bytes of UTF-8
 PRESET = {

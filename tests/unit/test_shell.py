@@ -77,11 +77,10 @@ def test_profile_detail_and_keys(state, pki_dir, capsys):
 @pytest.fixture
 def interpreted(state, store):
     """The enabled profile with a file system, PINs and keys, as an installation leaves it."""
-    from pe_builder import build_upp
-
     from euicc.ppi import interpret
     from euicc.store_image import file_rows, secret_rows
     from euicc.tlv import split
+    from euicc_tools.testkit.profile_builder import build_upp
 
     package = build_upp("8944000000000000077", "001010000000777", algorithm="milenage",
                         k=bytes(range(16)), opc=bytes(range(16, 32)))
@@ -111,10 +110,9 @@ def test_tree_and_read_decoded(interpreted, capsys):
 
 
 def test_profile_lists_its_elements(interpreted, store, capsys):
-    from pe_builder import build_upp
-
     from euicc.ppi import elements_without_secrets
     from euicc.tlv import split
+    from euicc_tools.testkit.profile_builder import build_upp
 
     package = build_upp("8944000000000000077", "001010000000777", k=bytes(16), opc=bytes(16))
     # as the installer stores them: secrets zeroed, everything the listing shows intact

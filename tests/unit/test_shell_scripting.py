@@ -12,7 +12,8 @@ import subprocess
 import sys
 
 import pytest
-from shell_support import ISDP_AID
+
+from tests.support.shell_state import ISDP_AID
 
 ICCID = "8944000000000000077"
 NOISE = ("set debug true", "Traceback", "To enable full traceback")
@@ -37,7 +38,7 @@ def json_error(out: str) -> str:
 def interpreted(store):
     """An enabled profile whose USIM has a 3-digit MNC (EF.AD byte 4 = 3); no PKI in the
     state, no card running."""
-    from shell_support import interpreted_state
+    from tests.support.shell_state import interpreted_state
 
     return interpreted_state(store, ICCID, "310410123456789", mnc_length=3, name="Scripting")
 

@@ -136,7 +136,7 @@ import os, sys
 sys.path[:0] = {paths!r}
 from pathlib import Path
 from euicc import store as module
-from test_store import record, store_with_secrets
+from tests.unit.test_store import record, store_with_secrets
 store = module.CardStore(Path({state!r}))
 store_with_secrets(store, 1)
 module.CardStore.erase = lambda self: os._exit(9)  # killed after the delete's COMMIT
@@ -150,7 +150,7 @@ def test_kill_between_delete_commit_and_erasure_is_erased_at_next_start(tmp_path
     from pathlib import Path
 
     here = Path(__file__).resolve()
-    code = _KILLED_AFTER_COMMIT.format(paths=[str(here.parents[2]), str(here.parent)],
+    code = _KILLED_AFTER_COMMIT.format(paths=[str(here.parents[2])],
                                        state=str(tmp_path))
     assert subprocess.run([sys.executable, "-c", code]).returncode == 9
     assert secret_files(tmp_path) != []  # the commit is there, the erasure is not

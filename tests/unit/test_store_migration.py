@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import sqlite3
 
-from pe_builder import DEFAULT_PINS, DEFAULT_PUKS, USIM_AID, build_upp, pin_value
-
 from euicc.migrations import migrate
 from euicc.ppi import ProfileInterpreter, blank_secrets, elements_without_secrets, interpret
 from euicc.ppi.secrets import SECRET_FIELDS
@@ -18,10 +16,17 @@ from euicc.store_image import SECRET_AKA, file_rows, image_from_rows, secret_row
 from euicc.tlv import split
 from euicc_tools.emulator.card import build_card
 from euicc_tools.shell.view import element_summary
+from euicc_tools.testkit.profile_builder import (
+    DEFAULT_PINS,
+    DEFAULT_PUKS,
+    USIM_AID,
+    build_upp,
+    pin_value,
+)
 
 K = bytes.fromhex("8F3E5A61C2D94B07E1A6355C90D2F4B8")
 OPC = bytes.fromhex("1D62C7A09E4F3B58A2C4E6F8091B3D5F")
-SD_KEYS = [bytes(range(start, start + 16)) for start in (0x40, 0x50, 0x60)]  # pe_builder's
+SD_KEYS = [bytes(range(start, start + 16)) for start in (0x40, 0x50, 0x60)]  # profile_builder's
 ICCID = "8944000000000000088"
 
 

@@ -4,7 +4,7 @@
   Profile B, IMSI and NAI based), as transcribed in typhon-sec/3gpp-security-toolkit
   specs/ts33501-v20/sections/section-C-4.md; the IMSI sets also appear in magma
   lte/gateway/python/magma/subscriberdb/tests/crypto/test_ECIES.py.
-  The home network key pairs and the TS 31.121 4.9.4 file are in tests/suci_vectors.py.
+  The home network key pairs and the TS 31.121 4.9.4 file are in tests/support/suci_vectors.py.
 - EF.SUCI_Calc_Info examples of pySim: pySim/ts_31_102.py EF_SUCI_Calc_Info._test_de_encode
   and the TS 31.121 4.9.4 test file of pySim tests/unittests/test_utils.py.
 - SUCI / routing indicator coding of TS 24.501 9.11.3.4 (Table 9.11.3.4.1 and its NOTE 2).
@@ -14,7 +14,6 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, x25519
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from suci_vectors import A_HN_PRIVATE, A_HN_PUBLIC, B_HN_PRIVATE, B_HN_PUBLIC, TS31121_CALC_INFO
 
 from euicc_applets.naa import suci
 from euicc_applets.naa.suci import (
@@ -32,6 +31,13 @@ from euicc_applets.naa.suci import (
     select_scheme,
     suci_value,
     unprotect,
+)
+from tests.support.suci_vectors import (
+    A_HN_PRIVATE,
+    A_HN_PUBLIC,
+    B_HN_PRIVATE,
+    B_HN_PUBLIC,
+    TS31121_CALC_INFO,
 )
 
 h = bytes.fromhex

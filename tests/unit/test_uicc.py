@@ -6,10 +6,6 @@ from __future__ import annotations
 
 import os
 
-from helpers import es9_direct
-from pe_builder import USIM_AID, build_upp, ef_imsi
-from test_download import ADDRESS, smdp  # noqa: F401  (fixture)
-
 from euicc.coding import swap_nibbles
 from euicc.tlv import parse
 from euicc_applets.naa.authenticate import MilenageAka
@@ -17,6 +13,9 @@ from euicc_applets.naa.milenage import Milenage
 from euicc_applets.naa.xor_test_algorithm import XorTestAlgorithm
 from euicc_tools.emulator.card import build_card
 from euicc_tools.lpa.download import download
+from euicc_tools.testkit.in_process_es9 import es9_direct
+from euicc_tools.testkit.profile_builder import USIM_AID, build_upp, ef_imsi
+from tests.support.downloads import ADDRESS
 
 K = bytes(range(16))
 OPC = bytes.fromhex("CD63CB71954A9F4E48A5994E37A02BAF")
@@ -44,7 +43,7 @@ def autn_for(algo, rand: bytes, sqn: int, amf: bytes = b"\x80\x00") -> bytes:
     return bytes(a ^ b for a, b in zip(sqn_bytes, ak, strict=True)) + amf + mac
 
 
-def install(es10, smdp, store, name: str, package: bytes) -> bytes:  # noqa: F811
+def install(es10, smdp, store, name: str, package: bytes) -> bytes:
     (smdp.profiles / f"{name}.der").write_bytes(package)
     assert download(es10, es9_direct(smdp), ADDRESS, name).ok
     return store.profile_by_iccid(_iccid(package)).isdp_aid
@@ -61,7 +60,7 @@ def enable(es10, aid: bytes, refresh: bool = False) -> int:
     return response["enableResult"]
 
 
-def test_enabled_profile_is_a_working_usim(card, es10, smdp, store):  # noqa: F811
+def test_enabled_profile_is_a_working_usim(card, es10, smdp, store):
     aid = install(es10, smdp, store, "MIL", build_upp(
         "8944123400000000331", IMSI, algorithm="milenage", k=K, opc=OPC))
     assert tx(card, "00A40004022FE2")[1] == "6A82"  # disabled: nothing visible
@@ -85,7 +84,7 @@ def test_enabled_profile_is_a_working_usim(card, es10, smdp, store):  # noqa: F8
     assert tx(card, "0088008122" + lv(rand) + lv(bytes(autn)))[1] == "9862"
 
 
-def test_update_and_sqn_survive_a_restart(card, es10, smdp, store, credentials):  # noqa: F811
+def test_update_and_sqn_survive_a_restart(card, es10, smdp, store, credentials):
     aid = install(es10, smdp, store, "XOR", build_upp(
         "8944123400000000441", IMSI, algorithm="xor", k=K))
     assert enable(es10, aid) == 0
@@ -109,7 +108,7 @@ def test_update_and_sqn_survive_a_restart(card, es10, smdp, store, credentials):
     assert data[:1] == b"\xdc"
 
 
-def test_disable_hides_and_delete_removes(card, es10, smdp, store):  # noqa: F811
+def test_disable_hides_and_delete_removes(card, es10, smdp, store):
     aid = install(es10, smdp, store, "DEL", build_upp(
         "8944123400000000551", IMSI, algorithm="milenage", k=K, opc=OPC))
     assert enable(es10, aid) == 0
@@ -124,7 +123,7 @@ def test_disable_hides_and_delete_removes(card, es10, smdp, store):  # noqa: F81
     assert store.profile_files(aid) == [] and store.profile_secrets(aid) == []
 
 
-def test_refresh_is_offered_to_terminals_that_support_it(card, es10, smdp, store):  # noqa: F811
+def test_refresh_is_offered_to_terminals_that_support_it(card, es10, smdp, store):
     aid = install(es10, smdp, store, "REF", build_upp(
         "8944123400000000661", IMSI, algorithm="milenage", k=K, opc=OPC))
     assert tx(card, "8010000003000080")[1] == "9000"  # TERMINAL PROFILE: byte 3 b8 REFRESH
@@ -137,12 +136,12 @@ def test_refresh_is_offered_to_terminals_that_support_it(card, es10, smdp, store
     assert tx(card, "80F2000C00")[1] == "9000"
 
 
-def test_get_identity_gives_a_suci_the_home_network_opens(card, es10, smdp, store):  # noqa: F811
+def test_get_identity_gives_a_suci_the_home_network_opens(card, es10, smdp, store):
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-    from pe_builder import USIM_TEMP_FID, service_table
 
     from euicc_applets.naa import suci
+    from euicc_tools.testkit.profile_builder import USIM_TEMP_FID, service_table
 
     home = X25519PrivateKey.generate()
     public = home.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
@@ -177,8 +176,8 @@ def test_get_identity_gives_a_suci_the_home_network_opens(card, es10, smdp, stor
     assert tx(card, "8078000200")[1] == "6A86"  # 5G NSWO context: not supported
 
 
-def test_isim_authenticates_without_kc_and_refuses_the_gsm_context(card, es10, smdp, store):  # noqa: F811
-    from pe_builder import ISIM_AID
+def test_isim_authenticates_without_kc_and_refuses_the_gsm_context(card, es10, smdp, store):
+    from euicc_tools.testkit.profile_builder import ISIM_AID
 
     aid = install(es10, smdp, store, "ISIM", build_upp(
         "8944123400000000881", IMSI, algorithm="milenage", k=K, opc=OPC))
@@ -197,12 +196,12 @@ def pin_data(value: str) -> str:
 
 
 def test_authenticate_asks_the_universal_pin_that_replaced_pin1(
-        card, es10, smdp, store, credentials):  # noqa: F811
+        card, es10, smdp, store, credentials):
     """TS 102 221 9.5.1 and 11.1.11: PIN 1 disabled with the universal PIN as replacement
     means the universal PIN is the one AUTHENTICATE (TS 31.102 7.1.2: application PIN)
     needs; the same file-system rule as every access condition. The replacement is kept
     across a restart."""
-    from pe_builder import ADM1, PIN1
+    from euicc_tools.testkit.profile_builder import ADM1, PIN1
 
     aid = install(es10, smdp, store, "UPIN", build_upp(
         "8944123400000000991", IMSI, algorithm="milenage", k=K, opc=OPC,
@@ -228,10 +227,10 @@ def test_authenticate_asks_the_universal_pin_that_replaced_pin1(
     assert tx(restarted, command)[1] == "9000"
 
 
-def test_authenticate_asks_the_application_pin_of_its_own_usim(card, es10, smdp, store):  # noqa: F811
+def test_authenticate_asks_the_application_pin_of_its_own_usim(card, es10, smdp, store):
     """A USIM whose PIN status template names PIN 02 as its application PIN (TS 102 221
     9.4.1: '01'-'08' are application PINs; TS 31.102 7.1.2) needs PIN 02, not PIN 01."""
-    from pe_builder import ADM1, PIN1, PIN2_LOCAL
+    from euicc_tools.testkit.profile_builder import ADM1, PIN1, PIN2_LOCAL
 
     aid = install(es10, smdp, store, "PIN02", build_upp(
         "8944123400000000992", IMSI, algorithm="milenage", k=K, opc=OPC,

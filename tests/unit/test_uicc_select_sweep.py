@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import SHARED, es9_direct
-from pe_builder import build_upp
 
 from euicc.tlv import tlv
 from euicc_tools.lpa.download import download
 from euicc_tools.smdp.es9 import Smdp
+from euicc_tools.testkit.in_process_es9 import es9_direct
+from euicc_tools.testkit.profile_builder import build_upp
+from tests.support.shared_material import SHARED
 
 ADDRESS = "smdp.test.example"
 PACKAGES = ["BUILT"] + sorted(p.stem for p in (SHARED / "profiles").glob("*.der")) + sorted(

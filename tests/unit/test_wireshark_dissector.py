@@ -12,13 +12,13 @@ import subprocess
 import sys
 
 import pytest
-from helpers import es9_direct
-from pe_builder import build_upp
 
 from euicc.faults import Action, ActionKind, Match, Rule
 from euicc.trace import PcapTrace
 from euicc_tools.lpa.download import download
 from euicc_tools.smdp.es9 import Smdp
+from euicc_tools.testkit.in_process_es9 import es9_direct
+from euicc_tools.testkit.profile_builder import build_upp
 from euicc_tools.wireshark.generate import LUA
 
 ADDRESS = "smdp.wireshark.example"

@@ -1,4 +1,4 @@
-"""Test-data builder: DER Unprotected Profile Packages (TCA eUICC Profile Package:
+"""Test-profile builder: DER Unprotected Profile Packages (TCA eUICC Profile Package:
 Interoperable Format Technical Specification 3.3.1, PEDefinitions) made from Python arguments.
 
 Every helper returns the DER of one ``ProfileElement``; a package is their concatenation

@@ -1,15 +1,21 @@
 """Shared helpers of the Profile Package Interpreter tests (test_ppi_ts48.py,
 test_ppi_build.py, test_ppi_errors.py): interpreting a TCA SAIP package element by element
 (TCA eUICC Profile Package: Interoperable Format Technical Specification 2.3 / 3.3, section 8),
-small packages made with tests/pe_builder.py, PE-GenericFileManagement commands (8.3.3) and
-ETSI TS 102 222 6.3 CREATE FILE FCPs, and the checks the tests share.
+small packages made with euicc_tools.testkit.profile_builder, PE-GenericFileManagement
+commands (8.3.3) and ETSI TS 102 222 6.3 CREATE FILE FCPs, and the checks the tests share.
 """
 
 from __future__ import annotations
 
 import pytest
-from pe_builder import build_upp, generic_file_management
-from saip_package import (
+
+from euicc.coding import decode_imsi
+from euicc.fs.model import EF_DESCRIPTORS, MF_FID, SHAREABLE, File, FileDescriptor, FileType
+from euicc.ppi import PeError, ProfileImage, ProfileInterpreter
+from euicc.store_image import file_rows, image_from_rows, secret_rows
+from euicc.tlv import parse, split
+from euicc_tools.testkit.profile_builder import build_upp, generic_file_management
+from tests.support.saip_reading import (
     Reading,
     StatedFile,
     expand_pattern,
@@ -18,15 +24,9 @@ from saip_package import (
     saip_path,
 )
 
-from euicc.coding import decode_imsi
-from euicc.fs.model import EF_DESCRIPTORS, MF_FID, SHAREABLE, File, FileDescriptor, FileType
-from euicc.ppi import PeError, ProfileImage, ProfileInterpreter
-from euicc.store_image import file_rows, image_from_rows, secret_rows
-from euicc.tlv import parse, split
-
 EF_IMSI, EF_AD, EF_UST, EF_DIR, EF_ICCID = 0x6F07, 0x6FAD, 0x6F38, 0x2F00, 0x2FE2
 DF_TELECOM, DF_PHONEBOOK, DF_5GS = 0x7F10, 0x5F3A, 0x5FC0
-USIM_FID, ISIM_FID = 0x7FF1, 0x7FF2  # pe_builder's temporary ADF file identifiers
+USIM_FID, ISIM_FID = 0x7FF1, 0x7FF2  # profile_builder's temporary ADF file identifiers
 
 ICCID = "8944123400000000011"
 IMSI = "001010123456063"
@@ -95,7 +95,7 @@ def check_round_trip(image: ProfileImage) -> ProfileImage:
 
 
 # -- every value a profile element states (TCA SAIP 2.3 / 3.3 Fcp, ETSI TS 102 222 6.3) ----------
-# An independent reading of what an Fcp asks for (saip_package.read_package), held against
+# An independent reading of what an Fcp asks for (saip_reading.read_package), held against
 # the interpreter's result.
 _STRUCTURES = {code: kind for kind, code in EF_DESCRIPTORS.items()}
 TAG_SPECIAL_INFO, TAG_FILE_DETAILS, TAG_MAXIMUM_SIZE = 0xC0, 0x84, 0x86

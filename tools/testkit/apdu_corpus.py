@@ -1,5 +1,7 @@
-"""Random and mutated APDUs for the robustness tests (unit: in-process, integration:
-through pcscd). Seeded, so a failure can be replayed."""
+"""Random and mutated C-APDUs (ISO/IEC 7816-4 5.1) for the robustness tests (unit:
+in-process, integration: through pcscd), made from SEEDS, valid commands of the card's
+applications that also seed the fuzz targets of bench/fuzz. Drawn from a seeded
+``random.Random``, so a failure can be replayed."""
 
 from __future__ import annotations
 

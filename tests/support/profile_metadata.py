@@ -1,24 +1,12 @@
-"""Helpers shared by unit and integration tests: SGP.22 test data builders and access to
-the read-only reference material in ../shared (skipping cleanly where it is absent)."""
+"""SGP.22 test values the unit and integration tests put into a card's store: the Iccid (as
+EF.ICCID codes it, ETSI TS 102 221 13.2: nibble swapped BCD, 'F' padded) and the
+StoreMetadataRequest of a profile (SGP.22 5.5.3: names, class, notification addresses,
+PPRs, icon)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from euicc.asn1 import encode, rsp
 from euicc.coding import encode_iccid
-
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-
-
-def shared_path(*parts: str) -> Path:
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"{path} is not available on this machine")
-    return path
-
 
 
 def iccid_bytes(iccid: str) -> bytes:
@@ -43,13 +31,3 @@ def metadata_der(iccid: str, name: str = "Test profile", spn: str = "Test SP",
         length = max(ppr) + 1
         value["profilePolicyRules"] = (bytes([sum(0x80 >> b for b in ppr)]), length)
     return encode(rsp(), "StoreMetadataRequest", value)
-
-
-def es9_direct(smdp):
-    """ES9+ calls straight into a euicc_tools.smdp.es9.Smdp, without HTTPS."""
-    functions = {"initiateAuthentication": smdp.initiate_authentication,
-                 "authenticateClient": smdp.authenticate_client,
-                 "getBoundProfilePackage": smdp.get_bound_profile_package,
-                 "handleNotification": smdp.handle_notification,
-                 "cancelSession": smdp.cancel_session}
-    return lambda name, body: functions[name](body)

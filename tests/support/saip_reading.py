@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from helpers import SHARED
 
 from euicc.asn1 import decode_exact, pe
 from euicc.coding import decode_imsi
 from euicc.fs.model import MF_FID, FileDescriptor
 from euicc.ppi.templates import ADF_FID, PE_FID, TEMPLATES
 from euicc.tlv import split
+from tests.support.shared_material import SHARED
 
 # Every TS.48 package of ../shared/profiles (the V5 generation in its subfolder)
 TS48_PACKAGES = (

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers import iccid_bytes, metadata_der
-from pe_builder import build_upp
-
 from euicc.ppi import interpret
 from euicc.store import CardStore, ProfileClass, ProfileRecord, ProfileState
 from euicc.store_image import file_rows, secret_rows
 from euicc.tlv import split
+from euicc_tools.testkit.profile_builder import build_upp
+from tests.support.profile_metadata import iccid_bytes, metadata_der
 
 ISDP_AID = bytes.fromhex("A0000005591010FFFFFFFF8900001000")
 

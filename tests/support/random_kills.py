@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from emulator import Emulator
+from euicc_tools.testkit.emulator_process import Emulator
 
 
 def kill_at_random_moments(emulator: Emulator, rng: random.Random,
