@@ -22,7 +22,7 @@ import tempfile
 import traceback
 from pathlib import Path
 
-INSTRUMENTED = ["euicc", "applets", "asn1tools", "bench.fuzz.targets"]
+INSTRUMENTED = ["euicc", "euicc_applets", "asn1tools", "bench.fuzz.targets"]
 
 
 def _signature(exc: BaseException) -> str:
