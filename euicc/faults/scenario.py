@@ -67,41 +67,8 @@ class Catalog:
     def add(self, target: Target) -> None:
         self.targets[target.name] = target
 
-    @classmethod
-    def permissive(cls) -> Catalog:
-        """A catalogue that takes any name (reading a scenario's sections before the card
-        that knows its names exists)."""
-        return _AnyCatalog()
-
     def names(self, layer: Layer | None = None) -> list[str]:
         return sorted(n for n, t in self.targets.items() if layer is None or t.layer is layer)
-
-
-class _AnyCatalog(Catalog):
-    def __init__(self) -> None:
-        super().__init__()
-        self.targets = _AnyTargets()
-
-
-class _AnyTargets(dict):
-    def __contains__(self, name) -> bool:
-        return True
-
-    def get(self, name, default=None):
-        layer = Layer.APDU if not str(name).startswith("ES10") else (
-            Layer.BPP if str(name).startswith("ES10b.LoadBoundProfilePackage.") else Layer.ES10)
-        return Target(name, layer, _AnyCodes(), segmented=True)
-
-
-class _AnyCodes(dict):
-    def __bool__(self) -> bool:
-        return True
-
-    def __contains__(self, code) -> bool:
-        return True
-
-    def __getitem__(self, code):
-        return 0
 
 
 def _allowed(values) -> str:
@@ -230,13 +197,32 @@ def _key_lines(text: str) -> dict[tuple[int, str | None], int]:
 
 @dataclass
 class Scenario:
-    """A scenario file read: its rules, and the other sections the caller asked for (as
-    tables, for the layer that knows them: the ISD-R's ``preset``)."""
+    """A scenario file read: its ``[[fault]]`` tables, turned into rules against the card's
+    catalogue by :meth:`rules`, and the other sections the caller asked for (as tables, for
+    the layer that knows them: the ISD-R's ``preset``)."""
 
     path: Path
     text: str
-    rules: list[Rule]
+    fault_tables: list[dict]
     sections: dict[str, dict]
+
+    def rules(self, catalog: Catalog) -> list[Rule]:
+        """The rules, in order, checked against what the card dispatches."""
+        lines = _key_lines(self.text)
+        rules = []
+        for index, table in enumerate(self.fault_tables):
+            try:
+                rules.append(rule_from_table(table, catalog, where=f"fault {index + 1}"))
+            except ScenarioError as exc:
+                key = re.match(r"fault \d+: ([\w-]+):", str(exc))
+                line = lines.get((index, key.group(1) if key else None)) or lines.get(
+                    (index, None))
+                raise ScenarioError(f"{self.path}:{line or 1}: {exc}") from None
+        ids = [r.id for r in rules if r.id]
+        duplicate = next((i for i in ids if ids.count(i) > 1), None)
+        if duplicate:
+            raise ScenarioError(f"{self.path}: two faults are named {duplicate!r}")
+        return rules
 
     def error(self, exc: ScenarioError, section: str) -> ScenarioError:
         """``exc`` (raised by whoever read ``section``) with the file and the line of the
@@ -254,12 +240,12 @@ class Scenario:
 
 def load_scenario(path: Path, catalog: Catalog) -> list[Rule]:
     """The rules of a scenario file, in order; :class:`ScenarioError` names what is wrong."""
-    return read_scenario(path, catalog).rules
+    return read_scenario(path).rules(catalog)
 
 
-def read_scenario(path: Path, catalog: Catalog, sections: tuple[str, ...] = ()) -> Scenario:
-    """A scenario file with its ``[[fault]]`` rules and the ``sections`` given (else
-    refused as unknown)."""
+def read_scenario(path: Path, sections: tuple[str, ...] = ()) -> Scenario:
+    """A scenario file with its ``[[fault]]`` tables and the ``sections`` given (any other
+    section is refused as unknown)."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -283,17 +269,4 @@ def read_scenario(path: Path, catalog: Catalog, sections: tuple[str, ...] = ()) 
     tables = document.get("fault", [])
     if not isinstance(tables, list):
         raise ScenarioError(f"{path}: fault must be an array of tables ([[fault]])")
-    lines = _key_lines(text)
-    rules = []
-    for index, table in enumerate(tables):
-        try:
-            rules.append(rule_from_table(table, catalog, where=f"fault {index + 1}"))
-        except ScenarioError as exc:
-            key = re.match(r"fault \d+: ([\w-]+):", str(exc))
-            line = lines.get((index, key.group(1) if key else None)) or lines.get((index, None))
-            raise ScenarioError(f"{path}:{line or 1}: {exc}") from None
-    ids = [r.id for r in rules if r.id]
-    duplicate = next((i for i in ids if ids.count(i) > 1), None)
-    if duplicate:
-        raise ScenarioError(f"{path}: two faults are named {duplicate!r}")
-    return Scenario(path, text, rules, extra)
+    return Scenario(path, text, tables, extra)

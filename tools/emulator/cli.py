@@ -25,7 +25,7 @@ import platformdirs
 
 from euicc import __version__
 from euicc.control import ControlServer
-from euicc.faults import Catalog, ScenarioError, read_scenario
+from euicc.faults import ScenarioError, read_scenario
 from euicc.pki import PkiError, generate_test_pki, load_card_credentials
 from euicc.store import CardStore
 from euicc.trace import PcapTrace
@@ -145,17 +145,18 @@ def _start_card(index: int, state: Path, pki: Path | None, transport: Transport,
         card.observers.append(entry.trace)
     catalog = fault_catalog(card)
     if scenario is not None:
-        for rule in read_scenario(scenario.path, catalog, ("preset",)).rules:
+        for rule in scenario.rules(catalog):
             rule = card.faults.add(rule)
             log.info("fault %s: %s", rule.id, rule.describe())
     entry.control = ControlServer(card, state, catalog)
 
 
 def _scenario(args):
-    """The --scenario file read once (its rules are checked against the card later)."""
+    """The --scenario file, read before the card is made (its preset goes into the state);
+    its rules are checked against the card once it exists."""
     if not args.scenario:
         return None
-    return read_scenario(Path(args.scenario).expanduser(), Catalog.permissive(), ("preset",))
+    return read_scenario(Path(args.scenario).expanduser(), ("preset",))
 
 
 def cmd_run(args) -> int:
