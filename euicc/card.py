@@ -209,7 +209,7 @@ class Card:
 
     def _notify(self, raw: bytes, out: bytes, name: str, channel: int | None,
                 started: float) -> None:
-        marks = self.faults.end_exchange() if self.faults else ()
+        marks = self.faults.end_exchange()
         for mark in marks:
             log.info("%s: %s", name, mark)
         if not self.observers:

@@ -32,6 +32,7 @@ from typing import Any, Protocol
 from euicc.asn1 import Asn1Error, decode_known, encode, rsp
 from euicc.faults import (
     DATA_FORMS,
+    NOTHING,
     ActionKind,
     FaultPlan,
     Fired,
@@ -157,7 +158,7 @@ class Es10Table:
         """The rules for the function ``name``: delays are served here; a status word
         ends the command; what else is due comes back."""
         if not self._faults:
-            return Fired()
+            return NOTHING
         fired = self._faults.fire(Point(Layer.ES10, name))
         if fired.delay_ms:
             time.sleep(fired.delay_ms / 1000)

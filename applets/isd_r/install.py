@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from euicc.asn1 import Asn1Error, decode_exact, encode, rsp
+from euicc.asn1 import Asn1Error, decode_exact, rsp
 from euicc.coding import swap_nibbles
 from euicc.crypto.bsp import BspError, BspSession
 from euicc.crypto.ecdsa import public_point, verify_raw
@@ -55,7 +55,7 @@ from euicc.sw import SW, SwError
 from euicc.tlv import TlvError, children, read_header, tlv
 
 from .bpp import MAX_BPP, BppCommandId, BppEvent, BppFailure, BppStream, ErrorReason
-from .notifications import SEQ_COUNTER, event_bits
+from .notifications import SEQ_COUNTER, event_bits, signed_installation_result
 from .session import RspSession
 
 log = logging.getLogger(__name__)
@@ -408,12 +408,7 @@ class BppLoader:
                 "finalResult": final_result}
         if session.smdp_oid:
             data["smdpOid"] = session.smdp_oid
-        spec = rsp()
-        signed = encode(spec, "ProfileInstallationResultData", data)
-        result = encode(spec, "ProfileInstallationResult", {
-            "profileInstallationResultData": data,
-            "euiccSignPIR": session.entropy.sign(session.identity.private_key, signed),
-        })
+        result = signed_installation_result(data, session.identity, session.entropy)
         # PendingNotification is an untagged CHOICE: the BF37 TLV is its encoding.
         self.store.add_notification(
             NotificationRecord(seq, NotificationEvent.INSTALL, address, iccid, result))

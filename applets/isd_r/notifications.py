@@ -23,6 +23,32 @@ def event_bits(event: NotificationEvent) -> tuple[bytes, int]:
     return bits_from_numbers([int(event)])
 
 
+def other_signed_notification(metadata: dict, identity: EuiccIdentity,
+                              entropy: CardEntropy) -> bytes:
+    """SGP.22 5.7.10 PendingNotification otherSignedNotification: the NotificationMetadata
+    signed with SK.EUICC.SIG, with the eUICC and EUM certificates."""
+    spec = rsp()
+    tbs = encode(spec, "NotificationMetadata", metadata)
+    return encode(spec, "PendingNotification", ("otherSignedNotification", {
+        "tbsOtherNotification": metadata,
+        "euiccNotificationSignature": entropy.sign(identity.private_key, tbs),
+        "euiccCertificate": identity.certificate_der,
+        "eumCertificate": identity.eum_certificate_der,
+    }))
+
+
+def signed_installation_result(data: dict, identity: EuiccIdentity,
+                               entropy: CardEntropy) -> bytes:
+    """SGP.22 5.7.6 ProfileInstallationResult: the result data with euiccSignPIR over it
+    (also its PendingNotification: an untagged CHOICE, the BF37 TLV is its encoding)."""
+    spec = rsp()
+    signed = encode(spec, "ProfileInstallationResultData", data)
+    return encode(spec, "ProfileInstallationResult", {
+        "profileInstallationResultData": data,
+        "euiccSignPIR": entropy.sign(identity.private_key, signed),
+    })
+
+
 class Notifications:
     def __init__(self, store: CardStore, credentials: CardCredentials,
                  entropy: CardEntropy) -> None:
@@ -50,7 +76,6 @@ class Notifications:
         address = self.address_for(profile, event)
         if address is None:
             return None
-        spec = rsp()
         seq = self.store.next_counter(SEQ_COUNTER)
         metadata = {
             "seqNumber": seq,
@@ -58,21 +83,7 @@ class Notifications:
             "notificationAddress": address,
             "iccid": profile.iccid,
         }
-        identity = self.identity_for(profile)
-        tbs = encode(spec, "NotificationMetadata", metadata)
-        pending = encode(
-            spec,
-            "PendingNotification",
-            (
-                "otherSignedNotification",
-                {
-                    "tbsOtherNotification": metadata,
-                    "euiccNotificationSignature": self.entropy.sign(identity.private_key, tbs),
-                    "euiccCertificate": identity.certificate_der,
-                    "eumCertificate": identity.eum_certificate_der,
-                },
-            ),
-        )
+        pending = other_signed_notification(metadata, self.identity_for(profile), self.entropy)
         self.store.add_notification(
             NotificationRecord(seq, event, address, profile.iccid, pending)
         )

@@ -59,7 +59,12 @@ from euicc.store import (
 
 from .config import EuiccConfig
 from .install import ISDP_AID_PREFIX, ISDP_COUNTER
-from .notifications import SEQ_COUNTER, event_bits
+from .notifications import (
+    SEQ_COUNTER,
+    event_bits,
+    other_signed_notification,
+    signed_installation_result,
+)
 
 PRESET_KEY = "preset_sha256"
 EVENTS = {"install": NotificationEvent.INSTALL, "enable": NotificationEvent.ENABLE,
@@ -283,7 +288,6 @@ def apply_preset(preset: Preset, store: CardStore, credentials: CardCredentials,
 
 def _notification_record(note: PresetNotification, identity, entropy) -> NotificationRecord:
     """A pending notification as the card makes it (SGP.22 5.7.10 PendingNotification)."""
-    spec = rsp()
     event = EVENTS[note.event]
     iccid = None if note.iccid is None else encode_iccid(note.iccid)
     metadata = {"seqNumber": note.seq, "profileManagementOperation": event_bits(event),
@@ -294,15 +298,7 @@ def _notification_record(note: PresetNotification, identity, entropy) -> Notific
         data = {"transactionId": entropy.random_bytes(16), "notificationMetadata": metadata,
                 "finalResult": ("successResult", {
                     "aid": ISDP_AID_PREFIX + b"\x7f\x00", "simaResponse": success_response()})}
-        signed = encode(spec, "ProfileInstallationResultData", data)
-        pending = encode(spec, "ProfileInstallationResult", {
-            "profileInstallationResultData": data,
-            "euiccSignPIR": entropy.sign(identity.private_key, signed)})
+        pending = signed_installation_result(data, identity, entropy)
     else:
-        tbs = encode(spec, "NotificationMetadata", metadata)
-        pending = encode(spec, "PendingNotification", ("otherSignedNotification", {
-            "tbsOtherNotification": metadata,
-            "euiccNotificationSignature": entropy.sign(identity.private_key, tbs),
-            "euiccCertificate": identity.certificate_der,
-            "eumCertificate": identity.eum_certificate_der}))
+        pending = other_signed_notification(metadata, identity, entropy)
     return NotificationRecord(note.seq, event, note.address, iccid, pending)

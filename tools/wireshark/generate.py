@@ -77,7 +77,7 @@ def es10_functions() -> list[tuple[str, int, str, str]]:
     """(name, tag, request type, response type) of each ES10 function the ISD-R answers."""
     from euicc.pki import generate_test_pki, load_card_credentials
     from euicc.store import CardStore
-    from euicc_applets.isd_r.es10 import Es10Function
+    from euicc_tools.conformance.trace import card_functions
     from euicc_tools.emulator.card import build_card
 
     with tempfile.TemporaryDirectory() as work:
@@ -85,9 +85,8 @@ def es10_functions() -> list[tuple[str, int, str, str]]:
         store = CardStore(Path(work) / "state")
         try:
             card = build_card(store, load_card_credentials(Path(work) / "pki"))
-            isd_r = next(a for a in card.registry if hasattr(a, "es10"))
-            return [(e.name, e.tag, e.request_type, e.response_type)
-                    for e in isd_r.es10.entries() if isinstance(e, Es10Function)]
+            return [(name, tag, request, response)
+                    for tag, (name, request, response) in card_functions(card).items()]
         finally:
             store.close()
 
