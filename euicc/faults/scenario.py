@@ -243,9 +243,11 @@ def load_scenario(path: Path, catalog: Catalog) -> list[Rule]:
     return read_scenario(path).rules(catalog)
 
 
-def read_scenario(path: Path, sections: tuple[str, ...] = ()) -> Scenario:
-    """A scenario file with its ``[[fault]]`` tables and the ``sections`` given (any other
-    section is refused as unknown)."""
+def read_scenario(path: Path, sections: tuple[str, ...] = (),
+                  ignored: tuple[str, ...] = ()) -> Scenario:
+    """A scenario file with its ``[[fault]]`` tables and the ``sections`` given; sections
+    named in ``ignored`` are allowed and left to whoever else reads the file; any other
+    section is refused as unknown."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -256,7 +258,7 @@ def read_scenario(path: Path, sections: tuple[str, ...] = ()) -> Scenario:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: not TOML: {exc}") from None
-    allowed = ("fault", *sections)
+    allowed = ("fault", *sections, *ignored)
     unknown = [k for k in document if k not in allowed]
     if unknown:
         line = next((n for n, s in enumerate(text.splitlines(), 1)

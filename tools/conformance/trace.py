@@ -19,7 +19,7 @@ import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from euicc.asn1 import Asn1Error, decode_exact, rsp
+from euicc.asn1 import Asn1Error, decode_exact, encode, rsp
 from euicc.ins import Ins
 from euicc.pcap import GSMTAP_TYPE_OSMOCORE_LOG, GSMTAP_TYPE_SIM, OsmocoreLogHeader
 from euicc.tlv import TlvError, read_header
@@ -39,6 +39,7 @@ class Apdu:
     response: bytes  # data, without the status word
     sw: int
     marks: tuple[str, ...] = ()
+    time: float = 0.0  # when the card answered (the pcap record's time stamp)
 
     @property
     def cla(self) -> int:
@@ -67,6 +68,7 @@ class Es10Exchange:
     answer: object = None  # decoded response
     apdus: list[int] = field(default_factory=list)  # packet numbers
     marks: list[str] = field(default_factory=list)
+    time: float = 0.0  # when the card gave the last part of the response
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ def read_packets(path: Path) -> list[Apdu]:
     data = path.read_bytes()
     offset, number, marks, apdus = 24, 0, [], []
     while offset + 16 <= len(data):
-        _, _, length, _ = struct.unpack_from("<IIII", data, offset)
+        seconds, micros, length, _ = struct.unpack_from("<IIII", data, offset)
         packet = data[offset + 16:offset + 16 + length]
         offset += 16 + length
         number += 1
@@ -103,7 +105,8 @@ def read_packets(path: Path) -> list[Apdu]:
             marks.append(text.split(": ", 1)[1] if ": " in text else text)
         elif kind == GSMTAP_TYPE_SIM and gsmtap[12] == 0 and len(body) >= 6:
             command, response, sw = _split(body)
-            apdus.append(Apdu(number, command, response, sw, tuple(marks)))
+            apdus.append(Apdu(number, command, response, sw, tuple(marks),
+                              seconds + micros / 1e6))
             marks = []
     return apdus
 
@@ -171,6 +174,7 @@ def read_trace(path: Path, functions: dict[int, tuple[str, str, str]]) -> Trace:
                 continue
             exchange.apdus.append(apdu.number)
             exchange.response += apdu.response
+            exchange.time = apdu.time
             if apdu.sw >> 8 != 0x61:
                 _answered(exchange, apdu.sw, functions)
                 del answering[channel]
@@ -227,10 +231,19 @@ def _store_data(apdu, functions, building, answering, exchanges, expected_block,
         in_bpp.discard(channel)
         exchange.function, request_type, _ = functions[tag]
         exchange.request = _decoded(request_type, exchange.command)
+        problem = _not_der(request_type, exchange.command, exchange.request)
+        if problem:
+            findings.append(Finding(apdu.number, "SGP.22 5.7 (ASN.1 DER, ITU-T X.690 10)",
+                                    f"{exchange.function} command {problem}"))
     elif channel in in_bpp:
         exchange.function = "ES10b.LoadBoundProfilePackage"
+    else:
+        findings.append(Finding(apdu.number, "SGP.22 5.7", "an ES10 command with tag "
+                                f"{'none' if tag is None else f'{tag:X}'}: no ES10 function "
+                                "has it"))
     exchanges.append(exchange)
     exchange.response = apdu.response
+    exchange.time = apdu.time
     if apdu.sw >> 8 == 0x61:
         answering[channel] = exchange
     else:
@@ -260,6 +273,17 @@ def _answered(exchange: Es10Exchange, sw: int, functions) -> None:
             exchange.answer = _decoded(response_type, exchange.response)
 
 
+def _not_der(type_name: str, data: bytes, value) -> str | None:
+    """Why a command is not the DER encoding of its SGP.22 type, or None."""
+    if value is None:
+        return "does not decode as " + type_name
+    try:
+        again = encode(rsp(), type_name, value)
+    except Asn1Error:
+        return None  # nothing to compare with; the card decoded it
+    return None if again == data else f"is not DER: its DER encoding is {again.hex().upper()}"
+
+
 def _decoded(type_name: str, data: bytes):
     try:
         return decode_exact(rsp(), type_name, data)
@@ -274,3 +298,21 @@ def card_functions(card) -> dict[int, tuple[str, str, str]]:
     isd_r = next(a for a in card.registry if hasattr(a, "es10"))
     return {e.tag: (e.name, e.request_type, e.response_type)
             for e in isd_r.es10.entries() if isinstance(e, Es10Function)}
+
+
+def es10_table() -> dict[int, tuple[str, str, str]]:
+    """:func:`card_functions` of the card ``euicc-emu run`` makes, from a throwaway card
+    built in a temporary folder (a test PKI of its own, an empty store)."""
+    import tempfile
+
+    from euicc.pki import generate_test_pki, load_card_credentials
+    from euicc.store import CardStore
+    from euicc_tools.emulator.card import build_card
+
+    with tempfile.TemporaryDirectory() as work:
+        generate_test_pki(Path(work) / "pki")
+        store = CardStore(Path(work) / "state")
+        try:
+            return card_functions(build_card(store, load_card_credentials(Path(work) / "pki")))
+        finally:
+            store.close()

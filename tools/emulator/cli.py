@@ -38,6 +38,9 @@ from euicc.transport.vpcd import (
     parse_endpoint,
 )
 
+from euicc_tools.conformance.case import CASE_SECTIONS
+from euicc_tools.conformance.cli import add_parser as add_conformance_parser
+
 log = logging.getLogger("euicc")
 
 LOCK_NAME = "lock"
@@ -153,10 +156,11 @@ def _start_card(index: int, state: Path, pki: Path | None, transport: Transport,
 
 def _scenario(args):
     """The --scenario file, read before the card is made (its preset goes into the state);
-    its rules are checked against the card once it exists."""
+    its rules are checked against the card once it exists. A conformance case file is a
+    scenario too: its [case] and [[expect]] sections are the runner's, not the card's."""
     if not args.scenario:
         return None
-    return read_scenario(Path(args.scenario).expanduser(), ("preset",))
+    return read_scenario(Path(args.scenario).expanduser(), ("preset",), CASE_SECTIONS)
 
 
 def cmd_run(args) -> int:
@@ -320,6 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="SM-DP+ address for the DPtls certificate")
     init.add_argument("--force", action="store_true")
     init.set_defaults(func=cmd_pki_init)
+    add_conformance_parser(sub)
     return parser
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 from asn1tools.codecs import ber
@@ -75,20 +74,10 @@ class Nodes:
 
 def es10_functions() -> list[tuple[str, int, str, str]]:
     """(name, tag, request type, response type) of each ES10 function the ISD-R answers."""
-    from euicc.pki import generate_test_pki, load_card_credentials
-    from euicc.store import CardStore
-    from euicc_tools.conformance.trace import card_functions
-    from euicc_tools.emulator.card import build_card
+    from euicc_tools.conformance.trace import es10_table
 
-    with tempfile.TemporaryDirectory() as work:
-        generate_test_pki(Path(work) / "pki")
-        store = CardStore(Path(work) / "state")
-        try:
-            card = build_card(store, load_card_credentials(Path(work) / "pki"))
-            return [(name, tag, request, response)
-                    for tag, (name, request, response) in card_functions(card).items()]
-        finally:
-            store.close()
+    return [(name, tag, request, response)
+            for tag, (name, request, response) in es10_table().items()]
 
 
 def lua_text() -> str:
