@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
+import logging
 import sys
 import time
 from pathlib import Path
@@ -87,6 +88,8 @@ def cmd_run(args) -> int:
     cases = _catalogue(args)
     if cases is None:
         return 2
+    # the SM-DP+'s request log would bury the progress lines: its calls are in the reports
+    logging.getLogger("euicc_tools.smdp").setLevel(logging.WARNING)
     chosen, unknown = _selected(cases, args)
     if unknown:
         print(f"euicc-emu conformance: no case or group {unknown[0]!r} (see `euicc-emu "

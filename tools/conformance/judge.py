@@ -31,6 +31,7 @@ from enum import StrEnum
 from functools import cache
 
 from euicc.asn1 import rsp_types
+from euicc.ins import Ins
 
 from .case import Call, Case, Expectation
 from .trace import Finding, Trace
@@ -102,11 +103,21 @@ class CaseResult:
 
 
 def timeline(trace: Trace, es9_calls: list[Event]) -> list[Event]:
+    """The case's calls in time order: ES10 exchanges, the other APDUs (SELECT, MANAGE
+    CHANNEL, ...: shown, not matched by expectations) and the ES9+ calls."""
     events = [Event(e.time, e.function or "ES10.unknown",
                     {"request": e.request, "answer": e.answer, "sw": e.sw},
-                    _summary(e.answer, e.sw), list(e.marks), list(e.apdus))
+                    _summary(e.answer, e.response, e.sw), list(e.marks), list(e.apdus))
               for e in trace.exchanges]
-    return sorted(events + es9_calls, key=lambda e: e.time)
+    for apdu in trace.apdus:
+        if apdu.ins in (Ins.STORE_DATA, Ins.GET_RESPONSE):
+            continue
+        name = Ins(apdu.ins).name.replace("_", " ") if apdu.ins in Ins._value2member_map_ \
+            else f"INS {apdu.ins:02X}"
+        events.append(Event(apdu.time, name, {"sw": apdu.sw},
+                            f"{apdu.command.hex().upper()[:48]} SW {apdu.sw:04X}",
+                            list(apdu.marks), [apdu.number]))
+    return sorted(events + es9_calls, key=lambda e: (e.time, e.packets[:1]))
 
 
 def judge(case: Case, events: list[Event], trace: Trace, lpa: LpaRun) -> CaseResult:
@@ -123,8 +134,8 @@ def judge(case: Case, events: list[Event], trace: Trace, lpa: LpaRun) -> CaseRes
         verdict, reason = Verdict.PASS, ""
     else:
         verdict = Verdict.INFORMATIONAL
-        reason = "; ".join(f"{r.expectation.describe()}: {r.detail}" for r in results
-                           if r.expectation.informational)
+        reason = "; ".join(f"{r.expectation.describe()}: {'yes' if r.met else 'no'} "
+                           f"({r.detail})" for r in results if r.expectation.informational)
     return CaseResult(case, verdict, reason, results, events, trace.findings, lpa, injected)
 
 
@@ -274,12 +285,15 @@ def excerpt(events: list[Event], at: int | None) -> list[str]:
 
 
 def render(event: Event, start: float) -> str:
-    marks = "".join(f" [injected {m}]" for m in event.marks)
+    marks = "".join(f" [{m}]" for m in event.marks)
     return f"+{event.time - start:7.3f} s  {event.name}  {event.summary}{marks}"
 
 
-def _summary(answer, sw) -> str:
-    text = "" if answer is None else _show(answer)
+def _summary(answer, response: bytes, sw) -> str:
+    if answer is None and response:
+        text = f"(not the function's response type) {_show(bytes(response))}"
+    else:
+        text = "" if answer is None else _show(answer)
     status = "" if sw is None else f"SW {sw:04X}"
     return (text[:160] + ("..." if len(text) > 160 else "") + " " + status).strip()
 

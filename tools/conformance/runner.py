@@ -33,8 +33,9 @@ from .trace import Trace, es10_table, read_trace
 
 VPCD_READER = re.compile(r"Virtual PCD 00 (\d\d)$")
 SMDP_HOST = "127.0.0.1"
-# The SM-DP+'s profile (SGP.22 2.5: an Unprotected Profile Package): MF, USIM with MILENAGE
-# keys; the ICCID is the one a case's expectations may name.
+# The SM-DP+'s profile (SGP.22 2.5: an Unprotected Profile Package): MF, USIM and ISIM with
+# MILENAGE keys, DF.5GS, an MNO-SD: 1.8 kB, two LoadProfileElements segments, so a case can
+# break the second; the ICCID is the one a case's expectations may name.
 PROFILE_ICCID = "8944123400000000011"
 PROFILE_IMSI = "001010000000011"
 OUTPUT_LIMIT = 64 * 1024  # of the LPA's stdout and stderr kept in a report
@@ -149,7 +150,7 @@ class Runner:
         package = self.profiles / f"{case.matching_id}.der"
         if not package.exists():
             package.write_bytes(build_upp(PROFILE_ICCID, PROFILE_IMSI, k=bytes(range(16)),
-                                          opc=bytes(16), include=("mf", "usim")))
+                                          opc=bytes(16)))
         codes = {case.matching_id: case.smdp["confirmation_code"]} \
             if "confirmation_code" in case.smdp else {}
         smdp = RecordingSmdp(SMDP_HOST, self.pki, self.profiles, confirmation_codes=codes)
