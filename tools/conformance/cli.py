@@ -5,7 +5,6 @@ be run, 2 for a usage error (an unknown case, adapter or option)."""
 
 from __future__ import annotations
 
-import argparse
 import fnmatch
 import json
 import logging

@@ -37,7 +37,6 @@ from euicc.transport.vpcd import (
     VpcdServer,
     parse_endpoint,
 )
-
 from euicc_tools.conformance.case import CASE_SECTIONS
 from euicc_tools.conformance.cli import add_parser as add_conformance_parser
 
