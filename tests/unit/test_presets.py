@@ -13,15 +13,12 @@ from euicc.crypto.entropy import SystemEntropy
 from euicc.faults import ScenarioError
 from euicc.store import CardStore
 from euicc.tlv import parse
-from euicc_applets.isd_r import EuiccConfig
 from euicc_applets.isd_r.presets import apply_preset, parse_preset
-from euicc_tools.emulator.card import build_card
 from euicc_tools.lpa.download import download
-from euicc_tools.lpa.es10 import Es10Client
-from euicc_tools.lpa.link import DirectLink
 from euicc_tools.smdp.es9 import Smdp
 from euicc_tools.testkit.in_process_es9 import es9_direct
 from euicc_tools.testkit.profile_builder import build_upp
+from tests.support.presets import preset_card
 
 NICKNAME = "é" * 64  # 64 characters, 128 bytes of UTF-8
 PRESET = {
@@ -45,19 +42,8 @@ PRESET = {
 }
 
 
-def preset_card(tmp_path, credentials, table=PRESET):
-    preset = parse_preset(table)
-    store = CardStore(tmp_path / "state")
-    assert apply_preset(preset, store, credentials, SystemEntropy())
-    card = build_card(store, credentials, preset.config(EuiccConfig()))
-    card.power_on()
-    es10 = Es10Client(DirectLink(card))
-    es10.open()
-    return store, card, es10, preset
-
-
 def test_profiles_and_notifications_as_an_lpa_sees_them(tmp_path, credentials):
-    store, card, es10, _ = preset_card(tmp_path, credentials)
+    store, card, es10, _ = preset_card(tmp_path, credentials, PRESET)
     kind, profiles = es10.call("ProfileInfoListRequest", {}, "ProfileInfoListResponse")
     assert kind == "profileInfoListOk" and len(profiles) == 3
     first, second, third = profiles
