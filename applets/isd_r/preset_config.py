@@ -6,8 +6,8 @@ made, so a restart, with or without the scenario, answers as the first start did
 ::
 
     [preset]
-    memory_full = true                 # no NVM left (extCardResource free 0; a download
-                                       # ends errorReason 10, SGP.22 5.7.6)
+    memory_full = false                # true: no NVM left (extCardResource free 0, a
+                                       # download ends errorReason 10, SGP.22 5.7.6)
     default_dp_address = "smdp.example.com"   # ES10a configured addresses (SGP.22 5.7.3)
     root_ds_address = "lpa.ds.example.com"
     svn = "2.2.0"                      # EUICCInfo1 and EUICCInfo2 svn (SGP.22 4.3)

@@ -249,8 +249,9 @@ def parse_preset(table: dict, where: str = "preset", base: Path | None = None) -
     if len(set(seqs)) != len(seqs):
         fail(f"{where}.notification", "two notifications with one seq")
     digest = hashlib.sha256(json.dumps(table, sort_keys=True, default=str).encode())
-    for profile in profiles:
-        digest.update(hashlib.sha256(profile.package or b"").digest())
+    for profile in profiles:  # (a preset without packages keeps the digest it always had)
+        if profile.package is not None:
+            digest.update(hashlib.sha256(profile.package).digest())
     preset = Preset(profiles, notifications,
                     {k: table[k] for k in CONFIG_KEYS if k in table}, digest.hexdigest())
     preset.config_changes()  # the configuration keys are checked now, not at the start
@@ -280,6 +281,9 @@ def apply_preset(preset: Preset, store: CardStore, credentials: CardCredentials,
     """Write the preset into the store (one transaction); False when this very preset was
     written before. A state with profiles or notifications of its own is refused."""
     if store.get_meta(PRESET_KEY) == preset.digest:
+        if store.get_meta(CONFIG_META) is None:  # written before the state kept the config
+            store.set_meta(CONFIG_META, config_record(preset.config_tables,
+                                                      preset.profile_bytes))
         return False
     if store.profiles() or store.notifications():
         raise ScenarioError("the preset needs a fresh state (this one has profiles or "
