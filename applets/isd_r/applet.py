@@ -27,7 +27,9 @@ from .es10 import Es10Entry, Es10Function, Es10Stream, Es10Table
 from .euicc_info import EuiccInfo, free_memory
 from .install import PART_NAMES, BppLoader
 from .notifications import Notifications
+from .preset_config import stored_config
 from .profiles import EnabledProfileListener, ProfileManagement, no_listener
+from .rat import ppr_refusal
 from .session import RspSession
 
 ISD_R_AID = bytes.fromhex("A0000005591010FFFFFFFF8900000100")
@@ -44,7 +46,11 @@ class IsdR(Applet):
         """``entropy``: the card's randomness and signer (:mod:`euicc.crypto.entropy`).
         ``on_enabled_profile_changed``: told when ES10c changes which profile is enabled
         (:class:`~.profiles.ProfileManagement`); the UICC side that shows that profile.
-        ``faults``: the card's fault plan, consulted per ES10 function and BPP part."""
+        ``faults``: the card's fault plan, consulted per ES10 function and BPP part.
+        ``config`` is the factory configuration; what a scenario's preset changed in it for
+        this state (versions, capabilities, memory, RAT, addresses) is kept in the store and
+        overrides it (:func:`.preset_config.stored_config`)."""
+        config = stored_config(store, config)
         self.store = store
         self.faults = faults if faults is not None else FaultPlan()
         # The SGP.22 and SAIP modules now, not in the first ES10 command or download
@@ -57,7 +63,8 @@ class IsdR(Applet):
         self.loader = BppLoader(store, self.session, credentials.eid,
                                 on_installed=self.authentication.forget_one_time_key,
                                 faults=self.faults,
-                                free_memory=lambda: free_memory(config, store))
+                                free_memory=lambda: free_memory(config, store),
+                                ppr_refusal=lambda metadata: ppr_refusal(metadata, config))
         self.profiles = ProfileManagement(
             store, self.notifications, self.info.reset_default_dp_address,
             on_enabled_profile_changed,

@@ -1,6 +1,7 @@
 """What this eUICC declares about itself (SGP.22 4.3 "EUICCInfo", 5.7.8 GetEUICCInfo,
 2.9.2 Rules Authorisation Table): versions, capabilities, memory, accreditation and the
-factory RAT. Frozen and built once at start-up; nothing here is secret.
+factory RAT. Frozen and built once at start-up; nothing here is secret. A scenario's
+preset may change any of it for one state (:mod:`.preset_config`).
 """
 
 from __future__ import annotations
@@ -16,11 +17,24 @@ def version_bytes(text: str) -> bytes:
 
 
 @dataclass(frozen=True)
+class OperatorId:
+    """SGP.22 2.9.2.1 OperatorId: ``mcc_mnc`` as 3GPP TS 24.008 10.5.1.3 codes it (MNC digit 3
+    'F' for a two-digit MNC), a digit 'E' matching any digit; ``gid1``/``gid2``: the content
+    of EF GID1 / GID2 (3GPP TS 31.102 4.2.10, 4.2.11) the profile owner must have, None: any.
+    """
+
+    mcc_mnc: bytes = b"\xee\xee\xee"  # 'EEEEEE': any operator
+    gid1: bytes | None = None
+    gid2: bytes | None = None
+
+
+@dataclass(frozen=True)
 class RatRule:
-    """One ProfilePolicyAuthorisationRule; mcc_mnc 'EEEEEE' is the 'any operator' wildcard."""
+    """One ProfilePolicyAuthorisationRule (SGP.22 2.9.2.1): the PPRs (PprIds names) the
+    operators given may set, and whether the end user's consent is required."""
 
     ppr_ids: tuple[str, ...] = ("ppr1", "ppr2")
-    allowed_mcc_mnc: tuple[bytes, ...] = (b"\xee\xee\xee",)
+    operators: tuple[OperatorId, ...] = (OperatorId(),)
     consent_required: bool = True
 
 
@@ -29,6 +43,7 @@ class EuiccConfig:
     svn: str = "2.4.0"  # SGP.22 version implemented
     profile_version: str = "2.3.1"  # TCA eUICC Profile Package version supported
     firmware_version: str = __version__
+    ts102241_version: str | None = None  # no Java Card UICC API (TS 102 241) declared
     globalplatform_version: str = "2.3.0"
     pp_version: str = "1.0.0"  # SGP.25 Protection Profile version claimed
     sas_accreditation_number: str = "EUICC-EMU-TEST-ONLY"
@@ -36,9 +51,16 @@ class EuiccConfig:
     initial_default_dp_address: str | None = None
     nvm_capacity: int = 1_048_576  # bytes of profile memory
     free_volatile: int = 8_192
+    installed_applications: int | None = None  # None: the number of installed profiles
     uicc_capabilities: tuple[str, ...] = (
         "usimSupport", "isimSupport", "akaMilenage", "akaTuak128", "akaTuak256",
         "berTlvFileSupport", "multipleUsimSupport", "multipleIsimSupport",
     )
     rsp_capabilities: tuple[str, ...] = ("additionalProfile", "testProfileSupport")
+    # None: the CIs the card has (euicc.pki); a tuple: what EUICCInfo1/2 declare instead
+    ci_pkids_for_verification: tuple[bytes, ...] | None = None
+    ci_pkids_for_signing: tuple[bytes, ...] | None = None
+    euicc_category: int | None = None  # EUICCInfo2 euiccCategory, None: absent
+    forbidden_pprs: tuple[str, ...] | None = None  # forbiddenProfilePolicyRules, None: absent
+    certification_data: tuple[str, str] | None = None  # (platformLabel, discoveryBaseURL)
     rat: tuple[RatRule, ...] = field(default_factory=lambda: (RatRule(),))

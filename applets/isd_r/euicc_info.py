@@ -12,7 +12,7 @@ from euicc.sw import SW, SwError
 from euicc.tlv import tlv
 
 from .bits import bits_from_names
-from .config import EuiccConfig, version_bytes
+from .config import EuiccConfig, OperatorId, version_bytes
 from .session import RspSession
 
 DEFAULT_DP_KEY = "default_dp_address"
@@ -42,26 +42,37 @@ class EuiccInfo:
         return {"eidValue": bytes.fromhex(self.credentials.eid)}
 
     # -- SGP.22 5.7.8 GetEUICCInfo -----------------------------------------------------------
-    def euicc_info1(self, request: dict | None = None) -> dict:
+    def ci_pkid_lists(self) -> dict:
+        """euiccCiPKIdListForVerification / ForSigning: the CIs the card has, unless a preset
+        declares other lists (the card still verifies and signs with the CIs it has)."""
+        config, credentials = self.config, self.credentials
+        verification = config.ci_pkids_for_verification
+        signing = config.ci_pkids_for_signing
         return {
-            "svn": version_bytes(self.config.svn),
-            "euiccCiPKIdListForVerification": list(self.credentials.pkids_for_verification),
-            "euiccCiPKIdListForSigning": list(self.credentials.pkids_for_signing),
+            "euiccCiPKIdListForVerification": list(
+                credentials.pkids_for_verification if verification is None else verification),
+            "euiccCiPKIdListForSigning": list(
+                credentials.pkids_for_signing if signing is None else signing),
         }
+
+    def euicc_info1(self, request: dict | None = None) -> dict:
+        return {"svn": version_bytes(self.config.svn), **self.ci_pkid_lists()}
 
     def ext_card_resource(self) -> bytes:
         """ETSI TS 102 226 8.2.1.7.2: installed applications, free NVM, free RAM."""
-        profiles = self.store.profiles()
+        installed = self.config.installed_applications
+        if installed is None:
+            installed = len(self.store.profiles())
         free_nvm = free_memory(self.config, self.store)
         return (
-            tlv(0x81, bytes([min(len(profiles), 255)]))
+            tlv(0x81, bytes([min(installed, 255)]))
             + tlv(0x82, free_nvm.to_bytes(4, "big"))
             + tlv(0x83, self.config.free_volatile.to_bytes(2, "big"))
         )
 
     def euicc_info2(self, request: dict | None = None) -> dict:
         config = self.config
-        return {
+        info = {
             "profileVersion": version_bytes(config.profile_version),
             "svn": version_bytes(config.svn),
             "euiccFirmwareVer": version_bytes(config.firmware_version),
@@ -69,11 +80,23 @@ class EuiccInfo:
             "uiccCapability": self._uicc_capability,
             "globalplatformVersion": version_bytes(config.globalplatform_version),
             "rspCapability": self._rsp_capability,
-            "euiccCiPKIdListForVerification": list(self.credentials.pkids_for_verification),
-            "euiccCiPKIdListForSigning": list(self.credentials.pkids_for_signing),
+            **self.ci_pkid_lists(),
             "ppVersion": version_bytes(config.pp_version),
             "sasAcreditationNumber": config.sas_accreditation_number,
         }
+        # The optional members only where this eUICC declares them (SGP.22 4.3)
+        if config.ts102241_version is not None:
+            info["ts102241Version"] = version_bytes(config.ts102241_version)
+        if config.euicc_category is not None:
+            info["euiccCategory"] = config.euicc_category
+        if config.forbidden_pprs is not None:
+            info["forbiddenProfilePolicyRules"] = bits_from_names("PprIds",
+                                                                  config.forbidden_pprs)
+        if config.certification_data is not None:
+            label, url = config.certification_data
+            info["certificationDataObject"] = {"platformLabel": label,
+                                               "discoveryBaseURL": url}
+        return info
 
     # -- SGP.22 5.7.3 / 5.7.4 configured addresses ----------------------------------------------
     def default_dp_address(self) -> str | None:
@@ -106,7 +129,7 @@ class EuiccInfo:
         rules = [
             {
                 "pprIds": bits_from_names("PprIds", rule.ppr_ids),
-                "allowedOperators": [{"mccMnc": m} for m in rule.allowed_mcc_mnc],
+                "allowedOperators": [operator_id(op) for op in rule.operators],
                 "pprFlags": (b"\x80", 1) if rule.consent_required else (b"", 0),
             }
             for rule in self.config.rat
@@ -116,6 +139,15 @@ class EuiccInfo:
     # -- SGP.22 5.7.7 GetEUICCChallenge ------------------------------------------------------------
     def get_euicc_challenge(self, request: dict) -> dict:
         return {"euiccChallenge": self.session.new_challenge()}
+
+
+def operator_id(operator: OperatorId) -> dict:
+    """SGP.22 2.9.2.1 OperatorId, gid1 and gid2 only where the rule names them."""
+    value = {"mccMnc": operator.mcc_mnc}
+    for key in ("gid1", "gid2"):
+        if getattr(operator, key) is not None:
+            value[key] = getattr(operator, key)
+    return value
 
 
 def free_memory(config: EuiccConfig, store: CardStore) -> int:

@@ -8,7 +8,8 @@ session keys agreed through ECKA with the SM-DP+'s one-time key, and collects th
 configuration, metadata and profile elements. Each profile element goes to the Profile
 Package Interpreter as soon as its last byte is decrypted; an element it refuses ends the
 download with peProcessingError and the interpreter's EUICCResponse; a ProfileHeader whose
-ICCID is not StoreMetadata's ends it with installFailedDueToIccidMismatch. Only when the last
+ICCID is not StoreMetadata's ends it with installFailedDueToIccidMismatch; metadata setting
+a PPR the RAT does not allow ends it with pprNotAllowed (:mod:`.rat`). Only when the last
 element is in does it write the new profile, its files and its secrets (one transaction);
 it then answers with the signed ProfileInstallationResult, which also stays pending as the
 install notification.
@@ -39,6 +40,7 @@ from euicc.faults import (
 from euicc.ppi import (
     PeError,
     PeStatusCode,
+    ProfileImage,
     ProfileInterpreter,
     success_response,
 )
@@ -93,15 +95,39 @@ PART_NAMES = {
 }
 
 
+def store_profile(store: CardStore, record: ProfileRecord, configure_isdp: bytes,
+                  interpreter: ProfileInterpreter, image: ProfileImage) -> None:
+    """A new ISD-P with what the interpreter made of its package: the record, the
+    ConfigureISDP data and the elements as stored, the files and the secrets (the caller's
+    transaction). Downloads and presets install a profile through this one place."""
+    store.add_profile(record)
+    store.set_profile_content(record.isdp_aid, configure_isdp, interpreter.stored_elements)
+    store.set_profile_image(record.isdp_aid, file_rows(image.tree), secret_rows(image))
+
+
+def header_iccid_mismatch(header: dict, iccid: bytes) -> str | None:
+    """The ProfileHeader has the ICCID digits in order, 'F' padded (SAIP ProfileHeader, as
+    osmo-smdpp and the TS.48 packages write it); SGP.22's Iccid (``iccid``) has them
+    nibble-swapped, like EF.ICCID. Why they differ, or None."""
+    if swap_nibbles(header.get("iccid", b"")) == iccid:
+        return None
+    return (f"ProfileHeader ICCID {header.get('iccid', b'').hex().upper()} is not "
+            f"{swap_nibbles(iccid).hex().upper()}")
+
+
 class BppLoader:
     def __init__(self, store: CardStore, session: RspSession, eid: str,
                  on_installed: Callable[[], None] = lambda: None,
                  faults: FaultPlan | None = None,
-                 free_memory: Callable[[], int] = lambda: MAX_BPP) -> None:
+                 free_memory: Callable[[], int] = lambda: MAX_BPP,
+                 ppr_refusal: Callable[[dict], str | None] = lambda metadata: None) -> None:
         """The ProfileInstallationResult is signed with the card's entropy, which the
         session holds (:attr:`RspSession.entropy`). ``free_memory``: the NVM left for
-        profiles (EUICCInfo2 extCardResource), which a package's elements must fit in."""
+        profiles (EUICCInfo2 extCardResource), which a package's elements must fit in.
+        ``ppr_refusal``: why the decoded StoreMetadataRequest's PPRs are not allowed
+        (:func:`.rat.ppr_refusal`), None when they are."""
         self.free_memory = free_memory
+        self.ppr_refusal = ppr_refusal
         self.store = store
         self.faults = faults if faults is not None else FaultPlan()
         self._damage: str | None = None  # a data form the plan asked for this piece's answer
@@ -271,7 +297,8 @@ class BppLoader:
             self._pending.metadata += self._unwrap(0x88, event.tlv, event.part)
 
     def _check_metadata(self) -> None:
-        """SGP.22 5.5.3: the metadata must decode, name a new ICCID and a known class."""
+        """SGP.22 5.5.3: the metadata must decode, name a new ICCID and a known class, and
+        set only PPRs the RAT allows (2.9.2.1; errorReason pprNotAllowed, 5.7.6)."""
         cmd = BppCommandId.STORE_METADATA
         if self._pending.metadata_value is not None:
             return
@@ -286,6 +313,9 @@ class BppLoader:
             value["profileClass"] = ProfileClass.OPERATIONAL
         elif profile_class not in (0, 1, 2):
             raise fail(cmd, ErrorReason.UNSUPPORTED_PROFILE_CLASS, str(profile_class))
+        refusal = self.ppr_refusal(value)
+        if refusal is not None:
+            raise fail(cmd, ErrorReason.PPR_NOT_ALLOWED, refusal)
         self._pending.metadata_value = value
 
     def _replace_keys(self, event: BppEvent) -> None:
@@ -339,15 +369,11 @@ class BppLoader:
     def _check_header_iccid(self, header: dict) -> None:
         """SGP.22 5.5.3 StoreMetadata describes the profile being loaded: an ICCID that is
         not the package's ends the load with installFailedDueToIccidMismatch(13) at
-        loadProfileElements, where the ProfileHeader (the first element) arrives. The
-        header has the ICCID digits in order, 'F' padded (SAIP ProfileHeader, as osmo-smdpp
-        and the TS.48 packages write it); SGP.22's Iccid has them nibble-swapped, like
-        EF.ICCID."""
-        announced = self._pending.metadata_value["iccid"]
-        if swap_nibbles(header.get("iccid", b"")) != announced:
+        loadProfileElements, where the ProfileHeader (the first element) arrives."""
+        mismatch = header_iccid_mismatch(header, self._pending.metadata_value["iccid"])
+        if mismatch is not None:
             raise BppFailure(BppCommandId.LOAD_PROFILE_ELEMENTS, ErrorReason.ICCID_MISMATCH,
-                             f"ProfileHeader ICCID {header.get('iccid', b'').hex().upper()} is "
-                             f"not StoreMetadata's {swap_nibbles(announced).hex().upper()}")
+                             f"{mismatch} (StoreMetadata's)")
 
     # -- the end ---------------------------------------------------------------------------
     def _install(self) -> bytes:
@@ -370,11 +396,8 @@ class BppLoader:
             size=pending.size,
         )
         with self.store.transaction():
-            self.store.add_profile(record)
-            self.store.set_profile_content(record.isdp_aid, pending.configure_isdp,
-                                           pending.interpreter.stored_elements)
-            self.store.set_profile_image(record.isdp_aid, file_rows(image.tree),
-                                         secret_rows(image))
+            store_profile(self.store, record, pending.configure_isdp, pending.interpreter,
+                          image)
             self.store.set_meta(ISDP_COUNTER, pending.isdp_aid[-2])
             result = self._result(("successResult", {"aid": record.isdp_aid,
                                                       "simaResponse": success_response()}),

@@ -1,15 +1,9 @@
 """Presets: the state an LPA test case starts from, written into a fresh card by the ISD-R's
 own record formats (a scenario file's ``[preset]`` section, :mod:`euicc.faults.scenario`).
+The configuration keys (memory, addresses, svn, the RAT, EUICCInfo2) are read by
+:mod:`.preset_config`, whose docstring has their schema; profiles and notifications here:
 
 ::
-
-    [preset]
-    memory_full = true                 # no NVM left: EUICCInfo2 extCardResource free 0,
-                                       # a download ends installFailedDueToInsufficient-
-                                       # MemoryForProfile (SGP.22 5.7.6, errorReason 10)
-    default_dp_address = "smdp.example.com"   # ES10a configured addresses (SGP.22 5.7.3)
-    root_ds_address = "lpa.ds.example.com"
-    svn = "2.2.0"                      # EUICCInfo1/2 svn (SGP.22 4.3)
 
     [[preset.profile]]                 # an ISD-P with its metadata (SGP.22 2.4a, 5.5.3)
     iccid = "8944000000000000017"
@@ -19,8 +13,11 @@ own record formats (a scenario file's ``[preset]`` section, :mod:`euicc.faults.s
     spn = "Operator SP"
     nickname = "my profile"            # at most 64 characters (UTF-8)
     ppr = ["ppr1", "ppr2"]             # profilePolicyRules (SGP.22 2.9.1)
+    owner = { plmn = "00101", gid1 = "A1" }   # profileOwner (OperatorId, SGP.22 2.9.2.1)
     icon = "png"                       # png | jpg: a small valid image of that type
     notify = { install = "smdp.example.com", enable = "smdp.example.com" }
+    package = "profiles/operator.der"  # an Unprotected Profile Package (DER), relative to
+                                       # the scenario file: the profile's files, PINs, keys
 
     [[preset.notification]]            # a pending notification (SGP.22 5.7.9, 5.7.10)
     seq = 128                          # any seqNumber, 0 and >= 0x80 included
@@ -28,26 +25,36 @@ own record formats (a scenario file's ``[preset]`` section, :mod:`euicc.faults.s
     address = "smdp.example.com"
     iccid = "8944000000000000017"      # optional
 
-A preset profile has its metadata only: its file system is an empty MF (a profile that was
-downloaded has the package's files). Notifications are made and signed as the card makes
-them (an install notification is a signed ProfileInstallationResult with a successResult).
-A preset is written once, into a state with no profile and no notification; the card
-remembers which preset it wrote, so a restart with the same scenario changes nothing.
+A preset profile without ``package`` has its metadata only: its file system is an empty MF.
+With ``package`` the file goes through the Profile Package Interpreter (TCA eUICC Profile
+Package 9) as a downloaded package's elements do and is stored the same way
+(:func:`.install.store_profile`); its ProfileHeader ICCID must be the preset's ``iccid``
+(as a download's must be StoreMetadata's, SGP.22 5.5.3), and a package the interpreter
+refuses is refused with the interpreter's reason. Only a path is taken, no built-in
+package: the test profile builder lives in euicc_tools, above the applets
+(``euicc_tools.testkit.profile_builder.build_upp`` writes one; a TS.48 package will do). A
+preset profile is written as given: PPRs the RAT would refuse at a download included.
+
+Notifications are made and signed as the card makes them (an install notification is a
+signed ProfileInstallationResult with a successResult). A preset is written once, into a
+state with no profile and no notification; the card remembers which preset it wrote (a
+digest of the section and of the packages), so a restart with the same scenario changes
+nothing, and keeps the configuration it set (:func:`.preset_config.stored_config`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from euicc.asn1 import encode, rsp
 from euicc.coding import encode_iccid
 from euicc.crypto.entropy import CardEntropy
 from euicc.faults import ScenarioError
 from euicc.pki import CardCredentials
-from euicc.ppi import success_response
+from euicc.ppi import PeError, ProfileImage, ProfileInterpreter, success_response
 from euicc.store import (
     CardStore,
     NotificationEvent,
@@ -56,22 +63,26 @@ from euicc.store import (
     ProfileRecord,
     ProfileState,
 )
+from euicc.tlv import TlvError, split
 
-from .config import EuiccConfig
-from .install import ISDP_AID_PREFIX, ISDP_COUNTER
+from .bits import bits_from_names
+from .install import ISDP_AID_PREFIX, ISDP_COUNTER, header_iccid_mismatch, store_profile
 from .notifications import (
     SEQ_COUNTER,
     event_bits,
     other_signed_notification,
     signed_installation_result,
 )
+from .preset_config import CONFIG_KEYS, CONFIG_META, config_changes, config_record
+from .preset_config import operator as read_operator
+from .preset_schema import bit_names, choice, fail, number, text, unknown_keys
 
 PRESET_KEY = "preset_sha256"
 EVENTS = {"install": NotificationEvent.INSTALL, "enable": NotificationEvent.ENABLE,
           "disable": NotificationEvent.DISABLE, "delete": NotificationEvent.DELETE}
 CLASSES = {"test": ProfileClass.TEST, "provisioning": ProfileClass.PROVISIONING,
            "operational": ProfileClass.OPERATIONAL}
-PPR_BITS = {"pprUpdateControl": 0, "ppr1": 1, "ppr2": 2}
+STATES = {"enabled": ProfileState.ENABLED, "disabled": ProfileState.DISABLED}
 # The smallest valid images of each SGP.22 IconType (jpg(0), png(1)): a 1x1 pixel.
 ICONS = {
     "png": (1, bytes.fromhex(
@@ -88,10 +99,11 @@ ICONS = {
         "C6C7C8C9CAD2D3D4D5D6D7D8D9DAE1E2E3E4E5E6E7E8E9EAF1F2F3F4F5F6F7F8F9FAFFDA0008010100"
         "003F00FBD3FFD9")),
 }
-PROFILE_KEYS = ("iccid", "state", "class", "name", "spn", "nickname", "ppr", "icon", "notify")
+PROFILE_KEYS = ("iccid", "state", "class", "name", "spn", "nickname", "ppr", "owner", "icon",
+                "notify", "package")
 NOTIFICATION_KEYS = ("seq", "event", "address", "iccid")
-PRESET_KEYS = ("memory_full", "default_dp_address", "root_ds_address", "svn", "profile",
-               "notification")
+PRESET_KEYS = (*CONFIG_KEYS, "profile", "notification")
+CONFIGURE_ISDP = encode(rsp(), "ConfigureISDPRequest", {})  # no dpProprietaryData
 
 
 @dataclass(frozen=True)
@@ -103,8 +115,10 @@ class PresetProfile:
     spn: str = "Preset SP"
     nickname: str | None = None
     ppr: tuple[str, ...] = ()
+    owner: dict | None = field(default=None, compare=False)  # OperatorId as encoded
     icon: str | None = None
     notify: tuple[tuple[str, str], ...] = ()
+    package: bytes | None = field(default=None, repr=False)  # the UPP (DER), None: none
 
 
 @dataclass(frozen=True)
@@ -119,125 +133,129 @@ class PresetNotification:
 class Preset:
     profiles: tuple[PresetProfile, ...] = ()
     notifications: tuple[PresetNotification, ...] = ()
-    memory_full: bool = False
-    default_dp_address: str | None = None
-    root_ds_address: str | None = None
-    svn: str | None = None
+    # the configuration keys as written (:mod:`.preset_config` reads them)
+    config_tables: dict = field(default_factory=dict, compare=False)
     digest: str = field(default="", compare=False)
 
-    def config(self, base: EuiccConfig) -> EuiccConfig:
-        """The eUICC's declared configuration under this preset."""
-        changes: dict = {}
-        if self.memory_full:
-            changes["nvm_capacity"] = 0
-        if self.root_ds_address is not None:
-            changes["root_ds_address"] = self.root_ds_address
-        if self.default_dp_address is not None:
-            changes["initial_default_dp_address"] = self.default_dp_address
-        if self.svn is not None:
-            changes["svn"] = self.svn
-        return replace(base, **changes)
+    @property
+    def profile_bytes(self) -> int:
+        """The preset packages' size: memory they take (EUICCInfo2 extCardResource)."""
+        return sum(len(p.package or b"") for p in self.profiles)
+
+    def config_changes(self) -> dict:
+        return config_changes(self.config_tables, self.profile_bytes)
 
 
 # -- reading ----------------------------------------------------------------------------------
 
-def _fail(where: str, message: str):
-    raise ScenarioError(f"{where}: {message}")
-
-
-def _text(where, value, limit=None):
-    if not isinstance(value, str) or (limit is not None and len(value) > limit):
-        _fail(where, f"{value!r}: text{'' if limit is None else f' of at most {limit} characters'}")
-    return value
-
-
 def _iccid(where, value):
-    if not isinstance(value, str) or not re.fullmatch(r"\d{18,20}", value):
-        _fail(where, f"{value!r}: 18 to 20 digits")
+    if not isinstance(value, str) or not value.isdigit() or not 18 <= len(value) <= 20:
+        fail(where, f"{value!r}: 18 to 20 digits")
     return value
 
 
-def _choice(where, value, allowed):
-    if value not in allowed:
-        _fail(where, f"{value!r} (allowed: {', '.join(allowed)})")
-    return allowed[value] if isinstance(allowed, dict) else value
+def _interpret(where: str, package: bytes, iccid: str) -> tuple[ProfileInterpreter,
+                                                                  ProfileImage]:
+    """The package through the Profile Package Interpreter, element by element as a
+    download feeds it (TCA eUICC Profile Package 9), its header's ICCID checked."""
+    try:
+        elements = split(package)
+    except TlvError as exc:
+        fail(where, f"not a sequence of DER profile elements ({exc})")
+    interpreter = ProfileInterpreter()
+    try:
+        for element in elements:
+            interpreter.feed(element)
+            if interpreter.count == 1:
+                mismatch = header_iccid_mismatch(interpreter.image.header,
+                                                 encode_iccid(iccid))
+                if mismatch is not None:
+                    fail(where, f"{mismatch}, the preset's iccid {iccid} (SGP.22 5.5.3)")
+        return interpreter, interpreter.finish()
+    except PeError as exc:
+        fail(where, f"the Profile Package Interpreter refuses it: {exc}")
 
 
-def _unknown(where, table, keys):
-    if not isinstance(table, dict):
-        _fail(where, "a table expected")
-    extra = [k for k in table if k not in keys]
-    if extra:
-        _fail(f"{where}: {extra[0]}", f"unknown key (allowed: {', '.join(keys)})")
+def _package(where: str, value, base: Path | None, iccid: str) -> bytes:
+    path = Path(text(where, value))
+    if base is not None and not path.is_absolute():
+        path = base / path
+    try:
+        package = path.read_bytes()
+    except OSError as exc:
+        fail(where, f"{str(path)!r}: cannot read it ({exc.strerror})")
+    _interpret(f"{where}: {str(path)!r}", package, iccid)
+    return package
 
 
-def _profile(where: str, table: dict) -> PresetProfile:
-    _unknown(where, table, PROFILE_KEYS)
+def _profile(where: str, table: dict, base: Path | None) -> PresetProfile:
+    unknown_keys(where, table, PROFILE_KEYS)
     if "iccid" not in table:
-        _fail(f"{where}: iccid", "a preset profile needs its ICCID")
-    states = {"enabled": ProfileState.ENABLED, "disabled": ProfileState.DISABLED}
-    ppr = table.get("ppr", [])
-    if not isinstance(ppr, list) or any(p not in PPR_BITS for p in ppr):
-        _fail(f"{where}: ppr", f"{ppr!r}: a list of {', '.join(PPR_BITS)}")
+        fail(f"{where}: iccid", "a preset profile needs its ICCID")
+    iccid = _iccid(f"{where}: iccid", table["iccid"])
     notify = table.get("notify", {})
     if not isinstance(notify, dict):
-        _fail(f"{where}: notify", "a table of event = address")
+        fail(f"{where}: notify", "a table of event = address")
     for event, address in notify.items():
-        _choice(f"{where}: notify", event, EVENTS)
-        _text(f"{where}: notify.{event}", address, 255)
+        choice(f"{where}: notify", event, EVENTS)
+        text(f"{where}: notify.{event}", address, 255)
     nickname = table.get("nickname")
     if nickname is not None:
-        _text(f"{where}: nickname", nickname, 64)
+        text(f"{where}: nickname", nickname, 64)
+    owner = None
+    if "owner" in table:
+        owner = read_operator(f"{where}: owner", table["owner"], wildcards=False)
     return PresetProfile(
-        iccid=_iccid(f"{where}: iccid", table["iccid"]),
-        state=_choice(f"{where}: state", table.get("state", "disabled"), states),
-        profile_class=_choice(f"{where}: class", table.get("class", "operational"), CLASSES),
-        name=_text(f"{where}: name", table.get("name", "Preset profile"), 64),
-        spn=_text(f"{where}: spn", table.get("spn", "Preset SP"), 32),
-        nickname=nickname, ppr=tuple(ppr),
-        icon=None if "icon" not in table else _choice(f"{where}: icon", table["icon"],
-                                                       tuple(ICONS)),
-        notify=tuple(notify.items()))
+        iccid=iccid,
+        state=choice(f"{where}: state", table.get("state", "disabled"), STATES),
+        profile_class=choice(f"{where}: class", table.get("class", "operational"), CLASSES),
+        name=text(f"{where}: name", table.get("name", "Preset profile"), 64),
+        spn=text(f"{where}: spn", table.get("spn", "Preset SP"), 32),
+        nickname=nickname, ppr=bit_names(f"{where}: ppr", table.get("ppr", []), "PprIds"),
+        owner=owner,
+        icon=None if "icon" not in table else choice(f"{where}: icon", table["icon"],
+                                                      tuple(ICONS)),
+        notify=tuple(notify.items()),
+        package=None if "package" not in table else _package(
+            f"{where}: package", table["package"], base, iccid))
 
 
 def _notification(where: str, table: dict) -> PresetNotification:
-    _unknown(where, table, NOTIFICATION_KEYS)
-    seq = table.get("seq")
-    if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq < 2 ** 31:
-        _fail(f"{where}: seq", f"{seq!r}: a seqNumber, 0 .. 2147483647")
+    unknown_keys(where, table, NOTIFICATION_KEYS)
+    seq = number(f"{where}: seq", table.get("seq"), 0, 2 ** 31 - 1)
     if "address" not in table:
-        _fail(f"{where}: address", "a notification needs its notificationAddress")
+        fail(f"{where}: address", "a notification needs its notificationAddress")
     iccid = table.get("iccid")
     return PresetNotification(
-        seq=seq, event=_choice(f"{where}: event", table.get("event"), tuple(EVENTS)),
-        address=_text(f"{where}: address", table["address"], 255),
+        seq=seq, event=choice(f"{where}: event", table.get("event"), tuple(EVENTS)),
+        address=text(f"{where}: address", table["address"], 255),
         iccid=None if iccid is None else _iccid(f"{where}: iccid", iccid))
 
 
-def parse_preset(table: dict, where: str = "preset") -> Preset:
-    """A scenario's ``[preset]`` table; :class:`ScenarioError` says what is wrong."""
-    _unknown(where, table, PRESET_KEYS)
-    profiles = tuple(_profile(f"{where}.profile {n + 1}", t)
+def parse_preset(table: dict, where: str = "preset", base: Path | None = None) -> Preset:
+    """A scenario's ``[preset]`` table; :class:`ScenarioError` says what is wrong. ``base``:
+    the folder relative package paths start from (the scenario file's)."""
+    unknown_keys(where, table, PRESET_KEYS)
+    profiles = tuple(_profile(f"{where}.profile {n + 1}", t, base)
                      for n, t in enumerate(table.get("profile", [])))
     iccids = [p.iccid for p in profiles]
     if len(set(iccids)) != len(iccids):
-        _fail(f"{where}.profile", "two profiles with one ICCID")
+        fail(f"{where}.profile", "two profiles with one ICCID")
     if sum(p.state is ProfileState.ENABLED for p in profiles) > 1:
-        _fail(f"{where}.profile", "at most one profile is enabled (SGP.22 2.4a)")
+        fail(f"{where}.profile", "at most one profile is enabled (SGP.22 2.4a)")
     notifications = tuple(_notification(f"{where}.notification {n + 1}", t)
                           for n, t in enumerate(table.get("notification", [])))
     seqs = [n.seq for n in notifications]
     if len(set(seqs)) != len(seqs):
-        _fail(f"{where}.notification", "two notifications with one seq")
-    memory_full = table.get("memory_full", False)
-    if not isinstance(memory_full, bool):
-        _fail(f"{where}: memory_full", "true or false")
-    svn = table.get("svn")
-    if svn is not None and not re.fullmatch(r"\d{1,3}\.\d{1,3}\.\d{1,3}", str(svn)):
-        _fail(f"{where}: svn", f"{svn!r}: a version, e.g. \"2.2.0\"")
-    digest = hashlib.sha256(json.dumps(table, sort_keys=True, default=str).encode()).hexdigest()
-    return Preset(profiles, notifications, memory_full,
-                  table.get("default_dp_address"), table.get("root_ds_address"), svn, digest)
+        fail(f"{where}.notification", "two notifications with one seq")
+    digest = hashlib.sha256(json.dumps(table, sort_keys=True, default=str).encode())
+    for profile in profiles:  # (a preset without packages keeps the digest it always had)
+        if profile.package is not None:
+            digest.update(hashlib.sha256(profile.package).digest())
+    preset = Preset(profiles, notifications,
+                    {k: table[k] for k in CONFIG_KEYS if k in table}, digest.hexdigest())
+    preset.config_changes()  # the configuration keys are checked now, not at the start
+    return preset
 
 
 # -- writing ----------------------------------------------------------------------------------
@@ -251,11 +269,10 @@ def metadata_der(profile: PresetProfile) -> bytes:
         value["notificationConfigurationInfo"] = [
             {"profileManagementOperation": event_bits(EVENTS[event]),
              "notificationAddress": address} for event, address in profile.notify]
+    if profile.owner is not None:
+        value["profileOwner"] = profile.owner
     if profile.ppr:
-        bits = 0
-        for name in profile.ppr:
-            bits |= 0x80 >> PPR_BITS[name]
-        value["profilePolicyRules"] = (bytes([bits]), 3)
+        value["profilePolicyRules"] = bits_from_names("PprIds", profile.ppr)
     return encode(rsp(), "StoreMetadataRequest", value)
 
 
@@ -264,26 +281,39 @@ def apply_preset(preset: Preset, store: CardStore, credentials: CardCredentials,
     """Write the preset into the store (one transaction); False when this very preset was
     written before. A state with profiles or notifications of its own is refused."""
     if store.get_meta(PRESET_KEY) == preset.digest:
+        if store.get_meta(CONFIG_META) is None:  # written before the state kept the config
+            store.set_meta(CONFIG_META, config_record(preset.config_tables,
+                                                      preset.profile_bytes))
         return False
     if store.profiles() or store.notifications():
         raise ScenarioError("the preset needs a fresh state (this one has profiles or "
                             "notifications); start with a new --state")
     identity = credentials.identities[0]
     with store.transaction():
-        for number, profile in enumerate(preset.profiles):
-            store.add_profile(ProfileRecord(
-                isdp_aid=ISDP_AID_PREFIX + bytes([0x10 + number, 0x00]),
-                iccid=encode_iccid(profile.iccid), state=profile.state,
-                profile_class=profile.profile_class, metadata=metadata_der(profile),
-                nickname=profile.nickname, ci_pkid=identity.ci_pkid))
+        for number_, profile in enumerate(preset.profiles):
+            _write_profile(store, profile, ISDP_AID_PREFIX + bytes([0x10 + number_, 0x00]),
+                           identity.ci_pkid)
         if preset.profiles:
             store.set_meta(ISDP_COUNTER, 0x10 + len(preset.profiles) - 1)
         for note in preset.notifications:
             store.add_notification(_notification_record(note, identity, entropy))
         if preset.notifications:
             store.set_meta(SEQ_COUNTER, max(n.seq for n in preset.notifications))
+        store.set_meta(CONFIG_META, config_record(preset.config_tables, preset.profile_bytes))
         store.set_meta(PRESET_KEY, preset.digest)
     return True
+
+
+def _write_profile(store: CardStore, profile: PresetProfile, aid: bytes, ci_pkid: bytes):
+    record = ProfileRecord(
+        isdp_aid=aid, iccid=encode_iccid(profile.iccid), state=profile.state,
+        profile_class=profile.profile_class, metadata=metadata_der(profile),
+        nickname=profile.nickname, ci_pkid=ci_pkid, size=len(profile.package or b""))
+    if profile.package is None:
+        store.add_profile(record)
+        return
+    interpreter, image = _interpret(profile.iccid, profile.package, profile.iccid)
+    store_profile(store, record, CONFIGURE_ISDP, interpreter, image)
 
 
 def _notification_record(note: PresetNotification, identity, entropy) -> NotificationRecord:

@@ -226,16 +226,33 @@ class Scenario:
 
     def error(self, exc: ScenarioError, section: str) -> ScenarioError:
         """``exc`` (raised by whoever read ``section``) with the file and the line of the
-        key it names, else of the section's header."""
+        key it names. Its message starts with the table (``preset.profile 2: ...``, the n-th
+        ``[[preset.profile]]``); the key is looked for in that table, else in the section,
+        inline tables included, and the line is the table's header when it is not there."""
         lines = self.text.splitlines()
-        header = next((n for n, s in enumerate(lines, 1)
-                       if re.match(rf"\s*\[\[?\s*{re.escape(section)}\b", s)), 1)
-        keys = re.findall(r": ([A-Za-z_][\w-]*):", str(exc))
+        message = str(exc)
+        table = re.match(r"([\w.]+?)(?: (\d+))?:", message)
+        name, index = (table.group(1), int(table.group(2) or 1)) if table else (section, 1)
+        header = _nth_header(lines, name, index) or _nth_header(lines, section, 1) or 1
+        end = next((n for n, s in enumerate(lines, 1) if n > header
+                    and s.lstrip().startswith("[")), len(lines) + 1)
+        keys = re.findall(r"(?<=: )([A-Za-z_][\w-]*)(?=:)", message)
         line = header
-        if keys:
-            line = next((n for n, s in enumerate(lines, 1) if n >= header
-                         and re.match(rf"\s*{re.escape(keys[-1])}\s*=", s)), header)
+        for key in reversed(keys):
+            pattern = re.compile(rf"(?:^|[\s{{,]){re.escape(key)}\s*=")
+            found = next((n for n in range(header, end) if pattern.search(lines[n - 1])),
+                         None)
+            if found is not None:
+                line = found
+                break
         return ScenarioError(f"{self.path}:{line}: {exc}")
+
+
+def _nth_header(lines: list[str], table: str, index: int) -> int | None:
+    """The line of the ``index``-th ``[table]`` / ``[[table]]`` header (1 = the first)."""
+    pattern = re.compile(rf"\s*\[\[?\s*{re.escape(table)}\s*\]")
+    found = [n for n, s in enumerate(lines, 1) if pattern.match(s)]
+    return found[index - 1] if len(found) >= index else None
 
 
 def load_scenario(path: Path, catalog: Catalog) -> list[Rule]:

@@ -13,6 +13,7 @@ import pytest
 from euicc_tools.shell.errors import UsageError
 from euicc_tools.shell.faults import rule_fields
 from euicc_tools.testkit.emulator_process import CardProcess
+from euicc_tools.testkit.profile_builder import build_upp
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -67,22 +68,34 @@ def test_a_bad_preset_names_its_line(tmp_path):
 
 
 def test_a_preset_is_in_the_state_the_card_starts_with(tmp_path):
-    scenario = tmp_path / "case.toml"
+    folder = tmp_path / "case"
+    (folder / "profiles").mkdir(parents=True)
+    (folder / "profiles" / "p.der").write_bytes(build_upp(
+        "8944000000000000017", "001010000000017", k=bytes(16), opc=bytes(16),
+        include=("mf", "usim")))
+    scenario = folder / "case.toml"
     scenario.write_text('[[preset.profile]]\niccid = "8944000000000000017"\n'
                         'state = "enabled"\nnickname = "preset one"\n'
+                        'package = "profiles/p.der"\n'  # relative to the scenario file
                         '[[preset.notification]]\nseq = 200\nevent = "delete"\n'
-                        'address = "smdp.example"\n')
+                        'address = "smdp.example"\n'
+                        '[preset.euicc_info2]\nfirmware = "9.9.9"\n')
     state = tmp_path / "card"
     process = CardProcess("run", "--state", str(state), "--scenario", str(scenario),
                           "--vpcd", "127.0.0.1:9")
     try:
         process.wait_for("waiting for", 60)
-        shown = subprocess.run([sys.executable, "-m", "euicc_tools.emulator", "shell",
-                                "--state", str(state), "-c", "profiles --json"],
-                               capture_output=True, text=True, timeout=60)
-        assert shown.returncode == 0, shown.stderr
-        (profile,) = json.loads(shown.stdout)
+
+        def shell(*command):
+            done = subprocess.run([sys.executable, "-m", "euicc_tools.emulator", "shell",
+                                   "--state", str(state), "-c", *command],
+                                  capture_output=True, text=True, timeout=60)
+            assert done.returncode == 0, done.stderr
+            return json.loads(done.stdout)
+
+        (profile,) = shell("profiles", "--json")
         assert profile["iccid"] == "8944000000000000017"
         assert profile["nickname"] == "preset one" and profile["state"] == "enabled"
+        assert shell("info", "--json")["versions"]["firmware"] == "9.9.9"
     finally:
         process.stop()

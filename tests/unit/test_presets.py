@@ -13,15 +13,12 @@ from euicc.crypto.entropy import SystemEntropy
 from euicc.faults import ScenarioError
 from euicc.store import CardStore
 from euicc.tlv import parse
-from euicc_applets.isd_r import EuiccConfig
 from euicc_applets.isd_r.presets import apply_preset, parse_preset
-from euicc_tools.emulator.card import build_card
 from euicc_tools.lpa.download import download
-from euicc_tools.lpa.es10 import Es10Client
-from euicc_tools.lpa.link import DirectLink
 from euicc_tools.smdp.es9 import Smdp
 from euicc_tools.testkit.in_process_es9 import es9_direct
-from euicc_tools.testkit.profile_builder import build_upp
+from euicc_tools.testkit.profile_builder import USIM_AID, build_upp, ef_imsi
+from tests.support.presets import preset_card, started
 
 NICKNAME = "é" * 64  # 64 characters, 128 bytes of UTF-8
 PRESET = {
@@ -45,19 +42,8 @@ PRESET = {
 }
 
 
-def preset_card(tmp_path, credentials, table=PRESET):
-    preset = parse_preset(table)
-    store = CardStore(tmp_path / "state")
-    assert apply_preset(preset, store, credentials, SystemEntropy())
-    card = build_card(store, credentials, preset.config(EuiccConfig()))
-    card.power_on()
-    es10 = Es10Client(DirectLink(card))
-    es10.open()
-    return store, card, es10, preset
-
-
 def test_profiles_and_notifications_as_an_lpa_sees_them(tmp_path, credentials):
-    store, card, es10, _ = preset_card(tmp_path, credentials)
+    store, card, es10, _ = preset_card(tmp_path, credentials, PRESET)
     kind, profiles = es10.call("ProfileInfoListRequest", {}, "ProfileInfoListResponse")
     assert kind == "profileInfoListOk" and len(profiles) == 3
     first, second, third = profiles
@@ -114,6 +100,10 @@ def test_a_preset_is_written_once_and_only_into_a_fresh_state(tmp_path, credenti
     store = CardStore(tmp_path / "state")
     assert apply_preset(preset, store, credentials, SystemEntropy())
     assert not apply_preset(preset, store, credentials, SystemEntropy())  # a restart
+    # a state a preset wrote before the configuration was kept in it gets it at the restart
+    store.set_meta("preset_config", None)
+    assert not apply_preset(preset, store, credentials, SystemEntropy())
+    assert "smdp.preset.example" in store.get_meta("preset_config")
     other = parse_preset({"profile": [{"iccid": "8944000000000000041"}]})
     with pytest.raises(ScenarioError, match="needs a fresh state"):
         apply_preset(other, store, credentials, SystemEntropy())
@@ -140,3 +130,103 @@ def test_preset_errors_say_what_is_allowed(table, message):
     with pytest.raises(ScenarioError) as error:
         parse_preset(table)
     assert message in str(error.value)
+
+
+# -- preset profiles with a package (TCA eUICC Profile Package 9, SGP.22 5.5.3) ---------------
+
+PACKAGE_ICCID = "8944123400000000991"
+PACKAGE_IMSI = "001010000000991"
+
+
+def tx(card, hexstr: str) -> tuple[bytes, str]:
+    response = card.transmit(bytes.fromhex(hexstr))
+    data, sw = response[:-2], response[-2:].hex().upper()
+    while sw.startswith("61"):
+        more = card.transmit(bytes.fromhex("00C00000" + sw[2:]))
+        data, sw = data + more[:-2], more[-2:].hex().upper()
+    return data, sw
+
+
+def write_package(folder, name="usim.der", iccid=PACKAGE_ICCID):
+    folder.mkdir(exist_ok=True)
+    package = build_upp(iccid, PACKAGE_IMSI, k=bytes(16), opc=bytes(16),
+                        include=("mf", "usim"))
+    (folder / name).write_bytes(package)
+    return package
+
+
+def read_imsi(card) -> tuple[bytes, str]:
+    assert tx(card, "00A4040410" + USIM_AID.hex())[1] == "9000"
+    assert tx(card, "00A4000C026F07")[1] == "9000"
+    return tx(card, "00B0000009")
+
+
+def test_a_preset_profile_with_a_package_has_its_files_once_enabled(tmp_path, credentials):
+    package = write_package(tmp_path / "profiles")
+    table = {"profile": [{"iccid": PACKAGE_ICCID, "package": "profiles/usim.der",
+                          "nickname": "with files"}],
+             "euicc_info2": {"free_nvm": 1000}}
+    store, card, es10, preset = preset_card(tmp_path, credentials, table, base=tmp_path)
+    kind, (profile,) = es10.call("ProfileInfoListRequest", {}, "ProfileInfoListResponse")
+    assert profile["profileState"] == 0 and profile["profileNickname"] == "with files"
+    assert tx(card, "00A4040410" + USIM_AID.hex())[1] == "6A82"  # disabled: not visible
+    assert es10.call("EnableProfileRequest", {"profileIdentifier": ("iccid", profile["iccid"]),
+                                              "refreshFlag": False},
+                     "EnableProfileResponse") == {"enableResult": 0}
+    assert read_imsi(card) == (ef_imsi(PACKAGE_IMSI), "9000")
+    # stored as a download stores it: elements without secrets, size counted as used NVM
+    (record,) = store.profiles()
+    assert record.size == len(package) and store.profile_elements(record.isdp_aid)
+    info2 = es10.call("GetEuiccInfo2Request", {}, "EUICCInfo2")
+    assert int.from_bytes(dict(parse(info2["extCardResource"]))[0x82], "big") == 1000
+    store.close()
+    store = CardStore(tmp_path / "state")  # a restart: the enabled profile's files at once
+    card, _ = started(store, credentials)
+    assert read_imsi(card) == (ef_imsi(PACKAGE_IMSI), "9000")
+    store.close()
+
+
+def test_a_package_must_be_the_preset_profile_s(tmp_path):
+    write_package(tmp_path, "other.der", iccid="8944123400000000009")
+    (tmp_path / "junk.der").write_bytes(b"\x30\x05\x01")
+    (tmp_path / "nested.der").write_bytes(bytes.fromhex("A1020500"))  # no ProfileHeader
+    cases = [
+        ("other.der", "package: '" + str(tmp_path / "other.der") + "': ProfileHeader ICCID "
+         "8944123400000000009F is not 8944123400000000991F, the preset's iccid "
+         f"{PACKAGE_ICCID} (SGP.22 5.5.3)"),
+        ("missing.der", "cannot read it (No such file or directory)"),
+        ("junk.der", "not a sequence of DER profile elements"),
+        ("nested.der", "the Profile Package Interpreter refuses it"),
+    ]
+    for name, message in cases:
+        with pytest.raises(ScenarioError) as error:
+            parse_preset({"profile": [{"iccid": PACKAGE_ICCID, "package": name}]},
+                         base=tmp_path)
+        assert "preset.profile 1: package: " in str(error.value)
+        assert message in str(error.value), str(error.value)
+
+
+def test_a_changed_package_is_another_preset(tmp_path, credentials):
+    write_package(tmp_path)
+    table = {"profile": [{"iccid": PACKAGE_ICCID, "package": "usim.der"}]}
+    store, *_ = preset_card(tmp_path, credentials, table, base=tmp_path)
+    assert not apply_preset(parse_preset(table, base=tmp_path), store, credentials,
+                            SystemEntropy())
+    (tmp_path / "usim.der").write_bytes(build_upp(PACKAGE_ICCID, "001010000000992",
+                                                  k=bytes(16), opc=bytes(16)))
+    with pytest.raises(ScenarioError, match="needs a fresh state"):
+        apply_preset(parse_preset(table, base=tmp_path), store, credentials, SystemEntropy())
+    store.close()
+
+
+def test_a_preset_profile_owner_is_its_profile_owner(tmp_path, credentials):
+    table = {"profile": [{"iccid": PACKAGE_ICCID, "owner": {"plmn": "310410", "gid1": "A1"},
+                          "ppr": ["ppr1"]}]}
+    store, _, es10, _ = preset_card(tmp_path, credentials, table)
+    kind, (profile,) = es10.call("ProfileInfoListRequest", {}, "ProfileInfoListResponse")
+    assert profile["profileOwner"] == {"mccMnc": bytes.fromhex("130014"), "gid1": b"\xa1"}
+    assert profile["profilePolicyRules"] == (b"\x40", 2)
+    store.close()
+    with pytest.raises(ScenarioError, match=r"owner: plmn: '310EEE': MCC and MNC, 5 or 6 "
+                                            r"digits$"):
+        parse_preset({"profile": [{"iccid": PACKAGE_ICCID, "owner": {"plmn": "310EEE"}}]})

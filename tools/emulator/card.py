@@ -70,7 +70,8 @@ def open_card(state: Path, pki: Path | None, eid: str | None, rekey: bool = Fals
     """Load (or create on first start) the card kept in ``state``: (card, credentials,
     store). The state stays bound to the PKI it was made with (euicc.identity). A
     ``preset`` (a scenario's [preset]) is written into a fresh state before the card is
-    built, and its configuration (memory, addresses, svn) is the card's."""
+    built; the configuration it sets (memory, addresses, versions, capabilities, RAT) is
+    kept in the state, and the ISD-R reads it from there at every start."""
     store = CardStore(state)
     config = EuiccConfig()
     try:
@@ -78,7 +79,6 @@ def open_card(state: Path, pki: Path | None, eid: str | None, rekey: bool = Fals
         entropy = SystemEntropy()
         if preset is not None:
             apply_preset(preset, store, credentials, entropy)
-            config = preset.config(config)
     except BaseException:
         store.close()
         raise

@@ -126,7 +126,7 @@ def _start_card(index: int, state: Path, pki: Path | None, transport: Transport,
         from euicc_applets.isd_r.presets import parse_preset
 
         try:
-            preset = parse_preset(scenario.sections["preset"])
+            preset = parse_preset(scenario.sections["preset"], base=scenario.path.parent)
         except ScenarioError as exc:
             raise scenario.error(exc, "preset") from None
     lock = lock_state_dir(state)

@@ -52,8 +52,9 @@ def _certificate(der: bytes) -> dict:
 def info(state: Path, store: CardStore, pki: Path | None = None) -> dict:
     from euicc_applets.isd_r.config import EuiccConfig
     from euicc_applets.isd_r.euicc_info import free_memory
+    from euicc_applets.isd_r.preset_config import stored_config
 
-    config = EuiccConfig()  # what `euicc-emu run` declares
+    config = stored_config(store, EuiccConfig())  # what `euicc-emu run` declares
     credentials = load_card_credentials(pki or recorded_pki_dir(state, store),
                                         eid=store.get_meta("eid"), issue_into=state / "issued")
     return {
