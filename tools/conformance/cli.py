@@ -14,7 +14,6 @@ from pathlib import Path
 
 from .adapter import AdapterError, builtin_adapters, load_adapter
 from .case import CaseError, read_catalogue
-from .judge import Verdict
 
 
 def add_parser(sub) -> None:
@@ -79,8 +78,9 @@ def _selected(cases, args):
 
 
 def cmd_run(args) -> int:
-    # the runner and the reports (the SM-DP+, the profile builder) load only for a run,
-    # not with every start of euicc-emu
+    # the runner, the judge and the reports (the SM-DP+, the pcap reader, the profile
+    # builder) load only for a run, not with every start of euicc-emu
+    from .judge import Verdict
     from .report import FAILED, summary, write_html, write_json, write_junit
     from .runner import Runner, RunnerError
 
