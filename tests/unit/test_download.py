@@ -237,6 +237,22 @@ def test_cancel_session_is_signed_and_accepted(es10, smdp):
         "cancelSessionResponseError", 5)
 
 
+def test_a_cancel_session_error_is_refused_as_the_euiccs_not_as_bad_data(es10, smdp):
+    """SGP.22 5.6.5: lpac passes the eUICC's cancelSessionResponseError (a primitive
+    INTEGER alternative) on to the SM-DP+; the answer is "refused by the eUICC" (8.1/4.8),
+    not a decoding failure."""
+    from euicc_tools.smdp.es9 import Es9Error
+
+    with pytest.raises(DownloadError):
+        download(es10, es9_direct(smdp), ADDRESS, "TINY", cut=lambda pieces: [])
+    transaction_id = next(iter(smdp._transactions))
+    error = tlv(0xBF41, tlv(0x02, b"\x05"))  # cancelSessionResponseError invalidTransactionId
+    with pytest.raises(Es9Error) as refused:
+        smdp.cancel_session({"transactionId": transaction_id.hex(),
+                             "cancelSessionResponse": base64.b64encode(error).decode()})
+    assert (refused.value.subject, refused.value.reason) == ("8.1", "4.8")
+
+
 def _prepare_inputs(es10, smdp):
     """Run a session up to PrepareDownload; return the SM-DP+ answer to authenticateClient."""
     es9 = es9_direct(smdp)

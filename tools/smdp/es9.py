@@ -307,10 +307,18 @@ def _decode_choice(body: dict, field_name: str, type_name: str) -> tuple[tuple, 
     raw = unb64(body, field_name)
     try:
         value = decode_exact(rsp(), type_name, raw)
-        parts = [part for _, part in children(children(raw)[0][1])]
+        tag, chosen = children(raw)[0]
+        # an error alternative is a primitive INTEGER (cancelSessionResponseError): no
+        # members, nothing signed
+        parts = [part for _, part in children(chosen)] if _constructed(tag) else []
     except (Asn1Error, TlvError) as exc:
         raise Es9Error("8.1", "2.1", f"{field_name}: {exc}") from None
     return value, parts
+
+
+def _constructed(tag: int) -> bool:
+    """X.690 8.1.2.5: bit 6 of a tag's first octet."""
+    return bool(tag >> (8 * ((tag.bit_length() - 1) // 8)) & 0x20)
 
 
 def _chunks(data: bytes, size: int) -> list[bytes]:
