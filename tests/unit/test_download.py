@@ -19,9 +19,9 @@ from euicc.store import ProfileState
 from euicc.store_image import image_from_rows
 from euicc.tlv import split, tlv
 from euicc_tools.lpa.download import DownloadError, bpp_pieces, download
+from euicc_tools.lpa.es9 import Es9Refused
 from euicc_tools.lpa.es10 import Es10Client
 from euicc_tools.lpa.link import DirectLink
-from euicc_tools.lpa.es9 import Es9Refused
 from euicc_tools.testkit.in_process_es9 import es9_direct
 from euicc_tools.testkit.profile_builder import build_upp
 from tests.support.downloads import ADDRESS

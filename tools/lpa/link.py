@@ -58,10 +58,14 @@ class PcscLink(ApduLink):
 
     def __init__(self, reader_substring: str | None = "Virtual PCD 00 00",
                  protocol: str = "T0", exclusive: bool = True) -> None:
-        from smartcard.CardConnection import CardConnection
-        from smartcard.Exceptions import SmartcardException
-        from smartcard.scard import SCARD_SHARE_EXCLUSIVE, SCARD_SHARE_SHARED
-        from smartcard.System import readers
+        try:
+            from smartcard.CardConnection import CardConnection
+            from smartcard.Exceptions import SmartcardException
+            from smartcard.scard import SCARD_SHARE_EXCLUSIVE, SCARD_SHARE_SHARED
+            from smartcard.System import readers
+        except ImportError as exc:
+            raise LinkError(f"PC/SC needs pyscard ({exc}): pip install 'euicc-emu[lpa]'") \
+                from exc
 
         self._errors = SmartcardException
         try:
