@@ -111,15 +111,25 @@ def error_names(result: dict) -> tuple[str, str]:
 def cancel_session(es10: Es10Client, es9: Es9Call, es9_transaction: str,
                    transaction_id: bytes, reason: CancelSessionReason) -> None:
     """The Common Cancel Session procedure (SGP.22 3.0.2): ES10b.CancelSession (5.7.14), and
-    the eUICC's signed answer to the SM-DP+ in ES9+.CancelSession (5.6.5)."""
+    the eUICC's answer to the SM-DP+ in ES9+.CancelSession (5.6.5), whichever alternative
+    of CancelSessionResponse it is: an eUICC that refused (its session already gone) is
+    news the SM-DP+ needs to end its side. DownloadError if the eUICC refused."""
     raw = es10.store_data(encode(rsp(), "CancelSessionRequest", {
         "transactionId": transaction_id, "reason": int(reason)}))
     kind, value = decode_response("CancelSessionResponse", raw)
+    error = None
     if kind != "cancelSessionResponseOk":
         name = number_name("CancelSessionResponse", value, "cancelSessionResponseError")
-        raise DownloadError(f"ES10b.CancelSession: {name}", value, name)
-    es9("cancelSession", {"transactionId": es9_transaction,
-                          "cancelSessionResponse": b64(raw)})
+        error = DownloadError(f"ES10b.CancelSession: {name}", value, name)
+    try:
+        es9("cancelSession", {"transactionId": es9_transaction,
+                              "cancelSessionResponse": b64(raw)})
+    except Es9Error as answer:
+        if error is None:
+            raise
+        error.add_note(f"the SM-DP+ was told: {answer}")
+    if error is not None:
+        raise error
 
 
 def _cancel_after(exc: BaseException, es10: Es10Client, es9: Es9Call, es9_transaction: str,
