@@ -191,3 +191,73 @@ def test_basic_channel_and_small_blocks(card, es9, store):
     assert run.status == 0 and len(store.profiles()) == 1
     assert all(apdu[1] != 0x70 for apdu in run.apdus)  # no MANAGE CHANNEL at all
     assert all(len(apdu) <= 5 + 16 for apdu in run.apdus if apdu[1] == 0xE2)
+
+
+def test_human_output_and_errors_on_stderr(card, es9):
+    import io
+
+    from euicc_tools.lpa.cli import run
+    from tests.support.lpa_runs import RecordingLink
+
+    out, err = io.StringIO(), io.StringIO()
+    args = build_parser().parse_args(["enable", "8944000000000000000"])
+    assert run(args, RecordingLink(card), es9, out, err) == 1
+    assert out.getvalue() == ""
+    assert err.getvalue() == ("euicc-lpa enable: ES10c.EnableProfile: iccidOrAidNotFound "
+                              "(1)\n")
+    out = io.StringIO()
+    assert run(build_parser().parse_args(["list"]), RecordingLink(card), es9, out, err) == 0
+    assert out.getvalue() == "no profiles\n"
+
+
+@pytest.mark.parametrize("wanted, present, chosen", [
+    ("PCD 00 01", set(), "Virtual PCD 00 01"),  # a name given: a card is not asked for
+    (None, {"Virtual PCD 00 01"}, "Virtual PCD 00 01"),  # none: the first with a card
+])
+def test_reader_choice(wanted, present, chosen):
+    from euicc_tools.lpa.link import choose_reader
+
+    names = ["Virtual PCD 00 00", "Virtual PCD 00 01"]
+    assert choose_reader(wanted, names, present.__contains__) == chosen
+
+
+@pytest.mark.parametrize("wanted, words", [
+    ("Yubikey", "no PC/SC reader name contains 'Yubikey' (readers: 'Virtual PCD 00 00')"),
+    (None, "no reader given (--reader or EUICC_LPA_READER) and no reader has a card "
+           "(readers: 'Virtual PCD 00 00')"),
+])
+def test_no_reader_says_what_was_looked_for(wanted, words):
+    from euicc_tools.lpa.link import LinkError, choose_reader
+
+    with pytest.raises(LinkError) as missing:
+        choose_reader(wanted, ["Virtual PCD 00 00"], lambda name: False)
+    assert str(missing.value) == words
+
+
+def test_es9_over_https_names_each_failure(smdp):
+    """SGP.22 6.5: a Failed functionExecutionStatus is Es9Refused with its subject and
+    reason codes; an HTTP error status or no server at all is Es9Unreachable (exit 3)."""
+    import socket
+
+    from euicc_tools.lpa.es9 import Es9Refused, https_es9
+    from euicc_tools.lpa.outcome import ExitStatus, classify
+    from euicc_tools.smdp.server import serve
+
+    httpd = serve(smdp, "127.0.0.1", 0, tls=True)
+    try:
+        es9 = https_es9(f"127.0.0.1:{httpd.server_address[1]}", timeout=10)
+        with pytest.raises(Es9Refused) as refused:
+            es9("initiateAuthentication", {"smdpAddress": "other.example"})
+        assert refused.value.code == "8.8.1/3.8"  # SM-DP+ address refused
+        assert classify(refused.value).status == ExitStatus.FAILED
+        with pytest.raises(Es9Unreachable) as http_error:
+            es9("noSuchFunction", {"x": 1})
+        assert "HTTP 404" in str(http_error.value)
+    finally:
+        httpd.shutdown()
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(Es9Unreachable) as nobody:
+        https_es9(f"127.0.0.1:{port}", timeout=10)("initiateAuthentication", {})
+    assert classify(nobody.value).status == ExitStatus.TRANSPORT
