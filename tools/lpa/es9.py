@@ -35,15 +35,19 @@ class Es9Refused(Es9Error):
     """functionExecutionStatus other than Executed-Success (SGP.22 6.5: statusCodeData
     with subjectCode and reasonCode)."""
 
-    def __init__(self, function: str, subject: str, reason: str, message: str = "") -> None:
+    def __init__(self, function: str, subject: str | None, reason: str | None,
+                 message: str = "") -> None:
         words = f"refused, subject {subject} reason {reason}" + (f": {message}"
                                                                   if message else "")
         super().__init__(function, words)
         self.subject, self.reason, self.message = subject, reason, message
 
     @property
-    def code(self) -> str:
-        """subjectCode/reasonCode, as SGP.22 numbers them (e.g. 8.2.7/3.8)."""
+    def code(self) -> str | None:
+        """subjectCode/reasonCode, as SGP.22 numbers them (e.g. 8.2.7/3.8); None when the
+        SM-DP+ gave no statusCodeData."""
+        if self.subject is None or self.reason is None:
+            return None
         return f"{self.subject}/{self.reason}"
 
 
@@ -88,9 +92,11 @@ def https_es9(address: str, timeout: float = 30.0) -> Es9Call:
         except (ValueError, KeyError, TypeError) as exc:
             raise Es9Malformed(function, f"the answer is not an ES9+ response: {exc}") from exc
         if status.get("status") != "Executed-Success":
-            codes = status.get("statusCodeData", {})
-            raise Es9Refused(function, str(codes.get("subjectCode")),
-                             str(codes.get("reasonCode")), str(codes.get("message", "")))
+            codes = status.get("statusCodeData") or {}
+            subject, reason = codes.get("subjectCode"), codes.get("reasonCode")
+            raise Es9Refused(function, None if subject is None else str(subject),
+                             None if reason is None else str(reason),
+                             str(codes.get("message", "")))
         return answer
 
     return call
