@@ -16,7 +16,7 @@ import time
 import pytest
 
 from euicc_tools.lpa.es10 import CardError, Es10Client
-from euicc_tools.lpa.link import PcscLink
+from euicc_tools.lpa.link import LinkError, PcscLink
 from euicc_tools.testkit.emulator_process import Emulator
 
 SCENARIO = """
@@ -99,9 +99,12 @@ def test_a_removed_card_comes_back(pcscd, tmp_path):
         assert added.returncode == 0, added.stderr
         link = PcscLink(emulator.reader)
         started = time.monotonic()
-        with pytest.raises(CardConnectionException):
-            link.transmit(bytes.fromhex("80F2000000"))
-        link.close()
+        try:
+            with pytest.raises(LinkError) as gone:  # the LPA's transport failure
+                link.transmit(bytes.fromhex("80F2000000"))
+        finally:
+            link.close()  # an exclusive connection left open would hold the reader
+        assert isinstance(gone.value.__cause__, CardConnectionException)
         emulator.wait_for_card(time.monotonic() + 20)
         assert time.monotonic() - started >= 1.5  # away as long as the rule said
         link = PcscLink(emulator.reader)

@@ -19,9 +19,9 @@ from euicc.store import ProfileState
 from euicc.store_image import image_from_rows
 from euicc.tlv import split, tlv
 from euicc_tools.lpa.download import DownloadError, bpp_pieces, download
+from euicc_tools.lpa.es9 import Es9Refused
 from euicc_tools.lpa.es10 import Es10Client
 from euicc_tools.lpa.link import DirectLink
-from euicc_tools.smdp.es9 import Es9Error
 from euicc_tools.testkit.in_process_es9 import es9_direct
 from euicc_tools.testkit.profile_builder import build_upp
 from tests.support.downloads import ADDRESS
@@ -47,7 +47,7 @@ def test_download_install_and_notify(es10, smdp, store):
 def test_address_with_port_and_wrong_address(es10, smdp):
     smdp.port = 8443
     assert download(es10, es9_direct(smdp), f"{ADDRESS}:8443", "TINY").ok
-    with pytest.raises(Es9Error) as err:
+    with pytest.raises(Es9Refused) as err:
         download(es10, es9_direct(smdp), "other.example", "TINY")
     assert (err.value.subject, err.value.reason) == ("8.8.1", "3.8")
 
@@ -87,7 +87,7 @@ def test_installed_elements_hold_no_secret(es10, smdp, store):
 def test_confirmation_code(es10, smdp, store):
     with pytest.raises(DownloadError):
         download(es10, es9_direct(smdp), ADDRESS, "BIG")
-    with pytest.raises(Es9Error) as err:
+    with pytest.raises(Es9Refused) as err:
         download(es10, es9_direct(smdp), ADDRESS, "BIG", confirmation_code="0000")
     assert (err.value.subject, err.value.reason) == ("8.2.7", "3.8")
     assert download(es10, es9_direct(smdp), ADDRESS, "BIG", confirmation_code="1234").ok

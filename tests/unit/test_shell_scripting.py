@@ -133,7 +133,7 @@ def test_help_groups_the_card_commands_apart_from_cmd2s(interpreted):
 
 def test_result_names_are_sgp22s():
     """SGP.22 5.7.16-5.7.19, 5.7.21: the ES10c result codes by their ASN.1 names."""
-    from euicc_tools.shell.results import nickname_limit, result_name
+    from euicc_tools.lpa.management import nickname_limit, result_name
 
     assert result_name("enable", 1) == "iccidOrAidNotFound"
     assert result_name("enable", 2) == "profileNotInDisabledState"

@@ -1,11 +1,16 @@
 """ES10 client (SGP.22 5.7.2 transport of ES10 over STORE DATA) with lpac's behaviour:
 TERMINAL CAPABILITY, MANAGE CHANNEL open, SELECT ISD-R on that channel, 120-byte STORE
 DATA blocks (P1 11/91, P2 block number), GET RESPONSE as 8<ch> C0 for '61xx'.
-``basic_channel=True`` behaves like pySim-shell instead: everything on channel 0."""
+``basic_channel=True`` behaves like pySim-shell instead: everything on channel 0.
+
+What the card answers wrongly is an :class:`Es10Error`, this layer's one exception: a status
+word the function does not allow (:class:`CardError`, ISO/IEC 7816-4 5.6) or data that is
+not the function's response type in DER (:class:`MalformedResponse`, SGP.22 5.7 and Annex
+H); transport failures stay the link's (:class:`~.link.LinkError`)."""
 
 from __future__ import annotations
 
-from euicc.asn1 import decode_exact, encode, rsp
+from euicc.asn1 import Asn1Error, decode_known, encode, rsp, rsp_types
 from euicc.ins import Ins
 from euicc.sw import SW
 
@@ -22,10 +27,44 @@ MANAGE_CHANNEL_OPEN, MANAGE_CHANNEL_CLOSE = 0x00, 0x80  # P1 (TS 102 221 11.1.17
 STORE_DATA_MORE, STORE_DATA_LAST = 0x11, 0x91
 
 
-class CardError(RuntimeError):
+class Es10Error(RuntimeError):
+    """The card answered, but not as the ES10 function allows."""
+
+
+class CardError(Es10Error):
     def __init__(self, sw: int, what: str) -> None:
         super().__init__(f"{what}: SW {sw:04X}")
         self.sw = sw
+
+
+class MalformedResponse(Es10Error):
+    """A response that is not one DER value of the function's response type."""
+
+
+def decode_response(type_name: str, raw: bytes):
+    """``raw`` as exactly one DER ``type_name``; a CHOICE alternative the module does not
+    define is as malformed as bad DER, since no caller could act on it."""
+    try:
+        value, unknown = decode_known(rsp(), type_name, raw)
+    except Asn1Error as exc:
+        raise MalformedResponse(f"the card's answer is not a {type_name}: {exc}") from None
+    if unknown is not None:
+        raise MalformedResponse(f"the card's {type_name} has an alternative SGP.22 does not "
+                                f"define at {unknown}")
+    return value
+
+
+def number_name(type_name: str, number: int, member: str | None = None) -> str:
+    """SGP.22's name of an INTEGER value: of type ``type_name``, or of its ``member`` (one
+    type reference followed); a number the module does not name stays a number."""
+    types = rsp_types()
+    definition = types[type_name]
+    if member is not None:
+        definition = next(m for m in definition["members"] if m["name"] == member)
+    while "named-numbers" not in definition and definition["type"] in types:
+        definition = types[definition["type"]]
+    names = {int(n): name for name, n in definition.get("named-numbers", {}).items()}
+    return names.get(number, str(number))
 
 
 class Es10Client:
@@ -105,9 +144,8 @@ class Es10Client:
         raise AssertionError("unreachable")
 
     def call(self, request_type: str, request: dict | tuple, response_type: str):
-        spec = rsp()
-        raw = self.store_data(encode(spec, request_type, request))
-        return decode_exact(spec, response_type, raw)
+        raw = self.store_data(encode(rsp(), request_type, request))
+        return decode_response(response_type, raw)
 
     def get_eid(self) -> str:
         r = self.call("GetEuiccDataRequest", {"tagList": b"\x5a"}, "GetEuiccDataResponse")

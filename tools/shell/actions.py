@@ -1,10 +1,10 @@
 """Management actions of the shell, sent to a running card as ES10 commands over its
 control socket (:mod:`euicc.control`): the same ISD-R code paths as an LPA's (SGP.22
 5.7.16-5.7.19, 5.7.21), so the same checks, results and notifications. Requests are built
-and checked here before the card is reached (an identifier that is neither an ICCID nor an
-ISD-P AID, a nickname longer than profileNickname allows); the result names come from the
-ASN.1 module (:mod:`.results`). Also the card's APDU trace: the last exchanges from its
-ring buffer, or the live ones."""
+and checked before the card is reached (an identifier that is neither an ICCID nor an
+ISD-P AID, a nickname longer than profileNickname allows) by the LPA's
+:mod:`euicc_tools.lpa.management`, which also names the results. Also the card's APDU
+trace: the last exchanges from its ring buffer, or the live ones."""
 
 from __future__ import annotations
 
@@ -14,14 +14,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from euicc.coding import encode_iccid
 from euicc.control import SOCKET_NAME
-from euicc.store import PROFILE_BY_AID, PROFILE_BY_ICCID
 from euicc_tools.lpa.es10 import Es10Client
 from euicc_tools.lpa.link import ControlLink
+from euicc_tools.lpa.management import ACTIONS
 
 from .errors import ShellError
-from .results import ACTIONS, nickname_limit
 
 
 class NotRunning(ShellError):
@@ -38,46 +36,6 @@ def control_path(state: Path) -> Path:
 def _not_answering(state: Path, exc: OSError) -> NotRunning:
     return NotRunning(f"the card for {state} does not answer on {SOCKET_NAME} "
                       f"({exc.strerror or exc}); is its euicc-emu run still running?")
-
-
-def identifier(text: str) -> tuple[str, bytes]:
-    """A 32-hex-digit ISD-P AID or an ICCID of up to 20 digits."""
-    if len(text) == 32:
-        try:
-            return (PROFILE_BY_AID, bytes.fromhex(text))
-        except ValueError:
-            pass
-    if not text.isdigit() or len(text) > 20:
-        raise ShellError(f"{text!r} is neither an ICCID nor an ISD-P AID")
-    return (PROFILE_BY_ICCID, encode_iccid(text))
-
-
-# -- requests (ASN.1 values of the SGP.22 module) ------------------------------------------
-
-def switch(target: str, refresh: bool) -> dict:
-    """EnableProfileRequest / DisableProfileRequest (the same members)."""
-    return {"profileIdentifier": identifier(target), "refreshFlag": refresh}
-
-
-def delete(target: str) -> tuple[str, bytes]:
-    return identifier(target)
-
-
-def nickname(iccid: str, name: str) -> dict:
-    kind, value = identifier(iccid)
-    if kind != PROFILE_BY_ICCID:
-        raise ShellError("SetNickname names the profile by its ICCID, not its ISD-P AID")
-    limit = nickname_limit()
-    if len(name) > limit:
-        raise ShellError(f"the nickname has {len(name)} characters; SGP.22 profileNickname "
-                         f"is UTF8String (SIZE(0..{limit})), at most {limit}")
-    return {"iccid": value, "profileNickname": name}
-
-
-def memory_reset(operational: bool, test: bool, address: bool) -> dict:
-    bits = [n for n, on in enumerate((operational, test, address)) if on]
-    value = (bytes([sum(0x80 >> n for n in bits)]), max(bits) + 1) if bits else (b"", 0)
-    return {"resetOptions": value}
 
 
 def run(state: Path, action: str, request) -> int:

@@ -21,11 +21,12 @@ from cmd2.exceptions import Cmd2ArgparseError
 
 from euicc.store import CardStore
 from euicc.trace import RecentExchanges
+from euicc_tools.lpa import management
+from euicc_tools.lpa.management import ACTIONS, result_name
 
 from . import actions, complete, faults, files, view
 from .decode import format_decoded
 from .errors import USAGE, ShellError, UsageError, explain
-from .results import ACTIONS, result_name
 
 STATE = "Card state (read-only; also beside a running card)"
 RUNNING = "Running card (through its control socket)"
@@ -298,13 +299,13 @@ class CardShell(cmd2.Cmd):
     @cmd2.with_argparser(switch_parser)
     def do_enable(self, args) -> None:
         """ES10c.EnableProfile on the running card."""
-        self._act("enable", actions.switch(args.profile, not args.no_refresh))
+        self._act("enable", management.switch(args.profile, not args.no_refresh))
 
     @cmd2.with_category(RUNNING)
     @cmd2.with_argparser(switch_parser)
     def do_disable(self, args) -> None:
         """ES10c.DisableProfile on the running card."""
-        self._act("disable", actions.switch(args.profile, not args.no_refresh))
+        self._act("disable", management.switch(args.profile, not args.no_refresh))
 
     delete_parser = Parser()
     delete_parser.add_argument("profile", help="ICCID or ISD-P AID", completer=_complete_profile)
@@ -313,7 +314,7 @@ class CardShell(cmd2.Cmd):
     @cmd2.with_argparser(delete_parser)
     def do_delete(self, args) -> None:
         """ES10c.DeleteProfile on the running card."""
-        self._act("delete", actions.delete(args.profile))
+        self._act("delete", management.delete(args.profile))
 
     nickname_parser = Parser()
     nickname_parser.add_argument("iccid", completer=_complete_profile)
@@ -324,7 +325,7 @@ class CardShell(cmd2.Cmd):
     @cmd2.with_argparser(nickname_parser)
     def do_nickname(self, args) -> None:
         """ES10c.SetNickname on the running card."""
-        self._act("nickname", actions.nickname(args.iccid, args.name))
+        self._act("nickname", management.nickname(args.iccid, args.name))
 
     reset_parser = Parser()
     reset_parser.add_argument("--operational", action="store_true",
@@ -338,7 +339,7 @@ class CardShell(cmd2.Cmd):
     @cmd2.with_argparser(reset_parser)
     def do_memory_reset(self, args) -> None:
         """ES10c.eUICCMemoryReset on the running card."""
-        self._act("memory_reset", actions.memory_reset(args.operational, args.test,
+        self._act("memory_reset", management.memory_reset(args.operational, args.test,
                                                        args.default_address))
 
     log_parser = Parser()

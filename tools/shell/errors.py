@@ -13,7 +13,8 @@ import asn1tools
 
 from euicc.asn1 import Asn1Error
 from euicc.pki import PkiError
-from euicc_tools.lpa.es10 import CardError
+from euicc_tools.lpa.es10 import CardError, MalformedResponse
+from euicc_tools.lpa.link import LinkError
 
 FAILURE = 1
 USAGE = 2
@@ -35,6 +36,8 @@ _EXPLANATIONS: tuple[tuple[type[BaseException], str], ...] = (
     (FileNotFoundError, "{0}"),
     (sqlite3.Error, "the card's state cannot be read: {0}"),
     (CardError, "the card refused a command: {0}"),
+    (MalformedResponse, "{0}"),
+    (LinkError, "the card cannot be reached: {0}"),
     (Asn1Error, "the card's answer does not decode: {0}"),
     (asn1tools.Error, "not a valid request: {0}"),
     (ValueError, "{0}"),

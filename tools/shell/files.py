@@ -17,7 +17,7 @@ from .errors import ShellError
 
 def pick_profile(store: CardStore, target: str | None) -> ProfileRecord:
     """The profile named by ICCID or ISD-P AID, or the enabled one; ShellError if none."""
-    from .actions import identifier
+    from euicc_tools.lpa.management import identifier
 
     if target is None:
         record = store.enabled_profile()
