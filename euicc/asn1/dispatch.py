@@ -154,6 +154,12 @@ def _decode_phase(table, data, values, offset, end, ignore_missing=False) -> int
             member, how, tag_length = found
         if member.name in values:
             break  # a member twice: asn1tools has none left to try
+        at = offset + tag_length
+        length = data[at] if how == _OCTETS and at < size else 0x80
+        if length < 0x80 and at + 1 + length <= size:  # _decode_at's commonest case, inline
+            values[member.name] = bytes(data[at + 1:at + 1 + length])
+            offset = at + 1 + length
+            continue
         value, after = _decode_at(member, how, data, offset, tag_length, values)
         if value is ber.TAG_MISMATCH:
             break  # not for a tag in the table; asn1tools would stop too
