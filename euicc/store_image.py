@@ -13,7 +13,7 @@ reads its files back through this module without importing the interpreter.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import IntEnum
 from json.encoder import encode_basestring_ascii as _text
 from typing import Any
@@ -63,7 +63,9 @@ class AkaConfig:
         return f"AkaConfig(algorithm={self.algorithm}, adfs={len(self.adf_aids)})"
 
     def to_bytes(self) -> bytes:
-        value = {k: (v.hex() if isinstance(v, bytes) else v) for k, v in asdict(self).items()}
+        # vars(), not asdict(): the fields are bytes, numbers and tuples of bytes, which
+        # asdict would copy one by one before the JSON is made of them anyway
+        value = {k: (v.hex() if isinstance(v, bytes) else v) for k, v in vars(self).items()}
         value["sqn_init"] = [s.hex() for s in self.sqn_init]
         value["adf_aids"] = [a.hex() for a in self.adf_aids]
         return json.dumps(value, sort_keys=True).encode()
@@ -183,7 +185,7 @@ def tree_from_rows(rows: list[tuple[str, str, bytes]]) -> FileTree:
 
 
 def pin_to_bytes(pin: Pin) -> bytes:
-    value = asdict(pin)
+    value = dict(vars(pin))  # plain fields: asdict's deep copy would change nothing
     value["value"] = pin.value.hex()
     value["scope"] = list(pin.scope)
     return json.dumps(value, sort_keys=True).encode()
