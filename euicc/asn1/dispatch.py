@@ -220,3 +220,32 @@ def decode_choice(self, data, offset):
 
 
 UNDECIDED = _NO_TABLE  # decode_choice's answer when the table cannot decide
+
+
+def prepare(spec) -> int:
+    """Make the tables of every SEQUENCE and CHOICE of a compiled specification now, at
+    start-up, instead of at each type's first decode (the first download would pay for
+    them); the number of types given a table."""
+    seen: set[int] = set()
+    pending = [compiled.type for types in spec.modules.values() for compiled in types.values()]
+    made = 0
+    while pending:
+        node = pending.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, ber.Sequence):
+            made += _tables(node) is not None
+            pending += node.root_members
+            pending += ber.flatten(node.additions) if node.additions else []
+        elif isinstance(node, ber.Choice):
+            if "_dispatch_table" not in node.__dict__:
+                node._dispatch_table = _table(node.members)
+            made += node._dispatch_table is not None
+            pending += node.members
+        else:
+            pending += [child for child in (getattr(node, "element_type", None),
+                                            getattr(node, "inner", None))
+                        if child is not None and hasattr(child, "decode")]
+            pending += getattr(node, "root_members", None) or []
+    return made
