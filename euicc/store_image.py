@@ -13,8 +13,9 @@ reads its files back through this module without importing the interpreter.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import IntEnum
+from json.encoder import encode_basestring_ascii as _text
 from typing import Any
 
 from euicc.fs.model import MF_FID, File, FileTree, FileType, Pin, path_text
@@ -62,7 +63,9 @@ class AkaConfig:
         return f"AkaConfig(algorithm={self.algorithm}, adfs={len(self.adf_aids)})"
 
     def to_bytes(self) -> bytes:
-        value = {k: (v.hex() if isinstance(v, bytes) else v) for k, v in asdict(self).items()}
+        # vars(), not asdict(): the fields are bytes, numbers and tuples of bytes, which
+        # asdict would copy one by one before the JSON is made of them anyway
+        value = {k: (v.hex() if isinstance(v, bytes) else v) for k, v in vars(self).items()}
         value["sqn_init"] = [s.hex() for s in self.sqn_init]
         value["adf_aids"] = [a.hex() for a in self.adf_aids]
         return json.dumps(value, sort_keys=True).encode()
@@ -103,15 +106,21 @@ def empty_tree() -> FileTree:
 
 # -- persistence ------------------------------------------------------------------------------
 def _attributes(f: File, link: str | None) -> str:
-    # Keys in sorted order, written as json.dumps(sort_keys=True) would: the module's shared
-    # encoder, built once, is several times faster than an encoder made for each file.
-    return json.dumps({
-        "aid": f.aid.hex() if f.aid else None, "fid": f.fid, "lcsi": f.lcsi, "link": link,
-        "name": f.name, "pin_status": f.pin_status.hex(), "proprietary": f.proprietary.hex(),
-        "record_length": f.record_length, "security": f.security.hex(), "sfi": f.sfi,
-        "shareable": f.shareable, "size": f.size, "total_size": f.total_size,
-        "type": f.type.value,
-    })
+    """The file's attributes as ``json.dumps(..., sort_keys=True)`` writes them (the test
+    holds the two equal), formatted directly: a download writes one for each of a profile's
+    hundreds of files, and the encoder's dictionary walk was most of that time."""
+    return (f'{{"aid": {_text(f.aid.hex()) if f.aid else "null"}, "fid": {_number(f.fid)}, '
+            f'"lcsi": {_number(f.lcsi)}, "link": {"null" if link is None else _text(link)}, '
+            f'"name": {_text(f.name)}, "pin_status": "{f.pin_status.hex()}", '
+            f'"proprietary": "{f.proprietary.hex()}", '
+            f'"record_length": {_number(f.record_length)}, "security": "{f.security.hex()}", '
+            f'"sfi": {_number(f.sfi)}, "shareable": {"true" if f.shareable else "false"}, '
+            f'"size": {_number(f.size)}, "total_size": {_number(f.total_size)}, '
+            f'"type": {_text(f.type.value)}}}')
+
+
+def _number(value: int | None) -> str:
+    return "null" if value is None else int.__repr__(value)
 
 
 def _file(a: dict, body: bytes) -> File:
@@ -176,7 +185,7 @@ def tree_from_rows(rows: list[tuple[str, str, bytes]]) -> FileTree:
 
 
 def pin_to_bytes(pin: Pin) -> bytes:
-    value = asdict(pin)
+    value = dict(vars(pin))  # plain fields: asdict's deep copy would change nothing
     value["value"] = pin.value.hex()
     value["scope"] = list(pin.scope)
     return json.dumps(value, sort_keys=True).encode()

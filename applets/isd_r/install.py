@@ -82,6 +82,8 @@ class Pending:
     metadata_value: dict | None = None
     upp: bytearray = field(default_factory=bytearray)  # decrypted bytes of an unfinished element
     size: int = 0
+    free: int = 0  # NVM free for the profile, read when its elements begin (nothing changes it
+    # before the load ends: another ES10 function aborts it, and only ES10 adds profiles)
     interpreter: ProfileInterpreter = field(default_factory=ProfileInterpreter)
 
 
@@ -332,14 +334,15 @@ class BppLoader:
     def _load_profile_elements(self, event: BppEvent) -> None:
         """SGP.22 5.5.5: the decrypted segments concatenate to the profile elements, which
         need the checked metadata (the ICCID of the ProfileHeader)."""
+        pending = self._pending
         if event.opens_part:
             self._check_metadata()
+            pending.free = self.free_memory()  # once, not for each segment
             return
-        pending = self._pending
         plain = self._unwrap(0x86, event.tlv, event.part)
         pending.upp += plain
         pending.size += len(plain)
-        free = self.free_memory()
+        free = pending.free
         if pending.size > free:  # SGP.22 5.7.6: errorReason 10 when the profile does not fit
             raise BppFailure(BppCommandId.LOAD_PROFILE_ELEMENTS, ErrorReason.INSUFFICIENT_MEMORY,
                              f"{pending.size} bytes of profile elements, {free} bytes free")

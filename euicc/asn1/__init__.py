@@ -28,6 +28,7 @@ from asn1tools.codecs import der  # noqa: E402
 
 from .compiled import load as load_compiled  # noqa: E402
 from .constraints import prune as prune_constraint_checks  # noqa: E402
+from .dispatch import prepare as prepare_dispatch  # noqa: E402
 from .x690 import DerError, check_tlv_form, strict, unknown_alternatives_decoded  # noqa: E402
 
 _HERE = Path(__file__).parent
@@ -55,9 +56,11 @@ der.ArrayType.decode_content = _decode_array_content
 @cache
 def _module(name: str) -> tuple[dict, asn1tools.compiler.Specification]:
     """(parsed, compiled) of one of the card's modules, from the compiled-module cache, its
-    constraint checks pruned of the parts that check nothing (:mod:`.constraints`)."""
+    constraint checks pruned of the parts that check nothing (:mod:`.constraints`), its
+    members' tag tables made (:mod:`.dispatch`)."""
     parsed, spec = load_compiled(_HERE / f"{name}.asn", "der")
     prune_constraint_checks(spec)
+    prepare_dispatch(spec)
     return parsed, spec
 
 

@@ -42,6 +42,8 @@ from contextlib import contextmanager
 
 from asn1tools.codecs import DecodeError, ErrorWithLocation, ber, der
 
+from .dispatch import UNDECIDED, decode_choice, decode_members_any_order
+
 _STRICT = contextvars.ContextVar("strict_der", default=False)
 _MAX_TAG_OCTETS = 4  # tag numbers up to 2**21: far above any SGP.22 or SAIP tag
 
@@ -218,7 +220,7 @@ def _member_tags(member) -> set[bytes]:
     return tags | ({bytes(constructed)} if constructed is not None else set())
 
 
-_decode_members_any_order = ber.Sequence.decode_content
+_decode_members_any_order = decode_members_any_order  # BER: asn1tools' result, by tag
 
 
 def _members(sequence) -> list:
@@ -299,9 +301,16 @@ def unknown_alternatives_decoded() -> int:
 
 
 def _decode_choice(self, data, offset, values=None):
-    """asn1tools' Choice.decode (one dictionary look-up per value), counting the
-    alternatives it does not know."""
-    member = self.tag_to_member.get(bytes(ber.read_tag(data, offset)))
+    """asn1tools' Choice.decode (one dictionary look-up per value, the alternative decoded
+    as :mod:`.dispatch` decodes it), counting the alternatives it does not know."""
+    found = decode_choice(self, data, offset)
+    if found is not UNDECIDED:
+        if found is not None:
+            member, decoded, offset = found
+            return (member.name, decoded), offset
+        member = None
+    else:
+        member = self.tag_to_member.get(bytes(ber.read_tag(data, offset)))
     if member is None:
         if not self.has_extension_marker:
             return ber.TAG_MISMATCH, offset

@@ -33,17 +33,6 @@ class BspError(Exception):
         self.security = security
 
 
-def _aes_ecb(key: bytes, block: bytes) -> bytes:
-    encryptor = Cipher(algorithms.AES(key), modes.ECB()).encryptor()
-    return encryptor.update(block) + encryptor.finalize()
-
-
-def _cmac(key: bytes, data: bytes) -> bytes:
-    c = cmac.CMAC(algorithms.AES(key))
-    c.update(data)
-    return c.finalize()
-
-
 def pad(data: bytes) -> bytes:
     padded = data + b"\x80"
     return padded + bytes(-len(padded) % BLOCK)
@@ -71,13 +60,19 @@ class BspSession:
                 raise BspError(f"{name} key must be 16 bytes", security=False)
         self._enc, self._mac, self._mcv = bytes(enc), bytes(mac), bytes(initial_mcv)
         self._counter = 1
+        # Made once per key set, not per segment: the AES key object, an ECB encryptor for
+        # the ICVs (ECB keeps no state between blocks) and a keyed CMAC each segment copies.
+        self._aes_enc = algorithms.AES(self._enc)
+        self._ecb = Cipher(self._aes_enc, modes.ECB()).encryptor()
+        self._cmac_keyed = cmac.CMAC(algorithms.AES(self._mac))
 
     def _icv(self) -> bytes:
-        return _aes_ecb(self._enc, self._counter.to_bytes(BLOCK, "big"))
+        return self._ecb.update(self._counter.to_bytes(BLOCK, "big"))
 
     def _mac_over(self, tag: int, length: int, data: bytes) -> bytes:
-        full = _cmac(self._mac, self._mcv + bytes([tag]) + encode_length(length) + data)
-        return full
+        c = self._cmac_keyed.copy()
+        c.update(self._mcv + bytes([tag]) + encode_length(length) + data)
+        return c.finalize()
 
     # -- eUICC side -----------------------------------------------------------------------
     def unwrap(self, tag: int, segment: bytes) -> bytes:
@@ -100,7 +95,7 @@ class BspSession:
         elif tag in ENCRYPTED_TAGS:
             if not data or len(data) % BLOCK:
                 raise BspError("ciphertext is not whole AES blocks", security=False)
-            decryptor = Cipher(algorithms.AES(self._enc), modes.CBC(self._icv())).decryptor()
+            decryptor = Cipher(self._aes_enc, modes.CBC(self._icv())).decryptor()
             plain = unpad(decryptor.update(data) + decryptor.finalize())
         else:
             raise BspError(f"tag {tag:02X} is not a BPP segment", security=False)
@@ -114,7 +109,7 @@ class BspSession:
         if tag == MAC_ONLY_TAG:
             data = plain
         elif tag in ENCRYPTED_TAGS:
-            encryptor = Cipher(algorithms.AES(self._enc), modes.CBC(self._icv())).encryptor()
+            encryptor = Cipher(self._aes_enc, modes.CBC(self._icv())).encryptor()
             data = encryptor.update(pad(plain)) + encryptor.finalize()
         else:
             raise BspError(f"tag {tag:02X} is not a BPP segment", security=False)
