@@ -176,7 +176,11 @@ def _interpret(where: str, package: bytes, iccid: str) -> tuple[ProfileInterpret
         fail(where, f"the Profile Package Interpreter refuses it: {exc}")
 
 
-def _package(where: str, value, base: Path | None, iccid: str) -> bytes:
+def _package(where: str, value, base: Path | None, iccid: str,
+             packages: dict[str, bytes]) -> bytes:
+    if isinstance(value, str) and value in packages:  # made by the caller (a personality's)
+        _interpret(f"{where}: {value!r}", packages[value], iccid)
+        return packages[value]
     path = Path(text(where, value))
     if base is not None and not path.is_absolute():
         path = base / path
@@ -188,7 +192,8 @@ def _package(where: str, value, base: Path | None, iccid: str) -> bytes:
     return package
 
 
-def _profile(where: str, table: dict, base: Path | None) -> PresetProfile:
+def _profile(where: str, table: dict, base: Path | None,
+             packages: dict[str, bytes]) -> PresetProfile:
     unknown_keys(where, table, PROFILE_KEYS)
     if "iccid" not in table:
         fail(f"{where}: iccid", "a preset profile needs its ICCID")
@@ -217,7 +222,7 @@ def _profile(where: str, table: dict, base: Path | None) -> PresetProfile:
                                                       tuple(ICONS)),
         notify=tuple(notify.items()),
         package=None if "package" not in table else _package(
-            f"{where}: package", table["package"], base, iccid))
+            f"{where}: package", table["package"], base, iccid, packages))
 
 
 def _notification(where: str, table: dict) -> PresetNotification:
@@ -232,11 +237,13 @@ def _notification(where: str, table: dict) -> PresetNotification:
         iccid=None if iccid is None else _iccid(f"{where}: iccid", iccid))
 
 
-def parse_preset(table: dict, where: str = "preset", base: Path | None = None) -> Preset:
+def parse_preset(table: dict, where: str = "preset", base: Path | None = None,
+                 packages: dict[str, bytes] | None = None) -> Preset:
     """A scenario's ``[preset]`` table; :class:`ScenarioError` says what is wrong. ``base``:
-    the folder relative package paths start from (the scenario file's)."""
+    the folder relative package paths start from (the scenario file's). ``packages``: named
+    packages made by the caller (a personality's ``builtin:...``), taken before a path."""
     unknown_keys(where, table, PRESET_KEYS)
-    profiles = tuple(_profile(f"{where}.profile {n + 1}", t, base)
+    profiles = tuple(_profile(f"{where}.profile {n + 1}", t, base, packages or {})
                      for n, t in enumerate(table.get("profile", [])))
     iccids = [p.iccid for p in profiles]
     if len(set(iccids)) != len(iccids):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from euicc.card import Card
 from euicc.crypto.entropy import CardEntropy, SystemEntropy
-from euicc.faults import Catalog, FaultPlan, Layer, Target
+from euicc.faults import Catalog, FaultPlan, Layer, ScenarioError, Target
 from euicc.identity import bind_card_credentials
 from euicc.migrations import migrate
 from euicc.pki import CardCredentials
@@ -25,12 +25,19 @@ from euicc_applets.ecasd import Ecasd
 from euicc_applets.isd_r import EuiccConfig, IsdR
 from euicc_applets.isd_r.presets import Preset, apply_preset
 from euicc_applets.uicc import UiccFileSystem
+from euicc_tools.personalities import (
+    DEFAULT,
+    META_PERSONALITY,
+    Personality,
+    check_eid,
+    load_personality,
+)
 
 
 def build_card(
     store: CardStore, credentials: CardCredentials, config: EuiccConfig | None = None,
     faults: FaultPlan | None = None,
-    entropy: CardEntropy | None = None,
+    entropy: CardEntropy | None = None, personality: Personality | None = None,
 ) -> Card:
     """A powered-off eUICC with its ISD-R and ECASD installed, showing the enabled
     profile's file system (SGP.22 2.2.3). A store written by an earlier version is migrated
@@ -39,18 +46,23 @@ def build_card(
 
     ``entropy`` is where the card's challenges, one-time keys and signatures come from
     (:mod:`euicc.crypto.entropy`): the operating system's by default, a
-    :class:`~euicc.crypto.entropy.SeededEntropy` for a reproducible card."""
+    :class:`~euicc.crypto.entropy.SeededEntropy` for a reproducible card. ``personality``:
+    the chip it looks like (:mod:`euicc_tools.personalities`: ATR, ISD-R AID, channels),
+    the emulator's own if not given."""
     migrate(store)
     faults = faults if faults is not None else FaultPlan()
     entropy = entropy if entropy is not None else SystemEntropy()
     proactive = ProactiveSession()
     uicc = UiccFileSystem(store, entropy, request_refresh=proactive.request_refresh)
     registry = Registry()
-    registry.install(IsdR(store, credentials, config or EuiccConfig(), entropy,
-                          on_enabled_profile_changed=uicc.enabled_profile_changed,
-                          faults=faults))
+    isd_r = IsdR(store, credentials, config or EuiccConfig(), entropy,
+                 on_enabled_profile_changed=uicc.enabled_profile_changed, faults=faults)
+    persona = personality or Personality(DEFAULT)
+    isd_r.aid = persona.isd_r_aid  # a chip whose ISD-R answers at another AID
+    registry.install(isd_r)
     registry.install(Ecasd(credentials))
-    return Card(registry, file_system=uicc, proactive=proactive, faults=faults)
+    return Card(registry, atr=persona.atr, max_channels=persona.logical_channels,
+                file_system=uicc, proactive=proactive, faults=faults)
 
 
 def fault_catalog(card: Card) -> Catalog:
@@ -66,20 +78,43 @@ def fault_catalog(card: Card) -> Catalog:
 
 
 def open_card(state: Path, pki: Path | None, eid: str | None, rekey: bool = False,
-              preset: Preset | None = None):
+              preset: Preset | None = None, personality: Personality | None = None):
     """Load (or create on first start) the card kept in ``state``: (card, credentials,
     store). The state stays bound to the PKI it was made with (euicc.identity). A
     ``preset`` (a scenario's [preset]) is written into a fresh state before the card is
     built; the configuration it sets (memory, addresses, versions, capabilities, RAT) is
-    kept in the state, and the ISD-R reads it from there at every start."""
+    kept in the state, and the ISD-R reads it from there at every start.
+
+    The state stays bound to the ``personality`` it was made with (``generic`` if none):
+    a start with another is refused (a chip does not change model); its factory state is
+    written into a fresh state as ``preset`` is, and the two do not combine."""
     store = CardStore(state)
     config = EuiccConfig()
     try:
         credentials = bind_card_credentials(state, store, pki, eid, rekey)
         entropy = SystemEntropy()
+        personality = personality or load_personality(DEFAULT)
+        _bind_personality(store, personality.name)
+        check_eid(personality, credentials.eid)
+        factory = personality.factory
+        if factory.profiles or factory.notifications or factory.config_tables:
+            if preset is not None:
+                raise ScenarioError(f"personality {personality.name} has a factory state; "
+                                    "a scenario's [preset] cannot be written beside it")
+            preset = factory
         if preset is not None:
             apply_preset(preset, store, credentials, entropy)
     except BaseException:
         store.close()
         raise
-    return build_card(store, credentials, config, entropy=entropy), credentials, store
+    return (build_card(store, credentials, config, entropy=entropy, personality=personality),
+            credentials, store)
+
+
+def _bind_personality(store: CardStore, name: str) -> None:
+    recorded = store.get_meta(META_PERSONALITY)
+    if recorded is None:
+        store.set_meta(META_PERSONALITY, name)
+    elif recorded != name:
+        raise ScenarioError(f"this state was made with personality {recorded}, not {name}: "
+                            "start with a new --state (or --personality " + recorded + ")")

@@ -3,6 +3,7 @@
     euicc-emu run [--state DIR ...] [--vpcd HOST:PORT | --listen HOST:PORT] [--pki DIR]
     euicc-emu shell [--state DIR] [-c COMMAND]
     euicc-emu pki init DIR
+    euicc-emu personality list | show NAME|FILE
 
 What each command loads, it loads when it runs: ``run`` the card assembly (:mod:`.card`:
 the applets and the SGP.22/SAIP ASN.1 modules), ``shell`` the shell (cmd2,
@@ -129,9 +130,11 @@ def _start_card(index: int, state: Path, pki: Path | None, transport: Transport,
             preset = parse_preset(scenario.sections["preset"], base=scenario.path.parent)
         except ScenarioError as exc:
             raise scenario.error(exc, "preset") from None
+    personality = _personality(args.personality)
     lock = lock_state_dir(state)
     try:
-        card, credentials, store = open_card(state, pki, args.eid, args.rekey, preset)
+        card, credentials, store = open_card(state, pki, args.eid, args.rekey, preset,
+                                             personality)
     except BaseException:
         lock.close()
         raise
@@ -151,6 +154,47 @@ def _start_card(index: int, state: Path, pki: Path | None, transport: Transport,
             rule = card.faults.add(rule)
             log.info("fault %s: %s", rule.id, rule.describe())
     entry.control = ControlServer(card, state, catalog)
+
+
+def _personality(name: str | None):
+    """--personality NAME|FILE read (its warnings logged), None: the generic card."""
+    if name is None:
+        return None
+    from euicc_tools.personalities import load_personality
+
+    personality = load_personality(name)
+    for warning in personality.warnings:
+        log.warning("%s", warning)
+    return personality
+
+
+def cmd_personality(args) -> int:
+    from euicc_tools.personalities import builtin_names, load_personality
+
+    try:
+        if args.personality_command == "list":
+            for name in builtin_names():
+                print(f"{name:20} {load_personality(name).description}")
+            return 0
+        p = load_personality(args.name)
+    except ScenarioError as exc:
+        log.error("%s", exc)
+        return 1
+    for warning in p.warnings:
+        log.warning("%s", warning)
+    print(f"name         {p.name}\ndescription  {p.description}\nsource       {p.source}")
+    print(f"file         {p.path}\nATR          {p.atr.hex().upper()}")
+    print(f"ISD-R AID    {p.isd_r_aid.hex().upper()}\nchannels     {p.logical_channels}")
+    print(f"EUM range    {p.eum or '(any)'}\nLPA          {p.lpa or '(any)'}")
+    for key, value in sorted(p.factory.config_changes().items()):
+        if isinstance(value, tuple) and value and isinstance(value[0], bytes):
+            value = ", ".join(v.hex().upper() for v in value)
+        print(f"{key:12} {value}")
+    for profile in p.factory.profiles:
+        print(f"profile      {profile.iccid} {profile.state.name.lower()} "
+              f"{profile.profile_class.name.lower()} {profile.name!r} "
+              f"({'package' if profile.package else 'metadata only'})")
+    return 0
 
 
 def _scenario(args):
@@ -302,7 +346,19 @@ def build_parser() -> argparse.ArgumentParser:
                      help="bind the state to this start's PKI (--pki DIR, or its own, "
                           "generated anew if gone) even if it was made with another; "
                           "logs what changed")
+    run.add_argument("--personality", metavar="NAME|FILE",
+                     help="the chip the card looks like (ATR, ISD-R AID, EUICCInfo, factory "
+                          "profiles); built in: `euicc-emu personality list`; default "
+                          "generic. A state stays bound to the personality it was made with")
     run.set_defaults(func=cmd_run)
+
+    persona = sub.add_parser("personality", help="card personalities (chip models)")
+    persona_sub = persona.add_subparsers(dest="personality_command", required=True)
+    persona_sub.add_parser("list", help="the built-in personalities").set_defaults(
+        func=cmd_personality)
+    show = persona_sub.add_parser("show", help="what a personality declares")
+    show.add_argument("name", metavar="NAME|FILE")
+    show.set_defaults(func=cmd_personality)
 
     shell = sub.add_parser("shell", help="look into a card's state (read-only)")
     shell.add_argument("--state", metavar="DIR", help="card state directory")

@@ -1,0 +1,118 @@
+"""Card personalities (euicc_tools.personalities): the schema's errors point at the file and
+line, the built-in ones load, and a card made with one answers the ATR (ISO/IEC 7816-3 8.2),
+SELECT ISD-R (SGP.22 2.2.1) and GetEUICCInfo1/2, GetProfilesInfo (SGP.22 5.7.8, 5.7.15) as
+the personality says; a state stays bound to the personality it was made with."""
+
+from __future__ import annotations
+
+import pytest
+
+from euicc.faults import ScenarioError
+from euicc.ins import Ins
+from euicc.sw import SW
+from euicc_applets.isd_r import ISD_R_AID
+from euicc_tools.emulator.card import open_card
+from euicc_tools.lpa.es10 import Es10Client
+from euicc_tools.lpa.link import DirectLink
+from euicc_tools.personalities import atr_protocols, builtin_names, load_personality
+
+C2T_ATR = bytes.fromhex("3B9F96803F87828031E073FE211F574543753130136502")
+SGP26_CI = bytes.fromhex("F54172BDF98A95D65CBEB88A38A1C11D800A85C3")
+
+
+def write(tmp_path, text: str):
+    path = tmp_path / "chip.toml"
+    path.write_text(text)
+    return str(path)
+
+
+def test_builtins_load():
+    assert {"generic", "sysmoEUICC1-C2T"} <= set(builtin_names())
+    for name in builtin_names():
+        assert load_personality(name).name == name
+    assert load_personality("sysmoEUICC1-C2T").atr == C2T_ATR
+
+
+@pytest.mark.parametrize("text, where", [
+    ('[personality]\nname = "x"\n[card]\n\natr = 12\n', ":5: card: atr"),
+    ('[personality]\nname = "x"\n[card]\ncolour = "red"\n', ":4: card: colour: unknown key"),
+    ('[personality]\nname = "x"\n[factory]\n[[factory.profile]]\niccid = "8900"\n',
+     ":5: factory.profile 1: iccid"),
+    ('[personality]\nname = "x"\n[card]\nlogical_channels = 21\n', ":4: card: "
+                                                                    "logical_channels"),
+    ('[personality]\ndescription = "x"\n', "personality: name"),
+])
+def test_schema_errors_name_file_and_line(tmp_path, text, where):
+    with pytest.raises(ScenarioError, match=where):
+        load_personality(write(tmp_path, text))
+
+
+def test_unknown_name_lists_the_builtins():
+    with pytest.raises(ScenarioError, match="built in: .*generic"):
+        load_personality("no-such-chip")
+
+
+def test_atr_without_t0_for_lpac_warns(tmp_path):
+    t1_only = "3B8081" + "01" + "00"  # TD1=81: T=1, TD2=01 T=1 (no T=0 offered)
+    path = write(tmp_path, f'[personality]\nname = "x"\n[card]\natr = "{t1_only}"\n'
+                           'lpa = "lpac"\n')
+    assert atr_protocols(bytes.fromhex(t1_only)) == {1}
+    assert any("no T=0" in w for w in load_personality(path).warnings)
+    assert atr_protocols(C2T_ATR) >= {0}
+    assert load_personality("sysmoEUICC1-C2T").warnings == ()
+
+
+def test_c2t_card_answers_as_the_personality_says(tmp_path, pki_dir):
+    card, _, store = open_card(tmp_path / "state", pki_dir, None,
+                               personality=load_personality("sysmoEUICC1-C2T"))
+    try:
+        assert card.power_on() == C2T_ATR
+        client = Es10Client(DirectLink(card))
+        client.open()
+        info1 = client.call("GetEuiccInfo1Request", {}, "EUICCInfo1")
+        assert info1["svn"] == b"\x02\x02\x00"
+        assert info1["euiccCiPKIdListForVerification"] == [SGP26_CI]
+        info2 = client.call("GetEuiccInfo2Request", {}, "EUICCInfo2")
+        assert info2["euiccCiPKIdListForSigning"] == [SGP26_CI]
+        profiles = client.call("ProfileInfoListRequest", {}, "ProfileInfoListResponse")
+        (profile,) = profiles[1]
+        assert profile["iccid"] == bytes.fromhex("98001032547698103214")
+        assert profile["isdpAid"] == bytes.fromhex("A0000005591010FFFFFFFF8900001000")
+        assert profile["profileClass"] == 0  # test
+    finally:
+        store.close()
+
+
+def test_other_isd_r_aid_answers_and_the_standard_one_does_not(tmp_path, pki_dir):
+    other = "A0000005591010FFFFFFFF8900050500"
+    path = write(tmp_path, f'[personality]\nname = "x"\n[card]\nisd_r_aid = "{other}"\n')
+    card, _, store = open_card(tmp_path / "state", pki_dir, None,
+                               personality=load_personality(path))
+    try:
+        card.power_on()
+        for aid, sw in ((bytes.fromhex(other), SW.OK), (ISD_R_AID, SW.FILE_NOT_FOUND)):
+            response = card.transmit(bytes([0, Ins.SELECT, 4, 0, len(aid)]) + aid + b"\x00")
+            assert int.from_bytes(response[-2:]) & (0xFF00 if sw == SW.OK else 0xFFFF) in (
+                sw, SW.BYTES_REMAINING), response.hex()
+    finally:
+        store.close()
+
+
+def test_state_is_bound_to_its_personality(tmp_path, pki_dir):
+    state = tmp_path / "state"
+    _, _, store = open_card(state, pki_dir, None,
+                            personality=load_personality("sysmoEUICC1-C2T"))
+    store.close()
+    _, _, store = open_card(state, pki_dir, None,  # the same again: fine, nothing rewritten
+                            personality=load_personality("sysmoEUICC1-C2T"))
+    assert len(store.profiles()) == 1
+    store.close()
+    with pytest.raises(ScenarioError, match="made with personality sysmoEUICC1-C2T, not "
+                                            "generic"):
+        open_card(state, pki_dir, None)
+
+
+def test_eid_outside_the_eum_range_is_refused(tmp_path, pki_dir):
+    path = write(tmp_path, '[personality]\nname = "x"\n[card]\neum = "12345"\n')
+    with pytest.raises(ScenarioError, match="outside its EUM range 12345"):
+        open_card(tmp_path / "state", pki_dir, None, personality=load_personality(path))

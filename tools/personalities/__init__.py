@@ -1,0 +1,173 @@
+"""Card personalities: what one real eUICC model looks like from outside, as data (a TOML
+file; the built-in ones ship beside this module). Read by :func:`load_personality`::
+
+    [personality]
+    name = "sysmoEUICC1-C2T"          # what `--personality NAME` and the state record
+    description = "..."               # one line
+    source = "..."                    # where the facts come from (public)
+
+    [card]
+    atr = "3B9F96803F..."             # the ATR (ISO/IEC 7816-3 8.2), hex; default: the
+                                      # emulator's (euicc/card.py DEFAULT_ATR)
+    isd_r_aid = "A0000005591010FFFFFFFF8900000100"  # the ISD-R's AID (SGP.22 2.2.1)
+    logical_channels = 4              # channels incl. the basic one, 1 .. 20 (7816-4 5.1.1)
+    eum = "89049032"                  # EID prefix of the EUM's range: the card's EID must
+                                      # start with it (SGP.29 EID structure)
+    lpa = "lpac"                      # the LPA this chip is used with: ATR checks warn
+                                      # about what it needs (lpac/pcscd: T=0 offered)
+
+    [factory]                         # a scenario's [preset], the same keys and reader
+                                      # (euicc_applets.isd_r.presets / .preset_config):
+                                      # svn, addresses, [factory.euicc_info2],
+                                      # [[factory.profile]] pre-loaded as the EUM does
+
+A factory profile's ``package = "builtin:test"`` is a UPP this module makes with the test
+profile builder (:func:`euicc_tools.testkit.profile_builder.build_upp`, fixed test keys)
+for that profile's ICCID: no real UPP can ship with the project. Errors are
+:class:`~euicc.faults.ScenarioError` with the file and the line of the key.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from euicc.card import DEFAULT_ATR
+from euicc.channels import MAX_CHANNELS
+from euicc.faults import ScenarioError, read_scenario
+from euicc_applets.isd_r import ISD_R_AID
+from euicc_applets.isd_r.preset_schema import fail, hex_bytes, number, text, unknown_keys
+from euicc_applets.isd_r.presets import Preset, parse_preset
+
+SECTIONS = ("personality", "card", "factory")
+PERSONALITY_KEYS = ("name", "description", "source")
+CARD_KEYS = ("atr", "isd_r_aid", "logical_channels", "eum", "lpa")
+LPAS = ("lpac", "osmo-lpa", "euicc-lpa", "openeuicc")
+NEEDS_T0 = ("lpac",)  # lpac's PC/SC driver asks pcscd for T=0 (SCARD_PROTOCOL_T0)
+BUILTIN_PACKAGE = "builtin:test"
+TEST_K = bytes(range(16))  # the built-in test UPP's keys: a test profile, no secret
+TEST_OPC = bytes(range(16, 32))
+DEFAULT = "generic"
+META_PERSONALITY = "personality"
+
+
+@dataclass(frozen=True)
+class Personality:
+    name: str
+    description: str = ""
+    source: str = ""
+    atr: bytes = DEFAULT_ATR
+    isd_r_aid: bytes = ISD_R_AID
+    logical_channels: int = MAX_CHANNELS
+    eum: str | None = None
+    lpa: str | None = None
+    factory: Preset = field(default_factory=Preset)
+    warnings: tuple[str, ...] = ()
+    path: Path | None = None
+
+
+def atr_protocols(atr: bytes) -> set[int]:
+    """The protocols T an ATR offers (ISO/IEC 7816-3 8.2.3: TDi low nibbles; none: T=0)."""
+    if len(atr) < 2:
+        return set()
+    protocols, index, y = set(), 1, atr[1] >> 4
+    while True:
+        index += bin(y & 0x7).count("1")  # TAi, TBi, TCi
+        if not y & 0x8:
+            break
+        index += 1
+        if index >= len(atr):
+            break
+        protocols.add(atr[index] & 0x0F)
+        y = atr[index] >> 4
+    return protocols or {0}
+
+
+def builtin_names() -> list[str]:
+    return sorted(p.name[:-5] for p in resources.files(__name__).iterdir()
+                  if p.name.endswith(".toml"))
+
+
+def _path(name_or_file: str) -> Path:
+    if name_or_file in builtin_names():
+        return Path(str(resources.files(__name__) / f"{name_or_file}.toml"))
+    path = Path(name_or_file).expanduser()
+    if not path.suffix == ".toml" and not path.exists():
+        raise ScenarioError(f"{name_or_file!r}: no such personality (built in: "
+                            f"{', '.join(builtin_names())}; or a .toml file)")
+    return path
+
+
+def _packages(factory: dict) -> dict[str, bytes]:
+    """The built-in UPPs the factory profiles name, made for their ICCIDs."""
+    from euicc_tools.testkit.profile_builder import build_upp  # only when one is named
+
+    packages = {}
+    for table in factory.get("profile", []):
+        if isinstance(table, dict) and table.get("package") == BUILTIN_PACKAGE:
+            iccid = table.get("iccid")
+            if isinstance(iccid, str) and iccid.isdigit():
+                packages[BUILTIN_PACKAGE] = build_upp(iccid, "001010123456789", k=TEST_K,
+                                                      opc=TEST_OPC)
+    return packages
+
+
+def _card(table: dict) -> dict:
+    unknown_keys("card", table, CARD_KEYS)
+    values: dict = {}
+    if "atr" in table:
+        values["atr"] = hex_bytes("card: atr", table["atr"], 2, 33)
+    if "isd_r_aid" in table:
+        values["isd_r_aid"] = hex_bytes("card: isd_r_aid", table["isd_r_aid"], 5, 16)
+    if "logical_channels" in table:
+        values["logical_channels"] = number("card: logical_channels",
+                                            table["logical_channels"], 1, 20)
+    if "eum" in table:
+        eum = text("card: eum", table["eum"], 31)
+        if not re.fullmatch(r"\d{1,31}", eum):
+            fail("card: eum", f"{eum!r}: the EID digits the EUM's range starts with")
+        values["eum"] = eum
+    if "lpa" in table:
+        lpa = table["lpa"]
+        if lpa not in LPAS:
+            fail("card: lpa", f"{lpa!r} (allowed: {', '.join(LPAS)})")
+        values["lpa"] = lpa
+    return values
+
+
+def load_personality(name_or_file: str) -> Personality:
+    """A built-in personality by name, or a personality file; ScenarioError if wrong."""
+    path = _path(name_or_file)
+    document = read_scenario(path, SECTIONS)
+    if document.fault_tables:
+        raise ScenarioError(f"{path}: a personality has no [[fault]] (give a --scenario)")
+    section = "personality"
+    try:
+        head = document.sections.get("personality")
+        if head is None or "name" not in head:
+            fail("personality: name", "a personality needs [personality] name = \"...\"")
+        unknown_keys("personality", head, PERSONALITY_KEYS)
+        names = {k: text(f"personality: {k}", head.get(k, ""), 200) for k in PERSONALITY_KEYS}
+        section = "card"
+        card = _card(document.sections.get("card", {}))
+        section = "factory"
+        factory_table = document.sections.get("factory", {})
+        factory = parse_preset(factory_table, where="factory", base=path.parent,
+                               packages=_packages(factory_table))
+    except ScenarioError as exc:
+        raise document.error(exc, section) from None
+    warnings = []
+    atr = card.get("atr", DEFAULT_ATR)
+    if card.get("lpa") in NEEDS_T0 and 0 not in atr_protocols(atr):
+        warnings.append(f"{path}: card: atr offers no T=0, which {card['lpa']} asks pcscd "
+                        "for: it will not connect")
+    return Personality(**names, **card, factory=factory, warnings=tuple(warnings), path=path)
+
+
+def check_eid(personality: Personality, eid: str) -> None:
+    """The card's EID must be in the personality's EUM range (SGP.29: the EUM's digits)."""
+    if personality.eum is not None and not eid.startswith(personality.eum):
+        raise ScenarioError(f"personality {personality.name}: EID {eid} is outside its EUM "
+                            f"range {personality.eum}... (give --eid, or a --pki of that EUM)")
