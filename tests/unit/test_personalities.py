@@ -116,3 +116,23 @@ def test_eid_outside_the_eum_range_is_refused(tmp_path, pki_dir):
     path = write(tmp_path, '[personality]\nname = "x"\n[card]\neum = "12345"\n')
     with pytest.raises(ScenarioError, match="outside its EUM range 12345"):
         open_card(tmp_path / "state", pki_dir, None, personality=load_personality(path))
+
+
+@pytest.mark.parametrize("name", builtin_names())
+def test_each_builtin_card_shows_its_atr_and_isd_r(tmp_path, pki_dir, name):
+    personality = load_personality(name)
+    card, _, store = open_card(tmp_path / "state", pki_dir, None, personality=personality)
+    try:
+        assert card.power_on() == personality.atr
+        client = Es10Client(DirectLink(card))
+        if personality.isd_r_aid == ISD_R_AID:
+            client.open()  # SELECT ISD-R at the standard AID, as lpac does by default
+            assert client.get_eid()
+        else:
+            aid = personality.isd_r_aid
+            response = card.transmit(bytes([0, Ins.SELECT, 4, 0, len(aid)]) + aid + b"\x00")
+            assert response[-2] in (0x90, 0x61), response.hex()
+            response = card.transmit(bytes([0, Ins.SELECT, 4, 0, 16]) + ISD_R_AID + b"\x00")
+            assert response[-2:] == SW.FILE_NOT_FOUND.to_bytes(2), response.hex()
+    finally:
+        store.close()
