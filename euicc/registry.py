@@ -15,6 +15,9 @@ MIN_PARTIAL_AID = 5  # a RID
 class Registry:
     def __init__(self) -> None:
         self._applets: list[Applet] = []
+        # further AIDs an installed applet answers SELECT at (a chip whose ISD-R has a
+        # vendor AID and the standard one too); exact selection only
+        self._aliases: dict[bytes, Applet] = {}
 
     def install(self, applet: Applet) -> None:
         if not 5 <= len(applet.aid) <= 16:
@@ -23,8 +26,16 @@ class Registry:
             raise ValueError(f"AID {applet.aid.hex().upper()} already installed")
         self._applets.append(applet)
 
+    def alias(self, aid: bytes, applet: Applet) -> None:
+        """Let the installed ``applet`` be selected at ``aid`` as well (exactly)."""
+        if applet not in self._applets:
+            raise ValueError("alias of an applet that is not installed")
+        if self.get(aid) is not None:
+            raise ValueError(f"AID {aid.hex().upper()} already installed")
+        self._aliases[aid] = applet
+
     def get(self, aid: bytes) -> Applet | None:
-        return next((a for a in self._applets if a.aid == aid), None)
+        return next((a for a in self._applets if a.aid == aid), self._aliases.get(aid))
 
     def __iter__(self) -> Iterator[Applet]:
         return iter(list(self._applets))

@@ -136,3 +136,31 @@ def test_each_builtin_card_shows_its_atr_and_isd_r(tmp_path, pki_dir, name):
             assert response[-2:] == SW.FILE_NOT_FOUND.to_bytes(2), response.hex()
     finally:
         store.close()
+
+
+def test_quirk_standard_isd_r_also_answers_at_both_aids(tmp_path, pki_dir):
+    other = "A06573746B6D65FFFF4953442D522030"
+    path = write(tmp_path, f'[personality]\nname = "x"\n[card]\nisd_r_aid = "{other}"\n'
+                           'quirks = ["standard_isd_r_also"]\n')
+    card, _, store = open_card(tmp_path / "state", pki_dir, None,
+                               personality=load_personality(path))
+    try:
+        card.power_on()
+        for aid in (bytes.fromhex(other), ISD_R_AID):
+            response = card.transmit(bytes([0, Ins.SELECT, 4, 0, len(aid)]) + aid + b"\x00")
+            assert response[-2] in (0x90, 0x61), response.hex()
+        client = Es10Client(DirectLink(card))
+        client.open()  # through the standard AID: the very ISD-R
+        assert client.get_eid()
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("quirks, message", [
+    ('["no_such"]', "a list of standard_isd_r_also"),
+    ('["standard_isd_r_also"]', "needs a vendor isd_r_aid"),
+])
+def test_quirk_errors(tmp_path, quirks, message):
+    path = write(tmp_path, f'[personality]\nname = "x"\n[card]\nquirks = {quirks}\n')
+    with pytest.raises(ScenarioError, match=f":4: card: quirks: .*{message}"):
+        load_personality(path)

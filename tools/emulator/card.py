@@ -22,13 +22,14 @@ from euicc.proactive import ProactiveSession
 from euicc.registry import Registry
 from euicc.store import CardStore
 from euicc_applets.ecasd import Ecasd
-from euicc_applets.isd_r import EuiccConfig, IsdR
+from euicc_applets.isd_r import ISD_R_AID, EuiccConfig, IsdR
 from euicc_applets.isd_r.presets import Preset, apply_preset
 from euicc_applets.uicc import UiccFileSystem
 from euicc_tools.personalities import (
     DEFAULT,
     META_PERSONALITY,
     Personality,
+    Quirk,
     check_eid,
     load_personality,
 )
@@ -60,6 +61,8 @@ def build_card(
     persona = personality or Personality(DEFAULT)
     isd_r.aid = persona.isd_r_aid  # a chip whose ISD-R answers at another AID
     registry.install(isd_r)
+    if Quirk.STANDARD_ISD_R_ALSO in persona.quirks:
+        registry.alias(ISD_R_AID, isd_r)
     registry.install(Ecasd(credentials))
     return Card(registry, atr=persona.atr, max_channels=persona.logical_channels,
                 file_system=uicc, proactive=proactive, faults=faults)

@@ -15,6 +15,8 @@ file; the built-in ones ship beside this module). Read by :func:`load_personalit
                                       # start with it (SGP.29 EID structure)
     lpa = "lpac"                      # the LPA this chip is used with: ATR checks warn
                                       # about what it needs (lpac/pcscd: T=0 offered)
+    quirks = ["standard_isd_r_also"]  # behaviour switches, :class:`Quirk` (each with the
+                                      # public source of the LPA workaround)
 
     [factory]                         # a scenario's [preset], the same keys and reader
                                       # (euicc_applets.isd_r.presets / .preset_config):
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 
@@ -43,7 +46,18 @@ from euicc_applets.isd_r.presets import Preset, parse_preset
 
 SECTIONS = ("personality", "card", "factory")
 PERSONALITY_KEYS = ("name", "description", "source")
-CARD_KEYS = ("atr", "isd_r_aid", "logical_channels", "eum", "lpa")
+CARD_KEYS = ("atr", "isd_r_aid", "logical_channels", "eum", "lpa", "quirks")
+
+
+class Quirk(StrEnum):
+    """Behaviour switches a chip may have beyond its values, each one an LPA works around.
+
+    ``standard_isd_r_also``: besides its vendor ``isd_r_aid`` the ISD-R answers at the
+    SGP.22 AID as well, so an LPA that tries the standard AID first (lpac without
+    LPAC_CUSTOM_ISD_R_AID) or a list in turn (OpenEUICC, EasyLPAC's AID presets, which try
+    eSTK.me's vendor AID before the standard one) finds it either way."""
+
+    STANDARD_ISD_R_ALSO = "standard_isd_r_also"
 LPAS = ("lpac", "osmo-lpa", "euicc-lpa", "openeuicc")
 NEEDS_T0 = ("lpac",)  # lpac's PC/SC driver asks pcscd for T=0 (SCARD_PROTOCOL_T0)
 BUILTIN_PACKAGE = "builtin:test"
@@ -63,6 +77,7 @@ class Personality:
     logical_channels: int = MAX_CHANNELS
     eum: str | None = None
     lpa: str | None = None
+    quirks: frozenset[Quirk] = frozenset()
     factory: Preset = field(default_factory=Preset)
     warnings: tuple[str, ...] = ()
     path: Path | None = None
@@ -134,6 +149,15 @@ def _card(table: dict) -> dict:
         if lpa not in LPAS:
             fail("card: lpa", f"{lpa!r} (allowed: {', '.join(LPAS)})")
         values["lpa"] = lpa
+    if "quirks" in table:
+        quirks = table["quirks"]
+        allowed = [q.value for q in Quirk]
+        if not isinstance(quirks, list) or any(q not in allowed for q in quirks):
+            fail("card: quirks", f"{quirks!r}: a list of {', '.join(allowed)}")
+        values["quirks"] = frozenset(Quirk(q) for q in quirks)
+        if Quirk.STANDARD_ISD_R_ALSO in values["quirks"] and values.get(
+                "isd_r_aid", ISD_R_AID) == ISD_R_AID:
+            fail("card: quirks", "standard_isd_r_also needs a vendor isd_r_aid")
     return values
 
 
