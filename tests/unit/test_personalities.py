@@ -70,15 +70,26 @@ def test_c2t_card_answers_as_the_personality_says(tmp_path, pki_dir):
         client = Es10Client(DirectLink(card))
         client.open()
         info1 = client.call("GetEuiccInfo1Request", {}, "EUICCInfo1")
-        assert info1["svn"] == b"\x02\x02\x00"
-        assert info1["euiccCiPKIdListForVerification"] == [SGP26_CI]
+        assert info1 == {"svn": b"\x02\x03\x00", "euiccCiPKIdListForVerification": [SGP26_CI],
+                         "euiccCiPKIdListForSigning": [SGP26_CI]}
         info2 = client.call("GetEuiccInfo2Request", {}, "EUICCInfo2")
+        raw = client.store_data(bytes.fromhex("BF2200"))
+        # as pySim's suite reads the real chip: extCardResource, capabilities, ppr1 forbidden
+        for part in ("840D810108820400045BF883022419", "8505067F36F3C0", "88020398",
+                     "99020640", "86030F0100", "8303230623",
+                     "0C0F" + b"SYSMOCOM-TEST-1".hex()):
+            assert part.lower() in raw.hex(), part
+        assert "euiccCategory" not in info2
         assert info2["euiccCiPKIdListForSigning"] == [SGP26_CI]
+        assert info2["sasAcreditationNumber"] == "SYSMOCOM-TEST-1"
         profiles = client.call("ProfileInfoListRequest", {}, "ProfileInfoListResponse")
         (profile,) = profiles[1]
         assert profile["iccid"] == bytes.fromhex("98001032547698103214")
         assert profile["isdpAid"] == bytes.fromhex("A0000005591010FFFFFFFF8900001000")
         assert profile["profileClass"] == 0  # test
+        assert profile["profileState"] == 1  # enabled
+        assert profile["profileNickname"] == "this-is-a-testprofile"
+        assert profile["serviceProviderName"] == "SP Name 1"
     finally:
         store.close()
 
