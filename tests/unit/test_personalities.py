@@ -175,3 +175,14 @@ def test_quirk_errors(tmp_path, quirks, message):
     path = write(tmp_path, f'[personality]\nname = "x"\n[card]\nquirks = {quirks}\n')
     with pytest.raises(ScenarioError, match=f":4: card: quirks: .*{message}"):
         load_personality(path)
+
+
+def test_cli_lists_and_shows(capsys):
+    from euicc_tools.emulator.cli import main
+
+    assert main(["personality", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert all(name in listed for name in builtin_names())
+    assert main(["personality", "show", "5ber"]) == 0
+    assert "A0000005591010FFFFFFFF8900050500" in capsys.readouterr().out
+    assert main(["personality", "show", "no-such-chip"]) == 1
