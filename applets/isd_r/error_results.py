@@ -24,19 +24,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from euicc.asn1 import rsp_types
+from euicc.asn1 import integer_names
 
 
 def named_numbers(type_name: str, member: str | None = None) -> dict[str, int]:
     """The named numbers of an INTEGER type, or of a member of a SEQUENCE / CHOICE type
     (following one type reference), ``ok`` left out."""
-    types = rsp_types()
-    definition = types[type_name]
-    if member is not None:
-        definition = next(m for m in definition["members"] if m["name"] == member)
-    while "named-numbers" not in definition and definition["type"] in types:
-        definition = types[definition["type"]]
-    return {name: int(number) for name, number in definition["named-numbers"].items()
+    return {name: number for name, number in integer_names(type_name, member).items()
             if name != "ok"}
 
 

@@ -117,6 +117,18 @@ def rsp_types() -> dict:
     return _module("rsp")[0]["RSPDefinitions"]["types"]
 
 
+def integer_names(type_name: str, member: str | None = None) -> dict[str, int]:
+    """The named numbers of an INTEGER type of the SGP.22 module, or of a member of a
+    SEQUENCE / CHOICE type (following one type reference): name -> number."""
+    types = rsp_types()
+    definition = types[type_name]
+    if member is not None:
+        definition = next(m for m in definition["members"] if m["name"] == member)
+    while "named-numbers" not in definition and definition["type"] in types:
+        definition = types[definition["type"]]
+    return {name: int(number) for name, number in definition.get("named-numbers", {}).items()}
+
+
 def named_bits(type_name: str) -> dict[str, int]:
     """Bit numbers of a named BIT STRING type of the SGP.22 module, by name."""
     return {name: int(number) for name, number in rsp_types()[type_name]["named-bits"]}

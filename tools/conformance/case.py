@@ -271,9 +271,8 @@ def _expectation(table, index: int, fail) -> Expectation:
         calls = tuple(_call(item, None, bad, "order") for item in items)
     else:
         calls = (_call(table[kind], table.get("with"), bad, kind),)
-    for key in ("informational",):
-        if key in table and not isinstance(table[key], bool):
-            bad(key, "true or false")
+    if "informational" in table and not isinstance(table["informational"], bool):
+        bad("informational", "true or false")
     return Expectation(kind, clause.strip(), calls, exit_value, table.get("at_most"),
                        table.get("at_least", 1), table.get("text", ""),
                        table.get("informational", False))

@@ -87,7 +87,7 @@ class Runner:
             generate_test_pki(self.pki, smdp_address=SMDP_HOST)
         self.profiles = self.work / "profiles"
         self.profiles.mkdir(exist_ok=True)
-        self.functions = es10_table()
+        self.functions = es10_table(self.pki)
         self.setup_seconds = time.perf_counter() - started
 
     def close(self) -> None:
@@ -121,6 +121,7 @@ class Runner:
         scenario.write_text(case.scenario_text(address), encoding="utf-8")
         pcap = folder / "trace.pcap"
         mark = time.perf_counter()
+        card = None
         try:
             card = Emulator(folder / "state", free_slot(), extra=[
                 "--pki", str(self.pki), "--scenario", str(scenario), "--pcap", str(pcap)])
@@ -128,7 +129,7 @@ class Runner:
         except Exception as exc:
             if httpd is not None:
                 httpd.shutdown()
-            log = "\n".join(getattr(locals().get("card"), "log", [])[-20:])
+            log = "\n".join(card.log[-20:]) if card is not None else ""
             return CaseResult(case, Verdict.ERROR, f"the card did not start: {exc}\n{log}")
         timings["card_start"] = time.perf_counter() - mark
         try:

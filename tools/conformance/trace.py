@@ -300,9 +300,9 @@ def card_functions(card) -> dict[int, tuple[str, str, str]]:
             for e in isd_r.es10.entries() if isinstance(e, Es10Function)}
 
 
-def es10_table() -> dict[int, tuple[str, str, str]]:
+def es10_table(pki: Path | None = None) -> dict[int, tuple[str, str, str]]:
     """:func:`card_functions` of the card ``euicc-emu run`` makes, from a throwaway card
-    built in a temporary folder (a test PKI of its own, an empty store)."""
+    built in a temporary folder (an empty store; the test PKI ``pki``, or one of its own)."""
     import tempfile
 
     from euicc.pki import generate_test_pki, load_card_credentials
@@ -310,9 +310,11 @@ def es10_table() -> dict[int, tuple[str, str, str]]:
     from euicc_tools.emulator.card import build_card
 
     with tempfile.TemporaryDirectory() as work:
-        generate_test_pki(Path(work) / "pki")
+        if pki is None:
+            pki = Path(work) / "pki"
+            generate_test_pki(pki)
         store = CardStore(Path(work) / "state")
         try:
-            return card_functions(build_card(store, load_card_credentials(Path(work) / "pki")))
+            return card_functions(build_card(store, load_card_credentials(pki)))
         finally:
             store.close()

@@ -10,7 +10,7 @@ H); transport failures stay the link's (:class:`~.link.LinkError`)."""
 
 from __future__ import annotations
 
-from euicc.asn1 import Asn1Error, decode_known, encode, rsp, rsp_types
+from euicc.asn1 import Asn1Error, decode_known, encode, integer_names, rsp
 from euicc.ins import Ins
 from euicc.sw import SW
 
@@ -57,13 +57,7 @@ def decode_response(type_name: str, raw: bytes):
 def number_name(type_name: str, number: int, member: str | None = None) -> str:
     """SGP.22's name of an INTEGER value: of type ``type_name``, or of its ``member`` (one
     type reference followed); a number the module does not name stays a number."""
-    types = rsp_types()
-    definition = types[type_name]
-    if member is not None:
-        definition = next(m for m in definition["members"] if m["name"] == member)
-    while "named-numbers" not in definition and definition["type"] in types:
-        definition = types[definition["type"]]
-    names = {int(n): name for name, n in definition.get("named-numbers", {}).items()}
+    names = {n: name for name, n in integer_names(type_name, member).items()}
     return names.get(number, str(number))
 
 
