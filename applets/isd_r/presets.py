@@ -15,7 +15,12 @@ The configuration keys (memory, addresses, svn, the RAT, EUICCInfo2) are read by
     ppr = ["ppr1", "ppr2"]             # profilePolicyRules (SGP.22 2.9.1)
     owner = { plmn = "00101", gid1 = "A1" }   # profileOwner (OperatorId, SGP.22 2.9.2.1)
     icon = "png"                       # png | jpg: a small valid image of that type
+    icon_file = "icon.png"             # optional: the icon's bytes, relative to the file
+    isdp_aid = "A0000005591010FFFFFFFF8900001000"  # optional: the ISD-P's AID
     notify = { install = "smdp.example.com", enable = "smdp.example.com" }
+    # or, in order and several events to one address (one NotificationConfigurationInfo
+    # entry each, as a chip may hold them):
+    # notify = [{ events = ["install", "enable"], address = "smdp.example.com" }]
     package = "profiles/operator.der"  # an Unprotected Profile Package (DER), relative to
                                        # the scenario file: the profile's files, PINs, keys
 
@@ -34,6 +39,13 @@ refuses is refused with the interpreter's reason. Only a path is taken, no built
 package: the test profile builder lives in euicc_tools, above the applets
 (``euicc_tools.testkit.profile_builder.build_upp`` writes one; a TS.48 package will do). A
 preset profile is written as given: PPRs the RAT would refuse at a download included.
+
+``icon_file``, ``isdp_aid`` and the list form of ``notify`` are what a captured chip needs
+to answer GetProfilesInfo as it did (``euicc-emu personality capture``): the icon's own
+bytes (at most 1024, SGP.22 ProfileInfo icon) of the type ``icon`` names, the AID the chip's
+ISD-P has (5 to 16 bytes, SGP.22 OctetTo16; by default the ISD-R's next one,
+A0000005591010FFFFFFFF89000010 00, 11 00, ...), and notificationConfigurationInfo entries
+in the chip's order, each with its events (SGP.22 2.4a NotificationEvent bits).
 
 Notifications are made and signed as the card makes them (an install notification is a
 signed ProfileInstallationResult with a successResult). A preset is written once, into a
@@ -65,7 +77,7 @@ from euicc.store import (
 )
 from euicc.tlv import TlvError, split
 
-from .bits import bits_from_names
+from .bits import bits_from_names, bits_from_numbers
 from .install import ISDP_AID_PREFIX, ISDP_COUNTER, header_iccid_mismatch, store_profile
 from .notifications import (
     SEQ_COUNTER,
@@ -75,7 +87,7 @@ from .notifications import (
 )
 from .preset_config import CONFIG_KEYS, CONFIG_META, config_changes, config_record
 from .preset_config import operator as read_operator
-from .preset_schema import bit_names, choice, fail, number, text, unknown_keys
+from .preset_schema import bit_names, choice, fail, hex_bytes, number, text, unknown_keys
 
 PRESET_KEY = "preset_sha256"
 EVENTS = {"install": NotificationEvent.INSTALL, "enable": NotificationEvent.ENABLE,
@@ -100,7 +112,9 @@ ICONS = {
         "003F00FBD3FFD9")),
 }
 PROFILE_KEYS = ("iccid", "state", "class", "name", "spn", "nickname", "ppr", "owner", "icon",
-                "notify", "package")
+                "icon_file", "isdp_aid", "notify", "package")
+NOTIFY_KEYS = ("events", "address")
+ICON_LIMIT = 1024  # ProfileInfo / StoreMetadataRequest icon OCTET STRING (SIZE(0..1024))
 NOTIFICATION_KEYS = ("seq", "event", "address", "iccid")
 PRESET_KEYS = (*CONFIG_KEYS, "profile", "notification")
 CONFIGURE_ISDP = encode(rsp(), "ConfigureISDPRequest", {})  # no dpProprietaryData
@@ -117,7 +131,10 @@ class PresetProfile:
     ppr: tuple[str, ...] = ()
     owner: dict | None = field(default=None, compare=False)  # OperatorId as encoded
     icon: str | None = None
-    notify: tuple[tuple[str, str], ...] = ()
+    icon_data: bytes | None = field(default=None, repr=False)  # icon_file, None: ICONS'
+    isdp_aid: bytes | None = None  # None: the ISD-R's next AID (:func:`isdp_aids`)
+    # notificationConfigurationInfo: (event names, address), one entry each, in order
+    notify: tuple[tuple[tuple[str, ...], str], ...] = ()
     package: bytes | None = field(default=None, repr=False)  # the UPP (DER), None: none
 
 
@@ -198,12 +215,6 @@ def _profile(where: str, table: dict, base: Path | None,
     if "iccid" not in table:
         fail(f"{where}: iccid", "a preset profile needs its ICCID")
     iccid = _iccid(f"{where}: iccid", table["iccid"])
-    notify = table.get("notify", {})
-    if not isinstance(notify, dict):
-        fail(f"{where}: notify", "a table of event = address")
-    for event, address in notify.items():
-        choice(f"{where}: notify", event, EVENTS)
-        text(f"{where}: notify.{event}", address, 255)
     nickname = table.get("nickname")
     if nickname is not None:
         text(f"{where}: nickname", nickname, 64)
@@ -220,9 +231,66 @@ def _profile(where: str, table: dict, base: Path | None,
         owner=owner,
         icon=None if "icon" not in table else choice(f"{where}: icon", table["icon"],
                                                       tuple(ICONS)),
-        notify=tuple(notify.items()),
+        icon_data=_icon_file(where, table, base),
+        isdp_aid=None if "isdp_aid" not in table else hex_bytes(
+            f"{where}: isdp_aid", table["isdp_aid"], 5, 16),
+        notify=_notify(f"{where}: notify", table.get("notify", {})),
         package=None if "package" not in table else _package(
             f"{where}: package", table["package"], base, iccid, packages))
+
+
+def _notify(where: str, value) -> tuple[tuple[tuple[str, ...], str], ...]:
+    """``notify``: a table of event = address (one event an entry), or a list of
+    { events = [...], address = ... } in the order the entries are to be kept."""
+    if isinstance(value, dict):
+        for event, address in value.items():
+            choice(where, event, EVENTS)
+            text(f"{where}.{event}", address, 255)
+        return tuple(((event,), address) for event, address in value.items())
+    if not isinstance(value, list):
+        fail(where, "a table of event = address, or a list of "
+                    "{ events = [...], address = \"...\" }")
+    entries = []
+    for n, entry in enumerate(value):
+        inner = f"{where} {n + 1}"
+        unknown_keys(inner, entry, NOTIFY_KEYS)
+        events = entry.get("events")
+        if not isinstance(events, list) or not events:
+            fail(f"{inner}: events", f"{events!r}: a list of {', '.join(EVENTS)}")
+        for event in events:
+            choice(f"{inner}: events", event, EVENTS)
+        if len(set(events)) != len(events):
+            fail(f"{inner}: events", f"{events!r}: an event named twice")
+        if "address" not in entry:
+            fail(f"{inner}: address", "an entry needs its notificationAddress")
+        entries.append((tuple(events), text(f"{inner}: address", entry["address"], 255)))
+    return tuple(entries)
+
+
+def _icon_file(where: str, table: dict, base: Path | None) -> bytes | None:
+    """``icon_file``: the icon's own bytes, of the type ``icon`` names."""
+    if "icon_file" not in table:
+        return None
+    if "icon" not in table:
+        fail(f"{where}: icon_file", "needs icon = \"png\" or \"jpg\" (its IconType)")
+    path = Path(text(f"{where}: icon_file", table["icon_file"]))
+    if base is not None and not path.is_absolute():
+        path = base / path
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        fail(f"{where}: icon_file", f"{str(path)!r}: cannot read it ({exc.strerror})")
+    if len(data) > ICON_LIMIT:
+        fail(f"{where}: icon_file", f"{str(path)!r} has {len(data)} bytes; an icon has at "
+                                    f"most {ICON_LIMIT} (SGP.22 ProfileInfo icon)")
+    return data
+
+
+def isdp_aids(profiles: tuple[PresetProfile, ...]) -> list[bytes]:
+    """The ISD-P AIDs the preset profiles get: their own ``isdp_aid``, else the ISD-R's
+    n-th (A0000005591010FFFFFFFF89000010 00 for the first profile, 11 00 next, ...)."""
+    return [p.isdp_aid or ISDP_AID_PREFIX + bytes([0x10 + n, 0x00])
+            for n, p in enumerate(profiles)]
 
 
 def _notification(where: str, table: dict) -> PresetNotification:
@@ -248,6 +316,9 @@ def parse_preset(table: dict, where: str = "preset", base: Path | None = None,
     iccids = [p.iccid for p in profiles]
     if len(set(iccids)) != len(iccids):
         fail(f"{where}.profile", "two profiles with one ICCID")
+    aids = isdp_aids(profiles)
+    if len(set(aids)) != len(aids):
+        fail(f"{where}.profile", "two profiles with one ISD-P AID (isdp_aid)")
     if sum(p.state is ProfileState.ENABLED for p in profiles) > 1:
         fail(f"{where}.profile", "at most one profile is enabled (SGP.22 2.4a)")
     notifications = tuple(_notification(f"{where}.notification {n + 1}", t)
@@ -259,6 +330,8 @@ def parse_preset(table: dict, where: str = "preset", base: Path | None = None,
     for profile in profiles:  # (a preset without packages keeps the digest it always had)
         if profile.package is not None:
             digest.update(hashlib.sha256(profile.package).digest())
+        if profile.icon_data is not None:  # the file's content, not only its name
+            digest.update(hashlib.sha256(profile.icon_data).digest())
     preset = Preset(profiles, notifications,
                     {k: table[k] for k in CONFIG_KEYS if k in table}, digest.hexdigest())
     preset.config_changes()  # the configuration keys are checked now, not at the start
@@ -272,10 +345,12 @@ def metadata_der(profile: PresetProfile) -> bytes:
              "profileName": profile.name, "profileClass": int(profile.profile_class)}
     if profile.icon is not None:
         value["iconType"], value["icon"] = ICONS[profile.icon]
+        if profile.icon_data is not None:
+            value["icon"] = profile.icon_data
     if profile.notify:
         value["notificationConfigurationInfo"] = [
-            {"profileManagementOperation": event_bits(EVENTS[event]),
-             "notificationAddress": address} for event, address in profile.notify]
+            {"profileManagementOperation": bits_from_numbers(int(EVENTS[e]) for e in events),
+             "notificationAddress": address} for events, address in profile.notify]
     if profile.owner is not None:
         value["profileOwner"] = profile.owner
     if profile.ppr:
@@ -297,9 +372,8 @@ def apply_preset(preset: Preset, store: CardStore, credentials: CardCredentials,
                             "notifications); start with a new --state")
     identity = credentials.identities[0]
     with store.transaction():
-        for number_, profile in enumerate(preset.profiles):
-            _write_profile(store, profile, ISDP_AID_PREFIX + bytes([0x10 + number_, 0x00]),
-                           identity.ci_pkid)
+        for profile, aid in zip(preset.profiles, isdp_aids(preset.profiles), strict=True):
+            _write_profile(store, profile, aid, identity.ci_pkid)
         if preset.profiles:
             store.set_meta(ISDP_COUNTER, 0x10 + len(preset.profiles) - 1)
         for note in preset.notifications:

@@ -14,7 +14,7 @@ from euicc.faults.scenario import read_scenario
 from euicc.store import CardStore
 from euicc.tlv import parse
 from euicc_applets.isd_r.config import OperatorId
-from euicc_applets.isd_r.presets import parse_preset
+from euicc_applets.isd_r.presets import ICONS, parse_preset
 from euicc_applets.isd_r.rat import encode_plmn, operator_matches, plmn_text
 from euicc_tools.lpa.download import download
 from euicc_tools.smdp.profiles import store_metadata
@@ -282,5 +282,7 @@ def test_the_schema_docstrings_are_valid_presets(tmp_path):
     package.parent.mkdir()
     package.write_bytes(build_upp(table["profile"][0]["iccid"], "001010000000017",
                                   k=bytes(16), opc=bytes(16), include=("mf",)))
+    (tmp_path / "icon.png").write_bytes(ICONS["png"][1])
     (profile,) = parse_preset(table, base=tmp_path).profiles
     assert profile.package == package.read_bytes() and profile.owner is not None
+    assert profile.icon_data == ICONS["png"][1] and profile.isdp_aid is not None
