@@ -15,7 +15,7 @@ from pathlib import Path
 from euicc.card import Card
 from euicc.crypto.entropy import CardEntropy, SystemEntropy
 from euicc.faults import Catalog, FaultPlan, Layer, ScenarioError, Target
-from euicc.identity import bind_card_credentials
+from euicc.identity import META_EID, bind_card_credentials
 from euicc.migrations import migrate
 from euicc.pki import CardCredentials
 from euicc.proactive import ProactiveSession
@@ -94,9 +94,11 @@ def open_card(state: Path, pki: Path | None, eid: str | None, rekey: bool = Fals
     store = CardStore(state)
     config = EuiccConfig()
     try:
+        personality = personality or load_personality(DEFAULT)
+        if eid is None and store.get_meta(META_EID) is None:
+            eid = personality.eid  # a new state: the chip's own EID, if it names one
         credentials = bind_card_credentials(state, store, pki, eid, rekey)
         entropy = SystemEntropy()
-        personality = personality or load_personality(DEFAULT)
         _bind_personality(store, personality.name)
         check_eid(personality, credentials.eid)
         factory = personality.factory

@@ -13,6 +13,8 @@ file; the built-in ones ship beside this module). Read by :func:`load_personalit
     logical_channels = 4              # channels incl. the basic one, 1 .. 20 (7816-4 5.1.1)
     eum = "89049032"                  # EID prefix of the EUM's range: the card's EID must
                                       # start with it (SGP.29 EID structure)
+    eid = "89049032123451234512345678901235"  # optional: the EID a new state gets when
+                                      # --eid is not given (one chip's: a capture's)
     lpa = "lpac"                      # the LPA this chip is used with: ATR checks warn
                                       # about what it needs (lpac/pcscd: T=0 offered)
     quirks = ["standard_isd_r_also"]  # behaviour switches, :class:`Quirk` (each with the
@@ -40,13 +42,14 @@ from pathlib import Path
 from euicc.card import DEFAULT_ATR
 from euicc.channels import MAX_CHANNELS
 from euicc.faults import ScenarioError, read_scenario
+from euicc.pki import eid_is_valid
 from euicc_applets.isd_r import ISD_R_AID
 from euicc_applets.isd_r.preset_schema import fail, hex_bytes, number, text, unknown_keys
 from euicc_applets.isd_r.presets import Preset, parse_preset
 
 SECTIONS = ("personality", "card", "factory")
 PERSONALITY_KEYS = ("name", "description", "source")
-CARD_KEYS = ("atr", "isd_r_aid", "logical_channels", "eum", "lpa", "quirks")
+CARD_KEYS = ("atr", "isd_r_aid", "logical_channels", "eum", "eid", "lpa", "quirks")
 
 
 class Quirk(StrEnum):
@@ -76,6 +79,7 @@ class Personality:
     isd_r_aid: bytes = ISD_R_AID
     logical_channels: int = MAX_CHANNELS
     eum: str | None = None
+    eid: str | None = None  # the EID of a new state without --eid (None: a random one)
     lpa: str | None = None
     quirks: frozenset[Quirk] = frozenset()
     factory: Preset = field(default_factory=Preset)
@@ -144,6 +148,8 @@ def _card(table: dict) -> dict:
         if not re.fullmatch(r"\d{1,31}", eum):
             fail("card: eum", f"{eum!r}: the EID digits the EUM's range starts with")
         values["eum"] = eum
+    if "eid" in table:
+        values["eid"] = _eid(table["eid"], values.get("eum"))
     if "lpa" in table:
         lpa = table["lpa"]
         if lpa not in LPAS:
@@ -159,6 +165,17 @@ def _card(table: dict) -> dict:
                 "isd_r_aid", ISD_R_AID) == ISD_R_AID:
             fail("card: quirks", "standard_isd_r_also needs a vendor isd_r_aid")
     return values
+
+
+def _eid(value, eum: str | None) -> str:
+    """``card: eid``: a valid EID (SGP.29: 32 digits, MOD 97-10 check digits), in the
+    ``eum`` range when one is given."""
+    eid = text("card: eid", value, 32)
+    if not eid_is_valid(eid):
+        fail("card: eid", f"{eid!r}: 32 digits with valid check digits (SGP.29)")
+    if eum is not None and not eid.startswith(eum):
+        fail("card: eid", f"{eid} is outside the EUM range {eum}... (card: eum)")
+    return eid
 
 
 def load_personality(name_or_file: str) -> Personality:
