@@ -62,8 +62,10 @@ def number_name(type_name: str, number: int, member: str | None = None) -> str:
 
 
 class Es10Client:
-    def __init__(self, link: ApduLink, block_size: int = 120, basic_channel: bool = False):
+    def __init__(self, link: ApduLink, block_size: int = 120, basic_channel: bool = False,
+                 aid: bytes = ISD_R_AID):
         self.link = link
+        self.aid = aid  # the ISD-R's AID: a vendor's where the chip has it elsewhere
         self.block_size = block_size
         self.basic_channel = basic_channel
         self.channel = 0
@@ -101,7 +103,7 @@ class Es10Client:
             self.channel = data[0]
         cla = self.channel if self.channel < 4 else 0x40 | (self.channel - 4)
         _, sw = self.transmit_chained(
-            bytes([cla, Ins.SELECT, 0x04, 0x00, len(ISD_R_AID)]) + ISD_R_AID)  # by DF name
+            bytes([cla, Ins.SELECT, 0x04, 0x00, len(self.aid)]) + self.aid)  # by DF name
         if sw & 0xFF00 not in (SW.OK, SW.BYTES_REMAINING):
             raise CardError(sw, "SELECT ISD-R")
 
