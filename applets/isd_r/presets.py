@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,6 +91,7 @@ from .preset_config import operator as read_operator
 from .preset_schema import bit_names, choice, fail, hex_bytes, number, text, unknown_keys
 
 PRESET_KEY = "preset_sha256"
+PackageMaker = Callable[[str], bytes]  # a named package, made for a profile's ICCID
 EVENTS = {"install": NotificationEvent.INSTALL, "enable": NotificationEvent.ENABLE,
           "disable": NotificationEvent.DISABLE, "delete": NotificationEvent.DELETE}
 CLASSES = {"test": ProfileClass.TEST, "provisioning": ProfileClass.PROVISIONING,
@@ -194,10 +196,11 @@ def _interpret(where: str, package: bytes, iccid: str) -> tuple[ProfileInterpret
 
 
 def _package(where: str, value, base: Path | None, iccid: str,
-             packages: dict[str, bytes]) -> bytes:
+             packages: dict[str, PackageMaker]) -> bytes:
     if isinstance(value, str) and value in packages:  # made by the caller (a personality's)
-        _interpret(f"{where}: {value!r}", packages[value], iccid)
-        return packages[value]
+        package = packages[value](iccid)
+        _interpret(f"{where}: {value!r}", package, iccid)
+        return package
     path = Path(text(where, value))
     if base is not None and not path.is_absolute():
         path = base / path
@@ -210,7 +213,7 @@ def _package(where: str, value, base: Path | None, iccid: str,
 
 
 def _profile(where: str, table: dict, base: Path | None,
-             packages: dict[str, bytes]) -> PresetProfile:
+             packages: dict[str, PackageMaker]) -> PresetProfile:
     unknown_keys(where, table, PROFILE_KEYS)
     if "iccid" not in table:
         fail(f"{where}: iccid", "a preset profile needs its ICCID")
@@ -306,10 +309,11 @@ def _notification(where: str, table: dict) -> PresetNotification:
 
 
 def parse_preset(table: dict, where: str = "preset", base: Path | None = None,
-                 packages: dict[str, bytes] | None = None) -> Preset:
+                 packages: dict[str, PackageMaker] | None = None) -> Preset:
     """A scenario's ``[preset]`` table; :class:`ScenarioError` says what is wrong. ``base``:
     the folder relative package paths start from (the scenario file's). ``packages``: named
-    packages made by the caller (a personality's ``builtin:...``), taken before a path."""
+    packages the caller makes for a profile's ICCID (a personality's ``builtin:...``),
+    taken before a path."""
     unknown_keys(where, table, PRESET_KEYS)
     profiles = tuple(_profile(f"{where}.profile {n + 1}", t, base, packages or {})
                      for n, t in enumerate(table.get("profile", [])))

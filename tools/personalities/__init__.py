@@ -119,18 +119,12 @@ def _path(name_or_file: str) -> Path:
     return path
 
 
-def _packages(factory: dict) -> dict[str, bytes]:
-    """The built-in UPPs the factory profiles name, made for their ICCIDs."""
+def _test_package(iccid: str) -> bytes:
+    """``builtin:test``: the test UPP for one profile's ICCID (each profile its own, so a
+    personality may have several)."""
     from euicc_tools.testkit.profile_builder import build_upp  # only when one is named
 
-    packages = {}
-    for table in factory.get("profile", []):
-        if isinstance(table, dict) and table.get("package") == BUILTIN_PACKAGE:
-            iccid = table.get("iccid")
-            if isinstance(iccid, str) and iccid.isdigit():
-                packages[BUILTIN_PACKAGE] = build_upp(iccid, "001010123456789", k=TEST_K,
-                                                      opc=TEST_OPC)
-    return packages
+    return build_upp(iccid, "001010123456789", k=TEST_K, opc=TEST_OPC)
 
 
 def _card(table: dict) -> dict:
@@ -196,7 +190,7 @@ def load_personality(name_or_file: str) -> Personality:
         section = "factory"
         factory_table = document.sections.get("factory", {})
         factory = parse_preset(factory_table, where="factory", base=path.parent,
-                               packages=_packages(factory_table))
+                               packages={BUILTIN_PACKAGE: _test_package})
     except ScenarioError as exc:
         raise document.error(exc, section) from None
     warnings = []
