@@ -3,7 +3,7 @@
     euicc-emu run [--state DIR ...] [--vpcd HOST:PORT | --listen HOST:PORT] [--pki DIR]
     euicc-emu shell [--state DIR] [-c COMMAND]
     euicc-emu pki init DIR
-    euicc-emu personality list | show NAME|FILE
+    euicc-emu personality list | show NAME|FILE | capture --reader N FILE [--force]
 
 What each command loads, it loads when it runs: ``run`` the card assembly (:mod:`.card`:
 the applets and the SGP.22/SAIP ASN.1 modules), ``shell`` the shell (cmd2,
@@ -171,6 +171,8 @@ def _personality(name: str | None):
 def cmd_personality(args) -> int:
     from euicc_tools.personalities import builtin_names, load_personality
 
+    if args.personality_command == "capture":
+        return cmd_capture(args)
     try:
         if args.personality_command == "list":
             for name in builtin_names():
@@ -194,6 +196,35 @@ def cmd_personality(args) -> int:
         print(f"profile      {profile.iccid} {profile.state.name.lower()} "
               f"{profile.profile_class.name.lower()} {profile.name!r} "
               f"({'package' if profile.package else 'metadata only'})")
+    return 0
+
+
+def cmd_capture(args) -> int:
+    """`personality capture`: the card in a PC/SC reader into a personality file
+    (:mod:`euicc_tools.personalities.capture`); every failure one line, status 1."""
+    from euicc_tools.personalities.capture import CaptureError, capture_reader
+    from euicc_tools.personalities.capture_toml import write
+
+    path = Path(args.file).expanduser()
+    if path.exists() and not args.force:  # before the card is read: nothing to lose
+        log.error("%s exists (--force to overwrite it)", path)
+        return 1
+    try:
+        captured = capture_reader(args.reader)
+        rendered, mismatches = write(captured, path, args.force)
+    except (CaptureError, ScenarioError, OSError, ValueError) as exc:
+        log.error("%s", exc)
+        return 1
+    print(f"{path}: EID {captured.eid}, ISD-R {captured.isd_r_aid.hex().upper()}, "
+          f"{len(captured.values['ES10c.GetProfilesInfo'][1])} profile(s)"
+          + "".join(f", {name}" for name in rendered.files))
+    for note in rendered.notes:
+        log.warning("not reproduced: %s", note)
+    if mismatches:
+        log.warning("a card made from %s answers %s differently", path, ", ".join(mismatches))
+    else:
+        print(f"checked: a card made from it answers {', '.join(captured.answers)} "
+              "byte-identically")
     return 0
 
 
@@ -359,6 +390,15 @@ def build_parser() -> argparse.ArgumentParser:
     show = persona_sub.add_parser("show", help="what a personality declares")
     show.add_argument("name", metavar="NAME|FILE")
     show.set_defaults(func=cmd_personality)
+    capture = persona_sub.add_parser(
+        "capture", help="read a card through PC/SC into a personality file")
+    capture.add_argument("--reader", required=True, metavar="N|NAME",
+                         help="the PC/SC reader: its number in the reader list (from 0) or "
+                              "a part of its name")
+    capture.add_argument("file", metavar="FILE", help="the personality file to write (.toml; "
+                                                      "icons are written beside it)")
+    capture.add_argument("--force", action="store_true", help="overwrite FILE and its icons")
+    capture.set_defaults(func=cmd_personality)
 
     shell = sub.add_parser("shell", help="look into a card's state (read-only)")
     shell.add_argument("--state", metavar="DIR", help="card state directory")

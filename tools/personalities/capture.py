@@ -1,0 +1,255 @@
+"""Capturing a card's observable identity (`euicc-emu personality capture`): what an LPA
+reads of an eUICC, read through an APDU link (a PC/SC reader, or a card in-process) with
+the project's LPA's ES10 client (:class:`euicc_tools.lpa.es10.Es10Client`), kept both as
+the raw answers and decoded:
+
+- the ATR (ISO/IEC 7816-3 8.2);
+- the ISD-R's AID (SGP.22 2.2.1): SELECT by DF name (ISO/IEC 7816-4 11.1.1) of the SGP.22
+  AID and of the vendor AIDs LPAs carry (:data:`VENDOR_ISD_R_AIDS`), each on the basic
+  channel; every one that answers is recorded;
+- the number of logical channels (ISO/IEC 7816-4 5.1.1, ETSI TS 102 221 11.1.17 MANAGE
+  CHANNEL): opened one by one until the card refuses, then all closed again;
+- ES10c.GetEID (SGP.22 5.7.20), ES10b.GetEUICCInfo1 and GetEUICCInfo2 (5.7.8),
+  ES10a.GetEuiccConfiguredAddresses (5.7.3), ES10b.GetRAT (5.7.16) and
+  ES10c.GetProfilesInfo (5.7.15) without a tag list, every profile's metadata.
+
+:mod:`.capture_toml` turns a :class:`Capture` into a personality file; :func:`replay`
+makes a card from that file in-process and captures it again, so the writer can say which
+answers the file reproduces byte for byte. Every failure is a :class:`CaptureError` of one
+line: no such reader, no card, a card with no ISD-R (not an eUICC), an ES10 answer that is
+not SGP.22's.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from euicc.ins import Ins
+from euicc.sw import SW
+from euicc_applets.isd_r import ISD_R_AID
+from euicc_tools.lpa.es10 import (
+    MANAGE_CHANNEL_CLOSE,
+    MANAGE_CHANNEL_OPEN,
+    CardError,
+    Es10Client,
+    Es10Error,
+    decode_response,
+)
+from euicc_tools.lpa.link import ApduLink, LinkError
+
+# Vendor ISD-R AIDs, as public LPA sources list them: EasyLPAC config.go (AID_5BER,
+# AID_ESIMME, AID_XESIM, AID_ESTKME), OpenEUICC's ISD-R AID list, lpac
+# LPAC_CUSTOM_ISD_R_AID. Tried in this order after the SGP.22 one.
+VENDOR_ISD_R_AIDS = {
+    "5ber": bytes.fromhex("A0000005591010FFFFFFFF8900050500"),
+    "eSIM.me": bytes.fromhex("A0000005591010000000008900000300"),
+    "Xesim": bytes.fromhex("A0000005591010FFFFFFFF8900000177"),
+    "eSTK.me": bytes.fromhex("A06573746B6D65FFFF4953442D522030"),
+}
+MAX_CHANNELS = 20  # ISO/IEC 7816-4 5.1.1: the basic channel and 19 further ones
+# name, request type, request, response type; in the order an LPA reads them (lpac's
+# `chip info`, then `profile list`). GetRAT and the configured addresses may be missing on
+# an older chip: the capture goes on without them (:attr:`Capture.missing`).
+ES10_READS = (
+    ("ES10c.GetEID", "GetEuiccDataRequest", {"tagList": b"\x5a"}, "GetEuiccDataResponse"),
+    ("ES10b.GetEUICCInfo1", "GetEuiccInfo1Request", {}, "EUICCInfo1"),
+    ("ES10b.GetEUICCInfo2", "GetEuiccInfo2Request", {}, "EUICCInfo2"),
+    ("ES10a.GetEuiccConfiguredAddresses", "EuiccConfiguredAddressesRequest", {},
+     "EuiccConfiguredAddressesResponse"),
+    ("ES10b.GetRAT", "GetRatRequest", {}, "GetRatResponse"),
+    ("ES10c.GetProfilesInfo", "ProfileInfoListRequest", {}, "ProfileInfoListResponse"),
+)
+REQUIRED = ("ES10c.GetEID", "ES10b.GetEUICCInfo1", "ES10b.GetEUICCInfo2", "ES10c.GetProfilesInfo")
+
+
+class CaptureError(RuntimeError):
+    """The card cannot be captured; the message is one line saying why."""
+
+
+@dataclass
+class Capture:
+    """What a card showed: ``answers`` the raw bytes by name ("ATR", then the ES10
+    functions' responses, without SW), ``values`` the ES10 responses decoded (asn1tools
+    values of the SGP.22 module)."""
+
+    atr: bytes
+    isd_r_aid: bytes
+    answering_aids: tuple[bytes, ...]  # every probed AID whose SELECT succeeded
+    logical_channels: int
+    answers: dict[str, bytes] = field(default_factory=dict)
+    values: dict[str, object] = field(default_factory=dict)
+    missing: dict[str, str] = field(default_factory=dict)  # ES10 name: why not captured
+    reader: str | None = None
+
+    @property
+    def eid(self) -> str:
+        return self.values["ES10c.GetEID"]["eidValue"].hex().upper()
+
+    @property
+    def standard_also(self) -> bool:
+        """A vendor AID answered, and the SGP.22 one as well."""
+        return self.isd_r_aid != ISD_R_AID and ISD_R_AID in self.answering_aids
+
+
+def _answers_select(link: ApduLink, aid: bytes) -> bool:
+    """SELECT by DF name on the basic channel, first or only occurrence (7816-4 11.1.1);
+    a '61xx' is fetched with GET RESPONSE so the card is not left with data waiting."""
+    data, sw = link.transmit(bytes([0x00, Ins.SELECT, 0x04, 0x00, len(aid)]) + aid)
+    while sw & 0xFF00 == SW.BYTES_REMAINING:
+        data, sw = link.transmit(bytes([0x00, Ins.GET_RESPONSE, 0x00, 0x00, sw & 0xFF]))
+    return sw == SW.OK
+
+
+def find_isd_r(link: ApduLink) -> tuple[bytes, tuple[bytes, ...]]:
+    """(the ISD-R AID to use, every AID that answered): the first vendor AID that answers,
+    else the SGP.22 one; CaptureError if none does (not an eUICC)."""
+    candidates = (ISD_R_AID, *VENDOR_ISD_R_AIDS.values())
+    answering = tuple(aid for aid in candidates if _answers_select(link, aid))
+    if not answering:
+        raise CaptureError("not an eUICC: no ISD-R answers SELECT at the SGP.22 AID or at "
+                           f"any vendor AID ({', '.join(VENDOR_ISD_R_AIDS)})")
+    vendor = [aid for aid in answering if aid != ISD_R_AID]
+    return (vendor[0] if vendor else ISD_R_AID), answering
+
+
+def count_channels(link: ApduLink) -> int:
+    """Logical channels the card has, the basic one included: MANAGE CHANNEL open until
+    it refuses (or 19 are open), then each opened one closed (TS 102 221 11.1.17). Safe on
+    a chip: an open channel holds nothing but a selection, and all are closed again."""
+    opened = []
+    try:
+        while len(opened) < MAX_CHANNELS - 1:
+            data, sw = link.transmit(bytes([0x00, Ins.MANAGE_CHANNEL, MANAGE_CHANNEL_OPEN,
+                                            0x00, 0x01]))
+            if sw != SW.OK or len(data) != 1:
+                break
+            opened.append(data[0])
+    finally:
+        for channel in opened:
+            link.transmit(bytes([0x00, Ins.MANAGE_CHANNEL, MANAGE_CHANNEL_CLOSE, channel,
+                                 0x00]))
+    return 1 + len(opened)
+
+
+def _read_es10(es10: Es10Client, result: Capture) -> None:
+    from euicc.asn1 import encode, rsp
+
+    for name, request_type, request, response_type in ES10_READS:
+        try:
+            raw = es10.store_data(encode(rsp(), request_type, request))
+            value = decode_response(response_type, raw)
+        except Es10Error as exc:
+            if name in REQUIRED:
+                detail = f"SW {exc.sw:04X}" if isinstance(exc, CardError) else str(exc)
+                raise CaptureError(f"{name} failed ({detail}): not an SGP.22 eUICC, "
+                                   "or not one this can read") from None
+            result.missing[name] = str(exc)
+            continue
+        result.answers[name], result.values[name] = raw, value
+    kind, value = result.values["ES10c.GetProfilesInfo"]
+    if kind != "profileInfoListOk":
+        raise CaptureError(f"ES10c.GetProfilesInfo answered profileInfoListError {value}")
+
+
+def capture(link: ApduLink, atr: bytes, reader: str | None = None) -> Capture:
+    """Everything an LPA reads of the card behind ``link`` (powered, ``atr`` its ATR);
+    LinkError (the transport's) and CaptureError are what can go wrong."""
+    isd_r_aid, answering = find_isd_r(link)
+    channels = count_channels(link)
+    result = Capture(atr, isd_r_aid, answering, channels, answers={"ATR": atr},
+                     reader=reader)
+    es10 = Es10Client(link, aid=isd_r_aid)
+    try:
+        es10.open()
+    except CardError as exc:
+        raise CaptureError(f"the ISD-R answered SELECT on the basic channel but not on a "
+                           f"logical one ({exc})") from None
+    try:
+        _read_es10(es10, result)
+    finally:
+        es10.close()
+    return result
+
+
+# -- PC/SC -------------------------------------------------------------------------------------
+
+def reader_name(spec: str) -> str:
+    """``--reader``: a number (its index in PC/SC's reader list, from 0, as pySim's -p) or
+    a part of the reader's name."""
+    try:
+        from smartcard.Exceptions import SmartcardException
+        from smartcard.System import readers
+    except ImportError as exc:
+        raise CaptureError(f"PC/SC needs pyscard ({exc}): pip install 'euicc-emu[lpa]'") \
+            from None
+    try:
+        names = [str(r) for r in readers()]
+    except SmartcardException as exc:
+        raise CaptureError(f"PC/SC is not available (is pcscd running?): {exc}") from None
+    listed = ", ".join(f"{n}: {name!r}" for n, name in enumerate(names)) or "none"
+    if spec.isdigit():
+        if int(spec) >= len(names):
+            raise CaptureError(f"no PC/SC reader {spec} (readers: {listed})")
+        return names[int(spec)]
+    matching = [name for name in names if spec in name]
+    if not matching:
+        raise CaptureError(f"no PC/SC reader name contains {spec!r} (readers: {listed})")
+    return matching[0]
+
+
+def capture_reader(spec: str) -> Capture:
+    """Capture the card in the reader ``spec`` names (:func:`reader_name`), connected
+    exclusively, T=0 as lpac asks, else T=1 (a card that offers only T=1)."""
+    from euicc_tools.lpa.link import PcscLink
+
+    name = reader_name(spec)
+    try:
+        link = PcscLink(name, protocol="T0")
+    except LinkError as first:
+        try:
+            link = PcscLink(name, protocol="T1")
+        except LinkError:
+            raise CaptureError(str(first)) from None
+    try:
+        return capture(link, link.atr, name)
+    except LinkError as exc:
+        raise CaptureError(str(exc)) from None
+    finally:
+        link.close()
+
+
+# -- replay ------------------------------------------------------------------------------------
+
+def replay(path: Path, pki: Path | None = None) -> Capture:
+    """The capture of a card made in-process from the personality file ``path`` (a new
+    state in a temporary folder, its own test PKI unless ``pki``): what the file makes a
+    card answer."""
+    from euicc_tools.emulator.card import open_card
+    from euicc_tools.lpa.link import DirectLink
+
+    from . import load_personality
+
+    personality = load_personality(str(path))
+    identity_log = logging.getLogger("euicc.identity")
+    level = identity_log.level
+    # the throw-away state's "generated a test PKI" says nothing about the capture
+    identity_log.setLevel(max(level, logging.WARNING))
+    try:
+        with tempfile.TemporaryDirectory(prefix="euicc-replay-") as folder:
+            card, _, store = open_card(Path(folder) / "state", pki, None,
+                                       personality=personality)
+            try:
+                return capture(DirectLink(card), card.power_on())
+            finally:
+                store.close()
+    finally:
+        identity_log.setLevel(level)
+
+
+def differences(first: Capture, second: Capture) -> list[str]:
+    """The names of the answers that are not byte-identical (or only one card gave)."""
+    names = list(first.answers) + [n for n in second.answers if n not in first.answers]
+    return [n for n in names if first.answers.get(n) != second.answers.get(n)]
