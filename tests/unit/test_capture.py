@@ -241,3 +241,12 @@ def test_cli_refuses_an_existing_file_before_reading_a_card(tmp_path, caplog):
 def test_toml_strings_read_back(text, escaped):
     assert toml_string(text) == escaped
     assert tomllib.loads(f"k = {escaped}")["k"] == text
+
+
+def test_differences_name_the_aids_and_channels_too(card_of, tmp_path):
+    first = captured(card_of("5ber"))
+    other = captured(card_of(rich_file(tmp_path), "rich"))
+    found = differences(first, other)
+    assert {"ES10b.GetEUICCInfo2", "ISD-R AIDs", "logical channels"} <= set(found)
+    assert "ES10c.GetEID" not in found  # one PKI, one EID
+    assert differences(first, first) == []

@@ -250,6 +250,13 @@ def replay(path: Path, pki: Path | None = None) -> Capture:
 
 
 def differences(first: Capture, second: Capture) -> list[str]:
-    """The names of the answers that are not byte-identical (or only one card gave)."""
+    """What the two cards show differently: the names of the answers that are not
+    byte-identical (or only one card gave), then "ISD-R AIDs" (which AIDs answer SELECT)
+    and "logical channels" (how many MANAGE CHANNEL opens)."""
     names = list(first.answers) + [n for n in second.answers if n not in first.answers]
-    return [n for n in names if first.answers.get(n) != second.answers.get(n)]
+    found = [n for n in names if first.answers.get(n) != second.answers.get(n)]
+    if (first.isd_r_aid, first.answering_aids) != (second.isd_r_aid, second.answering_aids):
+        found.append("ISD-R AIDs")
+    if first.logical_channels != second.logical_channels:
+        found.append("logical channels")
+    return found
