@@ -29,6 +29,11 @@ A factory profile's ``package = "builtin:test"`` is a UPP this module makes with
 profile builder (:func:`euicc_tools.testkit.profile_builder.build_upp`, fixed test keys)
 for that profile's ICCID: no real UPP can ship with the project. Errors are
 :class:`~euicc.faults.ScenarioError` with the file and the line of the key.
+
+A personality file can be written from a card (``euicc-emu personality capture``,
+:mod:`.capture` reads the card, :mod:`.capture_toml` writes the file): ``card: eid`` and
+the factory profiles' ``isdp_aid``, ``icon_file`` and list form of ``notify``
+(:mod:`euicc_applets.isd_r.presets`) are there for what a chip shows.
 """
 
 from __future__ import annotations
