@@ -120,8 +120,8 @@ def _ext_card_resource(raw: bytes, info2: dict, notes: list[str]) -> None:
         notes.append(f"EUICCInfo2 extCardResource {raw.hex().upper()}: not the TS 102 226 "
                      "81/82/83 coding the emulator answers")
     for tag, value in found:
-        for known, _, key in EXT_CARD_RESOURCE:
-            if tag == known and len(value) <= 4:
+        for known, size, key in EXT_CARD_RESOURCE:
+            if tag == known and len(value) <= size:  # a value the schema's range holds
                 info2[key] = int.from_bytes(value, "big")
 
 
