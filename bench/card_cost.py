@@ -69,12 +69,13 @@ class TimedLink:
                                            else f"{tag:04X}")
         elif apdu[1] not in (Ins.STORE_DATA, Ins.GET_RESPONSE):
             self.function = "other"
-        if self.profiler:
+        profiled = self.profiler and self.function not in ("other", "DeleteProfile")
+        if profiled:  # the download's functions only, not the delete after it
             self.profiler.enable()
         started, cpu = time.perf_counter(), time.thread_time()
         response = self.card.transmit(apdu)
         self.per_function[self.function] += time.perf_counter() - started
-        if self.profiler:
+        if profiled:
             self.profiler.disable()
         if self.function not in ("other", "DeleteProfile"):
             self.cpu += time.thread_time() - cpu

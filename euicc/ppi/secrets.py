@@ -9,12 +9,12 @@ and a profile stored before the card interpreted its elements is interpreted fro
 the schema migration (:mod:`euicc.migrations`). Neither needs a key's value: the interpreted
 secrets live once, in the store's ``isdp_secrets`` rows (:mod:`euicc.store_image`). So each
 secret field is replaced by zero bytes of its length before an element is stored; every other
-field keeps its value.
+field keeps its value. The blanking copies only the dictionaries on a secret's path (the rest
+of the decoded value is shared with the interpreter's, which is not changed).
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 from collections.abc import Callable
 
@@ -25,45 +25,51 @@ from euicc.asn1 import Asn1Error, decode_exact, encode, pe
 log = logging.getLogger(__name__)
 
 
-def _blank(value: dict, *names: str) -> None:
+def _blank(value: dict, *names: str) -> dict:
+    """A copy of ``value`` with the named secrets zeroed; the rest shared, not copied (the
+    caller's decoded value stays as it was: the interpreter's image holds it)."""
+    value = dict(value)
     for name in names:
         if name in value:
             value[name] = bytes(len(value[name]))
+    return value
 
 
-def _pin_codes(value: dict) -> None:
+def _pin_codes(value: dict) -> dict:
     kind, codes = value["pinCodes"]
-    if kind == "pinconfig":  # the other alternative, filePath, names another DF's PINs
-        for pin in codes:
-            _blank(pin, "pinValue")
+    if kind != "pinconfig":  # the other alternative, filePath, names another DF's PINs
+        return value
+    return {**value, "pinCodes": (kind, [_blank(pin, "pinValue") for pin in codes])}
 
 
-def _puk_codes(value: dict) -> None:
-    for puk in value["pukCodes"]:
-        _blank(puk, "pukValue")
+def _puk_codes(value: dict) -> dict:
+    return {**value, "pukCodes": [_blank(puk, "pukValue") for puk in value["pukCodes"]]}
 
 
-def _aka_parameter(value: dict) -> None:
+def _aka_parameter(value: dict) -> dict:
     kind, algorithm = value["algoConfiguration"]
-    if kind == "algoParameter":  # mappingParameter shares another NAA's: no key here
-        _blank(algorithm, "key", "opc")
+    if kind != "algoParameter":  # mappingParameter shares another NAA's: no key here
+        return value
+    return {**value, "algoConfiguration": (kind, _blank(algorithm, "key", "opc"))}
 
 
-def _cdma_parameter(value: dict) -> None:
-    _blank(value, "authenticationKey", "ssd", "hrpdAccessAuthenticationData",
-           "simpleIPAuthenticationData", "mobileIPAuthenticationData")
+def _cdma_parameter(value: dict) -> dict:
+    return _blank(value, "authenticationKey", "ssd", "hrpdAccessAuthenticationData",
+                  "simpleIPAuthenticationData", "mobileIPAuthenticationData")
 
 
-def _security_domain(value: dict) -> None:
-    for key in value.get("keyList", []):
-        for component in key["keyComponents"]:
-            _blank(component, "keyData")
+def _security_domain(value: dict) -> dict:
+    if "keyList" not in value:
+        return value
+    return {**value, "keyList": [
+        {**key, "keyComponents": [_blank(c, "keyData") for c in key["keyComponents"]]}
+        for key in value["keyList"]]}
 
 
 # ProfileElement alternatives that carry secrets, by their context tag (PEDefinitions has
 # AUTOMATIC TAGS: pinCodes [2] .. securityDomain [6], constructed): the first octet tells an
 # element that needs decoding from the many (file templates, files) that do not.
-SECRET_FIELDS: dict[int, tuple[str, Callable[[dict], None]]] = {
+SECRET_FIELDS: dict[int, tuple[str, Callable[[dict], dict]]] = {
     0xA2: ("pinCodes", _pin_codes),
     0xA3: ("pukCodes", _puk_codes),
     0xA4: ("akaParameter", _aka_parameter),
@@ -72,7 +78,7 @@ SECRET_FIELDS: dict[int, tuple[str, Callable[[dict], None]]] = {
 }
 
 
-SECRET_KINDS: dict[str, Callable[[dict], None]] = dict(SECRET_FIELDS.values())
+SECRET_KINDS: dict[str, Callable[[dict], dict]] = dict(SECRET_FIELDS.values())
 
 
 def stored_form(kind: str, value, element: bytes) -> bytes:
@@ -82,10 +88,8 @@ def stored_form(kind: str, value, element: bytes) -> bytes:
     blank = SECRET_KINDS.get(kind)
     if blank is None:
         return element
-    value = copy.deepcopy(value)
-    blank(value)
     try:
-        return encode(pe(), "ProfileElement", (kind, value))
+        return encode(pe(), "ProfileElement", (kind, blank(value)))
     except (Asn1Error, asn1tools.Error, KeyError, ValueError) as exc:
         log.warning("a %s element is not stored (%s)", kind, type(exc).__name__)
         return b""
@@ -103,8 +107,7 @@ def blank_secrets(element: bytes) -> bytes:
         kind, value = decode_exact(pe(), "ProfileElement", element)
         if kind != expected_kind:
             raise Asn1Error(f"tag {element[0]:02X} decodes as {kind}")
-        blank(value)
-        return encode(pe(), "ProfileElement", (kind, value))
+        return encode(pe(), "ProfileElement", (kind, blank(value)))
     except (Asn1Error, asn1tools.Error, KeyError, ValueError) as exc:
         log.warning("a %s element is not stored (%s)", expected_kind, type(exc).__name__)
         return b""
