@@ -59,6 +59,8 @@ def test_failure_of_a_later_card_names_that_card(tmp_path):
     ("--slot", "-1", "'-1' is not a vpcd slot (0..15)"),
     ("--vpcd", "localhost:vpcd", "the port must be a number from 1 to 65535"),
     ("--listen", "127.0.0.1:70000", "the port must be a number from 1 to 65535"),
+    ("--spin-us", "10001", "'10001': microseconds from 0 to 10000"),
+    ("--spin-us", "-5", "'-5': microseconds from 0 to 10000"),
 ])
 def test_option_values_are_checked(tmp_path, option, value, message):
     done = run_cli("run", "--state", str(tmp_path / "s"), f"{option}={value}")
@@ -98,3 +100,18 @@ def test_several_cards_write_the_pcap_files_the_help_names(tmp_path):
     card.wait_for("connection refused")
     assert card.stop() == 0
     assert sorted(p.name for p in tmp_path.glob("*.pcap")) == ["trace-0.pcap", "trace-1.pcap"]
+
+
+@pytest.mark.parametrize("argv, spins", [
+    (["--state", "a"], [300]),
+    (["--state", "a", "--state", "b"], [0, 0]),
+    (["--state", "a", "--state", "b", "--spin-us", "50"], [50, 50]),
+    (["--state", "a", "--listen", "127.0.0.1:9000", "--spin-us", "0"], [0]),
+])
+def test_poll_after_each_answer_defaults_to_one_card_only(argv, spins):
+    """euicc.transport.vpcd._await_next: one card polls 300 us after each answer by default;
+    the cards of one process share its interpreter, so several poll only when told to."""
+    from euicc_tools.emulator.cli import _transports, build_parser
+
+    args = build_parser().parse_args(["run", *argv])
+    assert [t.spin_us for t in _transports(args)] == spins

@@ -191,3 +191,35 @@ def test_endpoint_errors():
         with pytest.raises(ValueError, match="1 to 65535"):
             parse_endpoint(text)
     assert parse_endpoint("[::1]") == ("::1", 35963)
+
+
+@pytest.mark.parametrize("spin_us", [0, 300, 10_000])
+def test_polling_after_an_answer_keeps_the_exchange_exact(listener, spin_us):
+    """With any poll after an answer the framing stays exact: commands sent at once, during
+    the poll, and after it has run out are each answered once, in order."""
+    card = FakeCard()
+    stop, thread = start(VpcdClient("127.0.0.1", listener.getsockname()[1], spin_us), card)
+    conn, _ = listener.accept()
+    conn.settimeout(5)
+    apdus = [bytes([0x80, 0xE2, 0x11, n, 1, n]) for n in range(6)]
+    conn.sendall(frame(apdus[0]) + frame(apdus[1]))  # the second waits while the first runs
+    assert [read_frame(conn), read_frame(conn)] == [a[::-1] + b"\x90\x00" for a in apdus[:2]]
+    for apdu, pause in zip(apdus[2:], (0, 0.0002, 0.02, 0), strict=True):  # in, after the poll
+        time.sleep(pause)
+        conn.sendall(frame(apdu))
+        assert read_frame(conn) == apdu[::-1] + b"\x90\x00"
+    assert card.events == ["apdu"] * 6
+    stop.set()
+    thread.join(3)
+    assert not thread.is_alive()
+    conn.close()
+
+
+def test_await_next_returns_at_data_without_taking_it():
+    left, right = socket.socketpair()
+    with left, right:
+        right.sendall(b"\x00\x05")
+        vpcd._await_next(left, 10_000_000)  # data waiting: returns at once, not in 10 s
+        assert left.recv(2) == b"\x00\x05"
+        vpcd._await_next(left, 500)  # nothing comes: returns after the poll
+        vpcd._await_next(left, 0)

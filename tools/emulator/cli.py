@@ -101,13 +101,27 @@ class _Served:
                 part.close()
 
 
+# After each answer the card polls this long for the next command (euicc.transport.vpcd
+# _await_next says why). One card only: the cards of one process share one interpreter, and
+# a polling thread would take the others' turns.
+SPIN_US_ONE_CARD = 300
+MAX_SPIN_US = 10_000
+
+
 def _transports(args) -> list[Transport]:
     count = len(args.state)
+    spin = args.spin_us if args.spin_us is not None else SPIN_US_ONE_CARD if count == 1 else 0
     if args.listen:
         host, port = args.listen
-        return [VpcdServer(host, port + i) for i in range(count)]
+        return [VpcdServer(host, port + i, spin) for i in range(count)]
     host, port = args.vpcd or ("127.0.0.1", VPCD_BASE_PORT + args.slot)
-    return [VpcdClient(host, port + i) for i in range(count)]
+    return [VpcdClient(host, port + i, spin) for i in range(count)]
+
+
+def _spin_us(text: str) -> int:
+    if not text.isdigit() or int(text) > MAX_SPIN_US:
+        raise argparse.ArgumentTypeError(f"{text!r}: microseconds from 0 to {MAX_SPIN_US}")
+    return int(text)
 
 
 def pcap_path(path: Path, index: int, count: int) -> Path:
@@ -360,6 +374,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"vpcd reader slot n (0..{VPCD_SLOTS - 1}), port 35963+n (default 0)")
     run.add_argument("--listen", metavar="HOST:PORT", type=_endpoint,
                      help="reversed mode: listen and let vpcd connect")
+    run.add_argument("--spin-us", type=_spin_us, metavar="US",
+                     help="after each answer, poll this many microseconds for the next "
+                          f"command before blocking (default {SPIN_US_ONE_CARD} with one card, "
+                          "0 with several; 0: block at once)")
     run.add_argument("--pki", action="append", metavar="DIR",
                      help="use this PKI (generated layout or SGP.26 file names) "
                           "instead of the state's own generated one")
