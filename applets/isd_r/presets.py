@@ -14,7 +14,11 @@ The configuration keys (memory, addresses, svn, the RAT, EUICCInfo2) are read by
     nickname = "my profile"            # at most 64 characters (UTF-8)
     ppr = ["ppr1", "ppr2"]             # profilePolicyRules (SGP.22 2.9.1)
     owner = { plmn = "00101", gid1 = "A1" }   # profileOwner (OperatorId, SGP.22 2.9.2.1)
-    icon = "png"                       # png | jpg: a small valid image of that type
+    icon = "png"                       # png | jpg: a small valid image of that type, or
+                                       # a .png/.jpg file (relative to the scenario file;
+                                       # its type from its signature, at most 1024 bytes)
+    isdp_aid = "A0000005591010FFFFFFFF8900001200"   # the ISD-P it is in (default: the next
+                                       # free one from ...1000 on, as the card allots them)
     notify = { install = "smdp.example.com", enable = "smdp.example.com" }
     package = "profiles/operator.der"  # an Unprotected Profile Package (DER), relative to
                                        # the scenario file: the profile's files, PINs, keys
@@ -75,7 +79,7 @@ from .notifications import (
 )
 from .preset_config import CONFIG_KEYS, CONFIG_META, config_changes, config_record
 from .preset_config import operator as read_operator
-from .preset_schema import bit_names, choice, fail, number, text, unknown_keys
+from .preset_schema import bit_names, choice, fail, hex_bytes, number, text, unknown_keys
 
 PRESET_KEY = "preset_sha256"
 EVENTS = {"install": NotificationEvent.INSTALL, "enable": NotificationEvent.ENABLE,
@@ -100,7 +104,11 @@ ICONS = {
         "003F00FBD3FFD9")),
 }
 PROFILE_KEYS = ("iccid", "state", "class", "name", "spn", "nickname", "ppr", "owner", "icon",
-                "notify", "package")
+                "notify", "package", "isdp_aid")
+ICON_MAX = 1024  # SGP.22 2.4a / 5.5.3 Icon ::= OCTET STRING (SIZE(0..1024))
+# How an image file's first bytes say which IconType it is (PNG 5.2 signature, JPEG SOI)
+ICON_SIGNATURES = ((b"\x89PNG\r\n\x1a\n", "png"), (b"\xff\xd8\xff", "jpg"))
+FIRST_ISDP = 0x10  # the first ISD-P number the card allots (install.py ISDP_COUNTER + 1)
 NOTIFICATION_KEYS = ("seq", "event", "address", "iccid")
 PRESET_KEYS = (*CONFIG_KEYS, "profile", "notification")
 CONFIGURE_ISDP = encode(rsp(), "ConfigureISDPRequest", {})  # no dpProprietaryData
@@ -116,9 +124,10 @@ class PresetProfile:
     nickname: str | None = None
     ppr: tuple[str, ...] = ()
     owner: dict | None = field(default=None, compare=False)  # OperatorId as encoded
-    icon: str | None = None
+    icon: tuple[int, bytes] | None = field(default=None, repr=False)  # (iconType, image)
     notify: tuple[tuple[str, str], ...] = ()
     package: bytes | None = field(default=None, repr=False)  # the UPP (DER), None: none
+    isdp_aid: bytes | None = None  # None: the next free ISD-P when written
 
 
 @dataclass(frozen=True)
@@ -177,10 +186,11 @@ def _interpret(where: str, package: bytes, iccid: str) -> tuple[ProfileInterpret
 
 
 def _package(where: str, value, base: Path | None, iccid: str,
-             packages: dict[str, bytes]) -> bytes:
-    if isinstance(value, str) and value in packages:  # made by the caller (a personality's)
-        _interpret(f"{where}: {value!r}", packages[value], iccid)
-        return packages[value]
+             packages: dict[tuple[str, str], bytes]) -> bytes:
+    made = packages.get((value, iccid)) if isinstance(value, str) else None
+    if made is not None:  # made by the caller for this profile (a personality's builtin:)
+        _interpret(f"{where}: {value!r}", made, iccid)
+        return made
     path = Path(text(where, value))
     if base is not None and not path.is_absolute():
         path = base / path
@@ -192,8 +202,38 @@ def _package(where: str, value, base: Path | None, iccid: str,
     return package
 
 
+def _icon(where: str, value, base: Path | None) -> tuple[int, bytes]:
+    """``png``/``jpg``: the smallest image of that type; otherwise an image file, whose type
+    is what its signature says (SGP.22 IconType: jpg(0), png(1))."""
+    if isinstance(value, str) and value in ICONS:
+        return ICONS[value]
+    path = Path(text(where, value))
+    if base is not None and not path.is_absolute():
+        path = base / path
+    try:
+        image = path.read_bytes()
+    except OSError as exc:
+        fail(where, f"{value!r}: png, jpg or an image file ({str(path)!r}: {exc.strerror})")
+    if len(image) > ICON_MAX:
+        fail(where, f"{str(path)!r}: {len(image)} bytes, an icon has at most {ICON_MAX} "
+             "(SGP.22 Icon)")
+    for signature, kind in ICON_SIGNATURES:
+        if image.startswith(signature):
+            return ICONS[kind][0], image
+    fail(where, f"{str(path)!r}: neither a PNG nor a JPEG file (SGP.22 IconType)")
+
+
+def _isdp_aid(where: str, value) -> bytes:
+    """An ISD-P AID of the card's range (install.py ISDP_AID_PREFIX + number + 00)."""
+    aid = hex_bytes(where, value, 16, 16)
+    if not aid.startswith(ISDP_AID_PREFIX) or aid[-1] != 0 or aid[-2] < FIRST_ISDP:
+        fail(where, f"{value!r}: {ISDP_AID_PREFIX.hex().upper()}nn00, nn from "
+             f"{FIRST_ISDP:02X} (the ISD-P AIDs this card allots)")
+    return aid
+
+
 def _profile(where: str, table: dict, base: Path | None,
-             packages: dict[str, bytes]) -> PresetProfile:
+             packages: dict[tuple[str, str], bytes]) -> PresetProfile:
     unknown_keys(where, table, PROFILE_KEYS)
     if "iccid" not in table:
         fail(f"{where}: iccid", "a preset profile needs its ICCID")
@@ -218,11 +258,12 @@ def _profile(where: str, table: dict, base: Path | None,
         spn=text(f"{where}: spn", table.get("spn", "Preset SP"), 32),
         nickname=nickname, ppr=bit_names(f"{where}: ppr", table.get("ppr", []), "PprIds"),
         owner=owner,
-        icon=None if "icon" not in table else choice(f"{where}: icon", table["icon"],
-                                                      tuple(ICONS)),
+        icon=None if "icon" not in table else _icon(f"{where}: icon", table["icon"], base),
         notify=tuple(notify.items()),
         package=None if "package" not in table else _package(
-            f"{where}: package", table["package"], base, iccid, packages))
+            f"{where}: package", table["package"], base, iccid, packages),
+        isdp_aid=None if "isdp_aid" not in table else _isdp_aid(f"{where}: isdp_aid",
+                                                                 table["isdp_aid"]))
 
 
 def _notification(where: str, table: dict) -> PresetNotification:
@@ -238,10 +279,11 @@ def _notification(where: str, table: dict) -> PresetNotification:
 
 
 def parse_preset(table: dict, where: str = "preset", base: Path | None = None,
-                 packages: dict[str, bytes] | None = None) -> Preset:
+                 packages: dict[tuple[str, str], bytes] | None = None) -> Preset:
     """A scenario's ``[preset]`` table; :class:`ScenarioError` says what is wrong. ``base``:
-    the folder relative package paths start from (the scenario file's). ``packages``: named
-    packages made by the caller (a personality's ``builtin:...``), taken before a path."""
+    the folder relative package and icon paths start from (the scenario file's).
+    ``packages``: packages made by the caller by (name, ICCID) (a personality's
+    ``builtin:...``, one per profile that names it), taken before a path."""
     unknown_keys(where, table, PRESET_KEYS)
     profiles = tuple(_profile(f"{where}.profile {n + 1}", t, base, packages or {})
                      for n, t in enumerate(table.get("profile", [])))
@@ -250,6 +292,9 @@ def parse_preset(table: dict, where: str = "preset", base: Path | None = None,
         fail(f"{where}.profile", "two profiles with one ICCID")
     if sum(p.state is ProfileState.ENABLED for p in profiles) > 1:
         fail(f"{where}.profile", "at most one profile is enabled (SGP.22 2.4a)")
+    aids = [p.isdp_aid for p in profiles if p.isdp_aid is not None]
+    if len(set(aids)) != len(aids):
+        fail(f"{where}.profile", "two profiles in one ISD-P (isdp_aid)")
     notifications = tuple(_notification(f"{where}.notification {n + 1}", t)
                           for n, t in enumerate(table.get("notification", [])))
     seqs = [n.seq for n in notifications]
@@ -271,7 +316,7 @@ def metadata_der(profile: PresetProfile) -> bytes:
     value = {"iccid": encode_iccid(profile.iccid), "serviceProviderName": profile.spn,
              "profileName": profile.name, "profileClass": int(profile.profile_class)}
     if profile.icon is not None:
-        value["iconType"], value["icon"] = ICONS[profile.icon]
+        value["iconType"], value["icon"] = profile.icon
     if profile.notify:
         value["notificationConfigurationInfo"] = [
             {"profileManagementOperation": event_bits(EVENTS[event]),
@@ -296,12 +341,12 @@ def apply_preset(preset: Preset, store: CardStore, credentials: CardCredentials,
         raise ScenarioError("the preset needs a fresh state (this one has profiles or "
                             "notifications); start with a new --state")
     identity = credentials.identities[0]
+    aids = isdp_aids(preset.profiles)
     with store.transaction():
-        for number_, profile in enumerate(preset.profiles):
-            _write_profile(store, profile, ISDP_AID_PREFIX + bytes([0x10 + number_, 0x00]),
-                           identity.ci_pkid)
-        if preset.profiles:
-            store.set_meta(ISDP_COUNTER, 0x10 + len(preset.profiles) - 1)
+        for profile, aid in zip(preset.profiles, aids, strict=True):
+            _write_profile(store, profile, aid, identity.ci_pkid)
+        if preset.profiles:  # the card's next download goes into the ISD-P after the last
+            store.set_meta(ISDP_COUNTER, max(aid[-2] for aid in aids))
         for note in preset.notifications:
             store.add_notification(_notification_record(note, identity, entropy))
         if preset.notifications:
@@ -309,6 +354,24 @@ def apply_preset(preset: Preset, store: CardStore, credentials: CardCredentials,
         store.set_meta(CONFIG_META, config_record(preset.config_tables, preset.profile_bytes))
         store.set_meta(PRESET_KEY, preset.digest)
     return True
+
+
+def isdp_aids(profiles: tuple[PresetProfile, ...]) -> list[bytes]:
+    """Each profile's ISD-P: its ``isdp_aid``, or the next number from FIRST_ISDP on that no
+    profile names (in the order given)."""
+    taken = {p.isdp_aid for p in profiles if p.isdp_aid is not None}
+    aids, n = [], FIRST_ISDP
+    for profile in profiles:
+        if profile.isdp_aid is not None:
+            aids.append(profile.isdp_aid)
+            continue
+        while ISDP_AID_PREFIX + bytes([n, 0x00]) in taken:
+            n += 1
+        if n > 0xFF:
+            raise ScenarioError("more preset profiles than ISD-P AIDs (..10 .. ..FF)")
+        aids.append(ISDP_AID_PREFIX + bytes([n, 0x00]))
+        n += 1
+    return aids
 
 
 def _write_profile(store: CardStore, profile: PresetProfile, aid: bytes, ci_pkid: bytes):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from euicc.asn1 import decode_exact, rsp
+from euicc.coding import encode_iccid
 from euicc.crypto.entropy import SystemEntropy
 from euicc.faults import ScenarioError
 from euicc.store import CardStore
@@ -230,3 +231,80 @@ def test_a_preset_profile_owner_is_its_profile_owner(tmp_path, credentials):
     with pytest.raises(ScenarioError, match=r"owner: plmn: '310EEE': MCC and MNC, 5 or 6 "
                                             r"digits$"):
         parse_preset({"profile": [{"iccid": PACKAGE_ICCID, "owner": {"plmn": "310EEE"}}]})
+
+
+# -- ISD-P AIDs and icons of preset profiles (SGP.22 2.4a ISD-P, 5.5.3 StoreMetadata icon) ---
+
+ISDP = "A0000005591010FFFFFFFF89000010"  # + nn 00 (the ISD-P AIDs the card allots)
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_preset_profile_sits_in_its_isdp_aid_and_a_download_comes_after(tmp_path,
+                                                                         credentials,
+                                                                         pki_dir):
+    table = {"profile": [{"iccid": "8944000000000000017"},
+                         {"iccid": "8944000000000000025", "isdp_aid": ISDP[:-2] + "1200"},
+                         {"iccid": "8944000000000000033"}]}
+    store, card, es10, _ = preset_card(tmp_path, credentials, table)
+    kind, profiles = es10.call("ProfileInfoListRequest", {}, "ProfileInfoListResponse")
+    # the ones without isdp_aid take the card's numbers in order, skipping the one named
+    assert {p["iccid"].hex()[-4:]: p["isdpAid"].hex().upper()[-4:] for p in profiles} == {
+        "10f7": "1000", "20f5": "1200", "30f3": "1100"}
+    profiles_dir = tmp_path / "profiles"
+    profiles_dir.mkdir()
+    (profiles_dir / "P.der").write_bytes(build_upp("8944123400000000011", "001010000000011",
+                                                   k=bytes(16), opc=bytes(16),
+                                                   include=("mf",)))
+    result = download(es10, es9_direct(Smdp("smdp.isdp.example", pki_dir, profiles_dir)),
+                      "smdp.isdp.example", "P")
+    assert result.result["profileInstallationResultData"]["finalResult"][0] == "successResult"
+    # a download goes into the ISD-P after the highest preset one, not into a taken one
+    assert store.profile_by_iccid(encode_iccid("8944123400000000011")).isdp_aid == (
+        bytes.fromhex(ISDP[:-2] + "1300"))
+    store.close()
+
+
+@pytest.mark.parametrize("profiles, message", [
+    ([{"isdp_aid": "A0000005591010FFFFFFFF8900000100"}],
+     "isdp_aid: 'A0000005591010FFFFFFFF8900000100': A0000005591010FFFFFFFF890000nn00, nn "
+     "from 10"),
+    ([{"isdp_aid": ISDP[:-2] + "1201"}], "nn00, nn from 10"),
+    ([{"isdp_aid": "A000000559"}], "16 to 16 bytes in hex"),
+    ([{"isdp_aid": ISDP[:-2] + "1200"}, {"isdp_aid": ISDP[:-2] + "1200"}],
+     "two profiles in one ISD-P (isdp_aid)"),
+])
+def test_isdp_aid_errors_say_what_is_allowed(profiles, message):
+    table = {"profile": [dict(p, iccid=f"89440000000000000{n}{n}") for n, p in
+                         enumerate(profiles, 1)]}
+    with pytest.raises(ScenarioError) as error:
+        parse_preset(table)
+    assert message in str(error.value), str(error.value)
+
+
+def test_an_icon_file_is_the_profile_s_icon_of_its_type(tmp_path, credentials):
+    png = PNG_SIGNATURE + bytes(range(200))  # the card takes the bytes as they are
+    jpg = b"\xff\xd8\xff\xe0" + bytes(100)
+    (tmp_path / "a.png").write_bytes(png)
+    (tmp_path / "b.jpeg").write_bytes(jpg)
+    table = {"profile": [{"iccid": "8944000000000000017", "icon": "a.png"},
+                         {"iccid": "8944000000000000025", "icon": "b.jpeg"}]}
+    store, _, es10, _ = preset_card(tmp_path, credentials, table, base=tmp_path)
+    kind, (first, second) = es10.call("ProfileInfoListRequest", {}, "ProfileInfoListResponse")
+    assert (first["iconType"], first["icon"]) == (1, png)  # png(1)
+    assert (second["iconType"], second["icon"]) == (0, jpg)  # jpg(0)
+    store.close()
+
+
+def test_icon_file_errors_say_what_is_wrong(tmp_path):
+    (tmp_path / "big.png").write_bytes(PNG_SIGNATURE + bytes(1017))  # 1025 bytes
+    (tmp_path / "gif.png").write_bytes(b"GIF89a" + bytes(20))
+    cases = [("big.png", "1025 bytes, an icon has at most 1024 (SGP.22 Icon)"),
+             ("gif.png", "neither a PNG nor a JPEG file (SGP.22 IconType)"),
+             ("none.png", "'none.png': png, jpg or an image file"),
+             (7, "7: text")]
+    for value, message in cases:
+        with pytest.raises(ScenarioError) as error:
+            parse_preset({"profile": [{"iccid": PACKAGE_ICCID, "icon": value}]},
+                         base=tmp_path)
+        assert "preset.profile 1: icon: " in str(error.value)
+        assert message in str(error.value), str(error.value)

@@ -115,8 +115,8 @@ def _path(name_or_file: str) -> Path:
     return path
 
 
-def _packages(factory: dict) -> dict[str, bytes]:
-    """The built-in UPPs the factory profiles name, made for their ICCIDs."""
+def _packages(factory: dict) -> dict[tuple[str, str], bytes]:
+    """The built-in UPPs the factory profiles name, one made for each profile's ICCID."""
     from euicc_tools.testkit.profile_builder import build_upp  # only when one is named
 
     packages = {}
@@ -124,8 +124,8 @@ def _packages(factory: dict) -> dict[str, bytes]:
         if isinstance(table, dict) and table.get("package") == BUILTIN_PACKAGE:
             iccid = table.get("iccid")
             if isinstance(iccid, str) and iccid.isdigit():
-                packages[BUILTIN_PACKAGE] = build_upp(iccid, "001010123456789", k=TEST_K,
-                                                      opc=TEST_OPC)
+                packages[BUILTIN_PACKAGE, iccid] = build_upp(iccid, "001010123456789",
+                                                             k=TEST_K, opc=TEST_OPC)
     return packages
 
 
