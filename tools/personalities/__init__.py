@@ -13,6 +13,10 @@ file; the built-in ones ship beside this module). Read by :func:`load_personalit
     logical_channels = 4              # channels incl. the basic one, 1 .. 20 (7816-4 5.1.1)
     eum = "89049032"                  # EID prefix of the EUM's range: the card's EID must
                                       # start with it (SGP.29 EID structure)
+    eid = "89049032..."               # the chip's EID, for a fresh state started without
+                                      # --eid (an eUICC certificate is issued for it if the
+                                      # PKI has none: the EUM's key, or the CI's to make an
+                                      # EUM for its range, euicc.pki)
     lpa = "lpac"                      # the LPA this chip is used with: ATR checks warn
                                       # about what it needs (lpac/pcscd: T=0 offered)
     quirks = ["standard_isd_r_also"]  # behaviour switches, :class:`Quirk` (each with the
@@ -40,13 +44,14 @@ from pathlib import Path
 from euicc.card import DEFAULT_ATR
 from euicc.channels import MAX_CHANNELS
 from euicc.faults import ScenarioError, read_scenario
+from euicc.pki import eid_is_valid
 from euicc_applets.isd_r import ISD_R_AID
 from euicc_applets.isd_r.preset_schema import fail, hex_bytes, number, text, unknown_keys
 from euicc_applets.isd_r.presets import Preset, parse_preset
 
 SECTIONS = ("personality", "card", "factory")
 PERSONALITY_KEYS = ("name", "description", "source")
-CARD_KEYS = ("atr", "isd_r_aid", "logical_channels", "eum", "lpa", "quirks")
+CARD_KEYS = ("atr", "isd_r_aid", "logical_channels", "eum", "eid", "lpa", "quirks")
 
 
 class Quirk(StrEnum):
@@ -55,9 +60,29 @@ class Quirk(StrEnum):
     ``standard_isd_r_also``: besides its vendor ``isd_r_aid`` the ISD-R answers at the
     SGP.22 AID as well, so an LPA that tries the standard AID first (lpac without
     LPAC_CUSTOM_ISD_R_AID) or a list in turn (OpenEUICC, EasyLPAC's AID presets, which try
-    eSTK.me's vendor AID before the standard one) finds it either way."""
+    eSTK.me's vendor AID before the standard one) finds it either way.
+
+    ``profiles_info_basic_tags``: GetProfilesInfo without a tagList (SGP.22 5.7.15) returns
+    only iccid, isdpAid, profileState, profileNickname, serviceProviderName, profileName,
+    iconType, icon and profileClass (tags 5A 4F 9F70 90 91 92 93 94 95), not the
+    notificationConfigurationInfo, profileOwner or profilePolicyRules a profile's metadata
+    holds. Source: pySim's test suite (osmocom/pysim tests/pySim-shell_test/euicc,
+    get_profiles_info.ok) reads a sysmoEUICC1-C2T with `get_profiles_info` (BF2D00): its
+    TS48V1-B-UNIQUE profile came from osmo-smdpp, whose StoreMetadata asks for enable,
+    disable and delete notifications (osmo-smdpp.py add_notification), and the answer shows
+    no notificationConfigurationInfo; the generic card returns every member it holds.
+
+    ``profile_class_explicit``: ProfileInfo carries profileClass operational(2) as 95 01 02,
+    although it is the member's DEFAULT, which DER leaves out (X.690 11.5) and the generic
+    card does. Source: the same get_profiles_info.ok shows "profile_class": "operational"
+    for TS48V1-B-UNIQUE, and pySim decodes the TLVs as sent (pySim/euicc.py ProfileInfo,
+    no DEFAULT filled in), so the chip sent it."""
 
     STANDARD_ISD_R_ALSO = "standard_isd_r_also"
+    PROFILES_INFO_BASIC_TAGS = "profiles_info_basic_tags"
+    PROFILE_CLASS_EXPLICIT = "profile_class_explicit"
+
+
 LPAS = ("lpac", "osmo-lpa", "euicc-lpa", "openeuicc")
 NEEDS_T0 = ("lpac",)  # lpac's PC/SC driver asks pcscd for T=0 (SCARD_PROTOCOL_T0)
 BUILTIN_PACKAGE = "builtin:test"
@@ -76,6 +101,7 @@ class Personality:
     isd_r_aid: bytes = ISD_R_AID
     logical_channels: int = MAX_CHANNELS
     eum: str | None = None
+    eid: str | None = None
     lpa: str | None = None
     quirks: frozenset[Quirk] = frozenset()
     factory: Preset = field(default_factory=Preset)
@@ -144,6 +170,13 @@ def _card(table: dict) -> dict:
         if not re.fullmatch(r"\d{1,31}", eum):
             fail("card: eum", f"{eum!r}: the EID digits the EUM's range starts with")
         values["eum"] = eum
+    if "eid" in table:
+        eid = text("card: eid", table["eid"], 32)
+        if not eid_is_valid(eid):
+            fail("card: eid", f"{eid!r}: 32 digits with valid check digits (SGP.29)")
+        if not eid.startswith(values.get("eum", "")):
+            fail("card: eid", f"{eid} is outside the EUM range {values['eum']}...")
+        values["eid"] = eid
     if "lpa" in table:
         lpa = table["lpa"]
         if lpa not in LPAS:
