@@ -185,19 +185,25 @@ def _interpret(where: str, package: bytes, iccid: str) -> tuple[ProfileInterpret
         fail(where, f"the Profile Package Interpreter refuses it: {exc}")
 
 
+def _read_file(where: str, value, base: Path | None, unreadable: str) -> tuple[Path, bytes]:
+    """(path, content) of a file named relative to the scenario file; ``unreadable`` says
+    what the key wants when it cannot be read."""
+    path = Path(text(where, value))
+    if base is not None and not path.is_absolute():
+        path = base / path
+    try:
+        return path, path.read_bytes()
+    except OSError as exc:
+        fail(where, f"{unreadable}{str(path)!r}: cannot read it ({exc.strerror})")
+
+
 def _package(where: str, value, base: Path | None, iccid: str,
              packages: dict[tuple[str, str], bytes]) -> bytes:
     made = packages.get((value, iccid)) if isinstance(value, str) else None
     if made is not None:  # made by the caller for this profile (a personality's builtin:)
         _interpret(f"{where}: {value!r}", made, iccid)
         return made
-    path = Path(text(where, value))
-    if base is not None and not path.is_absolute():
-        path = base / path
-    try:
-        package = path.read_bytes()
-    except OSError as exc:
-        fail(where, f"{str(path)!r}: cannot read it ({exc.strerror})")
+    path, package = _read_file(where, value, base, "")
     _interpret(f"{where}: {str(path)!r}", package, iccid)
     return package
 
@@ -207,13 +213,7 @@ def _icon(where: str, value, base: Path | None) -> tuple[int, bytes]:
     is what its signature says (SGP.22 IconType: jpg(0), png(1))."""
     if isinstance(value, str) and value in ICONS:
         return ICONS[value]
-    path = Path(text(where, value))
-    if base is not None and not path.is_absolute():
-        path = base / path
-    try:
-        image = path.read_bytes()
-    except OSError as exc:
-        fail(where, f"{value!r}: png, jpg or an image file ({str(path)!r}: {exc.strerror})")
+    path, image = _read_file(where, value, base, "png, jpg or an image file: ")
     if len(image) > ICON_MAX:
         fail(where, f"{str(path)!r}: {len(image)} bytes, an icon has at most {ICON_MAX} "
              "(SGP.22 Icon)")
