@@ -67,7 +67,8 @@ class IsdR(Applet):
                                 ppr_refusal=lambda metadata: ppr_refusal(metadata, config))
         self.profiles = ProfileManagement(
             store, self.notifications, self.info.reset_default_dp_address,
-            on_enabled_profile_changed,
+            on_enabled_profile_changed, config.profiles_info_default_tags,
+            config.profile_class_explicit,
         )
         self.es10 = Es10Table(self._functions(), store.transaction, self.faults)
         self._commands = CommandTable(

@@ -64,3 +64,10 @@ class EuiccConfig:
     forbidden_pprs: tuple[str, ...] | None = None  # forbiddenProfilePolicyRules, None: absent
     certification_data: tuple[str, str] | None = None  # (platformLabel, discoveryBaseURL)
     rat: tuple[RatRule, ...] = field(default_factory=lambda: (RatRule(),))
+    # GetProfilesInfo without a tagList (SGP.22 5.7.15): None: every ProfileInfo member the
+    # card holds; a tuple of tags: only those (a chip model's choice, see
+    # euicc_tools.personalities Quirk.PROFILES_INFO_BASIC_TAGS)
+    profiles_info_default_tags: tuple[int, ...] | None = None
+    # ProfileInfo profileClass operational, its DEFAULT: False: left out as DER does (X.690
+    # 11.5); True: sent as 95 01 02 (Quirk.PROFILE_CLASS_EXPLICIT)
+    profile_class_explicit: bool = False

@@ -48,6 +48,10 @@ PROFILE_INFO_TAGS = {
     0x95: "profileClass", 0xB6: "notificationConfigurationInfo", 0xB7: "profileOwner",
     0xB8: "dpProprietaryData", 0x99: "profilePolicyRules",
 }
+# The ProfileInfo members every LPA lists (lpac's `profile list`, pySim's get_profiles_info):
+# iccid .. profileClass, without notificationConfigurationInfo, profileOwner,
+# dpProprietaryData and profilePolicyRules
+BASIC_PROFILE_INFO_TAGS = (0x5A, 0x4F, 0x9F70, 0x90, 0x91, 0x92, 0x93, 0x94, 0x95)
 METADATA_FIELDS = (
     "serviceProviderName", "profileName", "iconType", "icon", "profileClass",
     "notificationConfigurationInfo", "profileOwner", "profilePolicyRules",
@@ -67,10 +71,18 @@ class ProfileManagement:
         notifications: Notifications,
         reset_default_dp_address: Callable[[], bool],
         on_enabled_profile_changed: EnabledProfileListener = no_listener,
+        default_tags: tuple[int, ...] | None = None,
+        class_explicit: bool = False,
     ) -> None:
         """``on_enabled_profile_changed`` is called with (the enabled profile or None, the
         refreshFlag) after an enable, a disable or a memory reset changed which profile is
-        enabled: the UICC side switches the file system a terminal sees (SGP.22 3.2.1)."""
+        enabled: the UICC side switches the file system a terminal sees (SGP.22 3.2.1).
+        ``default_tags``: the ProfileInfo members GetProfilesInfo returns when the request
+        has no tagList (:attr:`.config.EuiccConfig.profiles_info_default_tags`), None:
+        all. ``class_explicit``: profileClass operational is sent, not left out as its
+        DEFAULT (:attr:`.config.EuiccConfig.profile_class_explicit`)."""
+        self.default_tags = default_tags
+        self.class_explicit = class_explicit
         self.store = store
         self.notifications = notifications
         self.reset_default_dp_address = reset_default_dp_address
@@ -84,8 +96,9 @@ class ProfileManagement:
             "isdpAid": profile.isdp_aid,
             "profileState": int(profile.state),
         }
-        if profile.profile_class != ProfileClass.OPERATIONAL:
-            # DER leaves out a value equal to its DEFAULT (X.690 11.5): operational is implied
+        if self.class_explicit or profile.profile_class != ProfileClass.OPERATIONAL:
+            # DER leaves out a value equal to its DEFAULT (X.690 11.5): operational is implied,
+            # unless this chip model sends it all the same
             info["profileClass"] = int(profile.profile_class)
         if profile.nickname is not None:
             info["profileNickname"] = profile.nickname
@@ -96,7 +109,8 @@ class ProfileManagement:
 
     def get_profiles_info(self, request: dict) -> tuple[str, object]:
         try:
-            wanted = parse_tags(request["tagList"]) if "tagList" in request else None
+            wanted = (parse_tags(request["tagList"]) if "tagList" in request
+                      else self.default_tags)
         except TlvError:
             return ("profileInfoListError", 1)  # incorrectInputValues
         criteria = request.get("searchCriteria")

@@ -54,6 +54,17 @@ def test_every_source_package_is_in_the_wheel(wheel):
     assert "euicc/asn1/" + next((ROOT / "euicc/asn1").glob("*.asn")).name in files
 
 
+def test_every_personality_file_is_in_the_wheel(wheel):
+    """A built-in personality reads files beside it (its TOML, an icon file it names): each
+    must be package data, or `--personality NAME` fails once installed."""
+    files = set(wheel.namelist())
+    data = [p for p in sorted((ROOT / "tools/personalities").iterdir())
+            if p.is_file() and p.suffix != ".py"]
+    assert any(p.suffix == ".toml" for p in data)
+    for path in data:
+        assert f"euicc_tools/personalities/{path.name}" in files, f"{path.name} not installed"
+
+
 def test_no_generic_names_and_no_tests_in_the_wheel(wheel):
     tops = {n.split("/", 1)[0] for n in wheel.namelist()}
     assert not tops & {"applets", "tools", "tests", "bench"}

@@ -10,6 +10,7 @@ management (SGP.22 5.7.16-5.7.19)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from euicc.card import Card
@@ -24,6 +25,7 @@ from euicc.store import CardStore
 from euicc_applets.ecasd import Ecasd
 from euicc_applets.isd_r import ISD_R_AID, EuiccConfig, IsdR
 from euicc_applets.isd_r.presets import Preset, apply_preset
+from euicc_applets.isd_r.profiles import BASIC_PROFILE_INFO_TAGS
 from euicc_applets.uicc import UiccFileSystem
 from euicc_tools.personalities import (
     DEFAULT,
@@ -48,17 +50,22 @@ def build_card(
     ``entropy`` is where the card's challenges, one-time keys and signatures come from
     (:mod:`euicc.crypto.entropy`): the operating system's by default, a
     :class:`~euicc.crypto.entropy.SeededEntropy` for a reproducible card. ``personality``:
-    the chip it looks like (:mod:`euicc_tools.personalities`: ATR, ISD-R AID, channels),
-    the emulator's own if not given."""
+    the chip it looks like (:mod:`euicc_tools.personalities`: ATR, ISD-R AID, channels,
+    quirks), the emulator's own if not given."""
     migrate(store)
     faults = faults if faults is not None else FaultPlan()
     entropy = entropy if entropy is not None else SystemEntropy()
     proactive = ProactiveSession()
     uicc = UiccFileSystem(store, entropy, request_refresh=proactive.request_refresh)
     registry = Registry()
-    isd_r = IsdR(store, credentials, config or EuiccConfig(), entropy,
-                 on_enabled_profile_changed=uicc.enabled_profile_changed, faults=faults)
     persona = personality or Personality(DEFAULT)
+    config = config or EuiccConfig()
+    if Quirk.PROFILES_INFO_BASIC_TAGS in persona.quirks:
+        config = replace(config, profiles_info_default_tags=BASIC_PROFILE_INFO_TAGS)
+    if Quirk.PROFILE_CLASS_EXPLICIT in persona.quirks:
+        config = replace(config, profile_class_explicit=True)
+    isd_r = IsdR(store, credentials, config, entropy,
+                 on_enabled_profile_changed=uicc.enabled_profile_changed, faults=faults)
     isd_r.aid = persona.isd_r_aid  # a chip whose ISD-R answers at another AID
     registry.install(isd_r)
     if Quirk.STANDARD_ISD_R_ALSO in persona.quirks:

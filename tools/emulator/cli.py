@@ -202,6 +202,8 @@ def cmd_personality(args) -> int:
     print(f"file         {p.path}\nATR          {p.atr.hex().upper()}")
     print(f"ISD-R AID    {p.isd_r_aid.hex().upper()}\nchannels     {p.logical_channels}")
     print(f"EUM range    {p.eum or '(any)'}\nLPA          {p.lpa or '(any)'}")
+    print(f"EID          {p.eid or '(from the PKI or --eid)'}")
+    print(f"quirks       {', '.join(sorted(p.quirks)) or '(none)'}")
     for key, value in sorted(p.factory.config_changes().items()):
         if isinstance(value, tuple) and value and isinstance(value[0], bytes):
             value = ", ".join(v.hex().upper() for v in value)

@@ -63,9 +63,27 @@ class Quirk(StrEnum):
     ``standard_isd_r_also``: besides its vendor ``isd_r_aid`` the ISD-R answers at the
     SGP.22 AID as well, so an LPA that tries the standard AID first (lpac without
     LPAC_CUSTOM_ISD_R_AID) or a list in turn (OpenEUICC, EasyLPAC's AID presets, which try
-    eSTK.me's vendor AID before the standard one) finds it either way."""
+    eSTK.me's vendor AID before the standard one) finds it either way.
+
+    ``profiles_info_basic_tags``: GetProfilesInfo without a tagList (SGP.22 5.7.15) returns
+    only iccid, isdpAid, profileState, profileNickname, serviceProviderName, profileName,
+    iconType, icon and profileClass (tags 5A 4F 9F70 90 91 92 93 94 95), not the
+    notificationConfigurationInfo, profileOwner or profilePolicyRules a profile's metadata
+    holds. Source: pySim's test suite (osmocom/pysim tests/pySim-shell_test/euicc,
+    get_profiles_info.ok) reads a sysmoEUICC1-C2T with `get_profiles_info` (BF2D00): its
+    TS48V1-B-UNIQUE profile came from osmo-smdpp, whose StoreMetadata asks for enable,
+    disable and delete notifications (osmo-smdpp.py add_notification), and the answer shows
+    no notificationConfigurationInfo; the generic card returns every member it holds.
+
+    ``profile_class_explicit``: ProfileInfo carries profileClass operational(2) as 95 01 02,
+    although it is the member's DEFAULT, which DER leaves out (X.690 11.5) and the generic
+    card does. Source: the same get_profiles_info.ok shows "profile_class": "operational"
+    for TS48V1-B-UNIQUE, and pySim decodes the TLVs as sent (pySim/euicc.py ProfileInfo,
+    no DEFAULT filled in), so the chip sent it."""
 
     STANDARD_ISD_R_ALSO = "standard_isd_r_also"
+    PROFILES_INFO_BASIC_TAGS = "profiles_info_basic_tags"
+    PROFILE_CLASS_EXPLICIT = "profile_class_explicit"
 LPAS = ("lpac", "osmo-lpa", "euicc-lpa", "openeuicc")
 NEEDS_T0 = ("lpac",)  # lpac's PC/SC driver asks pcscd for T=0 (SCARD_PROTOCOL_T0)
 BUILTIN_PACKAGE = "builtin:test"

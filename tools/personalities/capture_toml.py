@@ -327,6 +327,21 @@ def _header(capture: Capture, when: datetime, notes: list[str],
     return lines
 
 
+def sends_default_profile_class(answer: bytes) -> bool:
+    """Whether a ProfileInfo of a GetProfilesInfo answer (BF2D, SGP.22 5.7.15) carries
+    profileClass operational(2), its DEFAULT, which DER leaves out (X.690 11.5): the
+    personality quirk ``profile_class_explicit``."""
+    try:
+        for _, response in parse(answer):
+            for tag, infos in parse(response):
+                if tag == 0xA0 and any((0x95, b"\x02") in parse(info)
+                                       for _, info in parse(infos)):
+                    return True  # profileInfoListOk: a ProfileInfo with 95 01 02
+    except TlvError:
+        pass
+    return False
+
+
 def render(capture: Capture, stem: str, when: datetime | None = None,
            mismatches: list[str] | None = None) -> Rendered:
     """The personality file for ``capture``, named ``stem`` (the file's name without
@@ -343,8 +358,11 @@ def render(capture: Capture, stem: str, when: datetime | None = None,
         card["isd_r_aid"] = capture.isd_r_aid.hex().upper()
     card["logical_channels"] = capture.logical_channels
     card["eum"], card["eid"] = capture.eid[:EUM_DIGITS], capture.eid
-    if capture.standard_also:
-        card["quirks"] = ["standard_isd_r_also"]
+    quirks = ["standard_isd_r_also"] if capture.standard_also else []
+    if sends_default_profile_class(capture.answers["ES10c.GetProfilesInfo"]):
+        quirks.append("profile_class_explicit")
+    if quirks:
+        card["quirks"] = quirks
     factory: dict = {"svn": svn}
     addresses = capture.values.get("ES10a.GetEuiccConfiguredAddresses")
     if addresses is None:
