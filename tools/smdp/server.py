@@ -56,6 +56,9 @@ def _handler_for(smdp: Smdp):
         server_version = "euicc-emu-smdp"
         protocol_version = "HTTP/1.1"
         timeout = IDLE_TIMEOUT  # an idle kept-alive connection ends, its thread too
+        # headers and body leave in two writes: without TCP_NODELAY the body waits for the
+        # client's delayed ACK (about 40 ms per answer on Linux)
+        disable_nagle_algorithm = True
 
         def log_message(self, fmt, *args):  # route to logging, not stderr
             log.info("%s %s", self.address_string(), fmt % args)
