@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from euicc_tools.lpa import management, notifications
-from euicc_tools.lpa.es9 import Es9Call, Es9Error
+from euicc_tools.lpa.es9 import Es9Call, Es9Error, Es9Malformed, answer_field
 from euicc_tools.lpa.es10 import Es10Client
 from euicc_tools.lpa.https import Es9Https, tls_context
 from euicc_tools.lpa.operations import download_profile
@@ -96,6 +96,27 @@ class HttpsEs9:
         return es9_for
 
 
+# The base64 members each ES9+ answer has (SGP.22 5.6.1-5.6.3), besides its transactionId:
+# an answer without one is a failure of that function's step, not of a later one
+ANSWER_MEMBERS = {
+    "initiateAuthentication": ("serverSigned1", "serverSignature1", "euiccCiPKIdToBeUsed",
+                               "serverCertificate"),
+    "authenticateClient": ("profileMetadata", "smdpSigned2", "smdpSignature2",
+                           "smdpCertificate"),
+    "getBoundProfilePackage": ("boundProfilePackage",),
+}
+
+
+def _check_answer(function: str, answer: dict | None) -> None:
+    members = ANSWER_MEMBERS.get(function)
+    if members is None:
+        return
+    if not isinstance(answer, dict) or not isinstance(answer.get("transactionId"), str):
+        raise Es9Malformed(function, "the answer has no transactionId")
+    for name in members:
+        answer_field(answer, function, name)
+
+
 def _observed(es9: Es9Call, observer: Observer | None) -> Es9Call:
     if observer is None:
         return es9
@@ -104,6 +125,7 @@ def _observed(es9: Es9Call, observer: Observer | None) -> Es9Call:
         started = time.perf_counter()
         try:
             answer = es9(function, body)
+            _check_answer(function, answer)
         except Es9Error as exc:
             observer(function, time.perf_counter() - started, exc)
             raise
