@@ -30,6 +30,7 @@ import logging
 import random
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import gevent
@@ -238,13 +239,15 @@ class FleetDevice(User):
         if not self.run.take():
             raise StopUser()
         try:
+            started = time.time()
             try:
                 data = self.device.download(self.target)
             except DeviceError:
                 return  # reported as the failure of its step and of the download
             self.run.downloads.append({"eid": self.device.eid, "iccid": data["iccid"],
                                        "seqNumber": data["seqNumber"],
-                                       "notification": data["notification"]})
+                                       "notification": data["notification"],
+                                       "started": started, "ended": time.time()})
             for op in self.run.ops:
                 self.wait()
                 getattr(self.device, op)(data["iccid"])
