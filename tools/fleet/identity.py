@@ -63,14 +63,26 @@ class _Eum:
     ci_pkid: bytes
 
 
+def _find(directory: Path, name: str) -> Path | None:
+    """A file by its SGP.26 name anywhere below ``directory`` (the layout of
+    :func:`euicc.pki.generate_test_pki` or a flat SGP.26 folder)."""
+    return next(iter(sorted(directory.rglob(name))), None)
+
+
+def ci_certificates(directory: Path) -> list[Path]:
+    """The CI certificates (CERT_CI_ECDSA_*.der) below a PKI folder."""
+    return sorted(Path(directory).rglob("CERT_CI_ECDSA_*.der"))
+
+
 def _seed_bytes(seed: str | bytes) -> bytes:
     return seed.encode() if isinstance(seed, str) else bytes(seed)
 
 
 class FleetIssuer:
-    """Issues the cards' identities under the EUM(s) of a PKI folder as
-    :func:`euicc.pki.generate_test_pki` writes it (CertificateIssuer/, EUM/ with the EUM
-    private keys), which is also the folder the test SM-DP+ and osmo-smdpp run with."""
+    """Issues the cards' identities under the EUM(s) of a PKI folder: files by their SGP.26
+    names anywhere below it (as :func:`euicc.pki.generate_test_pki` writes them, which is
+    also the folder the test SM-DP+ and osmo-smdpp run with, or a flat SGP.26 folder), the
+    CI certificates and the EUM certificates with their private keys."""
 
     def __init__(self, pki: Path, seed: str | bytes, worker: int = 0) -> None:
         if not 0 <= worker < MAX_WORKERS:
@@ -78,20 +90,20 @@ class FleetIssuer:
         self.pki, self.worker = Path(pki), worker
         self._seed = _seed_bytes(seed)
         cis = {}
-        for path in sorted((self.pki / "CertificateIssuer").glob("CERT_CI_ECDSA_*.der")):
+        for path in ci_certificates(self.pki):
             cert = read_certificate(path)
             cis[certs.subject_key_id(cert)] = cert
         if not cis:
-            raise FleetError(f"{self.pki}: no CI certificate (CertificateIssuer/"
-                             "CERT_CI_ECDSA_*.der); make one with `euicc-emu pki init`")
+            raise FleetError(f"{self.pki}: no CI certificate (CERT_CI_ECDSA_*.der); make a "
+                             "PKI with `euicc-emu pki init`")
         self.trusted_cis = tuple(
             TrustedCi(curve_name(c.public_key()), pkid, c.public_bytes(Encoding.DER))
             for pkid, c in cis.items())
         self.eums: list[_Eum] = []
         for curve, sfx in SUFFIXES.items():
-            cert_path = self.pki / "EUM" / f"CERT_EUM_ECDSA_{sfx}.der"
-            key_path = self.pki / "EUM" / f"SK_EUM_ECDSA_{sfx}.pem"
-            if not (cert_path.is_file() and key_path.is_file()):
+            cert_path = _find(self.pki, f"CERT_EUM_ECDSA_{sfx}.der")
+            key_path = _find(self.pki, f"SK_EUM_ECDSA_{sfx}.pem")
+            if cert_path is None or key_path is None:
                 continue
             cert, key = read_certificate(cert_path), read_private_key(key_path)
             if not certs.key_matches_certificate(key, cert):

@@ -41,6 +41,7 @@ from locust.stats import CSV_STATS_INTERVAL_SEC
 
 from euicc_tools.fleet import DEFAULT_OPEN_LIMIT, Fleet
 from euicc_tools.fleet.device import Device, DeviceError, HttpsEs9, Target, parse_activation_code
+from euicc_tools.fleet.identity import ci_certificates
 
 OPERATIONS = ("enable", "disable", "delete")
 # the card's INFO line per installed profile costs time on every download and says nothing
@@ -145,9 +146,8 @@ class _Run:
         pki = Path(options.fleet_pki)
         self.fleet = Fleet(directory / f"worker{worker}", pki, options.fleet_seed,
                            worker=worker, open_limit=options.fleet_open_limit)
-        cis = options.fleet_ci or sorted(str(p) for p in
-                                         (pki / "CertificateIssuer").glob("CERT_CI_*.der"))
-        self.https = HttpsEs9([Path(c) for c in cis], options.fleet_insecure,
+        cis = [Path(c) for c in options.fleet_ci] or ci_certificates(pki)
+        self.https = HttpsEs9(cis, options.fleet_insecure,
                               options.fleet_timeout, options.fleet_connect_to or None)
         self.budget = options.fleet_downloads
         self.taken = self.finished = 0
@@ -197,9 +197,10 @@ def _check_inputs(environment, **_) -> None:
     try:
         _targets(options)
         _think(options.fleet_think)
-        if not Path(options.fleet_pki or "-", "CertificateIssuer").is_dir():
-            raise ValueError(f"--fleet-pki {options.fleet_pki!r}: no CertificateIssuer/ "
-                             "folder (make one with euicc-emu pki init)")
+        if not options.fleet_pki or not ci_certificates(Path(options.fleet_pki)):
+            raise ValueError(f"--fleet-pki {options.fleet_pki!r}: no CI certificate "
+                             "(CERT_CI_ECDSA_*.der) below it (make a PKI with euicc-emu pki "
+                             "init)")
     except (ValueError, OSError) as exc:
         raise SystemExit(f"fleet: {exc}") from None
 
