@@ -190,13 +190,20 @@ def _rid(oid: str) -> x509.RegisteredID:
 
 def _issue(subject: x509.Name, public_key: ec.EllipticCurvePublicKey,
            issuer: x509.Certificate | None, issuer_key: _Key, not_after: datetime,
-           extensions: Iterable[tuple[x509.ExtensionType | str, bool]]) -> x509.Certificate:
-    """Sign a certificate; the items "SKI" / "AKI" place the key identifiers in the order."""
-    now = datetime.now(UTC).replace(microsecond=0)
+           extensions: Iterable[tuple[x509.ExtensionType | str, bool]],
+           reproducible: Reproducible | None = None) -> x509.Certificate:
+    """Sign a certificate; the items "SKI" / "AKI" place the key identifiers in the order.
+    ``reproducible``: its serial number and start of validity, and a deterministic ECDSA
+    signature (RFC 6979), so that the same inputs give the same certificate bytes."""
+    if reproducible is None:
+        serial = secrets.randbits(63) | 1 << 62
+        not_before = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
+    else:
+        serial, not_before = reproducible.serial, reproducible.not_before
     builder = (x509.CertificateBuilder().subject_name(subject)
                .issuer_name(subject if issuer is None else issuer.subject)
-               .public_key(public_key).serial_number(secrets.randbits(63) | 1 << 62)
-               .not_valid_before(now - timedelta(days=1)).not_valid_after(not_after))
+               .public_key(public_key).serial_number(serial)
+               .not_valid_before(not_before).not_valid_after(not_after))
     for ext, critical in extensions:
         if ext == "SKI":
             ext = x509.SubjectKeyIdentifier.from_public_key(public_key)
@@ -204,7 +211,8 @@ def _issue(subject: x509.Name, public_key: ec.EllipticCurvePublicKey,
             ski = issuer.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
             ext = x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
         builder = builder.add_extension(ext, critical)
-    return builder.sign(issuer_key, hashes.SHA256())
+    return builder.sign(issuer_key, hashes.SHA256(),
+                        ecdsa_deterministic=reproducible is not None or None)
 
 
 def _years(n: int) -> datetime:
@@ -257,22 +265,36 @@ def _make_dp(ci: x509.Certificate, ci_key: _Key, role: x509.ObjectIdentifier,
     return key, _issue(subject, key.public_key(), ci, ci_key, _years(10), extensions)
 
 
+@dataclass(frozen=True)
+class Reproducible:
+    """What makes an issued certificate the same every time: a given serial number
+    (RFC 5280 4.1.2.2: positive, at most 20 octets) and start of validity; the signature is
+    then deterministic ECDSA (RFC 6979)."""
+
+    serial: int
+    not_before: datetime
+
+
 def issue_euicc_certificate(eum_cert: x509.Certificate, eum_key: _Key, eid: str,
-                            curve: str | None = None) -> tuple[_Key, x509.Certificate]:
-    """Fresh eUICC key and certificate for ``eid``, signed by the EUM (SGP.26 eUICC profile,
-    valid until 9999-12-31). ``curve`` defaults to the EUM's curve. PkiError for an invalid
-    EID, an EID outside the EUM's name constraint, or a key not matching the EUM certificate.
-    """
+                            curve: str | None = None, *, key: _Key | None = None,
+                            reproducible: Reproducible | None = None,
+                            check_eum_key: bool = True) -> tuple[_Key, x509.Certificate]:
+    """An eUICC key and certificate for ``eid``, signed by the EUM (SGP.26 eUICC profile,
+    valid until 9999-12-31): a fresh key on ``curve`` (default: the EUM's curve) unless
+    ``key`` is given; ``reproducible`` makes the certificate bytes a function of the inputs
+    (a fleet re-issues its cards' certificates from a seed). PkiError for an invalid EID, an
+    EID outside the EUM's name constraint, or a key not matching the EUM certificate
+    (``check_eum_key`` off: the caller checked it once for many certificates)."""
     _check_eid(eid)
-    if not certs.key_matches_certificate(eum_key, eum_cert):
+    if check_eum_key and not certs.key_matches_certificate(eum_key, eum_cert):
         raise PkiError("EUM private key does not match the EUM certificate")
-    key = generate_private_key(curve or curve_name(eum_cert.public_key()))
+    key = key or generate_private_key(curve or curve_name(eum_cert.public_key()))
     attrs = [(a.oid, a.value) for a in eum_cert.subject
              if a.oid in (NameOID.COUNTRY_NAME, NameOID.ORGANIZATION_NAME)]
     subject = _name(*attrs, (NameOID.SERIAL_NUMBER, eid), (NameOID.COMMON_NAME, "Test eUICC"))
     cert = _issue(subject, key.public_key(), eum_cert, eum_key, _NO_EXPIRY, [
         ("SKI", False), ("AKI", False), (_key_usage(digital_signature=True), True),
-        (_policy(certs.OID_RSP_ROLE_EUICC), True)])
+        (_policy(certs.OID_RSP_ROLE_EUICC), True)], reproducible)
     if not certs.euicc_name_permitted(cert, eum_cert):
         raise PkiError(f"EID {eid} is not permitted by EUM {eum_cert.subject.rfc4514_string()} "
                        f"(permitted prefixes {certs.eum_permitted_eid_prefixes(eum_cert)})")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up a Debian machine for euicc-emu: PC/SC daemon with the vpcd reader driver, the
-# headers pyscard builds against, and this project (editable, with the test and fuzz
-# extras: CI runs every fuzz target briefly) in a
+# headers pyscard builds against, and this project (editable, with the test, fuzz and load
+# extras: CI runs every fuzz target briefly and a short headless Locust run) in a
 # virtual environment at .venv/ in the checkout, so that a distribution Python marked
 # "externally managed" (PEP 668, Debian 12) is never touched. Starts pcscd if it is not
 # running. Safe to run again.
@@ -36,7 +36,7 @@ if ! .venv/bin/python -c 'import sys' >/dev/null 2>&1; then
     rm -rf .venv
     "$python" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,fuzz]'
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,fuzz,load]'
 
 if ! pgrep -x pcscd >/dev/null || [ ! -S /run/pcscd/pcscd.comm ]; then
     $SUDO mkdir -p /run/pcscd

@@ -35,8 +35,9 @@ def fault(card, name, action, **kwargs):
 
 
 def smdp_transaction_ended(smdp) -> bool:
-    (tx,) = smdp._transactions.values()
-    return tx.done
+    """The SM-DP+'s one transaction is over: out of its active table, in the ended record."""
+    (tx,) = [*smdp._transactions.values(), *smdp._ended.values()]
+    return tx.done and not smdp._transactions
 
 
 def test_authenticate_server_error_goes_to_authenticate_client(card, es9, smdp, store):

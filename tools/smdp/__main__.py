@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 from .es9 import Smdp
+from .iccids import IccidSequence
 from .server import serve
 
 
@@ -26,11 +27,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-tls", action="store_true", help="plain HTTP (tests only)")
     parser.add_argument("--confirmation-code", action="append", default=[],
                         metavar="MATCHINGID=CODE")
+    parser.add_argument("--unique-iccids", type=int, nargs="?", const=0, metavar="START",
+                        help="give every download its own ICCID, counting from START "
+                             "(default 0) in the range of the package's ICCID")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     codes = dict(item.split("=", 1) for item in args.confirmation_code)
+    try:
+        iccids = None if args.unique_iccids is None else IccidSequence(args.unique_iccids)
+    except ValueError as exc:
+        parser.error(f"--unique-iccids: {exc}")
     smdp = Smdp(args.address, args.pki, args.profiles, confirmation_codes=codes,
-                port=args.port)
+                port=args.port, iccids=iccids)
     httpd = serve(smdp, args.host, args.port, tls=not args.no_tls)
     logging.info("SM-DP+ %s listening on %s:%d", args.address, *httpd.server_address[:2])
     stop = threading.Event()

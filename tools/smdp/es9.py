@@ -3,6 +3,14 @@ AuthenticateClient, 5.6.2 GetBoundProfilePackage, 5.6.4 HandleNotification, 5.6.
 CancelSession) with per-transaction state, and the binding of a profile package to one
 eUICC (SGP.22 2.5.5 BPP, 2.6.6 SCP03t, Annex G). Transport-free: JSON bodies in, JSON
 bodies out; errors are :class:`Es9Error` with SGP.22 subject and reason codes.
+
+Under load (many devices at once, :mod:`euicc_tools.fleet`): the functions run concurrently,
+one lock guards only the transaction table; every download is bound to the eUICC that
+authenticated it (its certificate, EID and one-time key). An ended transaction leaves the
+table for a bounded record that only a late or repeated HandleNotification needs, and the
+oldest unfinished ones are dropped beyond :data:`MAX_ACTIVE` (a device that vanished
+mid-download). With ``iccids`` (:class:`.iccids.IccidSequence`) one package is served to
+many eUICCs with a distinct ICCID per download.
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ import base64
 import hashlib
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,11 +41,24 @@ from euicc.crypto.ecka import derive_session_keys, shared_secret
 from euicc.pki import read_certificate, read_private_key
 from euicc.tlv import TlvError, children, tlv
 
+from .iccids import IccidRangeExhausted, IccidSequence
 from .profiles import Profile, load_profile, store_metadata
 
 HOST_ID = b"euicc-emu"
 MAX_SEGMENT = 1020  # SGP.22 2.5.5: tag, length, data and MAC together
 CURVES = ("NIST", "BRP")
+MAX_ACTIVE = 100_000  # unfinished transactions kept; beyond, the oldest are dropped
+MAX_ENDED = 100_000  # ended ones kept for a repeated HandleNotification
+
+
+@dataclass(frozen=True)
+class Install:
+    """A ProfileInstallationResult the SM-DP+ received (HandleNotification, SGP.22 5.6.4):
+    which eUICC, which ICCID, whether it succeeded."""
+
+    eid: str
+    iccid: bytes
+    success: bool
 
 
 class Es9Error(Exception):
@@ -94,6 +116,8 @@ class Smdp:
     # StoreMetadata of a profile (SGP.22 5.5.3), from its header by default; tests give
     # another builder to play a dishonest SM-DP+ (metadata that does not match the package)
     metadata_for: Callable[[Profile, str, str], bytes] = store_metadata
+    # a distinct ICCID per download of one package (None: the package's own, every time)
+    iccids: IccidSequence | None = None
 
     def __post_init__(self) -> None:
         self.cis = {}
@@ -108,9 +132,11 @@ class Smdp:
                 if cert_path.exists() and key_path.exists():
                     cert = read_certificate(cert_path)
                     table[certs.authority_key_id(cert)] = Signer(cert, read_private_key(key_path))
-        self._transactions: dict[bytes, Transaction] = {}
+        self._transactions: OrderedDict[bytes, Transaction] = OrderedDict()
+        self._ended: OrderedDict[bytes, Transaction] = OrderedDict()
         self._lock = threading.Lock()
         self.notifications: list[bytes] = []
+        self.installs: list[Install] = []
 
     def _transaction(self, body: dict) -> Transaction:
         try:
@@ -146,6 +172,8 @@ class Smdp:
             "serverAddress": address, "serverChallenge": tx.server_challenge})
         with self._lock:
             self._transactions[tx.transaction_id] = tx
+            while len(self._transactions) > MAX_ACTIVE:
+                self._transactions.popitem(last=False)
         return {
             "transactionId": tx.transaction_id.hex().upper(),
             "serverSigned1": b64(signed1),
@@ -180,6 +208,15 @@ class Smdp:
         if profile is None:
             self._end(tx)
             raise Es9Error("8.2.6", "3.8", f"no profile for matchingId {matching_id!r}")
+        if self.iccids is not None:
+            try:
+                profile = self.iccids.next_for(profile)
+            except IccidRangeExhausted as exc:  # 8.2.6/3.7: no more profiles available
+                self._end(tx)
+                raise Es9Error("8.2.6", "3.7", str(exc)) from None
+            except ValueError as exc:
+                self._end(tx)
+                raise Es9Error("8.2.6", "3.8", f"profile {matching_id!r}: {exc}") from None
         tx.euicc_certificate, tx.eid = euicc, certs.eid_from_certificate(euicc)
         tx.profile, tx.euicc_signature1 = profile, value["euiccSignature1"]
         tx.metadata = self.metadata_for(profile, self.provider, self.address)
@@ -272,16 +309,21 @@ class Smdp:
             signature = value["euiccNotificationSignature"]
         else:
             data = value["profileInstallationResultData"]
+            tid = data["transactionId"]
             with self._lock:
-                tx = self._transactions.get(data["transactionId"])
+                tx = self._transactions.get(tid) or self._ended.get(tid)
             if tx is None or tx.euicc_certificate is None:
                 raise Es9Error("8.10.1", "3.9", "unknown transactionId")
             cert, signature = tx.euicc_certificate, value["euiccSignPIR"]
-            self._end(tx)
         if not verify_raw(cert.public_key(), parts[0], signature):
             raise Es9Error("8.1", "6.1", "notification signature does not verify")
         with self._lock:
             self.notifications.append(raw)
+            if kind == "profileInstallationResult":
+                self.installs.append(Install(tx.eid, data["notificationMetadata"].get("iccid", b""),
+                                             data["finalResult"][0] == "successResult"))
+        if kind == "profileInstallationResult":
+            self._end(tx)
 
     # -- 5.6.5 CancelSession -----------------------------------------------------------------------
     def cancel_session(self, body: dict) -> dict:
@@ -298,7 +340,15 @@ class Smdp:
         return {}
 
     def _end(self, tx: Transaction) -> None:
+        """The transaction is over: out of the table, into the bounded record of ended ones
+        without its package (a repeated notification needs the certificate only)."""
         tx.done = True
+        tx.profile, tx.metadata = None, b""
+        with self._lock:
+            self._transactions.pop(tx.transaction_id, None)
+            self._ended[tx.transaction_id] = tx
+            while len(self._ended) > MAX_ENDED:
+                self._ended.popitem(last=False)
 
 
 def _decode_choice(body: dict, field_name: str, type_name: str) -> tuple[tuple, list[bytes]]:

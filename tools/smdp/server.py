@@ -1,6 +1,11 @@
 """ES9+ over HTTPS (SGP.22 6.5 "ES9+ ... HTTP/JSON binding"): POST
 /gsma/rsp2/es9plus/<function> with a JSON body; answers JSON with the
-functionExecutionStatus header, or 204 for handleNotification."""
+functionExecutionStatus header, or 204 for handleNotification.
+
+Built for many devices at once (issue 14): a thread per connection, HTTP/1.1 connections
+kept alive between the functions of a download, the TLS handshake made in the connection's
+own thread (with a timeout), not in the one that accepts, so a slow or silent client delays
+nobody else, and a listen backlog for a burst of devices connecting together."""
 
 from __future__ import annotations
 
@@ -16,6 +21,26 @@ from .es9 import Es9Error, Smdp
 log = logging.getLogger(__name__)
 PREFIX = "/gsma/rsp2/es9plus/"
 MAX_BODY = 1 << 20
+IDLE_TIMEOUT = 60.0  # seconds a kept-alive connection (or a TLS handshake) may stay silent
+BACKLOG = 512  # connections waiting to be accepted (socketserver's default is 5)
+
+
+class Es9Server(ThreadingHTTPServer):
+    """ThreadingHTTPServer whose TLS (when ``tls_context`` is set) is set up per connection
+    in the connection's thread."""
+
+    request_queue_size = BACKLOG
+    tls_context: ssl.SSLContext | None = None
+
+    def finish_request(self, request, client_address) -> None:
+        if self.tls_context is not None:
+            request.settimeout(IDLE_TIMEOUT)
+            try:
+                request = self.tls_context.wrap_socket(request, server_side=True)
+            except (ssl.SSLError, OSError) as exc:
+                log.info("%s: TLS handshake failed: %s", client_address[0], exc)
+                return
+        super().finish_request(request, client_address)
 
 
 def _handler_for(smdp: Smdp):
@@ -30,6 +55,10 @@ def _handler_for(smdp: Smdp):
     class Handler(BaseHTTPRequestHandler):
         server_version = "euicc-emu-smdp"
         protocol_version = "HTTP/1.1"
+        timeout = IDLE_TIMEOUT  # an idle kept-alive connection ends, its thread too
+        # headers and body leave in two writes: without TCP_NODELAY the body waits for the
+        # client's delayed ACK (about 40 ms per answer on Linux)
+        disable_nagle_algorithm = True
 
         def log_message(self, fmt, *args):  # route to logging, not stderr
             log.info("%s %s", self.address_string(), fmt % args)
@@ -81,13 +110,13 @@ def _handler_for(smdp: Smdp):
 
 def serve(smdp: Smdp, host: str, port: int, tls: bool = True) -> ThreadingHTTPServer:
     """Start the server in a daemon thread; returns it (``.server_address``, ``.shutdown()``)."""
-    httpd = ThreadingHTTPServer((host, port), _handler_for(smdp))
+    httpd = Es9Server((host, port), _handler_for(smdp))
     if tls:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         tls_dir = Path(smdp.pki) / "DPtls"
         context.load_cert_chain(tls_dir / "CERT_S_SM_DP_TLS_NIST.pem",
                                 tls_dir / "SK_S_SM_DP_TLS_NIST.pem")
-        httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+        httpd.tls_context = context
     threading.Thread(target=httpd.serve_forever, daemon=True, name="es9plus").start()
     return httpd
