@@ -36,6 +36,7 @@ def seed(state) -> None:
 
 
 def hammer(reader: str, rng: random.Random, stop: threading.Event) -> None:
+    link = None
     try:
         link = PcscLink(reader)
         es10 = Es10Client(link)
@@ -63,6 +64,11 @@ def hammer(reader: str, rng: random.Random, stop: threading.Event) -> None:
                           "NotificationSentResponse")
     except Exception:
         return  # the card died under us: expected
+    finally:
+        # An exclusive PC/SC handle outlives the card it was made for: left to the garbage
+        # collector, it kept the restarted card's reader from the next connect (flaky).
+        if link is not None:
+            link.close()
 
 
 def check_state(state, certificate) -> None:

@@ -41,6 +41,7 @@ def seed(state) -> None:
 
 def hammer(reader: str, rng: random.Random, stop: threading.Event, sqn: list[int]) -> None:
     algo = MilenageAka(Milenage(K, opc=OPC))
+    link = None
     try:
         link = PcscLink(reader)
         link.transmit(bytes([0, 0xA4, 4, 0x0C, len(USIM_AID)]) + USIM_AID)
@@ -62,6 +63,11 @@ def hammer(reader: str, rng: random.Random, stop: threading.Event, sqn: list[int
                 link.transmit(bytes.fromhex("0088008122") + b"\x10" + rand + b"\x10" + autn)
     except Exception:
         return  # the card died under us: expected
+    finally:
+        # An exclusive PC/SC handle outlives the card it was made for: left to the garbage
+        # collector, it kept the restarted card's reader from the next connect (flaky).
+        if link is not None:
+            link.close()
 
 
 def check_state(state) -> None:
