@@ -78,6 +78,8 @@ from euicc.store import (
 )
 from euicc.tlv import TlvError, split
 
+from ..ecasd import ECASD_AID
+from .applet import ISD_R_AID
 from .bits import bits_from_names, bits_from_numbers
 from .install import ISDP_AID_PREFIX, ISDP_COUNTER, header_iccid_mismatch, store_profile
 from .notifications import (
@@ -235,11 +237,21 @@ def _profile(where: str, table: dict, base: Path | None,
         icon=None if "icon" not in table else choice(f"{where}: icon", table["icon"],
                                                       tuple(ICONS)),
         icon_data=_icon_file(where, table, base),
-        isdp_aid=None if "isdp_aid" not in table else hex_bytes(
-            f"{where}: isdp_aid", table["isdp_aid"], 5, 16),
+        isdp_aid=None if "isdp_aid" not in table else _isdp_aid(
+            f"{where}: isdp_aid", table["isdp_aid"]),
         notify=_notify(f"{where}: notify", table.get("notify", {})),
         package=None if "package" not in table else _package(
             f"{where}: package", table["package"], base, iccid, packages))
+
+
+def _isdp_aid(where: str, value) -> bytes:
+    """An ISD-P's AID (5 to 16 bytes, ISO/IEC 7816-5): any the chip used, but not the AID of
+    the ISD-R or the ECASD, which the card's registry holds already (SGP.22 2.2.1, 2.2.3)."""
+    aid = hex_bytes(where, value, 5, 16)
+    for name, taken in (("ISD-R", ISD_R_AID), ("ECASD", ECASD_AID)):
+        if aid == taken:
+            fail(where, f"{aid.hex().upper()} is the {name}'s AID, not an ISD-P's")
+    return aid
 
 
 def _notify(where: str, value) -> tuple[tuple[tuple[str, ...], str], ...]:

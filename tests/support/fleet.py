@@ -26,7 +26,8 @@ def profiles_folder(directory: Path) -> Path:
     if TS48.exists():
         shutil.copy(TS48, directory / "TS48.der")
     else:
-        (directory / "TS48.der").write_bytes(minimal_package("8944123400000000011", "ts48"))
+        # A Luhn-valid ICCID, as a real package's is: the ICCID sequence keeps the check digit.
+        (directory / "TS48.der").write_bytes(minimal_package("8944123400000000013", "ts48"))
     return directory
 
 

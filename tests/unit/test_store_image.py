@@ -30,7 +30,7 @@ def _image():
 
 def test_attributes_of_a_profile_as_the_json_encoder_writes_them():
     files = list(_image().tree.walk())
-    assert len(files) > 50
+    assert len(files) > 40  # TS.48 has 252, the built profile where ../shared is absent 42
     for f in files:
         assert _attributes(f, None) == _by_encoder(f, None)
 

@@ -118,6 +118,7 @@ class Emulator:
         reader (pcscd has powered it)."""
         from smartcard.System import readers
 
+        last = "the reader is not listed"
         while time.monotonic() < deadline:
             for reader in readers():
                 if str(reader) == self.reader:
@@ -126,24 +127,69 @@ class Emulator:
                         conn.connect()
                         conn.disconnect()
                         return
-                    except Exception:
-                        pass
+                    except Exception as exc:  # noqa: BLE001 - kept for the failure message
+                        last = f"{type(exc).__name__}: {exc}"
             time.sleep(0.1)
-        raise RuntimeError(f"no card in {self.reader}:\n" + "\n".join(self.log))
+        raise RuntimeError(f"no card in {self.reader} (last PC/SC connect: {last}):\n"
+                           + "\n".join(self.log))
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
+        before = self._reader_events()
         if self.card:
             self.card.stop(sig)
-        self._wait_removed()
+        self._wait_removed(before)
 
     def kill(self) -> None:
         self.stop(signal.SIGKILL)
 
-    def _wait_removed(self, timeout: float = 10.0) -> None:
-        """Wait until pcscd notices the card is gone, so the next start is seen fresh."""
+    def _reader_events(self) -> tuple[int, int] | None:
+        """pcscd's (event count, state bits) for this reader, or None if PC/SC cannot say.
+
+        The event count (the high 16 bits of SCardGetStatusChange's dwEventState) moves
+        only when pcscd's event handler thread sees the card come or go."""
+        from smartcard.scard import (
+            SCARD_SCOPE_USER,
+            SCARD_STATE_UNAWARE,
+            SCardEstablishContext,
+            SCardGetStatusChange,
+            SCardReleaseContext,
+        )
+
+        try:
+            result, context = SCardEstablishContext(SCARD_SCOPE_USER)
+            if result:
+                return None
+            try:
+                result, states = SCardGetStatusChange(context, 0,
+                                                      [(self.reader, SCARD_STATE_UNAWARE)])
+            finally:
+                SCardReleaseContext(context)
+        except Exception:  # noqa: BLE001 - no PC/SC: the caller falls back
+            return None
+        if result or not states:
+            return None
+        return states[0][1] >> 16, states[0][1] & 0xFFFF
+
+    def _wait_removed(self, before: tuple[int, int] | None, timeout: float = 10.0) -> None:
+        """Wait until pcscd's event handler has seen the card go, so the next start is seen
+        as an insertion.
+
+        A failed connect is not enough: when a client's SCardDisconnect finds the card gone,
+        pcsc-lite marks the reader empty at once while its event handler (polling vpcd every
+        400 ms) has not yet seen a removal; a card started again before that poll is then
+        present to the event handler all along, no insertion is ever seen and the reader
+        stays "no smart card inserted" while the new card runs (seen in the kill -9 tests)."""
+        from smartcard.scard import SCARD_STATE_PRESENT
         from smartcard.System import readers
 
         deadline = time.monotonic() + timeout
+        if before is not None and before[1] & SCARD_STATE_PRESENT:
+            while time.monotonic() < deadline:
+                now = self._reader_events()
+                if now is None or now[0] != before[0]:
+                    return
+                time.sleep(0.02)
+            return
         while time.monotonic() < deadline:
             try:
                 conn = next(r for r in readers() if str(r) == self.reader).createConnection()
