@@ -108,19 +108,26 @@ def empty_tree() -> FileTree:
 def _attributes(f: File, link: str | None) -> str:
     """The file's attributes as ``json.dumps(..., sort_keys=True)`` writes them (the test
     holds the two equal), formatted directly: a download writes one for each of a profile's
-    hundreds of files, and the encoder's dictionary walk was most of that time."""
-    return (f'{{"aid": {_text(f.aid.hex()) if f.aid else "null"}, "fid": {_number(f.fid)}, '
-            f'"lcsi": {_number(f.lcsi)}, "link": {"null" if link is None else _text(link)}, '
+    hundreds of files, and the encoder's dictionary walk was most of that time. The numbers
+    are written inline, not by a helper: six calls a file were a fifth of the formatting."""
+    fid, lcsi, record_length, sfi, size, total_size = (
+        f.fid, f.lcsi, f.record_length, f.sfi, f.size, f.total_size)
+    return (f'{{"aid": {_text(f.aid.hex()) if f.aid else "null"}, '
+            f'"fid": {"null" if fid is None else _int(fid)}, '
+            f'"lcsi": {"null" if lcsi is None else _int(lcsi)}, '
+            f'"link": {"null" if link is None else _text(link)}, '
             f'"name": {_text(f.name)}, "pin_status": "{f.pin_status.hex()}", '
             f'"proprietary": "{f.proprietary.hex()}", '
-            f'"record_length": {_number(f.record_length)}, "security": "{f.security.hex()}", '
-            f'"sfi": {_number(f.sfi)}, "shareable": {"true" if f.shareable else "false"}, '
-            f'"size": {_number(f.size)}, "total_size": {_number(f.total_size)}, '
-            f'"type": {_text(f.type.value)}}}')
+            f'"record_length": {"null" if record_length is None else _int(record_length)}, '
+            f'"security": "{f.security.hex()}", '
+            f'"sfi": {"null" if sfi is None else _int(sfi)}, '
+            f'"shareable": {"true" if f.shareable else "false"}, '
+            f'"size": {"null" if size is None else _int(size)}, '
+            f'"total_size": {"null" if total_size is None else _int(total_size)}, '
+            f'"type": {f.type.json_text}}}')
 
 
-def _number(value: int | None) -> str:
-    return "null" if value is None else int.__repr__(value)
+_int = int.__repr__  # as JSON writes an int (also an IntEnum's or a bool subclass's value)
 
 
 def _file(a: dict, body: bytes) -> File:

@@ -64,15 +64,112 @@ def _vacuous(checker, seen: dict[int, bool]) -> bool:
 
 
 def prune(spec) -> int:
-    """Prune the checker trees of every type of a compiled specification; the number of
-    types left with no check at all."""
+    """Prune the checker trees of every type of a compiled specification and give what is
+    left its fast path (:func:`_prepare`); the number of types left with no check at all."""
     seen: dict[int, bool] = {}
     vacuous = 0
     for types in spec.modules.values():
         for compiled in types.values():
             if _vacuous(compiled.constraints_checker._type, seen):
                 vacuous += 1
+    prepared: set[int] = set()
+    for types in spec.modules.values():
+        for compiled in types.values():
+            _prepare(compiled.constraints_checker._type, prepared)
     return vacuous
+
+
+# -- fast paths ---------------------------------------------------------------------------
+# A profile package has some 1,700 SIZE-constrained OCTET STRINGs (file identifiers, FCP
+# parts, keys); asn1tools checks each through is_in_range's two comparisons with "MIN" and
+# "MAX". The bounds as numbers make the check of a value that passes one comparison chain;
+# a value that fails goes to asn1tools' own check, which raises its ConstraintsError with
+# its message. A checker never prepared keeps asn1tools' path.
+_bytes_check, _integer_check, _dict_check = cc.Bytes.encode, cc.Integer.encode, cc.Dict.encode
+_list_check, _choice_check = cc.List.encode, cc.Choice.encode
+
+
+def _bounds(checker) -> tuple[float, float]:
+    low, high = checker.minimum, checker.maximum
+    return (float("-inf") if low == "MIN" else low), (float("inf") if high == "MAX" else high)
+
+
+def _prepare(checker, done: set[int]) -> None:
+    if id(checker) in done:
+        return
+    done.add(id(checker))
+    if type(checker) in (cc.Bytes, cc.Integer):
+        checker._low, checker._high = _bounds(checker)
+    elif isinstance(checker, cc.Dict):
+        checker._checks = tuple((m.name, m) for m in checker.members)
+        for member in checker.members:
+            _prepare(member, done)
+    elif type(checker) is cc.List:
+        checker._low, checker._high = _bounds(checker)
+        _prepare(checker.element_type, done)
+    elif type(checker) is cc.Choice:
+        # the alternatives to check; a pruned one (nothing to check) maps to None
+        checker._checks = {name: None if member is _NOOP else member
+                           for name, member in checker.name_to_member.items()}
+        for member in checker.name_to_member.values():
+            _prepare(member, done)
+    elif isinstance(checker, cc.Recursive) and checker.inner is not None:
+        _prepare(checker.inner, done)
+
+
+def _bytes_encode(self, data) -> None:
+    low = self._low
+    if low is None or not low <= len(data) <= self._high:
+        _bytes_check(self, data)
+
+
+def _integer_encode(self, data) -> None:
+    low = self._low
+    if low is None or not low <= data <= self._high:
+        _integer_check(self, data)
+
+
+def _dict_encode(self, data) -> None:
+    checks = self._checks
+    if checks is None:
+        return _dict_check(self, data)
+    for name, member in checks:
+        if name in data:
+            try:
+                member.encode(data[name])
+            except cc.ErrorWithLocation as e:
+                e.add_location(member)
+                raise
+
+
+def _list_encode(self, data) -> None:
+    low = self._low
+    if low is None or not low <= len(data) <= self._high:
+        return _list_check(self, data)
+    element = self.element_type
+    if element is not _NOOP:
+        for entry in data:
+            element.encode(entry)
+
+
+def _choice_encode(self, data) -> None:
+    checks = self._checks
+    if checks is None or data[0] not in checks:
+        return _choice_check(self, data)
+    member = checks[data[0]]
+    if member is not None:
+        try:
+            member.encode(data[1])
+        except cc.ErrorWithLocation as e:
+            e.add_location(member)
+            raise
+
+
+for _checker in (cc.Bytes, cc.Integer, cc.List):
+    _checker._low = _checker._high = None
+cc.Dict._checks = cc.Choice._checks = None
+cc.Bytes.encode, cc.Integer.encode, cc.Dict.encode = _bytes_encode, _integer_encode, _dict_encode
+cc.List.encode, cc.Choice.encode = _list_encode, _choice_encode
 
 
 def _is_in_range(self, value) -> bool:

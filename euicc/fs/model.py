@@ -39,10 +39,12 @@ class FileType(Enum):
     # be a call and a tuple scan each time).
     is_df: bool
     is_record: bool
+    json_text: str  # the value as JSON writes it ('"MF"'): the store writes one per file
 
     def __init__(self, value: str) -> None:
         self.is_df = value in ("MF", "DF", "ADF")
         self.is_record = value in ("LF", "CY")
+        self.json_text = f'"{value}"'
 
 
 class FileDescriptor(IntEnum):

@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 import asn1tools
 
-from euicc.asn1 import Asn1Error, decode_exact, encode, pe
+from euicc.asn1 import Asn1Error, decode_exact, encode, encode_decoded, pe
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +88,8 @@ def stored_form(kind: str, value, element: bytes) -> bytes:
     blank = SECRET_KINDS.get(kind)
     if blank is None:
         return element
-    try:
-        return encode(pe(), "ProfileElement", (kind, blank(value)))
+    try:  # blanking keeps every size: the decode's constraint checks still hold
+        return encode_decoded(pe(), "ProfileElement", (kind, blank(value)))
     except (Asn1Error, asn1tools.Error, KeyError, ValueError) as exc:
         log.warning("a %s element is not stored (%s)", kind, type(exc).__name__)
         return b""

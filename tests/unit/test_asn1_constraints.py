@@ -123,3 +123,42 @@ def test_in_range_patch_is_installed_and_keeps_asn1tools_meaning():
     check = cc.Integer("y")
     check.set_restricted_to_range(None, 5, False)
     assert check.is_in_range(-(10 ** 30)) and not check.is_in_range(6)
+
+
+def _message(checker, value):
+    try:
+        checker.encode(value)
+    except cc.ConstraintsError as exc:
+        return str(exc)
+    return None
+
+
+def test_fast_paths_refuse_what_asn1tools_refuses_with_its_message():
+    """The prepared checkers (numeric bounds, member tuples) take the same decisions as
+    asn1tools' own methods and leave the refusal, and its message, to them (X.680 51.5
+    SizeConstraint, 51.4 ValueRange)."""
+    octets = cc.Bytes("fileID", 2, 2, False)
+    number = cc.Integer("u8")
+    number.set_restricted_to_range(0, 255, False)
+    entries = cc.List("list", number, 1, 2, False)
+    choice = cc.Choice("c", [octets, number], False)
+    record = cc.Dict("d", [octets, entries])
+    checkers = [octets, number, entries, choice, record]
+    cases = [(octets, b"\x3f\x00"), (octets, b"\x3f"), (number, 255), (number, 256),
+             (number, -1), (entries, [1]), (entries, []), (entries, [1, 2, 3]),
+             (entries, [1, 300]), (choice, ("u8", 7)), (choice, ("u8", 700)),
+             (choice, ("other", 1)), (record, {"fileID": b"\x00\x01", "list": [1]}),
+             (record, {"fileID": b"\x00"}), (record, {"list": [999]}), (record, {})]
+    original = {kind: [(c, value, _message(c, value)) for c, value in cases
+                       if type(c) is kind]
+                for kind in (cc.Bytes, cc.Integer, cc.List, cc.Choice, cc.Dict)}
+    prepared: set[int] = set()
+    for checker in checkers:
+        constraints._prepare(checker, prepared)
+    assert octets._low == 2 and number._high == 255 and record._checks is not None
+    refused = 0
+    for kind, results in original.items():
+        for checker, value, message in results:
+            assert _message(checker, value) == message, (kind, value)
+            refused += message is not None
+    assert refused == 10
