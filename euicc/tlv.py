@@ -21,7 +21,12 @@ def encode_length(n: int) -> bytes:
 
 
 def encode_tag(tag: int) -> bytes:
+    if 0 <= tag < 0x100:  # a one-octet tag, most of them: no length arithmetic
+        return _ONE_OCTET[tag]
     return tag.to_bytes(max(1, (tag.bit_length() + 7) // 8), "big")
+
+
+_ONE_OCTET = [bytes((n,)) for n in range(0x100)]
 
 
 def tlv(tag: int, value: bytes) -> bytes:

@@ -31,6 +31,7 @@ _standard_decode = ber.StandardDecodeMixin.decode
 _octets_content = der.OctetString.decode_content
 _trial = ber.MembersType.decode_content  # asn1tools' own member-by-member trial
 _NO_TABLE = object()
+_NO_DEFAULT = object()  # a mandatory member's entry in a table: no DEFAULT to fill in
 
 
 def _tags(member) -> list[bytes] | None:
@@ -76,7 +77,8 @@ def _table(members: list):
             if key in where:
                 return None
             where[key] = (member, _how(member, tag))
-    return short, long, [m for m in members if not m.optional]
+    return short, long, [(m.name, m, m.get_default() if m.has_default() else _NO_DEFAULT)
+                         for m in members if not m.optional]
 
 
 def _tables(sequence):
@@ -151,25 +153,33 @@ def _decode_phase(table, data, values, offset, end, ignore_missing=False) -> int
             if found is None:
                 break
             member, how, tag_length = found
-        if member.name in values:
+        name = member.name
+        if name in values:
             break  # a member twice: asn1tools has none left to try
         at = offset + tag_length
-        length = data[at] if how == _OCTETS and at < size else 0x80
-        if length < 0x80 and at + 1 + length <= size:  # _decode_at's commonest case, inline
-            values[member.name] = bytes(data[at + 1:at + 1 + length])
-            offset = at + 1 + length
+        length = data[at] if how != _BY_DECODE and at < size else 0x80
+        if length < 0x80 and at + 1 + length <= size:  # _decode_at's commonest cases, inline
+            if how == _OCTETS:
+                values[name] = bytes(data[at + 1:at + 1 + length])
+                offset = at + 1 + length
+                continue
+            try:
+                values[name], offset = member.decode_content(data, at + 1, length)
+            except ErrorWithLocation as e:
+                e.add_location(member)
+                raise
             continue
         value, after = _decode_at(member, how, data, offset, tag_length, values)
         if value is ber.TAG_MISMATCH:
             break  # not for a tag in the table; asn1tools would stop too
-        values[member.name] = value
+        values[name] = value
         offset = after
     out_of_data = offset >= end
-    for member in table[2]:  # the mandatory members no data was found for, as asn1tools
-        if member.name in values:
+    for name, member, default in table[2]:  # the mandatory members no data was found for
+        if name in values:
             continue
-        if member.has_default():
-            values[member.name] = member.get_default()
+        if default is not _NO_DEFAULT:  # as asn1tools: a DEFAULT member takes its default
+            values[name] = default
         elif ignore_missing:
             break
         elif out_of_data:
@@ -181,7 +191,11 @@ def _decode_phase(table, data, values, offset, end, ignore_missing=False) -> int
 
 def decode_members_any_order(self, data, offset, length):
     """A SEQUENCE's contents, members in any order (BER), as asn1tools decodes them."""
-    tables = None if length is None else _tables(self)
+    if length is None:
+        return _trial(self, data, offset, length)
+    tables = self.__dict__.get("_dispatch_tables", _NO_TABLE)  # _tables' made case, inline
+    if tables is _NO_TABLE:
+        tables = _tables(self)
     if tables is None:
         return _trial(self, data, offset, length)
     root, extra, additions = tables
@@ -207,13 +221,21 @@ def decode_choice(self, data, offset):
         table = self._dispatch_table = _table(self.members)
     if table is None:
         return _NO_TABLE
-    try:
-        found = _member_at(data, offset, table)
-    except _Undecided:
-        return _NO_TABLE
-    if found is None:
-        return None
-    member, how, tag_length = found
+    first = data[offset] if offset + 1 < len(data) else 0x1F
+    if first & 0x1F != 0x1F:  # a one-octet tag (the commonest case, inline)
+        found = table[0].get(first)
+        if found is None:
+            return None
+        member, how = found
+        tag_length = 1
+    else:
+        try:
+            found = _member_at(data, offset, table)
+        except _Undecided:
+            return _NO_TABLE
+        if found is None:
+            return None
+        member, how, tag_length = found
     value, end = _decode_at(member, how, data, offset, tag_length)
     return member, value, end
 

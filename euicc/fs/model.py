@@ -40,11 +40,14 @@ class FileType(Enum):
     is_df: bool
     is_record: bool
     json_text: str  # the value as JSON writes it ('"MF"'): the store writes one per file
+    shape: str
 
     def __init__(self, value: str) -> None:
         self.is_df = value in ("MF", "DF", "ADF")
         self.is_record = value in ("LF", "CY")
         self.json_text = f'"{value}"'
+        # what the file's sizes mean: records, bytes, data objects, or nothing (a DF)
+        self.shape = "df" if self.is_df else "records" if self.is_record else value
 
 
 class FileDescriptor(IntEnum):

@@ -58,7 +58,7 @@ def create_template_files(tree: FileTree, kind: str, value: dict,
             commands = []  # SAIP 8.3.2: a default template creates its files unless told not to
         else:
             continue
-        if any(k == "doNotCreate" for k, _ in commands):
+        if commands and ("doNotCreate", None) in commands:  # NULL decodes as None
             continue
         parent = created.get(ft.parent) if ft.parent else base
         if parent is None:
