@@ -71,3 +71,6 @@ class EuiccConfig:
     # ProfileInfo profileClass operational, its DEFAULT: False: left out as DER does (X.690
     # 11.5); True: sent as 95 01 02 (Quirk.PROFILE_CLASS_EXPLICIT)
     profile_class_explicit: bool = False
+    # The longest STORE DATA data field the ISD-R takes (:mod:`.store_data`, its FCI
+    # '9F65'): None: any a short or extended APDU carries, the FCI saying 'FF'
+    max_store_data: int | None = None

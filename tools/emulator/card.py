@@ -51,7 +51,7 @@ def build_card(
     (:mod:`euicc.crypto.entropy`): the operating system's by default, a
     :class:`~euicc.crypto.entropy.SeededEntropy` for a reproducible card. ``personality``:
     the chip it looks like (:mod:`euicc_tools.personalities`: ATR, ISD-R AID, channels,
-    quirks), the emulator's own if not given."""
+    quirks, STORE DATA and response sizes), the emulator's own if not given."""
     migrate(store)
     faults = faults if faults is not None else FaultPlan()
     entropy = entropy if entropy is not None else SystemEntropy()
@@ -64,6 +64,8 @@ def build_card(
         config = replace(config, profiles_info_default_tags=BASIC_PROFILE_INFO_TAGS)
     if Quirk.PROFILE_CLASS_EXPLICIT in persona.quirks:
         config = replace(config, profile_class_explicit=True)
+    if persona.max_store_data is not None:
+        config = replace(config, max_store_data=persona.max_store_data)
     isd_r = IsdR(store, credentials, config, entropy,
                  on_enabled_profile_changed=uicc.enabled_profile_changed, faults=faults)
     isd_r.aid = persona.isd_r_aid  # a chip whose ISD-R answers at another AID
@@ -72,7 +74,8 @@ def build_card(
         registry.alias(ISD_R_AID, isd_r)
     registry.install(Ecasd(credentials))
     return Card(registry, atr=persona.atr, max_channels=persona.logical_channels,
-                file_system=uicc, proactive=proactive, faults=faults)
+                file_system=uicc, proactive=proactive, faults=faults,
+                max_response=persona.max_response)
 
 
 def fault_catalog(card: Card) -> Catalog:
