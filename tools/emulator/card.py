@@ -35,6 +35,7 @@ from euicc_tools.personalities import (
     check_eid,
     load_personality,
 )
+from euicc_tools.personalities.ecasd import held_credentials
 
 
 def build_card(
@@ -100,7 +101,9 @@ def open_card(state: Path, pki: Path | None, eid: str | None, rekey: bool = Fals
 
     The state stays bound to the ``personality`` it was made with (``generic`` if none):
     a start with another is refused (a chip does not change model); its factory state is
-    written into a fresh state as ``preset`` is, and the two do not combine."""
+    written into a fresh state as ``preset`` is, and the two do not combine. Its
+    ``[ecasd]`` cuts the credentials to the CIs the chip's ECASD holds
+    (:mod:`euicc_tools.personalities.ecasd`)."""
     store = CardStore(state)
     config = EuiccConfig()
     try:
@@ -108,6 +111,7 @@ def open_card(state: Path, pki: Path | None, eid: str | None, rekey: bool = Fals
         if eid is None and store.get_meta(META_EID) is None:
             eid = personality.eid  # a new state: the chip's own EID, if it names one
         credentials = bind_card_credentials(state, store, pki, eid, rekey)
+        credentials = held_credentials(personality.ecasd, credentials, personality.name)
         entropy = SystemEntropy()
         _bind_personality(store, personality.name)
         check_eid(personality, credentials.eid)

@@ -25,6 +25,10 @@ file; the built-in ones ship beside this module). Read by :func:`load_personalit
     max_response = 128                # optional: the most response data in one R-APDU,
                                       # 16 .. 256 (default 256); the rest by '61xx'
 
+    [ecasd]                           # optional: the CIs the ECASD holds (:mod:`.ecasd`)
+    ci_pkids_for_verification = ["F54172BDF98A95D65CBEB88A38A1C11D800A85C3"]
+    ci_pkids_for_signing = [...]      # default: the same
+
     [factory]                         # a scenario's [preset], the same keys and reader
                                       # (euicc_applets.isd_r.presets / .preset_config):
                                       # svn, addresses, [factory.euicc_info2],
@@ -74,7 +78,9 @@ from euicc_applets.isd_r import ISD_R_AID
 from euicc_applets.isd_r.preset_schema import fail, hex_bytes, number, text, unknown_keys
 from euicc_applets.isd_r.presets import Preset, parse_preset
 
-SECTIONS = ("personality", "card", "factory")
+from .ecasd import EcasdContents, check_declared, parse_ecasd
+
+SECTIONS = ("personality", "card", "ecasd", "factory")
 PERSONALITY_KEYS = ("name", "description", "source")
 CARD_KEYS = ("atr", "isd_r_aid", "logical_channels", "eum", "eid", "lpa", "quirks",
              "max_store_data", "max_response")
@@ -133,6 +139,7 @@ class Personality:
     quirks: frozenset[Quirk] = frozenset()
     max_store_data: int | None = None  # None: any STORE DATA block an APDU carries
     max_response: int = MAX_SHORT_LE
+    ecasd: EcasdContents | None = None  # None: every CI of the PKI the card runs with
     factory: Preset = field(default_factory=Preset)
     warnings: tuple[str, ...] = ()
     path: Path | None = None
@@ -244,10 +251,16 @@ def load_personality(name_or_file: str) -> Personality:
         names = {k: text(f"personality: {k}", head.get(k, ""), 200) for k in PERSONALITY_KEYS}
         section = "card"
         card = _card(document.sections.get("card", {}))
+        section = "ecasd"
+        ecasd = None
+        if "ecasd" in document.sections:
+            ecasd = parse_ecasd(document.sections["ecasd"])
         section = "factory"
         factory_table = document.sections.get("factory", {})
         factory = parse_preset(factory_table, where="factory", base=path.parent,
                                packages={BUILTIN_PACKAGE: _test_package})
+        if ecasd is not None:
+            check_declared(ecasd, factory_table)
     except ScenarioError as exc:
         raise document.error(exc, section) from None
     warnings = []
@@ -255,7 +268,8 @@ def load_personality(name_or_file: str) -> Personality:
     if card.get("lpa") in NEEDS_T0 and 0 not in atr_protocols(atr):
         warnings.append(f"{path}: card: atr offers no T=0, which {card['lpa']} asks pcscd "
                         "for: it will not connect")
-    return Personality(**names, **card, factory=factory, warnings=tuple(warnings), path=path)
+    return Personality(**names, **card, ecasd=ecasd, factory=factory,
+                       warnings=tuple(warnings), path=path)
 
 
 def check_eid(personality: Personality, eid: str) -> None:

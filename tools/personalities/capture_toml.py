@@ -317,7 +317,8 @@ def _header(capture: Capture, when: datetime, notes: list[str],
         "# read, so each profile gets package = \"builtin:test\" (the project's test UPP for",
         "# its ICCID): its file system is not the chip's.",
         "# The CI key ids are declared as captured; the card signs and verifies with the",
-        "# PKI it runs with (give --pki of that CI for downloads to work).",
+        "# PKI it runs with (give --pki of that CI for downloads to work). Which CIs the",
+        "# ECASD holds keys for is not observable beyond these lists: no [ecasd] is written.",
         *_size_lines(capture),
     ]
     if notes:
