@@ -44,7 +44,7 @@ class EuiccConfig:
     profile_version: str = "2.3.1"  # TCA eUICC Profile Package version supported
     firmware_version: str = __version__
     ts102241_version: str | None = None  # no Java Card UICC API (TS 102 241) declared
-    globalplatform_version: str = "2.3.0"
+    globalplatform_version: str | None = "2.3.0"  # None: left out (OPTIONAL, SGP.22 4.3)
     pp_version: str = "1.0.0"  # SGP.25 Protection Profile version claimed
     sas_accreditation_number: str = "EUICC-EMU-TEST-ONLY"
     root_ds_address: str = "lpa.ds.gsma.com"
