@@ -205,3 +205,13 @@ def test_capture_says_when_the_response_size_is_not_seen(card_with, tmp_path):
     rendered, _ = write(first, path)
     assert "max_store_data" not in rendered.text.split("[card]")[1].split("[factory]")[0]
     assert "Response size: not observable" in rendered.text
+
+
+def test_personality_show_prints_the_sizes(tmp_path, capsys):
+    from euicc_tools.emulator.cli import main
+
+    assert main(["personality", "show", personality_file(tmp_path, SMALL)]) == 0
+    out = capsys.readouterr().out
+    assert "STORE DATA   64 bytes per block" in out and "response     100 bytes" in out
+    assert main(["personality", "show", "generic"]) == 0
+    assert "STORE DATA   any bytes per block" in capsys.readouterr().out
