@@ -6,9 +6,12 @@ see :mod:`euicc.proactive`). SELECT by DF name reaches the registry's applets fi
 the ADFs of the file system (TS 102 221 11.1.1.2). Every other command goes to the applet
 selected on the channel named by the CLA byte.
 
-Response chaining follows T=0 (the ATR offers T=0): data never exceeds 256 bytes per
-response; a command without Le that produces data, or data beyond Le or 256 bytes, is
-answered '61xx' and the rest is fetched with GET RESPONSE (CLA 0X or 8X).
+Response chaining follows T=0 (the ATR offers T=0): data never exceeds ``max_response``
+bytes per response (256, the most a short Le asks for, ISO/IEC 7816-4 5.1, unless a
+chip model sends less); a command without Le that produces data, or data beyond Le or
+``max_response``, is answered '61xx' and the rest is fetched with GET RESPONSE (CLA 0X or
+8X; ETSI TS 102 221 7.3.1.1.4 and 10.2.1.1, ISO/IEC 7816-4 7.6.1). 'xx' announces what
+the next GET RESPONSE returns: the bytes left, at most ``max_response`` ('00': 256).
 """
 
 from __future__ import annotations
@@ -105,12 +108,17 @@ class Card:
         file_system: FileSystem | None = None,
         proactive: ProactiveSession | None = None,
         faults: FaultPlan | None = None,
+        max_response: int = MAX_SHORT_LE,
     ) -> None:
         """``proactive``: the session the card announces proactive commands from ('91xx',
         FETCH, TERMINAL RESPONSE; ETSI TS 102 221 14.6), shared with whoever queues them (the
         file system's REFRESH after a profile change); a session of its own if not given.
         ``faults``: the card's fault plan (:mod:`euicc.faults`), shared with the applets
-        that consult it for ES10 functions; an empty one if not given."""
+        that consult it for ES10 functions; an empty one if not given. ``max_response``: the
+        most response data one R-APDU carries, 1 .. 256 (a chip model's buffer)."""
+        if not 1 <= max_response <= MAX_SHORT_LE:
+            raise ValueError(f"max_response {max_response}: 1 .. {MAX_SHORT_LE}")
+        self.max_response = max_response
         self.registry = registry
         self.atr = atr
         self.channels = ChannelTable(max_channels)
@@ -303,23 +311,23 @@ class Card:
             channel.resend = ((apdu.cla, apdu.ins, apdu.p1, apdu.p2), response)
             return ResponseApdu(sw=SW_WRONG_LE | (min(len(data), MAX_SHORT_LE) & 0xFF))
         shaped = self._shape(response, apdu.le, channel)  # wrong-61xx: 16 more than pending
-        pending = min(len(channel.pending or b""), MAX_SHORT_LE)
+        pending = min(len(channel.pending or b""), self.max_response)
         return ResponseApdu(shaped.data, SW.BYTES_REMAINING | ((pending + 16) & 0xFF))
 
-    @staticmethod
-    def _shape(response: ResponseApdu, le: int | None, channel: Channel) -> ResponseApdu:
-        """Apply the 256-byte limit and T=0 style '61xx' chaining."""
+    def _shape(self, response: ResponseApdu, le: int | None, channel: Channel) -> ResponseApdu:
+        """Apply the ``max_response`` limit and T=0 style '61xx' chaining."""
         data = response.data
         if not data or response.sw != SW.OK:
             return response
+        most = self.max_response
         if le is None:
             channel.pending = data
-            return ResponseApdu(sw=SW.BYTES_REMAINING | (min(len(data), MAX_SHORT_LE) & 0xFF))
-        take = min(le, MAX_SHORT_LE)
+            return ResponseApdu(sw=SW.BYTES_REMAINING | (min(len(data), most) & 0xFF))
+        take = min(le, most)
         if len(data) <= take:
             return response
         channel.pending = data[take:]
-        rest = min(len(data) - take, MAX_SHORT_LE) & 0xFF
+        rest = min(len(data) - take, most) & 0xFF
         return ResponseApdu(data[:take], SW.BYTES_REMAINING | rest)
 
     # -- OS commands ---------------------------------------------------------------------
@@ -329,11 +337,12 @@ class Card:
         pending = channel.pending
         if pending is None:
             raise SwError(SW.CONDITIONS_NOT_SATISFIED, "no response data pending")
-        take = min(apdu.le or MAX_SHORT_LE, MAX_SHORT_LE)
+        most = self.max_response  # a longer Le gets what the chip sends, '61xx' the rest
+        take = min(apdu.le or MAX_SHORT_LE, most)
         chunk, rest = pending[:take], pending[take:]
         if rest:
             channel.pending = rest
-            return ResponseApdu(chunk, SW.BYTES_REMAINING | (min(len(rest), MAX_SHORT_LE) & 0xFF))
+            return ResponseApdu(chunk, SW.BYTES_REMAINING | (min(len(rest), most) & 0xFF))
         channel.pending = None
         return ResponseApdu(chunk)
 

@@ -17,6 +17,7 @@ from euicc.faults import FaultPlan, Layer, Target, bpp_point_name
 from euicc.ins import Ins
 from euicc.pki import CardCredentials
 from euicc.store import CardStore
+from euicc.tlv import tlv
 
 from . import store_data
 from .authentication import Authentication
@@ -52,6 +53,7 @@ class IsdR(Applet):
         overrides it (:func:`.preset_config.stored_config`)."""
         config = stored_config(store, config)
         self.store = store
+        self.max_store_data = config.max_store_data
         self.faults = faults if faults is not None else FaultPlan()
         # The SGP.22 and SAIP modules now, not in the first ES10 command or download
         rsp(), pe()
@@ -174,8 +176,17 @@ class IsdR(Applet):
         label = Ins.STORE_DATA.label
         return label if name is None else f"{label} {name}"
 
+    def fci_proprietary(self) -> bytes:
+        """'9F65' maximum length of data field in command message (GlobalPlatform 2.3
+        11.9.3.1): the longest STORE DATA block this chip takes, 'FF' unless it has a limit
+        (:attr:`.config.EuiccConfig.max_store_data`)."""
+        most = self.max_store_data
+        if most is None:
+            return super().fci_proprietary()
+        return tlv(0x9F65, most.to_bytes(1 if most < 0x100 else 2, "big"))
+
     def _store_data(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
-        command = store_data.accept_block(apdu, channel)
+        command = store_data.accept_block(apdu, channel, self.max_store_data)
         if command is None:
             return ResponseApdu()
         return ResponseApdu(self.es10.execute(command))

@@ -44,7 +44,7 @@ class EuiccConfig:
     profile_version: str = "2.3.1"  # TCA eUICC Profile Package version supported
     firmware_version: str = __version__
     ts102241_version: str | None = None  # no Java Card UICC API (TS 102 241) declared
-    globalplatform_version: str = "2.3.0"
+    globalplatform_version: str | None = "2.3.0"  # None: left out (OPTIONAL, SGP.22 4.3)
     pp_version: str = "1.0.0"  # SGP.25 Protection Profile version claimed
     sas_accreditation_number: str = "EUICC-EMU-TEST-ONLY"
     root_ds_address: str = "lpa.ds.gsma.com"
@@ -71,3 +71,6 @@ class EuiccConfig:
     # ProfileInfo profileClass operational, its DEFAULT: False: left out as DER does (X.690
     # 11.5); True: sent as 95 01 02 (Quirk.PROFILE_CLASS_EXPLICIT)
     profile_class_explicit: bool = False
+    # The longest STORE DATA data field the ISD-R takes (:mod:`.store_data`, its FCI
+    # '9F65'): None: any a short or extended APDU carries, the FCI saying 'FF'
+    max_store_data: int | None = None

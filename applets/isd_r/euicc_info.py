@@ -78,7 +78,6 @@ class EuiccInfo:
             "euiccFirmwareVer": version_bytes(config.firmware_version),
             "extCardResource": self.ext_card_resource(),
             "uiccCapability": self._uicc_capability,
-            "globalplatformVersion": version_bytes(config.globalplatform_version),
             "rspCapability": self._rsp_capability,
             **self.ci_pkid_lists(),
             "ppVersion": version_bytes(config.pp_version),
@@ -87,6 +86,8 @@ class EuiccInfo:
         # The optional members only where this eUICC declares them (SGP.22 4.3)
         if config.ts102241_version is not None:
             info["ts102241Version"] = version_bytes(config.ts102241_version)
+        if config.globalplatform_version is not None:
+            info["globalplatformVersion"] = version_bytes(config.globalplatform_version)
         if config.euicc_category is not None:
             info["euiccCategory"] = config.euicc_category
         if config.forbidden_pprs is not None:

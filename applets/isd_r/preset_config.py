@@ -35,6 +35,9 @@ made, so a restart, with or without the scenario, answers as the first start did
     free_nvm = 65536                   # extCardResource: bytes free once the preset is
     free_volatile = 4096               # written (the capacity is that plus the preset
     installed_applications = 3         # profiles' packages), 0 .. 65535, and a fixed count
+    leave_out = ["globalplatform_version"]   # OPTIONAL members the card answers unless
+                                       # told (only globalplatformVersion: the others are
+                                       # left out unless given)
 
 Effects. ``plmn`` is the MCC and MNC digits (five or six), coded as 3GPP TS 24.008 10.5.1.3
 (MNC digit 3 'F' when it has two digits); 'E' in a digit matches any digit ("EEEEEE": any
@@ -60,6 +63,7 @@ from euicc.store import CardStore
 from .config import EuiccConfig, OperatorId, RatRule
 from .preset_schema import (
     bit_names,
+    choice,
     fail,
     flag,
     hex_bytes,
@@ -84,7 +88,14 @@ VERSIONS = {"profile_version": "profile_version", "firmware": "firmware_version"
 INFO2_KEYS = (*VERSIONS, "uicc_capability", "rsp_capability", "ci_pkids_for_verification",
               "ci_pkids_for_signing", "euicc_category", "forbidden_ppr",
               "sas_accreditation_number", "certification_data", "free_nvm", "free_volatile",
-              "installed_applications")
+              "installed_applications", "leave_out")
+# EUICCInfo2's OPTIONAL members (SGP.22 4.3) by key: the one the card sends unless left out,
+# and those it leaves out unless given
+DEFAULT_PRESENT = {"globalplatform_version": "globalplatformVersion"}
+ABSENT_UNLESS_GIVEN = {"ts102241_version": "ts102241Version",
+                       "euicc_category": "euiccCategory",
+                       "forbidden_ppr": "forbiddenProfilePolicyRules",
+                       "certification_data": "certificationDataObject"}
 CERTIFICATION_KEYS = ("platform_label", "discovery_base_url")
 
 
@@ -166,6 +177,25 @@ def _euicc_info2(where: str, table, profile_bytes: int, memory_full: bool) -> di
     if "installed_applications" in table:
         changes["installed_applications"] = number(
             f"{where}: installed_applications", table["installed_applications"], 0, 255)
+    if "leave_out" in table:
+        changes.update(_left_out(f"{where}: leave_out", table))
+    return changes
+
+
+def _left_out(where: str, table: dict) -> dict:
+    """``leave_out``: the OPTIONAL EUICCInfo2 members (SGP.22 4.3) a chip does not send,
+    of those the card sends by default."""
+    keys = table["leave_out"]
+    if not isinstance(keys, list):
+        fail(where, f"{keys!r}: a list of {', '.join(DEFAULT_PRESENT)}")
+    changes = {}
+    for key in keys:
+        if key in ABSENT_UNLESS_GIVEN:
+            fail(where, f"{key!r}: {ABSENT_UNLESS_GIVEN[key]} is left out unless given")
+        choice(where, key, tuple(DEFAULT_PRESENT))
+        if key in table:
+            fail(where, f"{key!r} is given as well")
+        changes[VERSIONS[key]] = None
     return changes
 
 

@@ -163,8 +163,8 @@ class Preset:
         """The preset packages' size: memory they take (EUICCInfo2 extCardResource)."""
         return sum(len(p.package or b"") for p in self.profiles)
 
-    def config_changes(self) -> dict:
-        return config_changes(self.config_tables, self.profile_bytes)
+    def config_changes(self, where: str = "preset") -> dict:
+        return config_changes(self.config_tables, self.profile_bytes, where)
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -350,7 +350,7 @@ def parse_preset(table: dict, where: str = "preset", base: Path | None = None,
             digest.update(hashlib.sha256(profile.icon_data).digest())
     preset = Preset(profiles, notifications,
                     {k: table[k] for k in CONFIG_KEYS if k in table}, digest.hexdigest())
-    preset.config_changes()  # the configuration keys are checked now, not at the start
+    preset.config_changes(where)  # the keys are checked now (and named as in the file)
     return preset
 
 

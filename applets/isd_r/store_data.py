@@ -2,6 +2,14 @@
 SGP.22 5.7.2 "Transport of ES10 commands"): P1 '11' announces more blocks, '91' the last
 block; P2 is the block number, 00 for the first block of every ES10 command and then
 incremented by one. The reassembled data is one ES10 request.
+
+A chip model may take shorter blocks than a short APDU carries (``max_block``, the ISD-R's
+FCI '9F65' "maximum length of data field in command message", GlobalPlatform Card
+Specification 2.3 11.9.3.1): a longer block is refused with '6700' wrong length
+(GlobalPlatform 2.3 11.1.3 general error conditions, ISO/IEC 7816-4 5.6: Nc not what the
+card takes) and the ES10 command it belonged to is dropped, as a chip's buffer cannot hold
+it; the LPA sends it again in shorter blocks (lpac LPAC_CUSTOM_ES10X_MSS, euicc-lpa
+--block-size).
 """
 
 from __future__ import annotations
@@ -24,10 +32,17 @@ class Reassembly:
     next_block: int = 0
 
 
-def accept_block(apdu: CommandApdu, channel: Channel) -> bytes | None:
-    """Add one STORE DATA block; return the complete command after the last block."""
+def accept_block(apdu: CommandApdu, channel: Channel,
+                 max_block: int | None = None) -> bytes | None:
+    """Add one STORE DATA block; return the complete command after the last block.
+    ``max_block``: the longest data field taken (None: any a short or extended APDU
+    carries)."""
     if apdu.p1 not in (P1_MORE_BLOCKS, P1_LAST_BLOCK):
         raise SwError(SW.INCORRECT_P1P2, f"STORE DATA P1 {apdu.p1:02X}")
+    if max_block is not None and len(apdu.data) > max_block:
+        channel.applet_state.pop(STATE_KEY, None)
+        raise SwError(SW.WRONG_LENGTH, f"STORE DATA block of {len(apdu.data)} bytes, "
+                                       f"at most {max_block}")
     state: Reassembly = channel.applet_state.setdefault(STATE_KEY, Reassembly())
     if apdu.p2 == 0:
         state.buffer.clear()

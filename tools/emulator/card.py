@@ -35,6 +35,7 @@ from euicc_tools.personalities import (
     check_eid,
     load_personality,
 )
+from euicc_tools.personalities.ecasd import held_credentials
 
 
 def build_card(
@@ -51,7 +52,7 @@ def build_card(
     (:mod:`euicc.crypto.entropy`): the operating system's by default, a
     :class:`~euicc.crypto.entropy.SeededEntropy` for a reproducible card. ``personality``:
     the chip it looks like (:mod:`euicc_tools.personalities`: ATR, ISD-R AID, channels,
-    quirks), the emulator's own if not given."""
+    quirks, STORE DATA and response sizes), the emulator's own if not given."""
     migrate(store)
     faults = faults if faults is not None else FaultPlan()
     entropy = entropy if entropy is not None else SystemEntropy()
@@ -64,6 +65,8 @@ def build_card(
         config = replace(config, profiles_info_default_tags=BASIC_PROFILE_INFO_TAGS)
     if Quirk.PROFILE_CLASS_EXPLICIT in persona.quirks:
         config = replace(config, profile_class_explicit=True)
+    if persona.max_store_data is not None:
+        config = replace(config, max_store_data=persona.max_store_data)
     isd_r = IsdR(store, credentials, config, entropy,
                  on_enabled_profile_changed=uicc.enabled_profile_changed, faults=faults)
     isd_r.aid = persona.isd_r_aid  # a chip whose ISD-R answers at another AID
@@ -72,7 +75,8 @@ def build_card(
         registry.alias(ISD_R_AID, isd_r)
     registry.install(Ecasd(credentials))
     return Card(registry, atr=persona.atr, max_channels=persona.logical_channels,
-                file_system=uicc, proactive=proactive, faults=faults)
+                file_system=uicc, proactive=proactive, faults=faults,
+                max_response=persona.max_response)
 
 
 def fault_catalog(card: Card) -> Catalog:
@@ -97,7 +101,9 @@ def open_card(state: Path, pki: Path | None, eid: str | None, rekey: bool = Fals
 
     The state stays bound to the ``personality`` it was made with (``generic`` if none):
     a start with another is refused (a chip does not change model); its factory state is
-    written into a fresh state as ``preset`` is, and the two do not combine."""
+    written into a fresh state as ``preset`` is, and the two do not combine. Its
+    ``[ecasd]`` cuts the credentials to the CIs the chip's ECASD holds
+    (:mod:`euicc_tools.personalities.ecasd`)."""
     store = CardStore(state)
     config = EuiccConfig()
     try:
@@ -105,6 +111,7 @@ def open_card(state: Path, pki: Path | None, eid: str | None, rekey: bool = Fals
         if eid is None and store.get_meta(META_EID) is None:
             eid = personality.eid  # a new state: the chip's own EID, if it names one
         credentials = bind_card_credentials(state, store, pki, eid, rekey)
+        credentials = held_credentials(personality.ecasd, credentials, personality.name)
         entropy = SystemEntropy()
         _bind_personality(store, personality.name)
         check_eid(personality, credentials.eid)

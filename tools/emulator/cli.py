@@ -204,6 +204,11 @@ def cmd_personality(args) -> int:
     print(f"EUM range    {p.eum or '(any)'}\nLPA          {p.lpa or '(any)'}")
     print(f"EID          {p.eid or '(from the PKI or --eid)'}")
     print(f"quirks       {', '.join(sorted(p.quirks)) or '(none)'}")
+    print(f"STORE DATA   {p.max_store_data or 'any'} bytes per block\n"
+          f"response     {p.max_response} bytes per R-APDU")
+    if p.ecasd is not None:
+        for what, pkids in (("verifies", p.ecasd.verification), ("signs", p.ecasd.signing)):
+            print(f"ECASD {what:7} {', '.join(k.hex().upper() for k in pkids)}")
     for key, value in sorted(p.factory.config_changes().items()):
         if isinstance(value, tuple) and value and isinstance(value[0], bytes):
             value = ", ".join(v.hex().upper() for v in value)

@@ -19,6 +19,15 @@ file; the built-in ones ship beside this module). Read by :func:`load_personalit
                                       # about what it needs (lpac/pcscd: T=0 offered)
     quirks = ["standard_isd_r_also"]  # behaviour switches, :class:`Quirk` (each with the
                                       # public source of the LPA workaround)
+    max_store_data = 64               # optional: the longest STORE DATA data field the
+                                      # ISD-R takes, 6 .. 65535 (default: any a short or
+                                      # extended APDU carries); its FCI '9F65' says it
+    max_response = 128                # optional: the most response data in one R-APDU,
+                                      # 16 .. 256 (default 256); the rest by '61xx'
+
+    [ecasd]                           # optional: the CIs the ECASD holds (:mod:`.ecasd`)
+    ci_pkids_for_verification = ["F54172BDF98A95D65CBEB88A38A1C11D800A85C3"]
+    ci_pkids_for_signing = [...]      # default: the same
 
     [factory]                         # a scenario's [preset], the same keys and reader
                                       # (euicc_applets.isd_r.presets / .preset_config):
@@ -29,6 +38,22 @@ A factory profile's ``package = "builtin:test"`` is a UPP this module makes with
 profile builder (:func:`euicc_tools.testkit.profile_builder.build_upp`, fixed test keys)
 for that profile's ICCID: no real UPP can ship with the project. Errors are
 :class:`~euicc.faults.ScenarioError` with the file and the line of the key.
+
+Sizes. ``max_store_data`` is the data field a chip's ISD-R buffer takes per STORE DATA block
+(SGP.22 5.7.2, GlobalPlatform Card Specification 2.3 11.11): its SELECT FCI declares it in
+'9F65' "maximum length of data field in command message" (GlobalPlatform 11.9.3.1; 'FF'
+without a limit), and a longer block is answered '6700' wrong length (GlobalPlatform 11.1.3
+general error conditions, ISO/IEC 7816-4 5.6), the ES10 command it began dropped. This is
+what lpac's ``LPAC_CUSTOM_ES10X_MSS`` works around: lpac (estkme-group/lpac euicc/euicc.c
+``es10x_command_iter``) cuts every ES10 request into STORE DATA blocks of ``es10x_mss``
+bytes, 120 by default, P1 '11' and the last '91', and the variable (src/main.c, 6 .. 255,
+docs/ENVVARS.md) sets that size; it was made settable (lpac pull request 160) for
+removable eUICCs in phones, where long blocks at a fast baud rate met '6601' checksum
+errors. No public source names a chip model with a smaller limit, so no built-in
+personality sets one. ``max_response`` is the response data a chip sends in one R-APDU
+(ETSI TS 102 221 7.3.1.1.4 and 10.2.1.1, ISO/IEC 7816-4 7.6.1: '61xx', then GET RESPONSE);
+below 256 a long answer comes in chunks of that size whatever Le asks. 16 is a floor so
+that no ES10 answer takes thousands of R-APDUs, not a chip's.
 
 A personality file can be written from a card (``euicc-emu personality capture``,
 :mod:`.capture` reads the card, :mod:`.capture_toml` writes the file): ``card: eid`` and
@@ -44,6 +69,7 @@ from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 
+from euicc.apdu import MAX_SHORT_LE
 from euicc.card import DEFAULT_ATR
 from euicc.channels import MAX_CHANNELS
 from euicc.faults import ScenarioError, read_scenario
@@ -52,9 +78,15 @@ from euicc_applets.isd_r import ISD_R_AID
 from euicc_applets.isd_r.preset_schema import fail, hex_bytes, number, text, unknown_keys
 from euicc_applets.isd_r.presets import Preset, parse_preset
 
-SECTIONS = ("personality", "card", "factory")
+from .ecasd import EcasdContents, check_declared, parse_ecasd
+
+SECTIONS = ("personality", "card", "ecasd", "factory")
 PERSONALITY_KEYS = ("name", "description", "source")
-CARD_KEYS = ("atr", "isd_r_aid", "logical_channels", "eum", "eid", "lpa", "quirks")
+CARD_KEYS = ("atr", "isd_r_aid", "logical_channels", "eum", "eid", "lpa", "quirks",
+             "max_store_data", "max_response")
+MIN_STORE_DATA = 6  # lpac's smallest ES10X_MSS (src/main.c ES10X_MSS_MIN_VALUE)
+MAX_STORE_DATA = 0xFFFF  # the longest extended Lc (ISO/IEC 7816-4 5.1)
+MIN_RESPONSE = 16
 
 
 class Quirk(StrEnum):
@@ -105,6 +137,9 @@ class Personality:
     eid: str | None = None  # the EID of a new state without --eid (None: a random one)
     lpa: str | None = None
     quirks: frozenset[Quirk] = frozenset()
+    max_store_data: int | None = None  # None: any STORE DATA block an APDU carries
+    max_response: int = MAX_SHORT_LE
+    ecasd: EcasdContents | None = None  # None: every CI of the PKI the card runs with
     factory: Preset = field(default_factory=Preset)
     warnings: tuple[str, ...] = ()
     path: Path | None = None
@@ -181,6 +216,12 @@ def _card(table: dict) -> dict:
         if Quirk.STANDARD_ISD_R_ALSO in values["quirks"] and values.get(
                 "isd_r_aid", ISD_R_AID) == ISD_R_AID:
             fail("card: quirks", "standard_isd_r_also needs a vendor isd_r_aid")
+    if "max_store_data" in table:
+        values["max_store_data"] = number("card: max_store_data", table["max_store_data"],
+                                          MIN_STORE_DATA, MAX_STORE_DATA)
+    if "max_response" in table:
+        values["max_response"] = number("card: max_response", table["max_response"],
+                                        MIN_RESPONSE, MAX_SHORT_LE)
     return values
 
 
@@ -210,10 +251,16 @@ def load_personality(name_or_file: str) -> Personality:
         names = {k: text(f"personality: {k}", head.get(k, ""), 200) for k in PERSONALITY_KEYS}
         section = "card"
         card = _card(document.sections.get("card", {}))
+        section = "ecasd"
+        ecasd = None
+        if "ecasd" in document.sections:
+            ecasd = parse_ecasd(document.sections["ecasd"])
         section = "factory"
         factory_table = document.sections.get("factory", {})
         factory = parse_preset(factory_table, where="factory", base=path.parent,
                                packages={BUILTIN_PACKAGE: _test_package})
+        if ecasd is not None:
+            check_declared(ecasd, factory_table)
     except ScenarioError as exc:
         raise document.error(exc, section) from None
     warnings = []
@@ -221,7 +268,8 @@ def load_personality(name_or_file: str) -> Personality:
     if card.get("lpa") in NEEDS_T0 and 0 not in atr_protocols(atr):
         warnings.append(f"{path}: card: atr offers no T=0, which {card['lpa']} asks pcscd "
                         "for: it will not connect")
-    return Personality(**names, **card, factory=factory, warnings=tuple(warnings), path=path)
+    return Personality(**names, **card, ecasd=ecasd, factory=factory,
+                       warnings=tuple(warnings), path=path)
 
 
 def check_eid(personality: Personality, eid: str) -> None:

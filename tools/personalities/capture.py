@@ -6,12 +6,17 @@ the raw answers and decoded:
 - the ATR (ISO/IEC 7816-3 8.2);
 - the ISD-R's AID (SGP.22 2.2.1): SELECT by DF name (ISO/IEC 7816-4 11.1.1) of the SGP.22
   AID and of the vendor AIDs LPAs carry (:data:`VENDOR_ISD_R_AIDS`), each on the basic
-  channel; every one that answers is recorded;
+  channel; every one that answers is recorded, and the ISD-R's FCI ("SELECT ISD-R"), whose
+  '9F65' (GlobalPlatform 2.3 11.9.3.1) is the longest STORE DATA block it declares;
 - the number of logical channels (ISO/IEC 7816-4 5.1.1, ETSI TS 102 221 11.1.17 MANAGE
   CHANNEL): opened one by one until the card refuses, then all closed again;
 - ES10c.GetEID (SGP.22 5.7.20), ES10b.GetEUICCInfo1 and GetEUICCInfo2 (5.7.8),
   ES10a.GetEuiccConfiguredAddresses (5.7.3), ES10b.GetRAT (5.7.16) and
-  ES10c.GetProfilesInfo (5.7.15) without a tag list, every profile's metadata.
+  ES10c.GetProfilesInfo (5.7.15) without a tag list, every profile's metadata;
+- the response data per R-APDU (:attr:`Capture.chunks`): the sizes of the GET RESPONSE
+  chunks the ES10 answers came in (ETSI TS 102 221 7.3.1.1.4), which show a chip's
+  ``max_response`` when an answer was longer than it. What blocks a chip refuses is not
+  probed: the capture sends lpac's 120-byte STORE DATA blocks only.
 
 :mod:`.capture_toml` turns a :class:`Capture` into a personality file; :func:`replay`
 makes a card from that file in-process and captures it again, so the writer can say which
@@ -29,6 +34,7 @@ from pathlib import Path
 
 from euicc.ins import Ins
 from euicc.sw import SW
+from euicc.tlv import TlvError, parse
 from euicc_applets.isd_r import ISD_R_AID
 from euicc_tools.lpa.es10 import (
     MANAGE_CHANNEL_CLOSE,
@@ -83,6 +89,31 @@ class Capture:
     values: dict[str, object] = field(default_factory=dict)
     missing: dict[str, str] = field(default_factory=dict)  # ES10 name: why not captured
     reader: str | None = None
+    # (data length, SW) of every R-APDU of the ES10 reads, in order
+    chunks: list[tuple[int, int]] = field(default_factory=list)
+
+    @property
+    def max_store_data(self) -> int | None:
+        """The ISD-R FCI's '9F65' (None: absent or not one number)."""
+        try:
+            ((_, fci),) = parse(self.answers["SELECT ISD-R"])
+            proprietary = dict(parse(fci)).get(0xA5)
+            value = dict(parse(proprietary)).get(0x9F65) if proprietary else None
+        except (KeyError, TlvError, ValueError):
+            return None
+        return int.from_bytes(value, "big") if value else None
+
+    @property
+    def max_response(self) -> int | None:
+        """The most response data the card sent in one R-APDU followed by '61xx' (more
+        left): its limit, when an answer was longer than it; None if no answer was
+        chained past its first chunk of data."""
+        cut = [length for length, sw in self.chunks if length and sw >> 8 == 0x61]
+        return max(cut) if cut else None
+
+    @property
+    def longest_chunk(self) -> int:
+        return max((length for length, _ in self.chunks), default=0)
 
     @property
     def eid(self) -> str:
@@ -94,25 +125,43 @@ class Capture:
         return self.isd_r_aid != ISD_R_AID and ISD_R_AID in self.answering_aids
 
 
-def _answers_select(link: ApduLink, aid: bytes) -> bool:
-    """SELECT by DF name on the basic channel, first or only occurrence (7816-4 11.1.1);
-    a '61xx' is fetched with GET RESPONSE so the card is not left with data waiting."""
+def _answers_select(link: ApduLink, aid: bytes) -> bytes | None:
+    """SELECT by DF name on the basic channel, first or only occurrence (7816-4 11.1.1):
+    the FCI, None if refused; a '61xx' is fetched with GET RESPONSE so the card is not
+    left with data waiting."""
     data, sw = link.transmit(bytes([0x00, Ins.SELECT, 0x04, 0x00, len(aid)]) + aid)
+    fci = bytearray(data)
     while sw & 0xFF00 == SW.BYTES_REMAINING:
         data, sw = link.transmit(bytes([0x00, Ins.GET_RESPONSE, 0x00, 0x00, sw & 0xFF]))
-    return sw == SW.OK
+        fci += data
+    return bytes(fci) if sw == SW.OK else None
 
 
-def find_isd_r(link: ApduLink) -> tuple[bytes, tuple[bytes, ...]]:
-    """(the ISD-R AID to use, every AID that answered): the first vendor AID that answers,
-    else the SGP.22 one; CaptureError if none does (not an eUICC)."""
+def find_isd_r(link: ApduLink) -> tuple[bytes, tuple[bytes, ...], bytes]:
+    """(the ISD-R AID to use, every AID that answered, the FCI at the one to use): the
+    first vendor AID that answers, else the SGP.22 one; CaptureError if none does (not an
+    eUICC)."""
     candidates = (ISD_R_AID, *VENDOR_ISD_R_AIDS.values())
-    answering = tuple(aid for aid in candidates if _answers_select(link, aid))
+    fcis = {aid: _answers_select(link, aid) for aid in candidates}
+    answering = tuple(aid for aid in candidates if fcis[aid] is not None)
     if not answering:
         raise CaptureError("not an eUICC: no ISD-R answers SELECT at the SGP.22 AID or at "
                            f"any vendor AID ({', '.join(VENDOR_ISD_R_AIDS)})")
     vendor = [aid for aid in answering if aid != ISD_R_AID]
-    return (vendor[0] if vendor else ISD_R_AID), answering
+    chosen = vendor[0] if vendor else ISD_R_AID
+    return chosen, answering, fcis[chosen]
+
+
+class _Chunks(ApduLink):
+    """The link, with the (data length, SW) of every R-APDU kept."""
+
+    def __init__(self, link: ApduLink, into: list[tuple[int, int]]) -> None:
+        self.link, self.into = link, into
+
+    def transmit(self, apdu: bytes) -> tuple[bytes, int]:
+        data, sw = self.link.transmit(apdu)
+        self.into.append((len(data), sw))
+        return data, sw
 
 
 def count_channels(link: ApduLink) -> int:
@@ -157,11 +206,11 @@ def _read_es10(es10: Es10Client, result: Capture) -> None:
 def capture(link: ApduLink, atr: bytes, reader: str | None = None) -> Capture:
     """Everything an LPA reads of the card behind ``link`` (powered, ``atr`` its ATR);
     LinkError (the transport's) and CaptureError are what can go wrong."""
-    isd_r_aid, answering = find_isd_r(link)
+    isd_r_aid, answering, fci = find_isd_r(link)
     channels = count_channels(link)
-    result = Capture(atr, isd_r_aid, answering, channels, answers={"ATR": atr},
-                     reader=reader)
-    es10 = Es10Client(link, aid=isd_r_aid)
+    result = Capture(atr, isd_r_aid, answering, channels,
+                     answers={"ATR": atr, "SELECT ISD-R": fci}, reader=reader)
+    es10 = Es10Client(_Chunks(link, result.chunks), aid=isd_r_aid)
     try:
         es10.open()
     except CardError as exc:

@@ -13,7 +13,11 @@ values, a BIT STRING with trailing zero bits DER would drop). Choices the writer
   (SGP.29 EID structure), the part an EUM's range shares;
 - a captured profile's content cannot be read from a chip, so each gets
   ``package = "builtin:test"`` (the project's test UPP for its ICCID);
-- an icon goes into a file beside the TOML (``<stem>-<iccid>.png|jpg``, ``icon_file``).
+- an icon goes into a file beside the TOML (``<stem>-<iccid>.png|jpg``, ``icon_file``);
+- ``max_store_data`` is the ISD-R FCI's '9F65' when it is not 'FF' (GlobalPlatform 2.3
+  11.9.3.1; 'FF' is what the emulator declares without a limit); ``max_response`` the
+  chunk size of an answer the card chained (:attr:`.capture.Capture.max_response`) when it
+  is below 256. The header says what of these the capture could not see.
 """
 
 from __future__ import annotations
@@ -171,8 +175,7 @@ def euicc_info2(capture: Capture, notes: list[str]) -> tuple[str, dict]:
         if member in info2:
             table[key] = _version(info2[member])
     if "globalplatformVersion" not in info2:
-        notes.append("EUICCInfo2 has no globalplatformVersion; the emulator always answers "
-                     "one")
+        table["leave_out"] = ["globalplatform_version"]  # OPTIONAL, the chip has none
     table["uicc_capability"] = _bits("uiccCapability", "UICCCapability",
                                      info2["uiccCapability"], notes)
     table["rsp_capability"] = _bits("rspCapability", "RspCapability",
@@ -313,7 +316,9 @@ def _header(capture: Capture, when: datetime, notes: list[str],
         "# read, so each profile gets package = \"builtin:test\" (the project's test UPP for",
         "# its ICCID): its file system is not the chip's.",
         "# The CI key ids are declared as captured; the card signs and verifies with the",
-        "# PKI it runs with (give --pki of that CI for downloads to work).",
+        "# PKI it runs with (give --pki of that CI for downloads to work). Which CIs the",
+        "# ECASD holds keys for is not observable beyond these lists: no [ecasd] is written.",
+        *_size_lines(capture),
     ]
     if notes:
         lines.append("# Not reproduced (the schema cannot say it):")
@@ -324,6 +329,42 @@ def _header(capture: Capture, when: datetime, notes: list[str],
     else:
         lines.append("# A card made from this file answers every captured function "
                      "byte-identically (checked when written).")
+    return lines
+
+
+DEFAULT_FCI_MAX = 0xFF  # '9F65' of a card without a limit (euicc/applet.py)
+
+
+def sizes(capture: Capture) -> dict:
+    """``card`` max_store_data and max_response where the capture saw a limit."""
+    found: dict = {}
+    declared = capture.max_store_data
+    if declared is not None and declared != DEFAULT_FCI_MAX:
+        found["max_store_data"] = declared
+    cut = capture.max_response
+    if cut is not None and cut < 256:
+        found["max_response"] = cut
+    return found
+
+
+def _size_lines(capture: Capture) -> list[str]:
+    declared = capture.max_store_data
+    lines = [
+        "# STORE DATA size: " + (f"the ISD-R's FCI declares '9F65' = {declared}"
+                                 if declared is not None else
+                                 "the ISD-R's FCI has no '9F65'")
+        + " (max_store_data"
+        + (" unless FF" if declared == DEFAULT_FCI_MAX or declared is None else "") + ");",
+        "# not observable: whether the chip takes the blocks it declares (the capture sent",
+        "# 120-byte blocks only, lpac's; no longer one is tried on a chip).",
+    ]
+    cut = capture.max_response
+    if cut is None:
+        lines.append(f"# Response size: not observable, no answer was chained past one "
+                     f"chunk (longest R-APDU data {capture.longest_chunk} bytes).")
+    else:
+        lines.append(f"# Response size: answers chained in chunks of {cut} bytes"
+                     + (" (max_response)." if cut < 256 else " (the default, 256)."))
     return lines
 
 
@@ -363,6 +404,7 @@ def render(capture: Capture, stem: str, when: datetime | None = None,
         quirks.append("profile_class_explicit")
     if quirks:
         card["quirks"] = quirks
+    card.update(sizes(capture))
     factory: dict = {"svn": svn}
     addresses = capture.values.get("ES10a.GetEuiccConfiguredAddresses")
     if addresses is None:
