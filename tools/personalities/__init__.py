@@ -19,6 +19,8 @@ file; the built-in ones ship beside this module). Read by :func:`load_personalit
                                       # about what it needs (lpac/pcscd: T=0 offered)
     quirks = ["standard_isd_r_also"]  # behaviour switches, :class:`Quirk` (each with the
                                       # public source of the LPA workaround)
+    sgp32 = "1.0"                     # an IoT eUICC of this SGP.32 version (the built-in
+                                      # personality `iot`); absent: the SGP.22 card
 
     [factory]                         # a scenario's [preset], the same keys and reader
                                       # (euicc_applets.isd_r.presets / .preset_config):
@@ -51,10 +53,11 @@ from euicc.pki import eid_is_valid
 from euicc_applets.isd_r import ISD_R_AID
 from euicc_applets.isd_r.preset_schema import fail, hex_bytes, number, text, unknown_keys
 from euicc_applets.isd_r.presets import Preset, parse_preset
+from euicc_applets.isd_r.sgp32_eim import SGP32_VERSIONS
 
 SECTIONS = ("personality", "card", "factory")
 PERSONALITY_KEYS = ("name", "description", "source")
-CARD_KEYS = ("atr", "isd_r_aid", "logical_channels", "eum", "eid", "lpa", "quirks")
+CARD_KEYS = ("atr", "isd_r_aid", "logical_channels", "eum", "eid", "lpa", "quirks", "sgp32")
 
 
 class Quirk(StrEnum):
@@ -105,6 +108,7 @@ class Personality:
     eid: str | None = None  # the EID of a new state without --eid (None: a random one)
     lpa: str | None = None
     quirks: frozenset[Quirk] = frozenset()
+    sgp32: str | None = None  # the SGP.32 version of an IoT eUICC; None: SGP.22's card
     factory: Preset = field(default_factory=Preset)
     warnings: tuple[str, ...] = ()
     path: Path | None = None
@@ -181,6 +185,10 @@ def _card(table: dict) -> dict:
         if Quirk.STANDARD_ISD_R_ALSO in values["quirks"] and values.get(
                 "isd_r_aid", ISD_R_AID) == ISD_R_AID:
             fail("card: quirks", "standard_isd_r_also needs a vendor isd_r_aid")
+    if "sgp32" in table:
+        if table["sgp32"] not in SGP32_VERSIONS:
+            fail("card: sgp32", f"{table['sgp32']!r} (allowed: {', '.join(SGP32_VERSIONS)})")
+        values["sgp32"] = table["sgp32"]
     return values
 
 
