@@ -33,6 +33,7 @@ from .rat import ppr_refusal
 from .session import RspSession
 from .sgp32 import Sgp32Settings, iot_functions
 from .sgp32_eim import EimConfiguration
+from .sgp32_notifications import Sgp32Notifications
 from .sgp32_package import EuiccPackages
 
 ISD_R_AID = bytes.fromhex("A0000005591010FFFFFFFF8900000100")
@@ -78,7 +79,8 @@ class IsdR(Applet):
         if sgp32 is not None:
             eims = EimConfiguration(store, credentials, sgp32)
             packages = EuiccPackages(store, eims, self.profiles, self.info, entropy)
-            functions = iot_functions(functions, eims, self.info, packages)
+            functions = iot_functions(functions, eims, self.info, packages,
+                                      Sgp32Notifications(store))
         self.es10 = Es10Table(functions, store.transaction, self.faults)
         self._commands = CommandTable(
             [CommandSpec(Ins.STORE_DATA, ClassFamily.PROPRIETARY, self._store_data, WITH_DATA)]

@@ -4,11 +4,12 @@ is an IoT eUICC (``IsdR(..., sgp32=Sgp32Settings(...))``; a personality's
 ``[card] sgp32 = "1.0"``). Without it the table is SGP.22's alone, unchanged.
 
 This increment: 5.9.2 GetEUICCInfo2 (SGP32-EUICCInfo2 with ipaMode and iotSpecificInfo),
-5.9.4 AddInitialEim (BF57), 5.9.10 GetCerts (BF56), 5.9.18 GetEimConfigurationData (BF55)
-and 5.9.1 LoadEuiccPackage (BF51). The others of SGP.32 5.9 (ProfileRollback BF58,
-ConfigureAutoProfileEnabling BF59, EnableUsingDD BF5A, the extended RetrieveNotificationsList
-and eUICCMemoryReset) and the refusal of the SGP.22 functions SGP.32 forbids to the IPA are
-not here yet: those tags still answer as the SGP.22 card does ('6A80' for an unknown one).
+5.9.4 AddInitialEim (BF57), 5.9.10 GetCerts (BF56), 5.9.18 GetEimConfigurationData (BF55),
+5.9.1 LoadEuiccPackage (BF51), 5.9.11 RetrieveNotificationsList and 5.9.12
+RemoveNotificationFromList with the eUICC Package Results. The others of SGP.32 5.9
+(ProfileRollback BF58, ConfigureAutoProfileEnabling BF59, EnableUsingDD BF5A, the extended
+eUICCMemoryReset) and the refusal of the SGP.22 functions SGP.32 forbids to the IPA are not
+here yet: those tags still answer as the SGP.22 card does ('6A80' for an unknown one).
 """
 
 from __future__ import annotations
@@ -18,25 +19,34 @@ from euicc.asn1 import sgp32
 from .es10 import Es10Entry, Es10Function
 from .euicc_info import EuiccInfo
 from .sgp32_eim import EimConfiguration, Sgp32Settings
+from .sgp32_notifications import Sgp32Notifications
 from .sgp32_package import EuiccPackages
 
 __all__ = ["Sgp32Settings", "iot_functions"]
 
 UNDEFINED = 127
-EUICC_INFO2_TAG = 0xBF22
+EUICC_INFO2_TAG, RETRIEVE_TAG, REMOVE_TAG = 0xBF22, 0xBF2B, 0xBF30
+REPLACED = (EUICC_INFO2_TAG, RETRIEVE_TAG, REMOVE_TAG)  # SGP.22 functions SGP.32 extends
 
 
 def iot_functions(entries: list[Es10Entry], eims: EimConfiguration, info: EuiccInfo,
-                  packages: EuiccPackages) -> list[Es10Entry]:
-    """``entries`` (the SGP.22 table) with GetEUICCInfo2 answering SGP32-EUICCInfo2 and the
-    SGP.32 functions added."""
+                  packages: EuiccPackages, notes: Sgp32Notifications) -> list[Es10Entry]:
+    """``entries`` (the SGP.22 table) with GetEUICCInfo2, RetrieveNotificationsList and
+    RemoveNotificationFromList in their SGP.32 forms and the SGP.32 functions added."""
     f = Es10Function
 
     def euicc_info2(request: dict) -> dict:
         return {**info.euicc_info2(request), **eims.iot_members()}
 
-    table = [e for e in entries if e.tag != EUICC_INFO2_TAG]
+    table = [e for e in entries if e.tag not in REPLACED]
     return table + [
+        f("ES10b.RetrieveNotificationsList", RETRIEVE_TAG,
+          "SGP32-RetrieveNotificationsListRequest", "SGP32-RetrieveNotificationsListResponse",
+          notes.retrieve_notifications_list, ("notificationsListResultError", UNDEFINED),
+          spec=sgp32),
+        f("ES10b.RemoveNotificationFromList", REMOVE_TAG, "NotificationSentRequest",
+          "NotificationSentResponse", notes.remove_notification_from_list,
+          {"deleteNotificationStatus": UNDEFINED}, spec=sgp32),
         f("ES10b.GetEUICCInfo2", EUICC_INFO2_TAG, "GetEuiccInfo2Request", "SGP32-EUICCInfo2",
           euicc_info2, spec=sgp32),
         f("ES10b.AddInitialEim", 0xBF57, "AddInitialEimRequest", "AddInitialEimResponse",

@@ -9,21 +9,13 @@ import pytest
 from euicc.asn1 import decode_exact, encode, sgp32
 from euicc.store import CardStore, ProfileState
 from euicc_tools.emulator.card import build_card
-from euicc_tools.lpa.es10 import CardError, Es10Client
-from euicc_tools.lpa.link import DirectLink
+from euicc_tools.lpa.es10 import CardError
 from euicc_tools.personalities import load_personality
 from euicc_tools.testkit.eim import SampleEim, result_signature_valid
 from tests.support.profile_metadata import iccid_bytes
+from tests.support.sgp32 import add_eim, call, iot_client
 
 ICCID_A, ICCID_B = "8944000000000000001", "8944000000000000002"
-
-
-def iot_client(store, credentials) -> Es10Client:
-    card = build_card(store, credentials, personality=load_personality("iot"))
-    card.power_on()
-    client = Es10Client(DirectLink(card))
-    client.open()
-    return client
 
 
 @pytest.fixture
@@ -31,14 +23,6 @@ def iot(store, credentials):
     client = iot_client(store, credentials)
     yield client
     client.close()
-
-
-def call(client, request: bytes, response_type: str):
-    return decode_exact(sgp32(), response_type, client.store_data(request))
-
-
-def add_eim(client, eim: SampleEim, **kwargs):
-    return call(client, eim.add_initial_eim_request(**kwargs), "AddInitialEimResponse")
 
 
 def load(client, request: bytes):
