@@ -488,6 +488,16 @@ class CardStore:
         with self.transaction():
             self._db.execute("UPDATE eims SET counter = ? WHERE eim_id = ?", (counter, eim_id))
 
+    def replace_eim(self, record: EimRecord) -> None:
+        """A new configuration and counter for the eIM ``record.eim_id`` (its place kept)."""
+        with self.transaction():
+            self._db.execute("UPDATE eims SET config = ?, counter = ? WHERE eim_id = ?",
+                             (record.config, record.counter, record.eim_id))
+
+    def delete_eim(self, eim_id: str) -> bool:
+        with self.transaction():
+            return self._db.execute("DELETE FROM eims WHERE eim_id = ?", (eim_id,)).rowcount > 0
+
     def delete_eims(self) -> int:
         with self.transaction():
             return self._db.execute("DELETE FROM eims").rowcount

@@ -134,25 +134,33 @@ class EimConfiguration:
             if len(set(ids)) != len(ids):
                 raise EimError(UNDEFINED, "an eimId twice")
             for entry in entries:
-                self._check(entry)
+                self.check(entry, UNDEFINED)
         except EimError as exc:
             return ("addInitialEimError", exc.code)
-        answers = []
-        for entry in entries:
-            entry = dict(entry)
-            if "associationToken" in entry:
-                entry["associationToken"] = self.store.next_counter(ASSOCIATION_TOKEN_COUNTER)
-                answers.append(("associationToken", entry["associationToken"]))
-            else:
-                answers.append(("addOk", None))
-            self.store.add_eim(EimRecord(entry["eimId"],
-                                         encode(sgp32(), "EimConfigurationData", entry),
-                                         entry["counterValue"]))
-        return ("addInitialEimOk", answers)
+        return ("addInitialEimOk", [self.associate(entry) for entry in entries])
 
-    def _check(self, entry: dict) -> None:
-        if "counterValue" not in entry or "eimPublicKeyData" not in entry:
-            raise EimError(UNDEFINED, "counterValue and eimPublicKeyData are mandatory")
+    def associate(self, entry: dict) -> tuple[str, object]:
+        """Store one checked eIM Configuration Data: ("associationToken", the token made for
+        it) when it asked for one, else ("addOk", None)."""
+        entry = dict(entry)
+        answer: tuple[str, object] = ("addOk", None)
+        if "associationToken" in entry:
+            entry["associationToken"] = self.store.next_counter(ASSOCIATION_TOKEN_COUNTER)
+            answer = ("associationToken", entry["associationToken"])
+        self.store.add_eim(EimRecord(entry["eimId"],
+                                     encode(sgp32(), "EimConfigurationData", entry),
+                                     entry["counterValue"]))
+        return answer
+
+    def check(self, entry: dict, malformed: int, new: bool = True) -> None:
+        """Raise :class:`EimError` for an eIM Configuration Data the card cannot associate
+        (``new``) or take as an update; ``malformed``: the code for what the function has
+        no code of its own for (undefinedError in AddInitialEim, commandError in an eCO).
+        The other codes have the same numbers in AddInitialEim's and the eCOs' results."""
+        if new and ("counterValue" not in entry or "eimPublicKeyData" not in entry):
+            raise EimError(malformed, "counterValue and eimPublicKeyData are mandatory")
+        if "counterValue" not in entry:
+            entry = {**entry, "counterValue": 0}
         if not 0 <= entry["counterValue"] <= MAX_COUNTER_VALUE:
             raise EimError(COUNTER_OUT_OF_RANGE, f"counterValue {entry['counterValue']}")
         if entry.get("associationToken", REQUEST_TOKEN) != REQUEST_TOKEN:
@@ -160,10 +168,12 @@ class EimConfiguration:
         pkid = entry.get("euiccCiPKId")
         if pkid is not None and pkid not in self.credentials.pkids_for_signing:
             raise EimError(CI_PK_UNKNOWN, f"euiccCiPKId {pkid.hex()}")
+        if "eimPublicKeyData" not in entry:
+            return
         try:
             eim_public_key(entry)
         except ValueError as exc:  # also what cryptography raises for a bad key or cert
-            raise EimError(UNDEFINED, f"eimPublicKeyData: {exc}") from None
+            raise EimError(malformed, f"eimPublicKeyData: {exc}") from None
 
     # -- SGP.32 5.9.18 GetEimConfigurationData ------------------------------------------------
     def get_eim_configuration_data(self, request: dict) -> dict:

@@ -18,7 +18,8 @@ store transaction; a refusal writes nothing at all):
    above the last one accepted from this eIM: replayError(4).
 
 Then the package runs: the eIM's counterValue becomes the package's (persisted with the
-operations' effects, in the same commit), each PSMO in turn gives its EuiccResultData, and
+operations' effects, in the same commit), each PSMO or eCO (:mod:`.sgp32_eco`) in turn
+gives its EuiccResultData, and
 the result takes the next sequence number of the card's notification counter (an IPA removes
 results and notifications with the same RemoveNotificationFromList, SGP.32 5.9.12). The
 result is signed with the eUICC key of the eIM's euiccCiPKId: euiccSignEPR (and euiccSignEPE
@@ -27,10 +28,9 @@ for a signed error) over the result data followed by the package's eimSignature 
 euiccPackageResultDataSigned and eimSignature"). A signed result is kept in the store until
 the IPA removes it.
 
-Not executed yet (each answered so, never as done): the configureAutoEnable PSMO and the
-eCOs (2.11.1.1.2) end the package with processingTerminated undefinedError(127) at their
-place; enable's rollbackFlag is accepted but no rollback is armed (ProfileRollback, 5.9.16,
-is not there yet).
+Not executed yet (answered so, never as done): the configureAutoEnable PSMO ends the
+package with processingTerminated undefinedError(127) at its place; enable's rollbackFlag is
+accepted but no rollback is armed (ProfileRollback, 5.9.16, is not there yet).
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from euicc.tlv import children, tlv
 from .euicc_info import EuiccInfo
 from .notifications import SEQ_COUNTER
 from .profiles import ProfileManagement
+from .sgp32_eco import EimConfigurationOperations
 from .sgp32_eim import MAX_COUNTER_VALUE, EimConfiguration, eim_public_key
 
 # EuiccPackageErrorCode (SGP.32 2.11.2.1)
@@ -66,6 +67,7 @@ class EuiccPackages:
         self.profiles = profiles
         self.info = info
         self.entropy = entropy  # signs the results with SK.EUICC.SIG
+        self.ecos = EimConfigurationOperations(eims)
 
     def load_euicc_package(self, request: dict, raw: bytes) -> dict | tuple:
         signed = request["euiccPackageSigned"]
@@ -98,7 +100,7 @@ class EuiccPackages:
         self.store.set_eim_counter(eim_id, counter)
         kind, operations = signed["euiccPackage"]
         results = (self._run_psmos(operations) if kind == "psmoList"
-                   else [("processingTerminated", PROCESSING_UNDEFINED)])
+                   else self.ecos.run(operations))
         seq = self.store.next_counter(SEQ_COUNTER)
         data = {"eimId": eim_id, "counterValue": counter, "seqNumber": seq,
                 "euiccResult": results}

@@ -52,13 +52,16 @@ class SampleEim:
                       {"eimConfigurationDataList": [self.configuration(**kwargs)]})
 
     def package(self, eid: str, psmos: list, counter: int | None = None,
-                transaction_id: bytes | None = None, key=None) -> bytes:
-        """An EuiccPackageRequest of PSMOs for ``eid``, signed; ``counter`` None: the next."""
+                transaction_id: bytes | None = None, key=None,
+                ecos: list | None = None) -> bytes:
+        """An EuiccPackageRequest of PSMOs (or of ``ecos``, eIM Configuration Operations) for
+        ``eid``, signed with this eIM's key (or ``key``); ``counter`` None: the next."""
         if counter is None:
             self.counter += 1
             counter = self.counter
         signed = {"eimId": self.eim_id, "eidValue": bytes.fromhex(eid),
-                  "counterValue": counter, "euiccPackage": ("psmoList", psmos)}
+                  "counterValue": counter,
+                  "euiccPackage": ("psmoList", psmos) if ecos is None else ("ecoList", ecos)}
         if transaction_id is not None:
             signed["transactionId"] = transaction_id
         spec = sgp32()
