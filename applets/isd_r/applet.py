@@ -35,6 +35,7 @@ from .sgp32 import Sgp32Settings, iot_functions
 from .sgp32_eim import EimConfiguration
 from .sgp32_notifications import Sgp32Notifications
 from .sgp32_package import EuiccPackages
+from .sgp32_reset import IotMemoryReset
 
 ISD_R_AID = bytes.fromhex("A0000005591010FFFFFFFF8900000100")
 
@@ -80,7 +81,8 @@ class IsdR(Applet):
             eims = EimConfiguration(store, credentials, sgp32)
             packages = EuiccPackages(store, eims, self.profiles, self.info, entropy)
             functions = iot_functions(functions, eims, self.info, packages,
-                                      Sgp32Notifications(store))
+                                      Sgp32Notifications(store),
+                                      IotMemoryReset(store, self.profiles))
         self.es10 = Es10Table(functions, store.transaction, self.faults)
         self._commands = CommandTable(
             [CommandSpec(Ins.STORE_DATA, ClassFamily.PROPRIETARY, self._store_data, WITH_DATA)]

@@ -6,10 +6,11 @@ is an IoT eUICC (``IsdR(..., sgp32=Sgp32Settings(...))``; a personality's
 This increment: 5.9.2 GetEUICCInfo2 (SGP32-EUICCInfo2 with ipaMode and iotSpecificInfo),
 5.9.4 AddInitialEim (BF57), 5.9.10 GetCerts (BF56), 5.9.18 GetEimConfigurationData (BF55),
 5.9.1 LoadEuiccPackage (BF51), 5.9.11 RetrieveNotificationsList and 5.9.12
-RemoveNotificationFromList with the eUICC Package Results. The others of SGP.32 5.9
-(ProfileRollback BF58, ConfigureAutoProfileEnabling BF59, EnableUsingDD BF5A, the extended
-eUICCMemoryReset) and the refusal of the SGP.22 functions SGP.32 forbids to the IPA are not
-here yet: those tags still answer as the SGP.22 card does ('6A80' for an unknown one).
+RemoveNotificationFromList with the eUICC Package Results, 5.9.5 eUICCMemoryReset with
+resetEimConfigData. The others of SGP.32 5.9 (ProfileRollback BF58,
+ConfigureAutoProfileEnabling BF59, EnableUsingDD BF5A) and the refusal of the SGP.22
+functions SGP.32 forbids to the IPA are not here yet: those tags still answer as the SGP.22
+card does ('6A80' for an unknown one).
 """
 
 from __future__ import annotations
@@ -21,18 +22,22 @@ from .euicc_info import EuiccInfo
 from .sgp32_eim import EimConfiguration, Sgp32Settings
 from .sgp32_notifications import Sgp32Notifications
 from .sgp32_package import EuiccPackages
+from .sgp32_reset import IotMemoryReset
 
 __all__ = ["Sgp32Settings", "iot_functions"]
 
 UNDEFINED = 127
-EUICC_INFO2_TAG, RETRIEVE_TAG, REMOVE_TAG = 0xBF22, 0xBF2B, 0xBF30
-REPLACED = (EUICC_INFO2_TAG, RETRIEVE_TAG, REMOVE_TAG)  # SGP.22 functions SGP.32 extends
+EUICC_INFO2_TAG, RETRIEVE_TAG, REMOVE_TAG, RESET_TAG = 0xBF22, 0xBF2B, 0xBF30, 0xBF34
+# the SGP.22 functions SGP.32 extends
+REPLACED = (EUICC_INFO2_TAG, RETRIEVE_TAG, REMOVE_TAG, RESET_TAG)
 
 
 def iot_functions(entries: list[Es10Entry], eims: EimConfiguration, info: EuiccInfo,
-                  packages: EuiccPackages, notes: Sgp32Notifications) -> list[Es10Entry]:
-    """``entries`` (the SGP.22 table) with GetEUICCInfo2, RetrieveNotificationsList and
-    RemoveNotificationFromList in their SGP.32 forms and the SGP.32 functions added."""
+                  packages: EuiccPackages, notes: Sgp32Notifications,
+                  reset: IotMemoryReset) -> list[Es10Entry]:
+    """``entries`` (the SGP.22 table) with GetEUICCInfo2, RetrieveNotificationsList,
+    RemoveNotificationFromList and eUICCMemoryReset in their SGP.32 forms and the SGP.32
+    functions added."""
     f = Es10Function
 
     def euicc_info2(request: dict) -> dict:
@@ -47,6 +52,9 @@ def iot_functions(entries: list[Es10Entry], eims: EimConfiguration, info: EuiccI
         f("ES10b.RemoveNotificationFromList", REMOVE_TAG, "NotificationSentRequest",
           "NotificationSentResponse", notes.remove_notification_from_list,
           {"deleteNotificationStatus": UNDEFINED}, spec=sgp32),
+        f("ES10c.eUICCMemoryReset", RESET_TAG, "SGP32-EuiccMemoryResetRequest",
+          "SGP32-EuiccMemoryResetResponse", reset.memory_reset, {"resetResult": UNDEFINED},
+          spec=sgp32),
         f("ES10b.GetEUICCInfo2", EUICC_INFO2_TAG, "GetEuiccInfo2Request", "SGP32-EUICCInfo2",
           euicc_info2, spec=sgp32),
         f("ES10b.AddInitialEim", 0xBF57, "AddInitialEimRequest", "AddInitialEimResponse",

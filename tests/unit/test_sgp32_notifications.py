@@ -76,3 +76,27 @@ def test_results_and_notifications_share_one_list(iot, add_profile, store, crede
     assert kind == "notificationAndEprList"
     assert len(both["notificationList"]) == 1 and len(both["euiccPackageResultList"]) == 1
     again.close()
+
+
+def reset(client, *bits):
+    length = max(bits) + 1
+    value = (bytes([sum(0x80 >> b for b in bits)]), length)
+    raw = client.store_data(encode(sgp32(), "SGP32-EuiccMemoryResetRequest",
+                                   {"resetOptions": value}))
+    return decode_exact(sgp32(), "SGP32-EuiccMemoryResetResponse", raw)
+
+
+def test_memory_reset_eim_and_auto_enable_bits(iot, add_profile, store):
+    """SGP.32 5.9.5: resetEimConfigData(3) removes the eIMs (then nothingToDelete),
+    resetAutoEnableConfig(4) is resetAECNotSupported(1) on this card; SGP.22's bits as
+    before, the profiles left alone by the IoT bits."""
+    add_profile(ICCID_A)
+    add_eim(iot, SampleEim())
+    assert reset(iot, 3) == {"resetResult": 0, "resetEimResult": 0}
+    assert store.eims() == []
+    assert reset(iot, 3, 4) == {"resetResult": 1, "resetEimResult": 1,
+                                "resetAutoEnableConfigResult": 1}
+    assert len(store.profiles()) == 1
+    assert add_eim(iot, SampleEim())[0] == "addInitialEimOk"  # AddInitialEim open again
+    assert reset(iot, 0) == {"resetResult": 0}
+    assert store.profiles() == [] and len(store.eims()) == 1
