@@ -105,6 +105,17 @@ CREATE TABLE IF NOT EXISTS notifications (
     iccid BLOB,
     pending BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS eims (
+    eim_id TEXT PRIMARY KEY,
+    position INTEGER NOT NULL,
+    config BLOB NOT NULL,
+    counter INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS euicc_package_results (
+    seq INTEGER PRIMARY KEY,
+    eim_id TEXT NOT NULL,
+    result BLOB NOT NULL
+);
 """
 
 
@@ -158,6 +169,17 @@ class NotificationRecord:
     address: str
     iccid: bytes | None
     pending: bytes  # PendingNotification DER, signed when it was made
+
+
+@dataclass(frozen=True)
+class EimRecord:
+    """An eIM associated with an IoT eUICC (SGP.32 2.11.1.1.1): its EimConfigurationData as
+    associated (DER) and the last counterValue the card accepted from it (replay
+    protection, SGP.32 2.11.1.1)."""
+
+    eim_id: str
+    config: bytes
+    counter: int
 
 
 class CardStore:
@@ -444,4 +466,55 @@ class CardStore:
     def remove_notification(self, seq: int) -> bool:
         with self.transaction():
             cur = self._db.execute("DELETE FROM notifications WHERE seq = ?", (seq,))
+            return cur.rowcount > 0
+
+    # -- SGP.32 eIM configuration and eUICC Package Results ------------------------------
+    # The tables come with CREATE TABLE IF NOT EXISTS at every open (an older store gets them
+    # empty at its next start): no migration step is needed for them.
+    def eims(self) -> list[EimRecord]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT eim_id, config, counter FROM eims ORDER BY position").fetchall()
+        return [EimRecord(r[0], bytes(r[1]), r[2]) for r in rows]
+
+    def add_eim(self, record: EimRecord) -> None:
+        with self.transaction():
+            self._db.execute(
+                "INSERT INTO eims(eim_id, position, config, counter) "
+                "VALUES(?, (SELECT COALESCE(MAX(position), 0) + 1 FROM eims), ?, ?)",
+                (record.eim_id, record.config, record.counter))
+
+    def set_eim_counter(self, eim_id: str, counter: int) -> None:
+        with self.transaction():
+            self._db.execute("UPDATE eims SET counter = ? WHERE eim_id = ?", (counter, eim_id))
+
+    def replace_eim(self, record: EimRecord) -> None:
+        """A new configuration and counter for the eIM ``record.eim_id`` (its place kept)."""
+        with self.transaction():
+            self._db.execute("UPDATE eims SET config = ?, counter = ? WHERE eim_id = ?",
+                             (record.config, record.counter, record.eim_id))
+
+    def delete_eim(self, eim_id: str) -> bool:
+        with self.transaction():
+            return self._db.execute("DELETE FROM eims WHERE eim_id = ?", (eim_id,)).rowcount > 0
+
+    def delete_eims(self) -> int:
+        with self.transaction():
+            return self._db.execute("DELETE FROM eims").rowcount
+
+    def add_package_result(self, seq: int, eim_id: str, result: bytes) -> None:
+        with self.transaction():
+            self._db.execute(
+                "INSERT INTO euicc_package_results(seq, eim_id, result) VALUES(?, ?, ?)",
+                (seq, eim_id, result))
+
+    def package_results(self) -> list[tuple[int, str, bytes]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, eim_id, result FROM euicc_package_results ORDER BY seq").fetchall()
+        return [(r[0], r[1], bytes(r[2])) for r in rows]
+
+    def remove_package_result(self, seq: int) -> bool:
+        with self.transaction():
+            cur = self._db.execute("DELETE FROM euicc_package_results WHERE seq = ?", (seq,))
             return cur.rowcount > 0

@@ -32,6 +32,11 @@ from .preset_config import stored_config
 from .profiles import EnabledProfileListener, ProfileManagement, no_listener
 from .rat import ppr_refusal
 from .session import RspSession
+from .sgp32 import Sgp32Settings, iot_functions
+from .sgp32_eim import EimConfiguration
+from .sgp32_notifications import Sgp32Notifications
+from .sgp32_package import EuiccPackages
+from .sgp32_reset import IotMemoryReset
 
 ISD_R_AID = bytes.fromhex("A0000005591010FFFFFFFF8900000100")
 
@@ -43,14 +48,15 @@ class IsdR(Applet):
     def __init__(self, store: CardStore, credentials: CardCredentials, config: EuiccConfig,
                  entropy: CardEntropy,
                  on_enabled_profile_changed: EnabledProfileListener = no_listener,
-                 faults: FaultPlan | None = None):
+                 faults: FaultPlan | None = None, sgp32: Sgp32Settings | None = None):
         """``entropy``: the card's randomness and signer (:mod:`euicc.crypto.entropy`).
         ``on_enabled_profile_changed``: told when ES10c changes which profile is enabled
         (:class:`~.profiles.ProfileManagement`); the UICC side that shows that profile.
         ``faults``: the card's fault plan, consulted per ES10 function and BPP part.
         ``config`` is the factory configuration; what a scenario's preset changed in it for
         this state (versions, capabilities, memory, RAT, addresses) is kept in the store and
-        overrides it (:func:`.preset_config.stored_config`)."""
+        overrides it (:func:`.preset_config.stored_config`). ``sgp32``: the card is an IoT
+        eUICC of that SGP.32 version (:mod:`.sgp32`); None: the SGP.22 card."""
         config = stored_config(store, config)
         self.store = store
         self.max_store_data = config.max_store_data
@@ -72,7 +78,14 @@ class IsdR(Applet):
             on_enabled_profile_changed, config.profiles_info_default_tags,
             config.profile_class_explicit,
         )
-        self.es10 = Es10Table(self._functions(), store.transaction, self.faults)
+        functions = self._functions()
+        if sgp32 is not None:
+            eims = EimConfiguration(store, credentials, sgp32)
+            packages = EuiccPackages(store, eims, self.profiles, self.info, entropy)
+            functions = iot_functions(functions, eims, self.info, packages,
+                                      Sgp32Notifications(store),
+                                      IotMemoryReset(store, self.profiles))
+        self.es10 = Es10Table(functions, store.transaction, self.faults)
         self._commands = CommandTable(
             [CommandSpec(Ins.STORE_DATA, ClassFamily.PROPRIETARY, self._store_data, WITH_DATA)]
         )

@@ -61,6 +61,7 @@ class Es10Function:
     undefined_error: Any = None  # response value for an internal failure, if SGP.22 has one
     with_raw: bool = False  # the handler also gets the request bytes (signatures over them)
     error: ErrorResult | None = None  # its error results, for the fault plan's error action
+    spec: Callable[[], Any] | None = None  # the compiled module of its types; None: SGP.22's
 
 
 class StreamReceiver(Protocol):
@@ -179,7 +180,7 @@ class Es10Table:
         return response
 
     def _call(self, function: Es10Function, data: bytes) -> bytes:
-        spec = rsp()
+        spec = rsp() if function.spec is None else function.spec()
         try:
             request, unknown = decode_known(spec, function.request_type, data)
         except Asn1Error as exc:

@@ -57,8 +57,10 @@ der.ArrayType.decode_content = _decode_array_content
 def _module(name: str) -> tuple[dict, asn1tools.compiler.Specification]:
     """(parsed, compiled) of one of the card's modules, from the compiled-module cache, its
     constraint checks pruned of the parts that check nothing (:mod:`.constraints`), its
-    members' tag tables made (:mod:`.dispatch`)."""
-    parsed, spec = load_compiled(_HERE / f"{name}.asn", "der")
+    members' tag tables made (:mod:`.dispatch`). ``name`` may join several files with
+    "+", compiled as one specification (the later ones import from the earlier)."""
+    files = tuple(_HERE / f"{part}.asn" for part in name.split("+"))
+    parsed, spec = load_compiled(files if len(files) > 1 else files[0], "der")
     prune_constraint_checks(spec)
     prepare_dispatch(spec)
     return parsed, spec
@@ -68,6 +70,16 @@ def _module(name: str) -> tuple[dict, asn1tools.compiler.Specification]:
 def rsp() -> asn1tools.compiler.Specification:
     spec = _module("rsp")[1]
     spec.strict_der = True  # SGP.22 data is DER, ES10 requests included (5.7.2: '6A80')
+    return spec
+
+
+@cache
+def sgp32() -> asn1tools.compiler.Specification:
+    """SGP32Definitions (SGP.32 v1.0, sgp32.asn) compiled with the SGP.22 module it imports
+    from: one specification that encodes and decodes the types of both, strict DER as
+    :func:`rsp` (SGP.32 2.1.3 keeps SGP.22's encoding rules). Only an IoT card loads it."""
+    spec = _module("rsp+sgp32")[1]
+    spec.strict_der = True
     return spec
 
 

@@ -61,11 +61,14 @@ def cache_key(text: bytes, codec: str) -> str:
     return digest.hexdigest()[:32]
 
 
-def load(asn_file: Path, codec: str, directory: Path | None = None):
-    """(parsed module dict, compiled Specification) of ``asn_file``."""
-    text = asn_file.read_bytes()
+def load(asn_file: Path | tuple[Path, ...], codec: str, directory: Path | None = None):
+    """(parsed module dict, compiled Specification) of ``asn_file``, or of several files
+    compiled as one specification (a module importing from another: SGP.32 from SGP.22)."""
+    files = asn_file if isinstance(asn_file, tuple) else (asn_file,)
+    text = b"\n".join(f.read_bytes() for f in files)
     directory = default_directory() if directory is None else directory
-    path = directory / f"{asn_file.stem}-{codec}-{cache_key(text, codec)}.pickle"
+    stem = "+".join(f.stem for f in files)
+    path = directory / f"{stem}-{codec}-{cache_key(text, codec)}.pickle"
     cached = _read(path)
     if cached is not None:
         return cached

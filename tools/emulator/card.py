@@ -26,6 +26,7 @@ from euicc_applets.ecasd import Ecasd
 from euicc_applets.isd_r import ISD_R_AID, EuiccConfig, IsdR
 from euicc_applets.isd_r.presets import Preset, apply_preset
 from euicc_applets.isd_r.profiles import BASIC_PROFILE_INFO_TAGS
+from euicc_applets.isd_r.sgp32 import Sgp32Settings
 from euicc_applets.uicc import UiccFileSystem
 from euicc_tools.personalities import (
     DEFAULT,
@@ -68,7 +69,8 @@ def build_card(
     if persona.max_store_data is not None:
         config = replace(config, max_store_data=persona.max_store_data)
     isd_r = IsdR(store, credentials, config, entropy,
-                 on_enabled_profile_changed=uicc.enabled_profile_changed, faults=faults)
+                 on_enabled_profile_changed=uicc.enabled_profile_changed, faults=faults,
+                 sgp32=None if persona.sgp32 is None else Sgp32Settings(persona.sgp32))
     isd_r.aid = persona.isd_r_aid  # a chip whose ISD-R answers at another AID
     registry.install(isd_r)
     if Quirk.STANDARD_ISD_R_ALSO in persona.quirks:

@@ -24,6 +24,8 @@ file; the built-in ones ship beside this module). Read by :func:`load_personalit
                                       # extended APDU carries); its FCI '9F65' says it
     max_response = 128                # optional: the most response data in one R-APDU,
                                       # 16 .. 256 (default 256); the rest by '61xx'
+    sgp32 = "1.0"                     # an IoT eUICC of this SGP.32 version (the built-in
+                                      # personality `iot`); absent: the SGP.22 card
 
     [ecasd]                           # optional: the CIs the ECASD holds (:mod:`.ecasd`)
     ci_pkids_for_verification = ["F54172BDF98A95D65CBEB88A38A1C11D800A85C3"]
@@ -77,13 +79,14 @@ from euicc.pki import eid_is_valid
 from euicc_applets.isd_r import ISD_R_AID
 from euicc_applets.isd_r.preset_schema import fail, hex_bytes, number, text, unknown_keys
 from euicc_applets.isd_r.presets import Preset, parse_preset
+from euicc_applets.isd_r.sgp32_eim import SGP32_VERSIONS
 
 from .ecasd import EcasdContents, check_declared, parse_ecasd
 
 SECTIONS = ("personality", "card", "ecasd", "factory")
 PERSONALITY_KEYS = ("name", "description", "source")
 CARD_KEYS = ("atr", "isd_r_aid", "logical_channels", "eum", "eid", "lpa", "quirks",
-             "max_store_data", "max_response")
+             "max_store_data", "max_response", "sgp32")
 MIN_STORE_DATA = 6  # lpac's smallest ES10X_MSS (src/main.c ES10X_MSS_MIN_VALUE)
 MAX_STORE_DATA = 0xFFFF  # the longest extended Lc (ISO/IEC 7816-4 5.1)
 MIN_RESPONSE = 16
@@ -140,6 +143,7 @@ class Personality:
     max_store_data: int | None = None  # None: any STORE DATA block an APDU carries
     max_response: int = MAX_SHORT_LE
     ecasd: EcasdContents | None = None  # None: every CI of the PKI the card runs with
+    sgp32: str | None = None  # the SGP.32 version of an IoT eUICC; None: SGP.22's card
     factory: Preset = field(default_factory=Preset)
     warnings: tuple[str, ...] = ()
     path: Path | None = None
@@ -222,6 +226,10 @@ def _card(table: dict) -> dict:
     if "max_response" in table:
         values["max_response"] = number("card: max_response", table["max_response"],
                                         MIN_RESPONSE, MAX_SHORT_LE)
+    if "sgp32" in table:
+        if table["sgp32"] not in SGP32_VERSIONS:
+            fail("card: sgp32", f"{table['sgp32']!r} (allowed: {', '.join(SGP32_VERSIONS)})")
+        values["sgp32"] = table["sgp32"]
     return values
 
 

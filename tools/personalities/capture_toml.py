@@ -27,12 +27,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from euicc import __version__
-from euicc.asn1 import named_bits, rsp_types
+from euicc.asn1 import Asn1Error, decode_exact, named_bits, rsp_types, sgp32
 from euicc.coding import bcd_text
 from euicc.tlv import TlvError, parse
 from euicc_applets.isd_r import ISD_R_AID
 from euicc_applets.isd_r.presets import CLASSES, EVENTS, STATES
 from euicc_applets.isd_r.rat import plmn_text
+from euicc_applets.isd_r.sgp32_eim import SGP32_VERSIONS
 from euicc_tools.lpa.es10 import number_name
 
 from .capture import VENDOR_ISD_R_AIDS, Capture
@@ -132,11 +133,24 @@ def _ext_card_resource(raw: bytes, info2: dict, notes: list[str]) -> None:
 UNIVERSAL_TAGS = {"VersionType": 0x04, "OCTET STRING": 0x04, "UTF8String": 0x0C}
 
 
-def _unknown_members(type_name: str, raw: bytes, notes: list[str]) -> None:
+def sgp32_version(raw: bytes) -> str | None:
+    """The SGP.32 version an EUICCInfo2 declares (SGP.32 5.9.2 iotSpecificInfo iotVersion,
+    the first one, major.minor) when it is one this project's IoT card can be, else None."""
+    try:
+        info = decode_exact(sgp32(), "SGP32-EUICCInfo2", raw)
+    except Asn1Error:
+        return None
+    versions = info.get("iotSpecificInfo", {}).get("iotVersion") or [b""]
+    version = ".".join(str(octet) for octet in versions[0][:2])
+    return version if version in SGP32_VERSIONS else None
+
+
+def _unknown_members(type_name: str, raw: bytes, notes: list[str],
+                     also_known: frozenset = frozenset()) -> None:
     """Members of the answer whose tags the SGP.22 module does not give the type: the
     decoder skips them, so the file cannot carry them (a newer SGP.22's members, or a
     vendor's). They are named in the notes, tag and length, not kept."""
-    known = set()
+    known = set(also_known)
     for member in rsp_types()[type_name]["members"]:
         if member.get("tag") is not None:
             known.add(("context", int(member["tag"]["number"])))
@@ -166,7 +180,10 @@ def euicc_info2(capture: Capture, notes: list[str]) -> tuple[str, dict]:
     """(svn, the [factory.euicc_info2] table) from EUICCInfo1 and EUICCInfo2."""
     info1, info2 = capture.values["ES10b.GetEUICCInfo1"], capture.values["ES10b.GetEUICCInfo2"]
     _unknown_members("EUICCInfo1", capture.answers["ES10b.GetEUICCInfo1"], notes)
-    _unknown_members("EUICCInfo2", capture.answers["ES10b.GetEUICCInfo2"], notes)
+    raw2 = capture.answers["ES10b.GetEUICCInfo2"]
+    # an IoT card's ipaMode [16] and iotSpecificInfo [20] are the file's `card: sgp32`
+    iot = frozenset({("context", 16), ("context", 20)}) if sgp32_version(raw2) else frozenset()
+    _unknown_members("EUICCInfo2", raw2, notes, iot)
     if info1["svn"] != info2["svn"]:
         notes.append(f"EUICCInfo1 svn {_version(info1['svn'])} differs from EUICCInfo2's "
                      f"{_version(info2['svn'])}: the file has one svn, EUICCInfo2's")
@@ -405,6 +422,9 @@ def render(capture: Capture, stem: str, when: datetime | None = None,
     if quirks:
         card["quirks"] = quirks
     card.update(sizes(capture))
+    version = sgp32_version(capture.answers["ES10b.GetEUICCInfo2"])
+    if version is not None:
+        card["sgp32"] = version
     factory: dict = {"svn": svn}
     addresses = capture.values.get("ES10a.GetEuiccConfiguredAddresses")
     if addresses is None:

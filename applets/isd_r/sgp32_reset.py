@@ -1,0 +1,50 @@
+"""ES10c.eUICCMemoryReset of the IoT eUICC (SGP.32 v1.0 5.9.5): SGP.22's reset options
+(5.7.19, run by :meth:`.profiles.ProfileManagement.memory_reset`) and two more:
+resetEimConfigData(3) removes every associated eIM (resetEimResult ok(0), or
+nothingToDelete(1) when none is), after which AddInitialEim may associate one again;
+resetAutoEnableConfig(4) is answered resetAECNotSupported(1): this card has no automatic
+profile enabling configuration yet (ConfigureAutoProfileEnabling, 5.9.17, is not there).
+
+resetResult is ok(0) when any option removed something, else nothingToDelete(1); the two
+IoT results are present only when their option is asked for. Everything runs in the ES10
+call's one store transaction.
+"""
+
+from __future__ import annotations
+
+from euicc.store import CardStore
+
+from .bits import bit_is_set
+from .profiles import ProfileManagement
+
+RESET_EIM, RESET_AUTO_ENABLE = 3, 4  # resetOptions bits
+OK, NOTHING_TO_DELETE, AEC_NOT_SUPPORTED = 0, 1, 1
+SGP22_OPTIONS = 3  # deleteOperationalProfiles, deleteFieldLoadedTestProfiles, resetDefault..
+
+
+def sgp22_options(options: tuple[bytes, int]) -> tuple[bytes, int]:
+    """The resetOptions bits SGP.22 defines, the IoT bits cleared."""
+    data, length = options
+    kept = bytes([data[0] & 0xE0]) if data else b""
+    return kept, min(length, SGP22_OPTIONS)
+
+
+class IotMemoryReset:
+    def __init__(self, store: CardStore, profiles: ProfileManagement) -> None:
+        self.store = store
+        self.profiles = profiles
+
+    def memory_reset(self, request: dict) -> dict:
+        options = request["resetOptions"]
+        done = False
+        if any(bit_is_set(options, n) for n in range(SGP22_OPTIONS)):
+            answer = self.profiles.memory_reset({"resetOptions": sgp22_options(options)})
+            done = answer["resetResult"] == OK
+        response: dict = {}
+        if bit_is_set(options, RESET_EIM):
+            removed = self.store.delete_eims() > 0
+            response["resetEimResult"] = OK if removed else NOTHING_TO_DELETE
+            done |= removed
+        if bit_is_set(options, RESET_AUTO_ENABLE):
+            response["resetAutoEnableConfigResult"] = AEC_NOT_SUPPORTED
+        return {"resetResult": OK if done else NOTHING_TO_DELETE, **response}
