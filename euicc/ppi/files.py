@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from euicc.fs.model import (
     MF_FID,
@@ -156,18 +157,14 @@ def security_referenced(value: bytes, in_mf_or_adf: bool) -> bytes:
     """The '8B' security attribute TLV. SAIP allows the record number alone: EF.ARR is then
     2F06 for the MF, ADFs and files directly under the MF, 6F06 for any other file. A
     profile uses a handful of these for its hundreds of files: each is made once."""
-    key = (bytes(value), in_mf_or_adf)
-    made = _SECURITY_TLVS.get(key)
-    if made is None:
-        if len(value) == 1:
-            value = (b"\x2f\x06" if in_mf_or_adf else b"\x6f\x06") + value
-        made = b"\x8b" + bytes([len(value)]) + value
-        if len(_SECURITY_TLVS) < 4096:  # bounded: a hostile package cannot grow it
-            _SECURITY_TLVS[key] = made
-    return made
+    return _security_tlv(bytes(value), in_mf_or_adf)
 
 
-_SECURITY_TLVS: dict[tuple[bytes, bool], bytes] = {}
+@lru_cache(maxsize=4096)  # bounded: a hostile package cannot grow it
+def _security_tlv(value: bytes, in_mf_or_adf: bool) -> bytes:
+    if len(value) == 1:
+        value = (b"\x2f\x06" if in_mf_or_adf else b"\x6f\x06") + value
+    return b"\x8b" + bytes([len(value)]) + value
 
 
 def expand_pattern(pattern: bytes, repeat: bool, size: int) -> bytes:

@@ -99,20 +99,29 @@ class PcscLink(ApduLink):
             pass
 
 
-def _card_present(name: str) -> bool:
-    """Whether pcscd reports a card in reader ``name`` (SCardGetStatusChange, no connect:
-    asking must not take a card another program holds)."""
+def reader_event_state(name: str) -> int | None:
+    """pcscd's dwEventState of reader ``name`` (SCardGetStatusChange, no connect: asking
+    must not take a card another program holds), or None when PC/SC does not answer. Its
+    high 16 bits count the insertions and removals pcscd's event handler has seen."""
     from smartcard import scard
 
     result, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
     if result != scard.SCARD_S_SUCCESS:
-        return False
+        return None
     try:
         result, states = scard.SCardGetStatusChange(
             context, 0, [(name, scard.SCARD_STATE_UNAWARE)])
-        return result == scard.SCARD_S_SUCCESS and bool(states[0][1] & scard.SCARD_STATE_PRESENT)
+        return states[0][1] if result == scard.SCARD_S_SUCCESS and states else None
     finally:
         scard.SCardReleaseContext(context)
+
+
+def _card_present(name: str) -> bool:
+    """Whether pcscd reports a card in reader ``name``."""
+    from smartcard import scard
+
+    state = reader_event_state(name)
+    return state is not None and bool(state & scard.SCARD_STATE_PRESENT)
 
 
 class ControlLink(ApduLink):

@@ -147,28 +147,13 @@ class Emulator:
 
         The event count (the high 16 bits of SCardGetStatusChange's dwEventState) moves
         only when pcscd's event handler thread sees the card come or go."""
-        from smartcard.scard import (
-            SCARD_SCOPE_USER,
-            SCARD_STATE_UNAWARE,
-            SCardEstablishContext,
-            SCardGetStatusChange,
-            SCardReleaseContext,
-        )
+        from euicc_tools.lpa.link import reader_event_state
 
         try:
-            result, context = SCardEstablishContext(SCARD_SCOPE_USER)
-            if result:
-                return None
-            try:
-                result, states = SCardGetStatusChange(context, 0,
-                                                      [(self.reader, SCARD_STATE_UNAWARE)])
-            finally:
-                SCardReleaseContext(context)
+            state = reader_event_state(self.reader)
         except Exception:  # noqa: BLE001 - no PC/SC: the caller falls back
             return None
-        if result or not states:
-            return None
-        return states[0][1] >> 16, states[0][1] & 0xFFFF
+        return None if state is None else (state >> 16, state & 0xFFFF)
 
     def _wait_removed(self, before: tuple[int, int] | None, timeout: float = 10.0) -> None:
         """Wait until pcscd's event handler has seen the card go, so the next start is seen
