@@ -4,7 +4,8 @@ with that file answers every APDU of a capture byte for byte as the first did: t
 (ISO/IEC 7816-3 8.2), SELECT ISD-R at each probed AID (SGP.22 2.2.1), MANAGE CHANNEL (TS
 102 221 11.1.17) and the STORE DATA / GET RESPONSE exchanges of ES10c.GetEID, ES10b
 GetEUICCInfo1/2, ES10a.GetEuiccConfiguredAddresses, ES10b.GetRAT and ES10c.GetProfilesInfo
-(SGP.22 5.7.20, 5.7.8, 5.7.3, 5.7.16, 5.7.15). And the CLI's errors: one line, status 1."""
+without and with a tagList (SGP.22 5.7.20, 5.7.8, 5.7.3, 5.7.16, 5.7.15). And the CLI's
+errors: one line, status 1."""
 
 from __future__ import annotations
 

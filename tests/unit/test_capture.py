@@ -22,6 +22,7 @@ from euicc_tools.emulator.cli import main
 from euicc_tools.lpa.link import DirectLink
 from euicc_tools.personalities import builtin_names, load_personality
 from euicc_tools.personalities.capture import (
+    ALL_TAGS,
     ES10_READS,
     VENDOR_ISD_R_AIDS,
     CaptureError,
@@ -158,6 +159,43 @@ def test_mapping_of_every_field(card_of, tmp_path):
     path = tmp_path / "rich-captured.toml"
     assert write(first, path)[1] == []  # and a card made from it answers the same
     assert differences(first, replay(path)) == []
+
+
+def test_members_a_chip_leaves_out_without_a_tag_list_are_captured(card_of, tmp_path):
+    """SGP.22 5.7.15: the C2T answers GetProfilesInfo without a tagList with the basic
+    members only (Quirk profiles_info_basic_tags); asked with a tagList of every member it
+    shows TS48V1-B-UNIQUE's notificationConfigurationInfo. The capture writes both: the
+    quirk, and the notification addresses (without them the clone sends no notification
+    on enable/disable, and pySim's test_list_and_rm_notif fails against it)."""
+    first = captured(card_of("sysmoEUICC1-C2T"))
+    assert first.answers[ALL_TAGS] != first.answers["ES10c.GetProfilesInfo"]
+    path = tmp_path / "c2t.toml"
+    rendered, mismatches = write(first, path)
+    assert mismatches == [] and rendered.notes == []
+    written = tomllib.loads(path.read_text(encoding="utf-8"))
+    assert written["card"]["quirks"] == ["profile_class_explicit", "profiles_info_basic_tags"]
+    ts48 = next(p for p in written["factory"]["profile"] if p["iccid"] == "8949449999999990031")
+    assert sorted((event, n["address"]) for n in ts48["notify"] for event in n["events"]) == [
+        ("delete", "testsmdpplus1.example.com"), ("disable", "testsmdpplus1.example.com"),
+        ("enable", "testsmdpplus1.example.com")]
+    again = captured(card_of(str(path), "again"))
+    assert again.answers == first.answers
+
+
+def test_a_profiles_info_tag_list_not_answered_or_answered_otherwise_is_noted(card_of):
+    first = captured(card_of("sysmoEUICC1-C2T"))
+    asked = first.values.pop(ALL_TAGS)
+    first.missing[ALL_TAGS] = "SW 6A80"
+    rendered = render(first, "x")
+    assert any("tagList not answered (SW 6A80)" in n for n in rendered.notes)
+    assert "profiles_info_basic_tags" not in rendered.text
+    first.values[ALL_TAGS] = asked
+    unasked = [dict(info) for info in first.values["ES10c.GetProfilesInfo"][1]]
+    unasked[0]["profileOwner"] = {"mccMnc": b"\x00\xf1\x10"}  # not a basic member
+    first.values["ES10c.GetProfilesInfo"] = ("profileInfoListOk", unasked)
+    rendered = render(first, "x")
+    assert any("other members than its ProfileInfos with one" in n for n in rendered.notes)
+    assert "profiles_info_basic_tags" not in rendered.text
 
 
 def test_header_says_what_and_when(card_of, tmp_path):

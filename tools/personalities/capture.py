@@ -12,7 +12,8 @@ the raw answers and decoded:
   CHANNEL): opened one by one until the card refuses, then all closed again;
 - ES10c.GetEID (SGP.22 5.7.20), ES10b.GetEUICCInfo1 and GetEUICCInfo2 (5.7.8),
   ES10a.GetEuiccConfiguredAddresses (5.7.3), ES10b.GetRAT (5.7.16) and
-  ES10c.GetProfilesInfo (5.7.15) without a tag list, every profile's metadata;
+  ES10c.GetProfilesInfo (5.7.15) without a tag list, as LPAs ask, and with a tag list of
+  every ProfileInfo member (what a chip leaves out unasked is still the profile's metadata);
 - the response data per R-APDU (:attr:`Capture.chunks`): the sizes of the GET RESPONSE
   chunks the ES10 answers came in (ETSI TS 102 221 7.3.1.1.4), which show a chip's
   ``max_response`` when an answer was longer than it. What blocks a chip refuses is not
@@ -36,6 +37,7 @@ from euicc.ins import Ins
 from euicc.sw import SW
 from euicc.tlv import TlvError, parse
 from euicc_applets.isd_r import ISD_R_AID
+from euicc_applets.isd_r.profiles import PROFILE_INFO_TAGS
 from euicc_tools.lpa.es10 import (
     MANAGE_CHANNEL_CLOSE,
     MANAGE_CHANNEL_OPEN,
@@ -55,6 +57,10 @@ VENDOR_ISD_R_AIDS = {
     "Xesim": bytes.fromhex("A0000005591010FFFFFFFF8900000177"),
     "eSTK.me": bytes.fromhex("A06573746B6D65FFFF4953442D522030"),
 }
+# ES10c.GetProfilesInfo with a tagList naming every ProfileInfo member (SGP.22 5.7.15)
+ALL_TAGS = "ES10c.GetProfilesInfo tagList"
+PROFILE_INFO_TAG_LIST = b"".join(tag.to_bytes((tag.bit_length() + 7) // 8, "big")
+                                 for tag in PROFILE_INFO_TAGS)
 MAX_CHANNELS = 20  # ISO/IEC 7816-4 5.1.1: the basic channel and 19 further ones
 # name, request type, request, response type; in the order an LPA reads them (lpac's
 # `chip info`, then `profile list`). GetRAT and the configured addresses may be missing on
@@ -67,6 +73,10 @@ ES10_READS = (
      "EuiccConfiguredAddressesResponse"),
     ("ES10b.GetRAT", "GetRatRequest", {}, "GetRatResponse"),
     ("ES10c.GetProfilesInfo", "ProfileInfoListRequest", {}, "ProfileInfoListResponse"),
+    # every ProfileInfo member by its tag: a chip may leave members out when no tagList
+    # asks for them (Quirk profiles_info_basic_tags), and they are the profile's metadata
+    (ALL_TAGS, "ProfileInfoListRequest", {"tagList": PROFILE_INFO_TAG_LIST},
+     "ProfileInfoListResponse"),
 )
 REQUIRED = ("ES10c.GetEID", "ES10b.GetEUICCInfo1", "ES10b.GetEUICCInfo2", "ES10c.GetProfilesInfo")
 

@@ -32,11 +32,12 @@ from euicc.coding import bcd_text
 from euicc.tlv import TlvError, parse
 from euicc_applets.isd_r import ISD_R_AID
 from euicc_applets.isd_r.presets import CLASSES, EVENTS, STATES
+from euicc_applets.isd_r.profiles import BASIC_PROFILE_INFO_TAGS, PROFILE_INFO_TAGS
 from euicc_applets.isd_r.rat import plmn_text
 from euicc_applets.isd_r.sgp32_eim import SGP32_VERSIONS
 from euicc_tools.lpa.es10 import number_name
 
-from .capture import VENDOR_ISD_R_AIDS, Capture
+from .capture import ALL_TAGS, VENDOR_ISD_R_AIDS, Capture
 
 EUM_DIGITS = 8  # SGP.29: "89" + country code (3) + issuer identifier (3)
 ICON_TYPES = {0: "jpg", 1: "png"}  # SGP.22 IconType
@@ -400,6 +401,29 @@ def sends_default_profile_class(answer: bytes) -> bool:
     return False
 
 
+def profile_infos(capture: Capture, notes: list[str]) -> tuple[list[dict], bool]:
+    """(the ProfileInfos to write, whether the chip has the quirk
+    ``profiles_info_basic_tags``): GetProfilesInfo asked with a tagList of every member
+    (SGP.22 5.7.15) shows what one without a tagList may leave out; the quirk is a chip
+    whose answer without a tagList is exactly that one cut to the basic members."""
+    unasked = capture.values["ES10c.GetProfilesInfo"][1]
+    kind, asked = capture.values.get(ALL_TAGS, (None, None))
+    if kind != "profileInfoListOk":
+        why = capture.missing.get(ALL_TAGS) or kind
+        notes.append(f"GetProfilesInfo with a tagList not answered ({why}): the profiles "
+                     "are what it shows without one")
+        return unasked, False
+    basic = {PROFILE_INFO_TAGS[tag] for tag in BASIC_PROFILE_INFO_TAGS}
+    cut = [{k: v for k, v in info.items() if k in basic} for info in asked]
+    if unasked == asked:
+        return asked, False
+    if unasked == cut:
+        return asked, True
+    notes.append("GetProfilesInfo answers without a tagList other members than its "
+                 "ProfileInfos with one (not only the basic ones): written from the latter")
+    return asked, False
+
+
 def render(capture: Capture, stem: str, when: datetime | None = None,
            mismatches: list[str] | None = None) -> Rendered:
     """The personality file for ``capture``, named ``stem`` (the file's name without
@@ -409,8 +433,8 @@ def render(capture: Capture, stem: str, when: datetime | None = None,
     files: dict[str, bytes] = {}
     svn, info2 = euicc_info2(capture, notes)
     rules = rat_rules(capture, notes)
-    profiles = [profile_table(info, stem, files, notes)
-                for info in capture.values["ES10c.GetProfilesInfo"][1]]
+    infos, basic_tags = profile_infos(capture, notes)
+    profiles = [profile_table(info, stem, files, notes) for info in infos]
     card: dict = {"atr": capture.atr.hex().upper()}
     if capture.isd_r_aid != ISD_R_AID:
         card["isd_r_aid"] = capture.isd_r_aid.hex().upper()
@@ -419,6 +443,8 @@ def render(capture: Capture, stem: str, when: datetime | None = None,
     quirks = ["standard_isd_r_also"] if capture.standard_also else []
     if sends_default_profile_class(capture.answers["ES10c.GetProfilesInfo"]):
         quirks.append("profile_class_explicit")
+    if basic_tags:
+        quirks.append("profiles_info_basic_tags")
     if quirks:
         card["quirks"] = quirks
     card.update(sizes(capture))
