@@ -24,8 +24,10 @@ Throughput (``--workers``): the SM-DP+ as its own process (``python -m euicc_too
 W`` with W ``--worker`` processes, each with its own fleet and ``--downloads`` downloads
 (20 users each; download, notification, delete); downloads/s from the workers'
 reports (first download's start to the last one's end), percentiles per step from Locust's
-CSV statistics. Where the time goes: the CPU seconds of the SM-DP+ process (from
-/proc) and of each worker (its own report, :mod:`tools.fleet.locustfile`) per download.
+CSV statistics. Where the time goes: the CPU seconds of the SM-DP+ process and of the
+Locust master (from /proc), of each worker (its own report, tools/fleet/locustfile.py) per
+download, and the whole machine's over the run (the rest: the Locust processes' start-up
+and whatever else runs on the machine).
 
 An external SM-DP+ (``--smdp ADDRESS``, e.g. osmo-smdpp): no SM-DP+ is started; the
 fleets use ``--pki`` (a folder with the CI and an EUM certificate with its key that the
@@ -167,6 +169,14 @@ def cpu_split(smdp_cpu: float | None, reports: list[dict], elapsed: float, done:
             + " (" + ", ".join(f"{b:.0f} %" for b in busy) + " of a core)")
 
 
+def machine_cpu_seconds() -> float:
+    """CPU seconds all of the machine's processes have used (/proc/stat: user, nice,
+    system, irq, softirq, steal)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 class External:
     """An SM-DP+ this benchmark does not start: its address, the PKI its devices use."""
 
@@ -217,6 +227,7 @@ def measure_workers(worker_counts: list[int], downloads: int, base: Path | None,
                 if smdp is not None:
                     time.sleep(1.5)
                 smdp_cpu = cpu_seconds(smdp_pid) if smdp_pid else None
+                machine_cpu, machine_wall = machine_cpu_seconds(), time.monotonic()
                 users = 20 * workers
                 master = subprocess.Popen(
                     [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
@@ -229,15 +240,21 @@ def measure_workers(worker_counts: list[int], downloads: int, base: Path | None,
                      "--master-port", str(master_port), *fleet_args],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=work)
                     for _ in range(workers)]
-                for proc in procs:
-                    proc.wait(600)
+                master_cpu = 0.0
+                deadline = time.monotonic() + 600
+                while any(proc.poll() is None for proc in procs) and \
+                        time.monotonic() < deadline:
+                    master_cpu = cpu_seconds(master.pid)  # its last figure before it ends
+                    time.sleep(0.25)
+                if smdp_pid:
+                    smdp_cpu = cpu_seconds(smdp_pid) - smdp_cpu
+                machine_cpu = machine_cpu_seconds() - machine_cpu
+                machine_wall = time.monotonic() - machine_wall
                 try:
                     master.wait(15)  # it stops once its workers have quit
                 except subprocess.TimeoutExpired:
                     master.terminate()
                     master.wait(60)
-                if smdp_pid:
-                    smdp_cpu = cpu_seconds(smdp_pid) - smdp_cpu
             finally:
                 if smdp is not None:
                     smdp.terminate()
@@ -265,6 +282,15 @@ def measure_workers(worker_counts: list[int], downloads: int, base: Path | None,
             if done:
                 print(f"{'':>9}CPU ms per download: " + cpu_split(smdp_cpu, reports, elapsed,
                                                                   len(done)), flush=True)
+                others = machine_cpu - (smdp_cpu or 0) - master_cpu - sum(
+                    r["cpu"]["user_s"] + r["cpu"]["system_s"] for r in reports)
+                share = machine_cpu / machine_wall / os.cpu_count() * 100
+                print(f"{'':>9}Locust master {master_cpu * 1000 / len(done):.1f} ms per "
+                      f"download; the whole machine {machine_cpu:.1f} CPU-s in "
+                      f"{machine_wall:.1f} s ({share:.0f} % of its {os.cpu_count()} CPUs), "
+                      "of which the Locust processes' "
+                      f"start and other processes {others * 1000 / len(done):.1f} ms per "
+                      "download", flush=True)
     print(f"(package: {what}; downloads and seconds from the workers' reports, first start "
           "to last end; failures and percentiles from the master's Locust CSV, which may "
           f"miss the last report interval; {os.cpu_count()} CPUs shared by the SM-DP+ and "
