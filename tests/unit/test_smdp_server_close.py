@@ -1,8 +1,9 @@
 """The test SM-DP+'s HTTPS server (tools/smdp/server.py) leaves no thread behind when it is
-closed: a device's kept-alive connection (SGP.22 6.5, HTTP/1.1 between the ES9+ functions
+stopped: a device's kept-alive connection (SGP.22 6.5, HTTP/1.1 between the ES9+ functions
 of a download), a connection still in its TLS handshake and a plain-HTTP one are hung up
-and their threads joined by ``server_close``, instead of each thread waiting out the idle
-timeout (60 s) - a thread that outlived its test once deadlocked a test session."""
+and their threads joined by ``shutdown`` (and ``server_close``), instead of each thread
+waiting out the idle timeout (60 s) - a thread that outlived its test once deadlocked a
+test session."""
 
 from __future__ import annotations
 
@@ -51,9 +52,9 @@ def test_server_close_ends_kept_alive_and_handshaking_connections(pki_dir, tmp_p
             threading.Event().wait(0.02)
         ours = connection_threads() - before
         assert len(ours) == 2
-        httpd.shutdown()
-        httpd.server_close()
+        httpd.shutdown()  # some callers stop there: it ends the connections already
         assert not [t for t in ours if t.is_alive()]
+        httpd.server_close()
         # the client sees its kept-alive connection closed, as it would after a timeout
         assert kept.sock.recv(1) == b""
     finally:

@@ -6,8 +6,9 @@ Built for many devices at once (issue 14): a thread per connection, HTTP/1.1 con
 kept alive between the functions of a download, the TLS handshake made in the connection's
 own thread (with a timeout), not in the one that accepts, so a slow or silent client delays
 nobody else, and a listen backlog for a burst of devices connecting together. Closing the
-server (``server_close``) ends its kept-alive connections and joins their threads: none
-outlives it, waiting out its idle timeout on a connection a client left open."""
+server (``shutdown`` or ``server_close``) ends its kept-alive connections and joins their
+threads: none outlives it, waiting out its idle timeout on a connection a client left
+open."""
 
 from __future__ import annotations
 
@@ -78,10 +79,19 @@ class Es9Server(ThreadingHTTPServer):
                 return
         super().finish_request(request, client_address)
 
+    def shutdown(self) -> None:
+        """Stop serving and end the open connections (as server_close, which still closes
+        the listening socket): callers that only shut down leave no thread either."""
+        super().shutdown()
+        self._end_connections()
+
     def server_close(self) -> None:
         """Stop listening, hang up every open connection (a kept-alive one's thread would
         otherwise wait up to IDLE_TIMEOUT for its next request) and join their threads."""
         super().server_close()
+        self._end_connections()
+
+    def _end_connections(self) -> None:
         with self._open_lock:
             self._closing = True
             open_now = list(self._open.items())
