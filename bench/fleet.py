@@ -4,6 +4,9 @@ project's SM-DP+ over HTTPS (1 and 2 workers: the ratio is the scaling).
 
     python3 bench/fleet.py [--cards 1000,10000] [--open-limit 256] [--all-open 1000]
                            [--workers 1,2] [--downloads 300] [--base FILE]
+    python3 bench/fleet.py --cards '' --workers 1,2 --smdp ADDRESS --pki DIR
+                           --matching-id ID [--connect-to HOST:PORT] [--insecure]
+                           [--smdp-pid PID]
 
 Memory (``--cards``): for each count, a fresh interpreter makes that many cards and gives
 each one TS.48 download (TS48V2-SAIP2-1-NOBERTLV-UNIQUE from ../shared, else a built
@@ -21,7 +24,16 @@ Throughput (``--workers``): the SM-DP+ as its own process (``python -m euicc_too
 W`` with W ``--worker`` processes, each with its own fleet and ``--downloads`` downloads
 (20 users each; download, notification, delete); downloads/s from the workers'
 reports (first download's start to the last one's end), percentiles per step from Locust's
-CSV statistics.
+CSV statistics. Where the time goes: the CPU seconds of the SM-DP+ process and of the
+Locust master (from /proc), of each worker (its own report, tools/fleet/locustfile.py) per
+download, and the whole machine's over the run (the rest: the Locust processes' start-up
+and whatever else runs on the machine).
+
+An external SM-DP+ (``--smdp ADDRESS``, e.g. osmo-smdpp): no SM-DP+ is started; the
+fleets use ``--pki`` (a folder with the CI and an EUM certificate with its key that the
+SM-DP+ trusts, e.g. the SGP.26 one) and download ``--matching-id``; ``--connect-to`` sends
+the address to a ``host:port``, ``--insecure`` skips the TLS verification, and
+``--smdp-pid`` names the SM-DP+'s process for its CPU time.
 """
 
 from __future__ import annotations
@@ -140,32 +152,82 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def measure_workers(worker_counts: list[int], downloads: int, base: Path | None) -> None:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a running process (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_split(smdp_cpu: float | None, reports: list[dict], elapsed: float, done: int) -> str:
+    """The SM-DP+'s and each worker's CPU per download, and the share of a core each
+    used over the downloads' span (first start to last end)."""
+    text = "" if smdp_cpu is None else (f"SM-DP+ {smdp_cpu * 1000 / done:.1f} "
+                                        f"({smdp_cpu / elapsed * 100:.0f} % of a core), ")
+    cpus = [r["cpu"] for r in reports]
+    busy = [(c["user_s"] + c["system_s"]) / elapsed * 100 for c in cpus]
+    return (text + "workers " + ", ".join(str(c["cpu_ms_per_download"]) for c in cpus)
+            + " (" + ", ".join(f"{b:.0f} %" for b in busy) + " of a core)")
+
+
+def machine_cpu_seconds() -> float:
+    """CPU seconds all of the machine's processes have used (/proc/stat: user, nice,
+    system, irq, softirq, steal)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+class External:
+    """An SM-DP+ this benchmark does not start: its address, the PKI its devices use."""
+
+    def __init__(self, args) -> None:
+        self.address, self.pki, self.matching_id = args.smdp, args.pki, args.matching_id
+        self.connect_to, self.insecure, self.pid = args.connect_to, args.insecure, args.smdp_pid
+
+
+def measure_workers(worker_counts: list[int], downloads: int, base: Path | None,
+                    external: External | None = None) -> None:
     from euicc_tools.testkit.sized_packages import base_package
 
-    package, what = base_package(base)
+    if external is None:
+        package, what = base_package(base)
+    else:
+        what = f"{external.matching_id} from {external.address}"
     print(f"{'workers':>7} {'downloads':>9} {'fails':>5} {'s':>6} {'downloads/s':>11} "
           f"{'p50 ms':>7} {'p95 ms':>7}")
     for workers in worker_counts:
         with tempfile.TemporaryDirectory(prefix="euicc-fleet-load-") as tmp:
             work = Path(tmp)
-            subprocess.run([sys.executable, "-m", "euicc_tools.emulator", "pki", "init",
-                            str(work / "pki")], check=True, capture_output=True)
-            (work / "profiles").mkdir()
-            (work / "profiles" / "TS48.der").write_bytes(package)
-            port = free_port()
-            smdp = subprocess.Popen(
-                [sys.executable, "-m", "euicc_tools.smdp", "--pki", str(work / "pki"),
-                 "--profiles", str(work / "profiles"), "--port", str(port),
-                 "--unique-iccids"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            master_port = free_port()
-            fleet_args = ["--fleet-pki", str(work / "pki"), "--fleet-smdp",
+            smdp = None
+            if external is None:
+                subprocess.run([sys.executable, "-m", "euicc_tools.emulator", "pki", "init",
+                                str(work / "pki")], check=True, capture_output=True)
+                (work / "profiles").mkdir()
+                (work / "profiles" / "TS48.der").write_bytes(package)
+                port = free_port()
+                smdp = subprocess.Popen(
+                    [sys.executable, "-m", "euicc_tools.smdp", "--pki", str(work / "pki"),
+                     "--profiles", str(work / "profiles"), "--port", str(port),
+                     "--unique-iccids"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                target = ["--fleet-pki", str(work / "pki"), "--fleet-smdp",
                           f"{SMDP_NAME}:{port}", "--fleet-matching-id", "TS48",
-                          "--fleet-connect-to", f"127.0.0.1:{port}",
-                          "--fleet-downloads", str(downloads),
+                          "--fleet-connect-to", f"127.0.0.1:{port}"]
+                smdp_pid = smdp.pid
+            else:
+                target = ["--fleet-pki", str(external.pki), "--fleet-smdp", external.address,
+                          "--fleet-matching-id", external.matching_id]
+                target += ["--fleet-connect-to", external.connect_to] if external.connect_to \
+                    else []
+                target += ["--fleet-insecure"] if external.insecure else []
+                smdp_pid = external.pid
+            master_port = free_port()
+            fleet_args = [*target, "--fleet-downloads", str(downloads),
                           "--fleet-report", str(work / "report{worker}.json")]
             try:
-                time.sleep(1.5)
+                if smdp is not None:
+                    time.sleep(1.5)
+                smdp_cpu = cpu_seconds(smdp_pid) if smdp_pid else None
+                machine_cpu, machine_wall = machine_cpu_seconds(), time.monotonic()
                 users = 20 * workers
                 master = subprocess.Popen(
                     [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
@@ -178,30 +240,57 @@ def measure_workers(worker_counts: list[int], downloads: int, base: Path | None)
                      "--master-port", str(master_port), *fleet_args],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=work)
                     for _ in range(workers)]
-                for proc in procs:
-                    proc.wait(600)
+                master_cpu = 0.0
+                deadline = time.monotonic() + 600
+                while any(proc.poll() is None for proc in procs) and \
+                        time.monotonic() < deadline:
+                    master_cpu = cpu_seconds(master.pid)  # its last figure before it ends
+                    time.sleep(0.25)
+                if smdp_pid:
+                    smdp_cpu = cpu_seconds(smdp_pid) - smdp_cpu
+                machine_cpu = machine_cpu_seconds() - machine_cpu
+                machine_wall = time.monotonic() - machine_wall
                 try:
                     master.wait(15)  # it stops once its workers have quit
                 except subprocess.TimeoutExpired:
                     master.terminate()
                     master.wait(60)
             finally:
-                smdp.terminate()
-                smdp.wait(30)
-            done = [d for w in range(workers) for d in json.loads(
-                (work / f"report{w}.json").read_text())["downloads"]]
-            elapsed = max(d["ended"] for d in done) - min(d["started"] for d in done)
+                if smdp is not None:
+                    smdp.terminate()
+                    smdp.wait(30)
+            reports = [json.loads((work / f"report{w}.json").read_text())
+                       for w in range(workers)]
+            done = [d for r in reports for d in r["downloads"]]
+            elapsed = (max(d["ended"] for d in done) - min(d["started"] for d in done)
+                       if done else float("nan"))
             with open(work / "run_stats.csv", newline="") as file:
                 rows = {(r["Type"], r["Name"]): r for r in csv.DictReader(file)}
             row = rows[("device", "download")]
             print(f"{workers:>7} {len(done):>9} {row['Failure Count']:>5} {elapsed:>6.1f} "
                   f"{len(done) / elapsed:>11.1f} {row['50%']:>7} {row['95%']:>7}", flush=True)
+            with open(work / "run_failures.csv", newline="") as file:
+                for failure in csv.DictReader(file):
+                    print(f"{'':>9}failed {failure['Occurrences']}x {failure['Name']}: "
+                          f"{failure['Error'][:300]}")
             for step in ("initiateAuthentication", "authenticateClient",
                          "getBoundProfilePackage", "handleNotification"):
                 r = rows.get(("ES9+", step))
                 if r:
                     print(f"{'':>9}{step:24} p50 {r['50%']:>5} ms  p95 {r['95%']:>5} ms  "
                           f"fails {r['Failure Count']}")
+            if done:
+                print(f"{'':>9}CPU ms per download: " + cpu_split(smdp_cpu, reports, elapsed,
+                                                                  len(done)), flush=True)
+                others = machine_cpu - (smdp_cpu or 0) - master_cpu - sum(
+                    r["cpu"]["user_s"] + r["cpu"]["system_s"] for r in reports)
+                share = machine_cpu / machine_wall / os.cpu_count() * 100
+                print(f"{'':>9}Locust master {master_cpu * 1000 / len(done):.1f} ms per "
+                      f"download; the whole machine {machine_cpu:.1f} CPU-s in "
+                      f"{machine_wall:.1f} s ({share:.0f} % of its {os.cpu_count()} CPUs), "
+                      "of which the Locust processes' "
+                      f"start and other processes {others * 1000 / len(done):.1f} ms per "
+                      "download", flush=True)
     print(f"(package: {what}; downloads and seconds from the workers' reports, first start "
           "to last end; failures and percentiles from the master's Locust CSV, which may "
           f"miss the last report interval; {os.cpu_count()} CPUs shared by the SM-DP+ and "
@@ -216,6 +305,13 @@ def main() -> int:
     parser.add_argument("--workers", default="1,2", help="'' skips the Locust runs")
     parser.add_argument("--downloads", type=int, default=300, help="per worker")
     parser.add_argument("--base", type=Path)
+    parser.add_argument("--smdp", help="an external SM-DP+'s address: none is started")
+    parser.add_argument("--pki", type=Path, help="with --smdp: CI, EUM certificate and key")
+    parser.add_argument("--matching-id", help="with --smdp: what every device downloads")
+    parser.add_argument("--connect-to", help="with --smdp: host:port to connect to")
+    parser.add_argument("--insecure", action="store_true",
+                        help="with --smdp: do not verify its TLS certificate")
+    parser.add_argument("--smdp-pid", type=int, help="with --smdp: its process, for its CPU")
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child is not None:
@@ -224,8 +320,14 @@ def main() -> int:
     counts = [int(c) for c in args.cards.split(",") if c]
     if counts or args.all_open:
         measure_memory(counts, args.open_limit, args.all_open, args.base)
+    external = None
+    if args.smdp:
+        if not (args.pki and args.matching_id):
+            parser.error("--smdp needs --pki and --matching-id")
+        external = External(args)
     if args.workers:
-        measure_workers([int(w) for w in args.workers.split(",")], args.downloads, args.base)
+        measure_workers([int(w) for w in args.workers.split(",")], args.downloads, args.base,
+                        external)
     return 0
 
 

@@ -7,10 +7,13 @@ subject and reason codes, malformed ES9+ JSON - a failure of that step with the 
 
 from __future__ import annotations
 
+import base64
 import json
 import re
+import socket
 import ssl
 import threading
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -184,3 +187,105 @@ def test_activation_codes(code, target):
 def test_bad_activation_codes_say_what_is_wrong(code, reason):
     with pytest.raises(ValueError, match=re.escape(reason)):
         parse_activation_code(code)
+
+
+@contextmanager
+def raw_server(answer: bytes | None):
+    """A TCP server on loopback that sends ``answer`` (not TLS) to each connection and
+    closes it, or with None says nothing and keeps it open (a silent SM-DP+)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            if answer is None:
+                accepted.append(connection)
+            else:
+                connection.sendall(answer)
+                connection.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        listener.close()
+        for connection in accepted:
+            connection.close()
+        thread.join(5)
+
+
+@pytest.mark.parametrize("answer, timeout, reason", [
+    (b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", 30.0, "TLS: "),  # no TLS
+    (None, 0.3, "timed out"),  # accepts, never answers
+])
+def test_a_peer_that_is_no_tls_sm_dp_fails_the_first_step(fleet, pki_dir, answer, timeout,
+                                                          reason):
+    seen = []
+    with raw_server(answer) as port:
+        device = Device(fleet.card(6), verified_https(pki_dir, f"127.0.0.1:{port}",
+                                                      timeout=timeout).for_device(),
+                        lambda *step: seen.append(step))
+        with pytest.raises(DeviceError, match="initiateAuthentication.*" + reason):
+            device.download(Target(f"{SMDP_NAME}:{port}", "TS48"))
+    assert steps_of(seen) == [("initiateAuthentication", False), ("download", False)]
+
+
+def garbling(es9, function: str, change):
+    """``es9`` with ``function``'s answer passed through ``change``."""
+    def call(name: str, body: dict):
+        answer = es9(name, body)
+        return change(answer) if name == function else answer
+    return call
+
+
+@pytest.mark.parametrize("function, change, reason", [
+    ("authenticateClient", lambda a: {**a, "smdpSigned2": "%%"},
+     "authenticateClient: the answer has no valid smdpSigned2"),
+    ("authenticateClient", lambda a: {k: v for k, v in a.items() if k != "transactionId"},
+     "authenticateClient: the answer has no transactionId"),
+    ("getBoundProfilePackage", lambda a: {**a, "boundProfilePackage": 7},
+     "getBoundProfilePackage: the answer has no valid boundProfilePackage"),
+])
+def test_a_malformed_later_answer_fails_its_own_step(fleet, pki_dir, tmp_path, function,
+                                                     change, reason):
+    from euicc_tools.smdp.es9 import Smdp
+    from euicc_tools.testkit.in_process_es9 import es9_direct
+
+    smdp = Smdp(SMDP_NAME, pki_dir, profiles_folder(tmp_path / "profiles"))
+    seen = []
+    device = Device(fleet.card(7), lambda address: garbling(es9_direct(smdp), function,
+                                                            change),
+                    lambda *step: seen.append(step))
+    with pytest.raises(DeviceError, match=re.escape(reason)):
+        device.download(Target(SMDP_NAME, "TS48"))
+    assert (function, False) in steps_of(seen) and steps_of(seen)[-1] == ("download", False)
+    assert [what for what, ok in steps_of(seen) if not ok] == [function, "download"]
+
+
+def test_a_bound_profile_package_the_card_refuses_fails_the_download_with_its_reason(
+        fleet, pki_dir, tmp_path):
+    """A BPP that is no BPP of this session (an empty InitialiseSecureChannel): the card
+    answers with a ProfileInstallationResult naming its error (SGP.22 5.7.6, errorReason
+    scp03tStructureError at initialiseSecureChannel), the download fails with that code,
+    and the card downloads again."""
+    from euicc_tools.smdp.es9 import Smdp
+    from euicc_tools.testkit.in_process_es9 import es9_direct
+
+    smdp = Smdp(SMDP_NAME, pki_dir, profiles_folder(tmp_path / "profiles"))
+    junk = base64.b64encode(bytes.fromhex("BF3603800100")).decode()
+    seen = []
+    device = Device(fleet.card(8), lambda address: garbling(
+        es9_direct(smdp), "getBoundProfilePackage",
+        lambda a: {**a, "boundProfilePackage": junk}), lambda *step: seen.append(step))
+    with pytest.raises(DeviceError) as caught:
+        device.download(Target(SMDP_NAME, "TS48"))
+    assert caught.value.code == "scp03tStructureError"
+    assert "initialiseSecureChannel" in str(caught.value)
+    assert steps_of(seen)[-1] == ("download", False)
+    again = Device(fleet.card(8), lambda address: es9_direct(smdp))
+    assert again.download(Target(SMDP_NAME, "TS48"))["iccid"]

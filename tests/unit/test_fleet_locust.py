@@ -70,7 +70,14 @@ def test_headless_run_of_200_downloads_by_20_devices(pki_dir, tmp_path):
         assert stats[("ES9+", step)]["Request Count"] == "200"
     # the Install notification of each download, and the Delete notification of each delete
     assert stats[("ES9+", "handleNotification")]["Request Count"] == "400"
-    report = json.loads((tmp_path / "report.json").read_text())["downloads"]
+    whole = json.loads((tmp_path / "report.json").read_text())
+    report = whole["downloads"]
+    # the worker's CPU time, for telling the devices' share from the SM-DP+'s
+    cpu = whole["cpu"]
+    assert cpu["downloads"] == 200 and cpu["user_s"] > 0 and cpu["system_s"] >= 0
+    assert cpu["cpu_ms_per_download"] == pytest.approx(
+        (cpu["user_s"] + cpu["system_s"]) * 1000 / 200, abs=0.01)
+    assert "fleet worker 0 CPU: 200 downloads," in done.stderr, done.stderr[-3000:]
     assert len(report) == 200 and len({d["eid"] for d in report}) == 20
     assert len({d["iccid"] for d in report}) == 200  # a distinct profile each time
     assert all(d["notification"]["delivered"] and d["notification"]["removed"]

@@ -37,6 +37,21 @@ def test_profiles_persist(tmp_path):
     assert again.profile_by_iccid(record(1).iccid) == p
 
 
+def test_released_memory_is_read_back_and_an_open_transaction_is_left_alone(tmp_path):
+    """release_memory (a fleet's idle open cards) frees only caches: what was written reads
+    back, and inside a transaction it does nothing (its changes are still uncommitted)."""
+    store = CardStore(tmp_path)
+    store.add_profile(record(1))
+    store.release_memory()
+    assert [p.iccid for p in store.profiles()] == [record(1).iccid]
+    with pytest.raises(RuntimeError), store.transaction():
+        store.add_profile(record(2))
+        store.release_memory()
+        raise RuntimeError("roll back")
+    assert [p.iccid for p in store.profiles()] == [record(1).iccid]
+    store.close()
+
+
 def test_a_profile_by_isdp_aid_or_iccid(tmp_path):
     store = CardStore(tmp_path)
     store.add_profile(record(1))

@@ -15,6 +15,11 @@ name, or the transport's reason (unreachable, TLS); no failure stops a worker.
         --fleet-pki PKI --fleet-smdp testsmdpplus1.example.com:8443 \\
         --fleet-matching-id TS48 --fleet-connect-to 127.0.0.1:8443 --fleet-downloads 200
 
+Where the time goes: each process reports its own CPU time (user and system seconds since
+its first user started, and per successful download) when it stops - logged, in
+``--fleet-report``, and from each worker to the master (``report_to_master``), which logs
+every worker's at its end - so a run tells the workers' CPU from the SM-DP+'s.
+
 Distributed: ``--master`` on one machine, ``--worker --master-host HOST`` on each other (one
 per core); each worker's fleet takes its EIDs from its worker index (or
 ``--fleet-worker``), so two workers never share one. Every worker needs the same
@@ -27,6 +32,7 @@ import csv
 import itertools
 import json
 import logging
+import os
 import random
 import shutil
 import tempfile
@@ -47,6 +53,7 @@ OPERATIONS = ("enable", "disable", "delete")
 # the card's INFO line per installed profile costs time on every download and says nothing
 # Locust's statistics do not
 logging.getLogger("euicc_applets").setLevel(logging.WARNING)
+log = logging.getLogger("euicc_tools.fleet")
 
 
 @events.init_command_line_parser.add_listener
@@ -154,6 +161,19 @@ class _Run:
         self.indexes = itertools.count()
         self.downloads: list[dict] = []
         self.report = options.fleet_report.replace("{worker}", str(worker))
+        self.cpu_start, self.wall_start = os.times(), time.time()
+
+    def cpu(self) -> dict:
+        """This process's CPU time since the run's first user started: the devices' cards
+        and LPA, TLS and HTTP, and Locust itself."""
+        now = os.times()
+        user = now.user - self.cpu_start.user
+        system = now.system - self.cpu_start.system
+        done = len(self.downloads)
+        return {"worker": self.worker, "downloads": done, "user_s": round(user, 3),
+                "system_s": round(system, 3), "wall_s": round(time.time() - self.wall_start, 3),
+                "cpu_ms_per_download": round((user + system) * 1000 / done, 2) if done
+                else None}
 
     def take(self) -> bool:
         if self.budget and self.taken >= self.budget:
@@ -169,15 +189,25 @@ class _Run:
             gevent.spawn_later(CSV_STATS_INTERVAL_SEC + 0.5, self.environment.runner.quit)
 
     def close(self) -> None:
+        cpu = self.cpu()
+        log.info("fleet worker %d CPU: %s", self.worker, _cpu_text(cpu))
         if self.report:
             Path(self.report).write_text(json.dumps({
-                "worker": self.worker, "downloads": self.downloads}, indent=1))
+                "worker": self.worker, "cpu": cpu, "downloads": self.downloads}, indent=1))
         self.fleet.close()
         if self.temporary:
             shutil.rmtree(self.fleet.directory.parent, ignore_errors=True)
 
 
 _run: _Run | None = None
+_workers_cpu: dict[str, dict] = {}  # on the master: each worker's last CPU report
+
+
+def _cpu_text(cpu: dict) -> str:
+    per = cpu["cpu_ms_per_download"]
+    return (f"{cpu['downloads']} downloads, {cpu['user_s'] + cpu['system_s']:.2f} s CPU (user "
+            f"{cpu['user_s']:.2f}, system {cpu['system_s']:.2f}) in {cpu['wall_s']:.1f} s"
+            + ("" if per is None else f", {per:.1f} ms CPU per download"))
 
 
 def _shared(environment) -> _Run:
@@ -205,10 +235,24 @@ def _check_inputs(environment, **_) -> None:
         raise SystemExit(f"fleet: {exc}") from None
 
 
+@events.report_to_master.add_listener
+def _cpu_to_master(client_id, data, **_) -> None:
+    if _run is not None:
+        data["fleet_cpu"] = _run.cpu()
+
+
+@events.worker_report.add_listener
+def _cpu_of_worker(client_id, data, **_) -> None:
+    if "fleet_cpu" in data:
+        _workers_cpu[client_id] = data["fleet_cpu"]
+
+
 @events.quitting.add_listener
 def _quit(environment, **_) -> None:
     if _run is not None:
         _run.close()
+    for client_id, cpu in sorted(_workers_cpu.items(), key=lambda item: item[1]["worker"]):
+        log.info("fleet worker %d (%s) CPU: %s", cpu["worker"], client_id, _cpu_text(cpu))
 
 
 class FleetDevice(User):

@@ -46,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(sig, lambda *_: stop.set())
     stop.wait()
     httpd.shutdown()
+    httpd.server_close()
     return 0
 
 

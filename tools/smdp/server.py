@@ -5,12 +5,16 @@ functionExecutionStatus header, or 204 for handleNotification.
 Built for many devices at once (issue 14): a thread per connection, HTTP/1.1 connections
 kept alive between the functions of a download, the TLS handshake made in the connection's
 own thread (with a timeout), not in the one that accepts, so a slow or silent client delays
-nobody else, and a listen backlog for a burst of devices connecting together."""
+nobody else, and a listen backlog for a burst of devices connecting together. Closing the
+server (``shutdown`` or ``server_close``) ends its kept-alive connections and joins their
+threads: none outlives it, waiting out its idle timeout on a connection a client left
+open."""
 
 from __future__ import annotations
 
 import json
 import logging
+import socket
 import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +27,7 @@ PREFIX = "/gsma/rsp2/es9plus/"
 MAX_BODY = 1 << 20
 IDLE_TIMEOUT = 60.0  # seconds a kept-alive connection (or a TLS handshake) may stay silent
 BACKLOG = 512  # connections waiting to be accepted (socketserver's default is 5)
+JOIN_TIMEOUT = 5.0  # seconds server_close waits for each connection's thread to end
 
 
 class Es9Server(ThreadingHTTPServer):
@@ -31,6 +36,38 @@ class Es9Server(ThreadingHTTPServer):
 
     request_queue_size = BACKLOG
     tls_context: ssl.SSLContext | None = None
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # each connection's thread and a duplicate of its socket's descriptor: TLS takes the
+        # accepted socket's own descriptor over (before its handshake), and a duplicate
+        # cannot be closed and reused under us while it is kept here
+        self._open: dict[threading.Thread, socket.socket] = {}
+        self._open_lock = threading.Lock()
+        self._closing = False
+
+    def process_request(self, request, client_address) -> None:
+        """A thread per connection (as ThreadingMixIn), recorded with its socket so that
+        server_close can end it."""
+        thread = threading.Thread(target=self.process_request_thread, daemon=True,
+                                  args=(request, client_address),
+                                  name=f"es9plus connection {client_address[0]}:"
+                                       f"{client_address[1]}")
+        with self._open_lock:
+            if self._closing:
+                self.shutdown_request(request)
+                return
+            self._open[thread] = request.dup()
+        thread.start()
+
+    def process_request_thread(self, request, client_address) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._open_lock:
+                duplicate = self._open.pop(threading.current_thread(), None)
+            if duplicate is not None:
+                duplicate.close()
 
     def finish_request(self, request, client_address) -> None:
         if self.tls_context is not None:
@@ -41,6 +78,38 @@ class Es9Server(ThreadingHTTPServer):
                 log.info("%s: TLS handshake failed: %s", client_address[0], exc)
                 return
         super().finish_request(request, client_address)
+
+    def shutdown(self) -> None:
+        """Stop serving and end the open connections (as server_close, which still closes
+        the listening socket): callers that only shut down leave no thread either."""
+        super().shutdown()
+        self._end_connections()
+
+    def server_close(self) -> None:
+        """Stop listening, hang up every open connection (a kept-alive one's thread would
+        otherwise wait up to IDLE_TIMEOUT for its next request) and join their threads."""
+        super().server_close()
+        self._end_connections()
+
+    def _end_connections(self) -> None:
+        with self._open_lock:
+            self._closing = True
+            open_now = list(self._open.items())
+        for _, connection in open_now:
+            _hang_up(connection)
+        for thread, _ in open_now:
+            thread.join(JOIN_TIMEOUT)
+            if thread.is_alive():
+                log.warning("%s did not end within %.0f s", thread.name, JOIN_TIMEOUT)
+
+
+def _hang_up(connection: socket.socket) -> None:
+    """Shut the connection down under whatever thread reads it (a TLS handshake, or the
+    wait for the next request): its read returns at once."""
+    try:
+        connection.shutdown(socket.SHUT_RDWR)
+    except OSError:  # the client has gone already
+        pass
 
 
 def _handler_for(smdp: Smdp):
