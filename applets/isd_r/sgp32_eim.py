@@ -38,8 +38,8 @@ from euicc.tlv import read_header, tlv
 
 from .config import version_bytes
 
-# SGP.32 versions this card can be (v1.2 gives BF59 / BF5A other meanings: not yet)
-SGP32_VERSIONS = ("1.0",)
+# SGP.32 versions this card can be (v1.2 gives BF59 / BF5A other functions: .sgp32)
+SGP32_VERSIONS = ("1.0", "1.2")
 MAX_COUNTER_VALUE = 0x7FFFFF  # the largest counterValue the card accepts (see the module doc)
 ASSOCIATION_TOKEN_COUNTER = "sgp32_association_token"  # store meta key
 REQUEST_TOKEN = -1  # an associationToken of -1 asks the eUICC to make one (SGP.32 5.9.4)

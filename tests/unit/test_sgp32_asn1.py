@@ -55,6 +55,6 @@ def test_iot_personality_and_bad_version(tmp_path):
     assert load_personality("iot").sgp32 == "1.0"
     assert load_personality("generic").sgp32 is None
     bad = tmp_path / "bad.toml"
-    bad.write_text('[personality]\nname = "x"\n[card]\nsgp32 = "1.2"\n')
+    bad.write_text('[personality]\nname = "x"\n[card]\nsgp32 = "1.1"\n')
     with pytest.raises(ScenarioError, match="sgp32"):
         load_personality(str(bad))

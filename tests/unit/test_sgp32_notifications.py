@@ -88,14 +88,15 @@ def reset(client, *bits):
 
 def test_memory_reset_eim_and_auto_enable_bits(iot, add_profile, store):
     """SGP.32 5.9.5: resetEimConfigData(3) removes the eIMs (then nothingToDelete),
-    resetAutoEnableConfig(4) is resetAECNotSupported(1) on this card; SGP.22's bits as
-    before, the profiles left alone by the IoT bits."""
+    resetAutoEnableConfig(4) ok(0) (the type has no nothingToDelete; with nothing removed
+    resetResult is nothingToDelete(1)); SGP.22's bits as before, the profiles left alone by
+    the IoT bits."""
     add_profile(ICCID_A)
     add_eim(iot, SampleEim())
     assert reset(iot, 3) == {"resetResult": 0, "resetEimResult": 0}
     assert store.eims() == []
     assert reset(iot, 3, 4) == {"resetResult": 1, "resetEimResult": 1,
-                                "resetAutoEnableConfigResult": 1}
+                                "resetAutoEnableConfigResult": 0}
     assert len(store.profiles()) == 1
     assert add_eim(iot, SampleEim())[0] == "addInitialEimOk"  # AddInitialEim open again
     assert reset(iot, 0) == {"resetResult": 0}
