@@ -34,6 +34,7 @@ from euicc_tools.testkit.profile_builder import build_upp
 from tests.support.downloads import ADDRESS
 from tests.support.profile_metadata import iccid_bytes, metadata_der
 from tests.support.random_kills import kill_at_random_moments
+from tests.support.sgp32 import call, pcsc_client
 
 pytestmark = pytest.mark.integration
 
@@ -48,19 +49,6 @@ def seed(state) -> None:
             ProfileState.ENABLED if n == 0 else ProfileState.DISABLED,
             ProfileClass.OPERATIONAL, metadata_der(iccid)))
     store.close()
-
-
-def connect(emulator: Emulator):
-    from euicc_tools.lpa.link import PcscLink
-
-    link = PcscLink(emulator.reader)
-    es10 = Es10Client(link)
-    es10.open()
-    return link, es10
-
-
-def call(es10, request: bytes, response_type: str):
-    return decode_exact(sgp32(), response_type, es10.store_data(request))
 
 
 def rollback(es10, refresh=False) -> bytes:
@@ -97,7 +85,7 @@ def iot_card(pcscd, tmp_path):
 def test_rollback_and_auto_enable_through_pcscd(iot_card, tmp_path):
     emulator, eim = iot_card, SampleEim()
     a, b = (iccid_bytes(i) for i in ICCIDS[:2])
-    link, es10 = connect(emulator)
+    link, es10 = pcsc_client(emulator)
     try:
         eid = es10.get_eid()
         assert call(es10, eim.add_initial_eim_request(), "AddInitialEimResponse")[0] == (
@@ -118,7 +106,7 @@ def test_rollback_and_auto_enable_through_pcscd(iot_card, tmp_path):
     emulator.kill()  # the armed rollback and the configuration are committed
     assert states(emulator.state)[b] == ProfileState.ENABLED
     emulator.start()
-    link, es10 = connect(emulator)
+    link, es10 = pcsc_client(emulator)
     try:
         raw = rollback(es10)
         assert decode_exact(sgp32(), "ProfileRollbackResponse", raw)["cmdResult"] == 0
@@ -142,7 +130,7 @@ def test_rollback_and_auto_enable_through_pcscd(iot_card, tmp_path):
         "89441234000000000334", "001010000000334", k=bytes(range(16)), opc=bytes(16)))
     smdp = Smdp(ADDRESS, emulator.state / "pki", tmp_path / "profiles")
     httpd = serve(smdp, "127.0.0.1", 0, tls=True)
-    link, es10 = connect(emulator)
+    link, es10 = pcsc_client(emulator)
     try:
         endpoint = f"127.0.0.1:{httpd.server_address[1]}"
         assert download(es10, https_es9(endpoint), ADDRESS, "BUILT").ok
@@ -215,7 +203,7 @@ def check(state) -> None:
 
 def test_kill_9_while_packages_and_rollbacks_run(iot_card):
     emulator, eim, rng = iot_card, SampleEim(), random.Random(32)
-    link, es10 = connect(emulator)
+    link, es10 = pcsc_client(emulator)
     try:
         assert call(es10, eim.add_initial_eim_request(), "AddInitialEimResponse")[0] == (
             "addInitialEimOk")
@@ -229,7 +217,7 @@ def test_kill_9_while_packages_and_rollbacks_run(iot_card):
         assert store.package_results(), "the hammering executed no package at all"
     finally:
         store.close()
-    link, es10 = connect(emulator)
+    link, es10 = pcsc_client(emulator)
     try:  # the card answers as its store says, and still takes the eIM's packages
         kind, _ = call(es10, eim.package(es10.get_eid(), [("getRAT", {})]),
                        "EuiccPackageResult")

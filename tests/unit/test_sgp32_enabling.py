@@ -20,13 +20,6 @@ from tests.support.downloads import ADDRESS
 from tests.support.sgp32 import add_eim, call, iot_client
 
 
-@pytest.fixture
-def iot(store, credentials):
-    client = iot_client(store, credentials)
-    yield client
-    client.close()
-
-
 def configure(client, **members) -> int:
     raw = client.store_data(encode(sgp32(), "ConfigureAutoProfileEnablingRequest", members))
     return decode_exact(sgp32(), "ConfigureAutoProfileEnablingResponse",

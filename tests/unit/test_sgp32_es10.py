@@ -18,13 +18,6 @@ from tests.support.sgp32 import add_eim, call, iot_client
 ICCID_A, ICCID_B = "8944000000000000001", "8944000000000000002"
 
 
-@pytest.fixture
-def iot(store, credentials):
-    client = iot_client(store, credentials)
-    yield client
-    client.close()
-
-
 def load(client, request: bytes):
     return call(client, request, "EuiccPackageResult")
 

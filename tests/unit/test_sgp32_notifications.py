@@ -3,7 +3,6 @@ RetrieveNotificationsList, 5.9.12 RemoveNotificationFromList): one sequence-numb
 each list alternative of SGP32-RetrieveNotificationsListResponse, each item as the card
 signed it, and removal of a result by its seqNumber (persisted)."""
 
-import pytest
 
 from euicc.asn1 import decode_exact, encode, sgp32
 from euicc_tools.testkit.eim import SampleEim
@@ -12,13 +11,6 @@ from tests.support.sgp32 import add_eim, iot_client
 
 ICCID_A, ICCID_B = "8944000000000000001", "8944000000000000002"
 ENABLE, DISABLE = 1, 2  # NotificationEvent bits
-
-
-@pytest.fixture
-def iot(store, credentials):
-    client = iot_client(store, credentials)
-    yield client
-    client.close()
 
 
 def retrieve(client, criteria=None):

@@ -22,13 +22,6 @@ ICCID_A, ICCID_B = "8944000000000000001", "8944000000000000002"
 
 
 @pytest.fixture
-def iot(store, credentials):
-    client = iot_client(store, credentials)
-    yield client
-    client.close()
-
-
-@pytest.fixture
 def eim(iot, add_profile):
     add_profile(ICCID_A, name="A", enabled=True)
     add_profile(ICCID_B, name="B")
