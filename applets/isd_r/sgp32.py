@@ -27,8 +27,11 @@ eUICC the eIM changes profile states, through the signed enable, disable and del
 it does not have, '6A80' (SGP.22 5.7.2). Which SGP.22 functions SGP.32 excludes, and
 with which status word, is this card's reading: the SGP.32 text could not be consulted
 here (SetNickname, GetProfilesInfo and the download functions stay). The other v1.2
-functions (BF5B / BF5C emergency profile, BF5D / BF5E fallback) are not here: their types
-could not be established from public sources; those tags answer '6A80'.
+functions (BF5B / BF5C Enable/DisableEmergencyProfile, BF5D ExecuteFallbackMechanism, BF5E
+ReturnFromFallback) are not here and answer '6A80': a public module generated from the v1.2
+ASN.1 prints their request and response types, but they act on what this card does not have
+(the Fallback Attribute the v1.2 setFallbackAttribute / unsetFallbackAttribute PSMOs set, an
+Emergency Profile), whose rules could not be read.
 """
 
 from __future__ import annotations

@@ -8,13 +8,19 @@ import pytest
 from euicc.asn1 import decode_exact, encode, rsp, sgp32
 from euicc.store import ProfileState
 from euicc_applets.isd_r.profiles import ProfileManagement
-from euicc_tools.lpa.es10 import CardError
+from euicc_tools.emulator.card import build_card
+from euicc_tools.lpa.download import download
+from euicc_tools.lpa.es10 import CardError, Es10Client
+from euicc_tools.lpa.link import DirectLink
+from euicc_tools.personalities import load_personality
 from euicc_tools.testkit.eim import (
     SampleEim,
     enable_psmo,
     result_signature_valid,
     rollback_package_result,
 )
+from euicc_tools.testkit.in_process_es9 import es9_direct
+from tests.support.downloads import ADDRESS
 from tests.support.profile_metadata import iccid_bytes
 from tests.support.sgp32 import add_eim, call, iot_client
 
@@ -207,3 +213,44 @@ def cmd_error(client) -> int:
     with pytest.raises(CardError) as err:
         rollback(client)
     return err.value.sw
+
+
+def tx(card, hexstr: str) -> tuple[bytes, str]:
+    response = card.transmit(bytes.fromhex(hexstr))
+    return response[:-2], response[-2:].hex().upper()
+
+
+def refresh_pending(card) -> bool:
+    """Whether the card asks the terminal for its REFRESH (ETSI TS 102 223 6.4.7, SGP.22
+    3.2.1); one asked for is fetched and answered, so the next question starts clean."""
+    _, sw = tx(card, "80F2000C00")  # STATUS
+    if not sw.startswith("91"):
+        return False
+    command, sw = tx(card, "80120000" + sw[2:])  # FETCH
+    assert sw == "9000" and command[4:7] == b"\x01\x01\x04"  # REFRESH, UICC reset
+    assert tx(card, "801400000C810301010402028281030100")[1] == "9000"  # TERMINAL RESPONSE
+    return True
+
+
+def test_rollback_refresh_flag_reaches_the_terminal(store, credentials, smdp):
+    """ProfileRollback's refreshFlag is the enable's (SGP.22 3.2.1): true, the card asks
+    for the REFRESH; false, it does not. (Each PSMO profile change asks for it.)"""
+    card = build_card(store, credentials, personality=load_personality("iot"))
+    card.power_on()
+    client = Es10Client(DirectLink(card))
+    client.open()
+    assert download(client, es9_direct(smdp), ADDRESS, "TINY").ok
+    assert download(client, es9_direct(smdp), ADDRESS, "BIG", confirmation_code="1234").ok
+    tiny, big = (p.iccid for p in sorted(store.profiles(), key=lambda p: p.isdp_aid))
+    assert tx(card, "8010000003000080")[1] == "9000"  # TERMINAL PROFILE: REFRESH supported
+    eim = SampleEim()
+    add_eim(client, eim)
+    for refresh in (True, False):
+        load(client, eim.package(credentials.eid, [enable_psmo(tiny)]))
+        refresh_pending(card)
+        load(client, eim.package(credentials.eid, [enable_psmo(big, rollback=True)]))
+        assert refresh_pending(card)  # the PSMO's own
+        assert cmd_result(rollback(client, refresh=refresh)) == 0
+        assert store.profile_by_iccid(tiny).state == ProfileState.ENABLED
+        assert refresh_pending(card) is refresh
+    client.close()
