@@ -3,8 +3,10 @@ with pyscard, as an IPA drives it: a signed package with the configureAutoEnable
 an enable with rollbackFlag (SGP.32 2.11.1.1.3), ProfileRollback (5.9.16) whose result
 verifies with the certificate GetCerts gave, ES10c.EnableProfile refused ('6A80': the
 eIM's), state that survives ``kill -9`` (the armed rollback, the configuration), and
-EnableUsingDD (5.9.15) after a download from the test SM-DP+ over HTTPS; and ``kill -9`` at
-random moments while packages and rollbacks run leaves a consistent store."""
+EnableUsingDD (5.9.15) after a download from the test SM-DP+ over HTTPS; the IPA's unsigned
+ConfigureAutoProfileEnabling (5.9.17) and resetAutoEnableConfig (5.9.5); the v1.2 card's
+BF59 / BF5A; and ``kill -9`` at random moments while packages and rollbacks run leaves a
+consistent store."""
 
 from __future__ import annotations
 
@@ -225,3 +227,58 @@ def test_kill_9_while_packages_and_rollbacks_run(iot_card):
     finally:
         es10.close()
         link.close()
+
+
+def test_unsigned_configuration_and_reset_through_pcscd(iot_card):
+    """v1.0 5.9.17 ConfigureAutoProfileEnabling: ok(0) before any eIM, kept across kill -9,
+    unsignedAutoEnableConfigDisallowed(2) once one is associated; 5.9.5
+    resetAutoEnableConfig removes it (ok(0)), then EnableUsingDD is autoEnableNotAvailable(1)."""
+    emulator, eim = iot_card, SampleEim()
+    request = encode(sgp32(), "ConfigureAutoProfileEnablingRequest",
+                     {"autoEnableFlag": None, "smdpAddress": ADDRESS})
+    link, es10 = pcsc_client(emulator)
+    try:
+        assert call(es10, request, "ConfigureAutoProfileEnablingResponse") == {
+            "configAutoEnableResult": 0}
+    finally:
+        es10.close()
+        link.close()
+    emulator.kill()
+    emulator.start()
+    link, es10 = pcsc_client(emulator)
+    try:
+        assert enable_using_dd(es10) == 4  # kept: configured, nothing downloaded
+        call(es10, eim.add_initial_eim_request(), "AddInitialEimResponse")
+        assert call(es10, request, "ConfigureAutoProfileEnablingResponse") == {
+            "configAutoEnableResult": 2}
+        reset = encode(sgp32(), "SGP32-EuiccMemoryResetRequest", {"resetOptions": (b"\x08", 5)})
+        assert call(es10, reset, "SGP32-EuiccMemoryResetResponse") == {
+            "resetResult": 0, "resetAutoEnableConfigResult": 0}
+        assert enable_using_dd(es10) == 1
+    finally:
+        es10.close()
+        link.close()
+
+
+def test_v12_card_through_pcscd(pcscd, tmp_path):
+    """[card] sgp32 = "1.2": iotVersion 1.2.0, BF59 ConfigureImmediateProfileEnabling and
+    BF5A ImmediateEnable (its refreshFlag) through pcscd."""
+    personality = tmp_path / "iot12.toml"
+    personality.write_text('[personality]\nname = "iot12"\n[card]\nsgp32 = "1.2"\n')
+    emulator = Emulator(tmp_path / "card", extra=["--personality", str(personality)]).start()
+    try:
+        link, es10 = pcsc_client(emulator)
+        try:
+            info = call(es10, bytes.fromhex("BF2200"), "SGP32-EUICCInfo2")
+            assert info["iotSpecificInfo"] == {"iotVersion": [b"\x01\x02\x00"]}
+            request = encode(sgp32(), "ConfigureImmediateProfileEnablingRequest",
+                             {"immediateEnableFlag": None, "defaultSmdpAddress": ADDRESS})
+            assert call(es10, request, "ConfigureImmediateProfileEnablingResponse") == {
+                "configImmediateEnableResult": 0}
+            enable = encode(sgp32(), "ImmediateEnableRequest", {"refreshFlag": True})
+            assert call(es10, enable, "ImmediateEnableResponse") == {"immediateEnableResult": 4}
+        finally:
+            es10.close()
+            link.close()
+    finally:
+        emulator.stop()

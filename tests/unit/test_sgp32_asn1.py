@@ -56,5 +56,19 @@ def test_iot_personality_and_bad_version(tmp_path):
     assert load_personality("generic").sgp32 is None
     bad = tmp_path / "bad.toml"
     bad.write_text('[personality]\nname = "x"\n[card]\nsgp32 = "1.1"\n')
-    with pytest.raises(ScenarioError, match="sgp32"):
+    with pytest.raises(ScenarioError, match=r"card: sgp32: '1.1' \(allowed: 1.0, 1.2\)"):
         load_personality(str(bad))
+    good = tmp_path / "v12.toml"
+    good.write_text('[personality]\nname = "x"\n[card]\nsgp32 = "1.2"\n')
+    assert load_personality(str(good)).sgp32 == "1.2"
+
+
+def test_cli_refuses_an_unknown_version(tmp_path, caplog):
+    """A personality error is said (logged, with the file and line) and the command fails
+    (exit 1)."""
+    from euicc_tools.emulator.cli import main
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[personality]\nname = "x"\n[card]\nsgp32 = "2.0"\n')
+    assert main(["personality", "show", str(bad)]) == 1
+    assert "bad.toml:4: card: sgp32: '2.0' (allowed: 1.0, 1.2)" in caplog.text
