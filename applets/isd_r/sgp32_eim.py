@@ -20,6 +20,9 @@ How this card reads SGP.32 5.9.4 where the text gives the rule but not the code:
   the entry's answer and keeps it in the configuration.
 - euiccCiPKId must name a CI the card signs with (``ciPKUnknown(3)``).
 - counterValue above :data:`MAX_COUNTER_VALUE` or negative is ``counterValueOutOfRange(6)``.
+  The limit, 0x7FFFFF (the largest INTEGER of three content octets), is this card's: the
+  SGP.32 text that would give the range could not be consulted, and the public peers
+  (onomondo-ipa, onomondo-eim) check none.
 - More than :attr:`Sgp32Settings.max_eims` eIMs is ``insufficientMemory(1)``.
 """
 

@@ -18,31 +18,32 @@ store transaction; a refusal writes nothing at all):
    above the last one accepted from this eIM: replayError(4).
 
 Then the package runs: the eIM's counterValue becomes the package's (persisted with the
-operations' effects, in the same commit), each PSMO or eCO (:mod:`.sgp32_eco`) in turn
-gives its EuiccResultData, and
-the result takes the next sequence number of the card's notification counter (an IPA removes
-results and notifications with the same RemoveNotificationFromList, SGP.32 5.9.12). The
-result is signed with the eUICC key of the eIM's euiccCiPKId: euiccSignEPR (and euiccSignEPE
-for a signed error) over the result data followed by the package's eimSignature data object
-('5F37'), SGP.32 2.11.2.1 ("euiccSignEPR SHALL apply on the concatenated data objects
-euiccPackageResultDataSigned and eimSignature", as onomondo-eim's crypto_utils.erl quotes
-it; that eIM itself verifies over the result data and the associationToken object instead,
-against the sentence it quotes: this card follows the sentence). A signed result is kept in the store until
-the IPA removes it. A signed error (invalidEid, replayError, counterValueOutOfRange) is
-answered, not kept: the package is refused, and a refused request changes nothing; the
-IPA has it in the answer to pass on (this card's reading: the SGP.32 text that would say
-whether the eUICC keeps it for RetrieveNotificationsList could not be consulted).
+operations' effects, in the same commit), each PSMO or eCO (:mod:`.sgp32_eco`) in turn gives
+its EuiccResultData, and the result takes the next sequence number of the card's
+notification counter (an IPA removes results and notifications with the same
+RemoveNotificationFromList, SGP.32 5.9.12). The result is signed with the eUICC key of the
+eIM's euiccCiPKId: euiccSignEPR (and euiccSignEPE for a signed error) over the result data
+followed by the package's eimSignature data object ('5F37'), SGP.32 2.11.2.1 ("euiccSignEPR
+SHALL apply on the concatenated data objects euiccPackageResultDataSigned and eimSignature",
+as onomondo-eim's crypto_utils.erl quotes it; that eIM itself verifies over the result data
+and the associationToken object instead, against the sentence it quotes: this card follows
+the sentence). A signed result is kept in the store until the IPA removes it. A signed error
+(invalidEid, replayError, counterValueOutOfRange) is answered, not kept: the package is
+refused, and a refused request changes nothing; the IPA has it in the answer to pass on
+(this card's reading: the SGP.32 text that would say whether the eUICC keeps it for
+RetrieveNotificationsList could not be consulted).
 
-Each operation runs in a savepoint of that transaction: one that fails inside (an
-unexpected error) leaves none of its own writes, answers processingTerminated
-undefinedError(127) at its place, and what follows it is not executed (processingTerminated
-ends the package: its codes resultSizeOverflow, unknownOrDamagedCommand, interruption say
-why processing stopped); those before it stay done and are reported. An operation that is refused answers its own code (iccidOrAidNotFound(1) for an
-unknown ICCID, ...) and the package goes on with the next: each result stands for one
-operation. The SGP.22 codes the SGP.32 result types do not list (disallowedByPolicy(3) of
-EnableProfile / DisableProfile / DeleteProfile, SGP.22 5.7.16-18) are undefinedError(127):
-SGP.32 2.11.2.1's EnableProfileResult, DisableProfileResult and DeleteProfileResult name
-ok(0), iccidOrAidNotFound(1), profileNotIn...State(2) and undefinedError(127) only.
+Each operation runs in a savepoint of that transaction: one that fails inside (an unexpected
+error) leaves none of its own writes, answers processingTerminated undefinedError(127) at
+its place, and what follows it is not executed (processingTerminated ends the package: its
+codes resultSizeOverflow, unknownOrDamagedCommand, interruption say why processing stopped);
+those before it stay done and are reported. An operation that is refused answers its own
+code (iccidOrAidNotFound(1) for an unknown ICCID, ...) and the package goes on with the
+next: each result stands for one operation. The SGP.22 codes the SGP.32 result types do not
+list (disallowedByPolicy(3) of EnableProfile / DisableProfile / DeleteProfile, SGP.22
+5.7.16-18) are undefinedError(127): SGP.32 2.11.2.1's EnableProfileResult,
+DisableProfileResult and DeleteProfileResult name ok(0), iccidOrAidNotFound(1),
+profileNotIn...State(2) and undefinedError(127) only.
 
 configureAutoEnable is :mod:`.sgp32_enabling`'s; an enable with rollbackFlag that enables a
 profile in place of another arms the rollback (:mod:`.sgp32_rollback`), and every executed
