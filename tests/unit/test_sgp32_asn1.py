@@ -3,6 +3,9 @@ with RSPDefinitions): the encodings the peers (onomondo-ipa, onomondo-eim, pySim
 where AUTOMATIC TAGS and tagged CHOICEs decide the octets; and the `iot` personality's
 `[card] sgp32` setting."""
 
+import subprocess
+import sys
+
 import pytest
 
 from euicc.asn1 import decode_exact, encode, sgp32
@@ -63,12 +66,12 @@ def test_iot_personality_and_bad_version(tmp_path):
     assert load_personality(str(good)).sgp32 == "1.2"
 
 
-def test_cli_refuses_an_unknown_version(tmp_path, caplog):
-    """A personality error is said (logged, with the file and line) and the command fails
-    (exit 1)."""
-    from euicc_tools.emulator.cli import main
-
+def test_cli_refuses_an_unknown_version(tmp_path):
+    """A personality error is said (the file, its line, the allowed versions) and the
+    command fails (exit 1), in a process of its own as a user runs it."""
     bad = tmp_path / "bad.toml"
     bad.write_text('[personality]\nname = "x"\n[card]\nsgp32 = "2.0"\n')
-    assert main(["personality", "show", str(bad)]) == 1
-    assert "bad.toml:4: card: sgp32: '2.0' (allowed: 1.0, 1.2)" in caplog.text
+    done = subprocess.run([sys.executable, "-m", "euicc_tools.emulator", "personality",
+                           "show", str(bad)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "bad.toml:4: card: sgp32: '2.0' (allowed: 1.0, 1.2)" in done.stderr
