@@ -262,6 +262,21 @@ class CardStore:
                 if self._erase_due:
                     self.erase()
 
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Inside a transaction: the writes of this block are undone alone when it raises,
+        the transaction around it goes on (SQLite SAVEPOINT). One operation of several in a
+        command (an SGP.32 eUICC Package's PSMO) fails without half its writes."""
+        with self._lock, self.transaction():
+            self._db.execute("SAVEPOINT operation")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK TO operation")
+                self._db.execute("RELEASE operation")
+                raise
+            self._db.execute("RELEASE operation")
+
     def erase(self) -> bool:
         """Leave no copy of deleted rows on disk: rebuild the database (VACUUM), checkpoint
         the WAL into the database file and truncate it, then clear the ``erase_pending``
@@ -526,6 +541,11 @@ class CardStore:
             rows = self._db.execute(
                 "SELECT seq, eim_id, result FROM euicc_package_results ORDER BY seq").fetchall()
         return [(r[0], r[1], bytes(r[2])) for r in rows]
+
+    def replace_package_result(self, seq: int, result: bytes) -> None:
+        with self.transaction():
+            self._db.execute("UPDATE euicc_package_results SET result = ? WHERE seq = ?",
+                             (result, seq))
 
     def remove_package_result(self, seq: int) -> bool:
         with self.transaction():

@@ -16,7 +16,7 @@ from euicc.dispatch import WITH_DATA, ClassFamily, CommandSpec, CommandTable
 from euicc.faults import FaultPlan, Layer, Target, bpp_point_name
 from euicc.ins import Ins
 from euicc.pki import CardCredentials
-from euicc.store import CardStore
+from euicc.store import CardStore, ProfileRecord
 from euicc.tlv import tlv
 
 from . import store_data
@@ -32,11 +32,8 @@ from .preset_config import stored_config
 from .profiles import EnabledProfileListener, ProfileManagement, no_listener
 from .rat import ppr_refusal
 from .session import RspSession
-from .sgp32 import Sgp32Settings, iot_functions
-from .sgp32_eim import EimConfiguration
-from .sgp32_notifications import Sgp32Notifications
-from .sgp32_package import EuiccPackages
-from .sgp32_reset import IotMemoryReset
+from .sgp32 import IotParts, Sgp32Settings, iot_functions
+from .sgp32_enabling import InstallationContext, InstalledProfile
 
 ISD_R_AID = bytes.fromhex("A0000005591010FFFFFFFF8900000100")
 
@@ -68,8 +65,9 @@ class IsdR(Applet):
         self.authentication = Authentication(credentials, self.session, self.info.euicc_info2,
                                              entropy)
         self.notifications = Notifications(store, credentials, entropy)
+        self.installed = InstallationContext()  # SGP.32 5.9.15's session context
         self.loader = BppLoader(store, self.session, credentials.eid,
-                                on_installed=self.authentication.forget_one_time_key,
+                                on_installed=self._installed,
                                 faults=self.faults,
                                 free_memory=lambda: free_memory(config, store),
                                 ppr_refusal=lambda metadata: ppr_refusal(metadata, config))
@@ -80,11 +78,9 @@ class IsdR(Applet):
         )
         functions = self._functions()
         if sgp32 is not None:
-            eims = EimConfiguration(store, credentials, sgp32)
-            packages = EuiccPackages(store, eims, self.profiles, self.info, entropy)
-            functions = iot_functions(functions, eims, self.info, packages,
-                                      Sgp32Notifications(store),
-                                      IotMemoryReset(store, self.profiles))
+            parts = IotParts.build(sgp32, store, credentials, self.info, self.profiles,
+                                   entropy, self.installed)
+            functions = iot_functions(functions, parts, self.info)
         self.es10 = Es10Table(functions, store.transaction, self.faults)
         self._commands = CommandTable(
             [CommandSpec(Ins.STORE_DATA, ClassFamily.PROPRIETARY, self._store_data, WITH_DATA)]
@@ -156,6 +152,13 @@ class IsdR(Applet):
               error=result_code("NotificationSentResponse", "deleteNotificationStatus")),
         ]
 
+    def _installed(self, record: ProfileRecord) -> None:
+        """LoadBoundProfilePackage installed a profile (the session still holds its
+        SM-DP+)."""
+        self.authentication.forget_one_time_key()
+        self.installed.installed = InstalledProfile(record.isdp_aid, self.session.smdp_oid,
+                                                    self.session.server_address)
+
     def command_names(self) -> list[str]:
         return self._commands.names()
 
@@ -175,6 +178,7 @@ class IsdR(Applet):
     def reset(self) -> None:
         self.loader.abort()  # an interrupted download leaves nothing behind
         self.session.clear()
+        self.installed.clear()
 
     def process(self, apdu: CommandApdu, channel: Channel) -> ResponseApdu:
         return self._commands.dispatch(apdu, channel)

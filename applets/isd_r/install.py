@@ -119,7 +119,7 @@ def header_iccid_mismatch(header: dict, iccid: bytes) -> str | None:
 
 class BppLoader:
     def __init__(self, store: CardStore, session: RspSession, eid: str,
-                 on_installed: Callable[[], None] = lambda: None,
+                 on_installed: Callable[[ProfileRecord], None] = lambda record: None,
                  faults: FaultPlan | None = None,
                  free_memory: Callable[[], int] = lambda: MAX_BPP,
                  ppr_refusal: Callable[[dict], str | None] = lambda metadata: None) -> None:
@@ -405,7 +405,7 @@ class BppLoader:
             result = self._result(("successResult", {"aid": record.isdp_aid,
                                                       "simaResponse": success_response()}),
                                   iccid=record.iccid)
-        self.on_installed()
+        self.on_installed(record)
         log.info("installed profile %s in ISD-P %s", metadata["iccid"].hex().upper(),
                  record.isdp_aid.hex().upper())
         return result

@@ -1,49 +1,130 @@
-"""The IoT variant of the ISD-R (SGP.32 v1.0 "eSIM IoT Technical Specification"): the ES10
-functions SGP.32 adds or changes, put into the SGP.22 ISD-R's function table when the card
-is an IoT eUICC (``IsdR(..., sgp32=Sgp32Settings(...))``; a personality's
-``[card] sgp32 = "1.0"``). Without it the table is SGP.22's alone, unchanged.
+"""The IoT variant of the ISD-R (SGP.32 "eSIM IoT Technical Specification", v1.0 with the
+v1.0.1 corrections, or v1.2 where the two differ): the ES10 functions SGP.32 adds or
+changes, put into the SGP.22 ISD-R's function table when the card is an IoT eUICC
+(``IsdR(..., sgp32=Sgp32Settings(...))``; a personality's ``[card] sgp32 = "1.0"`` or
+``"1.2"``). Without it the table is SGP.22's alone, unchanged.
 
-This increment: 5.9.2 GetEUICCInfo2 (SGP32-EUICCInfo2 with ipaMode and iotSpecificInfo),
-5.9.4 AddInitialEim (BF57), 5.9.10 GetCerts (BF56), 5.9.18 GetEimConfigurationData (BF55),
-5.9.1 LoadEuiccPackage (BF51), 5.9.11 RetrieveNotificationsList and 5.9.12
-RemoveNotificationFromList with the eUICC Package Results, 5.9.5 eUICCMemoryReset with
-resetEimConfigData. The others of SGP.32 5.9 (ProfileRollback BF58,
-ConfigureAutoProfileEnabling BF59, EnableUsingDD BF5A) and the refusal of the SGP.22
-functions SGP.32 forbids to the IPA are not here yet: those tags still answer as the SGP.22
-card does ('6A80' for an unknown one).
+The functions, each in its module:
+
+- 5.9.2 GetEUICCInfo2 (SGP32-EUICCInfo2 with ipaMode and iotSpecificInfo), 5.9.4
+  AddInitialEim (BF57), 5.9.10 GetCerts (BF56), 5.9.18 GetEimConfigurationData (BF55):
+  :mod:`.sgp32_eim`.
+- 5.9.1 LoadEuiccPackage (BF51) with the PSMOs and eCOs: :mod:`.sgp32_package`,
+  :mod:`.sgp32_eco`.
+- 5.9.11 RetrieveNotificationsList and 5.9.12 RemoveNotificationFromList with the eUICC
+  Package Results: :mod:`.sgp32_notifications`.
+- 5.9.5 eUICCMemoryReset with resetEimConfigData and resetAutoEnableConfig:
+  :mod:`.sgp32_reset`.
+- 5.9.16 ProfileRollback (BF58) and the enable PSMO's rollbackFlag: :mod:`.sgp32_rollback`.
+- v1.0: 5.9.17 ConfigureAutoProfileEnabling (BF59), 5.9.15 EnableUsingDD (BF5A), and the
+  configureAutoEnable PSMO; v1.2: ConfigureImmediateProfileEnabling (BF59), ImmediateEnable
+  (BF5A): :mod:`.sgp32_enabling`.
+
+The SGP.22 functions an IPA has no use of on an IoT eUICC are not in its table:
+ES10c.EnableProfile (BF31), DisableProfile (BF32) and DeleteProfile (BF33). On the IoT
+eUICC the eIM changes profile states, through the signed enable, disable and delete PSMOs
+(SGP.32 2.11.1.1.3) that replace them; the card answers these tags as any ES10 function
+it does not have, '6A80' (SGP.22 5.7.2). Which SGP.22 functions SGP.32 excludes, and
+with which status word, is this card's reading: the SGP.32 text could not be consulted
+here (SetNickname, GetProfilesInfo and the download functions stay). The other v1.2
+functions (BF5B / BF5C Enable/DisableEmergencyProfile, BF5D ExecuteFallbackMechanism, BF5E
+ReturnFromFallback) are not here and answer '6A80': a public module generated from the v1.2
+ASN.1 prints their request and response types, but they act on what this card does not have
+(the Fallback Attribute the v1.2 setFallbackAttribute / unsetFallbackAttribute PSMOs set, an
+Emergency Profile), whose rules could not be read.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from euicc.asn1 import sgp32
+from euicc.crypto.entropy import CardEntropy
+from euicc.pki import CardCredentials
+from euicc.store import CardStore
 
 from .es10 import Es10Entry, Es10Function
 from .euicc_info import EuiccInfo
+from .profiles import ProfileManagement
 from .sgp32_eim import EimConfiguration, Sgp32Settings
+from .sgp32_enabling import InstallationContext, ProfileEnabling
 from .sgp32_notifications import Sgp32Notifications
 from .sgp32_package import EuiccPackages
 from .sgp32_reset import IotMemoryReset
+from .sgp32_rollback import ProfileRollback
 
-__all__ = ["Sgp32Settings", "iot_functions"]
+__all__ = ["IotParts", "Sgp32Settings", "iot_functions"]
 
 UNDEFINED = 127
 EUICC_INFO2_TAG, RETRIEVE_TAG, REMOVE_TAG, RESET_TAG = 0xBF22, 0xBF2B, 0xBF30, 0xBF34
 # the SGP.22 functions SGP.32 extends
 REPLACED = (EUICC_INFO2_TAG, RETRIEVE_TAG, REMOVE_TAG, RESET_TAG)
+# the SGP.22 functions the IoT eUICC leaves to the eIM's PSMOs (see the module doc)
+FOR_THE_EIM_ONLY = {0xBF31: "ES10c.EnableProfile", 0xBF32: "ES10c.DisableProfile",
+                    0xBF33: "ES10c.DeleteProfile"}
+ROLLBACK_TAG, CONFIGURE_ENABLING_TAG, ENABLE_INSTALLED_TAG = 0xBF58, 0xBF59, 0xBF5A
 
 
-def iot_functions(entries: list[Es10Entry], eims: EimConfiguration, info: EuiccInfo,
-                  packages: EuiccPackages, notes: Sgp32Notifications,
-                  reset: IotMemoryReset) -> list[Es10Entry]:
+@dataclass(frozen=True)
+class IotParts:
+    """The IoT eUICC's handlers over one store."""
+
+    settings: Sgp32Settings
+    eims: EimConfiguration
+    packages: EuiccPackages
+    notes: Sgp32Notifications
+    reset: IotMemoryReset
+    enabling: ProfileEnabling
+    rollback: ProfileRollback
+
+    @classmethod
+    def build(cls, settings: Sgp32Settings, store: CardStore, credentials: CardCredentials,
+              info: EuiccInfo, profiles: ProfileManagement, entropy: CardEntropy,
+              context: InstallationContext) -> IotParts:
+        eims = EimConfiguration(store, credentials, settings)
+        enabling = ProfileEnabling(store, profiles, context)
+        rollback = ProfileRollback(store, eims, profiles, entropy)
+        packages = EuiccPackages(store, eims, profiles, info, entropy, enabling, rollback)
+        return cls(settings, eims, packages, Sgp32Notifications(store, rollback.result_removed),
+                   IotMemoryReset(store, profiles, enabling), enabling, rollback)
+
+
+def enabling_functions(parts: IotParts) -> list[Es10Entry]:
+    """BF59 and BF5A as the card's SGP.32 version has them."""
+    f, enabling = Es10Function, parts.enabling
+    if parts.settings.version == "1.0":
+        return [
+            f("ES10b.ConfigureAutoProfileEnabling", CONFIGURE_ENABLING_TAG,
+              "ConfigureAutoProfileEnablingRequest", "ConfigureAutoProfileEnablingResponse",
+              enabling.configure_auto_profile_enabling, {"configAutoEnableResult": UNDEFINED},
+              spec=sgp32),
+            f("ES10b.EnableUsingDD", ENABLE_INSTALLED_TAG, "EnableUsingDDRequest",
+              "EnableUsingDDResponse", enabling.enable_using_dd,
+              {"enableUsingDDResult": UNDEFINED}, spec=sgp32),
+        ]
+    return [
+        f("ES10b.ConfigureImmediateProfileEnabling", CONFIGURE_ENABLING_TAG,
+          "ConfigureImmediateProfileEnablingRequest",
+          "ConfigureImmediateProfileEnablingResponse",
+          enabling.configure_immediate_profile_enabling,
+          {"configImmediateEnableResult": UNDEFINED}, spec=sgp32),
+        f("ES10b.ImmediateEnable", ENABLE_INSTALLED_TAG, "ImmediateEnableRequest",
+          "ImmediateEnableResponse", enabling.immediate_enable,
+          {"immediateEnableResult": UNDEFINED}, spec=sgp32),
+    ]
+
+
+def iot_functions(entries: list[Es10Entry], parts: IotParts, info: EuiccInfo) -> list[Es10Entry]:
     """``entries`` (the SGP.22 table) with GetEUICCInfo2, RetrieveNotificationsList,
-    RemoveNotificationFromList and eUICCMemoryReset in their SGP.32 forms and the SGP.32
-    functions added."""
+    RemoveNotificationFromList and eUICCMemoryReset in their SGP.32 forms, the functions
+    left to the eIM out, and the SGP.32 functions added."""
     f = Es10Function
+    eims, notes = parts.eims, parts.notes
 
     def euicc_info2(request: dict) -> dict:
         return {**info.euicc_info2(request), **eims.iot_members()}
 
-    table = [e for e in entries if e.tag not in REPLACED]
+    table = [e for e in entries if e.tag not in REPLACED and e.tag not in FOR_THE_EIM_ONLY]
     return table + [
         f("ES10b.RetrieveNotificationsList", RETRIEVE_TAG,
           "SGP32-RetrieveNotificationsListRequest", "SGP32-RetrieveNotificationsListResponse",
@@ -53,8 +134,8 @@ def iot_functions(entries: list[Es10Entry], eims: EimConfiguration, info: EuiccI
           "NotificationSentResponse", notes.remove_notification_from_list,
           {"deleteNotificationStatus": UNDEFINED}, spec=sgp32),
         f("ES10c.eUICCMemoryReset", RESET_TAG, "SGP32-EuiccMemoryResetRequest",
-          "SGP32-EuiccMemoryResetResponse", reset.memory_reset, {"resetResult": UNDEFINED},
-          spec=sgp32),
+          "SGP32-EuiccMemoryResetResponse", parts.reset.memory_reset,
+          {"resetResult": UNDEFINED}, spec=sgp32),
         f("ES10b.GetEUICCInfo2", EUICC_INFO2_TAG, "GetEuiccInfo2Request", "SGP32-EUICCInfo2",
           euicc_info2, spec=sgp32),
         f("ES10b.AddInitialEim", 0xBF57, "AddInitialEimRequest", "AddInitialEimResponse",
@@ -64,5 +145,9 @@ def iot_functions(entries: list[Es10Entry], eims: EimConfiguration, info: EuiccI
         f("ES10b.GetCerts", 0xBF56, "GetCertsRequest", "GetCertsResponse", eims.get_certs,
           ("getCertsError", UNDEFINED), spec=sgp32),
         f("ES10b.LoadEuiccPackage", 0xBF51, "EuiccPackageRequest", "EuiccPackageResult",
-          packages.load_euicc_package, with_raw=True, spec=sgp32),
+          parts.packages.load_euicc_package, with_raw=True, spec=sgp32),
+        f("ES10b.ProfileRollback", ROLLBACK_TAG, "ProfileRollbackRequest",
+          "ProfileRollbackResponse", parts.rollback.profile_rollback,
+          {"cmdResult": UNDEFINED}, spec=sgp32),
+        *enabling_functions(parts),
     ]

@@ -20,6 +20,9 @@ How this card reads SGP.32 5.9.4 where the text gives the rule but not the code:
   the entry's answer and keeps it in the configuration.
 - euiccCiPKId must name a CI the card signs with (``ciPKUnknown(3)``).
 - counterValue above :data:`MAX_COUNTER_VALUE` or negative is ``counterValueOutOfRange(6)``.
+  The limit, 0x7FFFFF (the largest INTEGER of three content octets), is this card's: the
+  SGP.32 text that would give the range could not be consulted, and the public peers
+  (onomondo-ipa, onomondo-eim) check none.
 - More than :attr:`Sgp32Settings.max_eims` eIMs is ``insufficientMemory(1)``.
 """
 
@@ -38,8 +41,8 @@ from euicc.tlv import read_header, tlv
 
 from .config import version_bytes
 
-# SGP.32 versions this card can be (v1.2 gives BF59 / BF5A other meanings: not yet)
-SGP32_VERSIONS = ("1.0",)
+# SGP.32 versions this card can be (v1.2 gives BF59 / BF5A other functions: .sgp32)
+SGP32_VERSIONS = ("1.0", "1.2")
 MAX_COUNTER_VALUE = 0x7FFFFF  # the largest counterValue the card accepts (see the module doc)
 ASSOCIATION_TOKEN_COUNTER = "sgp32_association_token"  # store meta key
 REQUEST_TOKEN = -1  # an associationToken of -1 asks the eUICC to make one (SGP.32 5.9.4)

@@ -17,6 +17,8 @@ around the stored DER, not re-encoded).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from euicc.store import CardStore
 from euicc.tlv import tlv
 
@@ -29,8 +31,12 @@ OK, NOTHING_TO_DELETE = 0, 1
 
 
 class Sgp32Notifications:
-    def __init__(self, store: CardStore) -> None:
+    def __init__(self, store: CardStore,
+                 on_result_removed: Callable[[int], None] = lambda seq: None) -> None:
+        """``on_result_removed(seq)``: a package result was removed (the rollback it armed
+        ends, :meth:`.sgp32_rollback.ProfileRollback.result_removed`)."""
         self.store = store
+        self.on_result_removed = on_result_removed
 
     def retrieve_notifications_list(self, request: dict) -> bytes:
         notifications = [(r.seq, r.event, r.pending) for r in self.store.notifications()]
@@ -62,6 +68,10 @@ class Sgp32Notifications:
 
     def remove_notification_from_list(self, request: dict) -> dict:
         seq = request["seqNumber"]
-        removed = 0 <= seq < 1 << 63 and (self.store.remove_notification(seq)
-                                          or self.store.remove_package_result(seq))
+        if not 0 <= seq < 1 << 63:
+            return {"deleteNotificationStatus": NOTHING_TO_DELETE}
+        removed = self.store.remove_notification(seq)
+        if not removed and self.store.remove_package_result(seq):
+            self.on_result_removed(seq)
+            removed = True
         return {"deleteNotificationStatus": OK if removed else NOTHING_TO_DELETE}

@@ -18,22 +18,41 @@ store transaction; a refusal writes nothing at all):
    above the last one accepted from this eIM: replayError(4).
 
 Then the package runs: the eIM's counterValue becomes the package's (persisted with the
-operations' effects, in the same commit), each PSMO or eCO (:mod:`.sgp32_eco`) in turn
-gives its EuiccResultData, and
-the result takes the next sequence number of the card's notification counter (an IPA removes
-results and notifications with the same RemoveNotificationFromList, SGP.32 5.9.12). The
-result is signed with the eUICC key of the eIM's euiccCiPKId: euiccSignEPR (and euiccSignEPE
-for a signed error) over the result data followed by the package's eimSignature data object
-('5F37'), SGP.32 2.11.2.1 ("euiccSignEPR SHALL apply on the concatenated data objects
-euiccPackageResultDataSigned and eimSignature"). A signed result is kept in the store until
-the IPA removes it.
+operations' effects, in the same commit), each PSMO or eCO (:mod:`.sgp32_eco`) in turn gives
+its EuiccResultData, and the result takes the next sequence number of the card's
+notification counter (an IPA removes results and notifications with the same
+RemoveNotificationFromList, SGP.32 5.9.12). The result is signed with the eUICC key of the
+eIM's euiccCiPKId: euiccSignEPR (and euiccSignEPE for a signed error) over the result data
+followed by the package's eimSignature data object ('5F37'), SGP.32 2.11.2.1 ("euiccSignEPR
+SHALL apply on the concatenated data objects euiccPackageResultDataSigned and eimSignature",
+as onomondo-eim's crypto_utils.erl quotes it; that eIM itself verifies over the result data
+and the associationToken object instead, against the sentence it quotes: this card follows
+the sentence). A signed result is kept in the store until the IPA removes it. A signed error
+(invalidEid, replayError, counterValueOutOfRange) is answered, not kept: the package is
+refused, and a refused request changes nothing; the IPA has it in the answer to pass on
+(this card's reading: the SGP.32 text that would say whether the eUICC keeps it for
+RetrieveNotificationsList could not be consulted).
 
-Not executed yet (answered so, never as done): the configureAutoEnable PSMO ends the
-package with processingTerminated undefinedError(127) at its place; enable's rollbackFlag is
-accepted but no rollback is armed (ProfileRollback, 5.9.16, is not there yet).
+Each operation runs in a savepoint of that transaction: one that fails inside (an unexpected
+error) leaves none of its own writes, answers processingTerminated undefinedError(127) at
+its place, and what follows it is not executed (processingTerminated ends the package: its
+codes resultSizeOverflow, unknownOrDamagedCommand, interruption say why processing stopped);
+those before it stay done and are reported. An operation that is refused answers its own
+code (iccidOrAidNotFound(1) for an unknown ICCID, ...) and the package goes on with the
+next: each result stands for one operation. The SGP.22 codes the SGP.32 result types do not
+list (disallowedByPolicy(3) of EnableProfile / DisableProfile / DeleteProfile, SGP.22
+5.7.16-18) are undefinedError(127): SGP.32 2.11.2.1's EnableProfileResult,
+DisableProfileResult and DeleteProfileResult name ok(0), iccidOrAidNotFound(1),
+profileNotIn...State(2) and undefinedError(127) only.
+
+configureAutoEnable is :mod:`.sgp32_enabling`'s; an enable with rollbackFlag that enables a
+profile in place of another arms the rollback (:mod:`.sgp32_rollback`), and every executed
+package ends the rollback an earlier one armed.
 """
 
 from __future__ import annotations
+
+import logging
 
 from euicc.asn1 import encode, sgp32
 from euicc.crypto.ecdsa import verify_raw
@@ -46,10 +65,15 @@ from .notifications import SEQ_COUNTER
 from .profiles import ProfileManagement
 from .sgp32_eco import EimConfigurationOperations
 from .sgp32_eim import MAX_COUNTER_VALUE, EimConfiguration, eim_public_key
+from .sgp32_enabling import ProfileEnabling
+from .sgp32_rollback import ProfileRollback, sign_result
 
 # EuiccPackageErrorCode (SGP.32 2.11.2.1)
 INVALID_EID, REPLAY_ERROR, COUNTER_OUT_OF_RANGE = 3, 4, 6
-PROCESSING_UNDEFINED = 127  # processingTerminated undefinedError
+UNDEFINED = 127  # processingTerminated undefinedError, and the PSMO results' undefinedError
+# the result codes SGP.32 2.11.2.1 lists for the enable, disable and delete PSMOs
+PSMO_CODES = (0, 1, 2, UNDEFINED)
+log = logging.getLogger(__name__)
 ASSOCIATION_TOKEN_TAG = 0x84  # EimConfigurationData associationToken [4]
 
 
@@ -61,13 +85,17 @@ def association_token_object(token: int) -> bytes:
 
 class EuiccPackages:
     def __init__(self, store: CardStore, eims: EimConfiguration, profiles: ProfileManagement,
-                 info: EuiccInfo, entropy: CardEntropy) -> None:
+                 info: EuiccInfo, entropy: CardEntropy, enabling: ProfileEnabling,
+                 rollback: ProfileRollback) -> None:
         self.store = store
         self.eims = eims
         self.profiles = profiles
         self.info = info
         self.entropy = entropy  # signs the results with SK.EUICC.SIG
         self.ecos = EimConfigurationOperations(eims)
+        self.enabling = enabling
+        self.rollback = rollback
+        self._grant: tuple[bytes, bytes] | None = None  # (previous, enabled) of this package
 
     def load_euicc_package(self, request: dict, raw: bytes) -> dict | tuple:
         signed = request["euiccPackageSigned"]
@@ -98,21 +126,22 @@ class EuiccPackages:
         if code is not None:
             return self._signed_error(config, signed, code, signature_object)
         self.store.set_eim_counter(eim_id, counter)
+        self.rollback.disarm()  # a new package supersedes the rollback of the last one
+        self._grant = None
         kind, operations = signed["euiccPackage"]
-        results = (self._run_psmos(operations) if kind == "psmoList"
-                   else self.ecos.run(operations))
+        handlers = (self._psmo if kind == "psmoList"
+                    else lambda name, value: self.ecos.run([(name, value)])[0])
+        results = self._run(operations, handlers)
         seq = self.store.next_counter(SEQ_COUNTER)
         data = {"eimId": eim_id, "counterValue": counter, "seqNumber": seq,
                 "euiccResult": results}
         if "transactionId" in signed:
             data["transactionId"] = signed["transactionId"]
         spec = sgp32()
-        tbs = encode(spec, "EuiccPackageResultDataSigned", data) + signature_object
-        result = ("euiccPackageResultSigned", {
-            "euiccPackageResultDataSigned": data,
-            "euiccSignEPR": self.entropy.sign(self.eims.identity_for(config).private_key, tbs),
-        })
+        result = sign_result(spec, self.eims, self.entropy, data, signature_object)
         self.store.add_package_result(seq, eim_id, encode(spec, "EuiccPackageResult", result))
+        if self._grant is not None:
+            self.rollback.arm(*self._grant, seq, signature_object)
         return result
 
     def _signed_error(self, config: dict, signed: dict, code: int,
@@ -128,10 +157,17 @@ class EuiccPackages:
         })
 
     # -- SGP.32 2.11.1.1.3 PSMOs, executed with the ES10c handlers' rules -----------------------
-    def _run_psmos(self, operations: list) -> list:
+    def _run(self, operations: list, handler) -> list:
+        """Each operation in its savepoint; one that fails inside is processingTerminated
+        undefinedError with none of its writes, and ends the package."""
         results = []
         for name, value in operations:
-            result = self._psmo(name, value)
+            try:
+                with self.store.savepoint():
+                    result = handler(name, value)
+            except Exception:
+                log.exception("LoadEuiccPackage: %s failed", name)
+                result = ("processingTerminated", UNDEFINED)
             results.append(result)
             if result[0] == "processingTerminated":
                 break  # what follows is not executed
@@ -140,19 +176,27 @@ class EuiccPackages:
     def _psmo(self, name: str, value: dict) -> tuple:
         profiles = self.profiles
         if name == "enable":
+            before = self.store.enabled_profile()
             # a PSMO has no refreshFlag: a profile change always asks for the UICC reset
-            answer = profiles.enable_profile({"profileIdentifier": ("iccid", value["iccid"]),
-                                              "refreshFlag": True})
-            return ("enableResult", answer["enableResult"])
+            code = profiles.enable_profile({"profileIdentifier": ("iccid", value["iccid"]),
+                                            "refreshFlag": True})["enableResult"]
+            if code == 0 and "rollbackFlag" in value and before is not None:
+                self._grant = (before.isdp_aid, self.store.enabled_profile().isdp_aid)
+            return ("enableResult", sgp32_code(code))
         if name == "disable":
             answer = profiles.disable_profile({"profileIdentifier": ("iccid", value["iccid"]),
                                                "refreshFlag": True})
-            return ("disableResult", answer["disableResult"])
+            return ("disableResult", sgp32_code(answer["disableResult"]))
         if name == "delete":
-            return ("deleteResult", profiles.delete_profile(("iccid", value["iccid"]))
-                    ["deleteResult"])
+            return ("deleteResult", sgp32_code(
+                profiles.delete_profile(("iccid", value["iccid"]))["deleteResult"]))
         if name == "listProfileInfo":
             return ("listProfileInfoResult", profiles.get_profiles_info(value))
         if name == "getRAT":
             return ("getRATResult", self.info.get_rat({})["rat"])
-        return ("processingTerminated", PROCESSING_UNDEFINED)  # configureAutoEnable: not yet
+        return self.enabling.configure_auto_enable_psmo(value)  # configureAutoEnable
+
+
+def sgp32_code(code: int) -> int:
+    """An SGP.22 enable / disable / delete result as SGP.32's result types have it."""
+    return code if code in PSMO_CODES else UNDEFINED

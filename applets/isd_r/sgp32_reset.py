@@ -2,12 +2,15 @@
 (5.7.19, run by :meth:`.profiles.ProfileManagement.memory_reset`) and two more:
 resetEimConfigData(3) removes every associated eIM (resetEimResult ok(0), or
 nothingToDelete(1) when none is), after which AddInitialEim may associate one again;
-resetAutoEnableConfig(4) is answered resetAECNotSupported(1): this card has no automatic
-profile enabling configuration yet (ConfigureAutoProfileEnabling, 5.9.17, is not there).
+resetAutoEnableConfig(4) removes the automatic profile enabling configuration
+(configureAutoEnable PSMO, ConfigureAutoProfileEnabling 5.9.17: :mod:`.sgp32_enabling`):
+resetAutoEnableConfigResult ok(0), whether there was one or not (the type has no
+nothingToDelete; resetAECNotSupported(1) is for a card without the configuration, which
+this one is not).
 
-resetResult is ok(0) when any option removed something, else nothingToDelete(1); the two
-IoT results are present only when their option is asked for. Everything runs in the ES10
-call's one store transaction.
+resetResult is ok(0) when any option removed something (a configuration removed counts),
+else nothingToDelete(1); the two IoT results are present only when their option is asked
+for. Everything runs in the ES10 call's one store transaction.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ from euicc.store import CardStore
 
 from .bits import bit_is_set
 from .profiles import ProfileManagement
+from .sgp32_enabling import ProfileEnabling
 
 RESET_EIM, RESET_AUTO_ENABLE = 3, 4  # resetOptions bits
-OK, NOTHING_TO_DELETE, AEC_NOT_SUPPORTED = 0, 1, 1
+OK, NOTHING_TO_DELETE = 0, 1
 SGP22_OPTIONS = 3  # deleteOperationalProfiles, deleteFieldLoadedTestProfiles, resetDefault..
 
 
@@ -30,9 +34,11 @@ def sgp22_options(options: tuple[bytes, int]) -> tuple[bytes, int]:
 
 
 class IotMemoryReset:
-    def __init__(self, store: CardStore, profiles: ProfileManagement) -> None:
+    def __init__(self, store: CardStore, profiles: ProfileManagement,
+                 enabling: ProfileEnabling) -> None:
         self.store = store
         self.profiles = profiles
+        self.enabling = enabling
 
     def memory_reset(self, request: dict) -> dict:
         options = request["resetOptions"]
@@ -46,5 +52,6 @@ class IotMemoryReset:
             response["resetEimResult"] = OK if removed else NOTHING_TO_DELETE
             done |= removed
         if bit_is_set(options, RESET_AUTO_ENABLE):
-            response["resetAutoEnableConfigResult"] = AEC_NOT_SUPPORTED
+            done |= self.enabling.reset()
+            response["resetAutoEnableConfigResult"] = OK
         return {"resetResult": OK if done else NOTHING_TO_DELETE, **response}

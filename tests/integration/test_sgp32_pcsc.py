@@ -10,31 +10,18 @@ import pytest
 
 from euicc.asn1 import decode_exact, sgp32
 from euicc.tlv import parse, tlv
-from euicc_tools.lpa.es10 import Es10Client
 from euicc_tools.testkit.eim import SampleEim, result_signature_valid
 from euicc_tools.testkit.emulator_process import Emulator
+from tests.support.sgp32 import call, pcsc_client
 
 pytestmark = pytest.mark.integration
-
-
-def client(emulator: Emulator):
-    from euicc_tools.lpa.link import PcscLink
-
-    link = PcscLink(emulator.reader)
-    es10 = Es10Client(link)
-    es10.open()
-    return link, es10
-
-
-def call(es10, request: bytes, response_type: str):
-    return decode_exact(sgp32(), response_type, es10.store_data(request))
 
 
 def test_ipa_flow_through_pcscd(pcscd, tmp_path):
     emulator = Emulator(tmp_path / "card", extra=["--personality", "iot"]).start()
     eim = SampleEim()
     try:
-        link, es10 = client(emulator)
+        link, es10 = pcsc_client(emulator)
         try:
             eid = es10.get_eid()
             assert call(es10, eim.add_initial_eim_request(), "AddInitialEimResponse") == (
@@ -58,7 +45,7 @@ def test_ipa_flow_through_pcscd(pcscd, tmp_path):
             link.close()
         emulator.kill()  # kill -9: what was committed is all there is
         emulator.start()
-        link, es10 = client(emulator)
+        link, es10 = pcsc_client(emulator)
         try:
             data = call(es10, bytes.fromhex("BF5500"), "GetEimConfigurationDataResponse")
             [config] = data["eimConfigurationDataList"]

@@ -1,5 +1,6 @@
 """What the SGP.32 tests share: an in-process IoT card (personality `iot`) with the
-project's ES10 client, and SGP.32 requests sent and their answers decoded."""
+project's ES10 client (or one through pcscd), and SGP.32 requests sent and their answers
+decoded."""
 
 from __future__ import annotations
 
@@ -26,3 +27,13 @@ def call(client, request: bytes, response_type: str):
 
 def add_eim(client, eim: SampleEim, **kwargs):
     return call(client, eim.add_initial_eim_request(**kwargs), "AddInitialEimResponse")
+
+
+def pcsc_client(emulator):
+    """(link, ES10 client) on ``emulator``'s card through pcscd, opened; close both."""
+    from euicc_tools.lpa.link import PcscLink
+
+    link = PcscLink(emulator.reader)
+    es10 = Es10Client(link)
+    es10.open()
+    return link, es10

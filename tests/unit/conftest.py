@@ -1,6 +1,7 @@
 """Unit fixtures: the test SM-DP+ (euicc_tools.smdp.es9.Smdp, called in-process) serving
 small profile packages of the project's own and, where ../shared has it, the TS.48 test
-profile TS48V2-SAIP2-1-NOBERTLV-UNIQUE."""
+profile TS48V2-SAIP2-1-NOBERTLV-UNIQUE; the IoT card (personality ``iot``) with an ES10
+client."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from euicc_tools.smdp.es9 import Smdp
 from euicc_tools.testkit.profile_builder import build_upp
 from tests.support.downloads import ADDRESS
+from tests.support.sgp32 import iot_client
 from tests.support.shared_material import SHARED
 
 
@@ -33,3 +35,11 @@ def smdp(pki_dir, tmp_path):
     if ts48.exists():
         shutil.copy(ts48, profiles)
     return Smdp(ADDRESS, pki_dir, profiles, confirmation_codes={"BIG": "1234"})
+
+
+@pytest.fixture
+def iot(store, credentials):
+    """An ES10 client on an in-process IoT eUICC (SGP.32, personality ``iot``)."""
+    client = iot_client(store, credentials)
+    yield client
+    client.close()

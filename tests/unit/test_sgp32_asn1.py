@@ -3,6 +3,9 @@ with RSPDefinitions): the encodings the peers (onomondo-ipa, onomondo-eim, pySim
 where AUTOMATIC TAGS and tagged CHOICEs decide the octets; and the `iot` personality's
 `[card] sgp32` setting."""
 
+import subprocess
+import sys
+
 import pytest
 
 from euicc.asn1 import decode_exact, encode, sgp32
@@ -55,6 +58,20 @@ def test_iot_personality_and_bad_version(tmp_path):
     assert load_personality("iot").sgp32 == "1.0"
     assert load_personality("generic").sgp32 is None
     bad = tmp_path / "bad.toml"
-    bad.write_text('[personality]\nname = "x"\n[card]\nsgp32 = "1.2"\n')
-    with pytest.raises(ScenarioError, match="sgp32"):
+    bad.write_text('[personality]\nname = "x"\n[card]\nsgp32 = "1.1"\n')
+    with pytest.raises(ScenarioError, match=r"card: sgp32: '1.1' \(allowed: 1.0, 1.2\)"):
         load_personality(str(bad))
+    good = tmp_path / "v12.toml"
+    good.write_text('[personality]\nname = "x"\n[card]\nsgp32 = "1.2"\n')
+    assert load_personality(str(good)).sgp32 == "1.2"
+
+
+def test_cli_refuses_an_unknown_version(tmp_path):
+    """A personality error is said (the file, its line, the allowed versions) and the
+    command fails (exit 1), in a process of its own as a user runs it."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[personality]\nname = "x"\n[card]\nsgp32 = "2.0"\n')
+    done = subprocess.run([sys.executable, "-m", "euicc_tools.emulator", "personality",
+                           "show", str(bad)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "bad.toml:4: card: sgp32: '2.0' (allowed: 1.0, 1.2)" in done.stderr

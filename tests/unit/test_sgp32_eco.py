@@ -7,14 +7,7 @@ import pytest
 from euicc.asn1 import decode_exact, sgp32
 from euicc.store import CardStore
 from euicc_tools.testkit.eim import SampleEim
-from tests.support.sgp32 import add_eim, call, iot_client
-
-
-@pytest.fixture
-def iot(store, credentials):
-    client = iot_client(store, credentials)
-    yield client
-    client.close()
+from tests.support.sgp32 import add_eim, call
 
 
 @pytest.fixture

@@ -18,13 +18,6 @@ from tests.support.sgp32 import add_eim, call, iot_client
 ICCID_A, ICCID_B = "8944000000000000001", "8944000000000000002"
 
 
-@pytest.fixture
-def iot(store, credentials):
-    client = iot_client(store, credentials)
-    yield client
-    client.close()
-
-
 def load(client, request: bytes):
     return call(client, request, "EuiccPackageResult")
 
@@ -272,7 +265,9 @@ def test_trace_names_the_sgp32_functions(store, credentials):
     aid = bytes.fromhex("A0000005591010FFFFFFFF8900000100")
     card.transmit(bytes([0x00, 0xA4, 0x04, 0x00, len(aid)]) + aid)
     for tag, name in [("BF57", "AddInitialEim"), ("BF55", "GetEimConfigurationData"),
-                      ("BF56", "GetCerts"), ("BF51", "LoadEuiccPackage")]:
+                      ("BF56", "GetCerts"), ("BF51", "LoadEuiccPackage"),
+                      ("BF58", "ProfileRollback"), ("BF59", "ConfigureAutoProfileEnabling"),
+                      ("BF5A", "EnableUsingDD")]:
         seen.clear()
         card.transmit(bytes.fromhex(f"80E2910003{tag}00"))
         assert seen[0].name == f"STORE DATA ES10b.{name}"

@@ -3,7 +3,6 @@ RetrieveNotificationsList, 5.9.12 RemoveNotificationFromList): one sequence-numb
 each list alternative of SGP32-RetrieveNotificationsListResponse, each item as the card
 signed it, and removal of a result by its seqNumber (persisted)."""
 
-import pytest
 
 from euicc.asn1 import decode_exact, encode, sgp32
 from euicc_tools.testkit.eim import SampleEim
@@ -12,13 +11,6 @@ from tests.support.sgp32 import add_eim, iot_client
 
 ICCID_A, ICCID_B = "8944000000000000001", "8944000000000000002"
 ENABLE, DISABLE = 1, 2  # NotificationEvent bits
-
-
-@pytest.fixture
-def iot(store, credentials):
-    client = iot_client(store, credentials)
-    yield client
-    client.close()
 
 
 def retrieve(client, criteria=None):
@@ -88,14 +80,15 @@ def reset(client, *bits):
 
 def test_memory_reset_eim_and_auto_enable_bits(iot, add_profile, store):
     """SGP.32 5.9.5: resetEimConfigData(3) removes the eIMs (then nothingToDelete),
-    resetAutoEnableConfig(4) is resetAECNotSupported(1) on this card; SGP.22's bits as
-    before, the profiles left alone by the IoT bits."""
+    resetAutoEnableConfig(4) ok(0) (the type has no nothingToDelete; with nothing removed
+    resetResult is nothingToDelete(1)); SGP.22's bits as before, the profiles left alone by
+    the IoT bits."""
     add_profile(ICCID_A)
     add_eim(iot, SampleEim())
     assert reset(iot, 3) == {"resetResult": 0, "resetEimResult": 0}
     assert store.eims() == []
     assert reset(iot, 3, 4) == {"resetResult": 1, "resetEimResult": 1,
-                                "resetAutoEnableConfigResult": 1}
+                                "resetAutoEnableConfigResult": 0}
     assert len(store.profiles()) == 1
     assert add_eim(iot, SampleEim())[0] == "addInitialEimOk"  # AddInitialEim open again
     assert reset(iot, 0) == {"resetResult": 0}

@@ -24,8 +24,9 @@ file; the built-in ones ship beside this module). Read by :func:`load_personalit
                                       # extended APDU carries); its FCI '9F65' says it
     max_response = 128                # optional: the most response data in one R-APDU,
                                       # 16 .. 256 (default 256); the rest by '61xx'
-    sgp32 = "1.0"                     # an IoT eUICC of this SGP.32 version (the built-in
-                                      # personality `iot`); absent: the SGP.22 card
+    sgp32 = "1.0"                     # an IoT eUICC of this SGP.32 version, "1.0" (the
+                                      # built-in personality `iot`) or "1.2" (BF59 / BF5A
+                                      # the v1.2 functions); absent: the SGP.22 card
 
     [ecasd]                           # optional: the CIs the ECASD holds (:mod:`.ecasd`)
     ci_pkids_for_verification = ["F54172BDF98A95D65CBEB88A38A1C11D800A85C3"]

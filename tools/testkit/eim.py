@@ -4,7 +4,10 @@ the eIM Configuration Data an IPA gives the eUICC in AddInitialEim (SGP.32 5.9.4
 euiccPackageSigned and the associationToken data object) and the check of the eUICC's signed
 EuiccPackageResult (2.11.2.1: euiccSignEPR / euiccSignEPE over the result data and the
 package's eimSignature data object). It speaks ES10 through any :class:`Es10Client`
-(STORE DATA, SGP.22 5.7.2): in-process or over PC/SC.
+(STORE DATA, SGP.22 5.7.2): in-process or over PC/SC. :func:`enable_psmo` and
+:func:`configure_auto_enable_psmo` build the PSMOs of 2.11.1.1.3 with their options
+(rollbackFlag; autoEnableFlag, smdpOid, smdpAddress), :func:`rollback_package_result` takes
+the eUICC Package Result out of a ProfileRollbackResponse (5.9.16) to check it as any other.
 """
 
 from __future__ import annotations
@@ -17,8 +20,37 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from euicc.asn1 import decode_exact, encode, sgp32
 from euicc.crypto.ecdsa import sign_raw, verify_raw
-from euicc.tlv import tlv
+from euicc.tlv import parse, tlv
 from euicc_applets.isd_r.sgp32_package import association_token_object
+
+
+def enable_psmo(iccid: bytes, rollback: bool = False) -> tuple[str, dict]:
+    """The enable PSMO; ``rollback``: with rollbackFlag, the eIM's grant of a rollback."""
+    value: dict = {"iccid": iccid}
+    if rollback:
+        value["rollbackFlag"] = None
+    return ("enable", value)
+
+
+def configure_auto_enable_psmo(flag: bool = True, smdp_oid: str | None = None,
+                               smdp_address: str | None = None) -> tuple[str, dict]:
+    """The configureAutoEnable PSMO (SGP.32 v1.0): the members given."""
+    value: dict = {}
+    if flag:
+        value["autoEnableFlag"] = None
+    if smdp_oid is not None:
+        value["smdpOid"] = smdp_oid
+    if smdp_address is not None:
+        value["smdpAddress"] = smdp_address
+    return ("configureAutoEnable", value)
+
+
+def rollback_package_result(response_der: bytes) -> bytes | None:
+    """The EuiccPackageResult ('BF51') of a ProfileRollbackResponse, as the card sent it;
+    None when it has none."""
+    [(_, members)] = parse(response_der)
+    items = parse(members)
+    return next((tlv(tag, value) for tag, value in items if tag == 0xBF51), None)
 
 
 def spki(key: ec.EllipticCurvePublicKey) -> dict:
