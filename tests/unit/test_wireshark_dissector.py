@@ -89,7 +89,7 @@ def test_tshark_names_the_sgp32_functions(tshark, store, credentials, tmp_path):
     client.store_data(bytes.fromhex("BF5500"))
     client.store_data(bytes.fromhex("BF5600"))
     client.store_data(eim.package(credentials.eid, [("getRAT", {})]))
-    for unimplemented in ("BF5803010100", "BF5900", "BF5A00"):  # '6A80' on this card
+    for unimplemented in ("BF58038001FF", "BF5900", "BF5A00"):  # '6A80' on this card
         try:
             client.store_data(bytes.fromhex(unimplemented))
         except Exception:  # noqa: BLE001 - the card's refusal is not what is looked at
