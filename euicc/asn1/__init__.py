@@ -136,6 +136,13 @@ def rsp_types() -> dict:
     return _module("rsp")[0]["RSPDefinitions"]["types"]
 
 
+@cache
+def sgp32_types() -> dict:
+    """The SGP.32 module's type definitions as parsed (SGP32Definitions; its references to
+    SGP.22 types resolve in :func:`rsp_types`), for readers of the module's names."""
+    return _module("rsp+sgp32")[0]["SGP32Definitions"]["types"]
+
+
 def integer_names(type_name: str, member: str | None = None) -> dict[str, int]:
     """The named numbers of an INTEGER type of the SGP.22 module, or of a member of a
     SEQUENCE / CHOICE type (following one type reference): name -> number."""

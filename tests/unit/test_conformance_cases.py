@@ -29,7 +29,7 @@ def test_the_catalogue_has_the_groups_and_size_the_issue_asks_for():
     groups = Counter(c.group for c in CATALOGUE)
     assert len(CATALOGUE) >= 40
     assert set(groups) == {"transport", "management", "download", "notifications", "policy",
-                           "slow-removed"}
+                           "slow-removed", "iot"}
     functions = {call.name for c in CATALOGUE for x in c.expectations for call in x.calls}
     for name in ("ES10c.EnableProfile", "ES10c.DisableProfile", "ES10c.DeleteProfile",
                  "ES10c.SetNickname", "ES10a.SetDefaultDpAddress", "ES10c.eUICCMemoryReset",
@@ -41,7 +41,13 @@ def test_the_catalogue_has_the_groups_and_size_the_issue_asks_for():
 
 
 @pytest.mark.parametrize("case", CATALOGUE, ids=[c.id for c in CATALOGUE])
-def test_every_case_is_a_scenario_the_card_accepts(case, card, tmp_path):
+def test_every_case_is_a_scenario_the_card_accepts(case, card, store, credentials, tmp_path):
+    """Its card's: the case's personality (an IoT eUICC's faults name SGP.32 functions)."""
+    if case.personality is not None:
+        from euicc_tools.emulator.card import build_card
+        from euicc_tools.personalities import load_personality
+
+        card = build_card(store, credentials, personality=load_personality(case.personality))
     path = tmp_path / "scenario.toml"
     path.write_text(case.scenario_text("127.0.0.1:8443"), encoding="utf-8")
     scenario = read_scenario(path, ("preset",), CASE_SECTIONS)
@@ -85,6 +91,8 @@ GOOD_EXPECT = '[[expect]]\nexit = "success"\nclause = "SGP.22 3.3.1"\n'
      ":3: extra: unknown section (allowed: case, expect, preset, fault)"),
     ('[case]\noperation = "info"\ntimeout = 0\n' + GOOD_EXPECT,
      ":3: case: timeout: seconds, more than 0 and at most 600"),
+    ('[case]\noperation = "info"\npersonality = "nokia"\n' + GOOD_EXPECT,
+     ":3: case: personality: 'nokia': a built-in personality (allowed: "),
 ])
 def test_a_case_that_cannot_work_is_refused_with_file_and_line(tmp_path, text, message):
     path = write(tmp_path, text)

@@ -70,3 +70,49 @@ def test_tshark_decodes_a_traced_download(tshark, card, es10, pki_dir, tmp_path)
     fields = tshark("-r", str(pcap), "-T", "fields", "-e", "es10.function", "-e",
                     "gsmtap_log.string").split("\n")
     assert any("injected f1: delay 1 ms" in line for line in fields)
+
+
+def test_tshark_names_the_sgp32_functions(tshark, store, credentials, tmp_path):
+    """SGP.32 5.9 on an IoT eUICC: each function by its SGP.32 name, its BER-TLV with
+    SGP32Definitions' field names; BF59 / BF5A by the card's version (its GetEUICCInfo2
+    iotVersion, or the es10.sgp32 preference)."""
+    from euicc_tools.testkit.eim import SampleEim
+    from tests.support.sgp32 import add_eim, iot_client
+
+    pcap = tmp_path / "iot.pcap"
+    trace = PcapTrace(pcap)
+    client = iot_client(store, credentials)
+    client.link.card.observers.append(trace)
+    eim = SampleEim()
+    client.store_data(bytes.fromhex("BF2200"))
+    add_eim(client, eim)
+    client.store_data(bytes.fromhex("BF5500"))
+    client.store_data(bytes.fromhex("BF5600"))
+    client.store_data(eim.package(credentials.eid, [("getRAT", {})]))
+    for unimplemented in ("BF58038001FF", "BF5900", "BF5A00"):  # '6A80' on this card
+        try:
+            client.store_data(bytes.fromhex(unimplemented))
+        except Exception:  # noqa: BLE001 - the card's refusal is not what is looked at
+            pass
+    client.close()
+    trace.close()
+
+    def names(*options):
+        out = tshark("-r", str(pcap), *options, "-T", "fields", "-e", "es10.function")
+        return [n for line in out.splitlines() for n in line.split(",") if n]
+
+    seen = names()
+    for name in ("ES10b.GetEUICCInfo2", "ES10b.AddInitialEim", "ES10b.GetEimConfigurationData",
+                 "ES10b.GetCerts", "ES10b.LoadEuiccPackage", "ES10b.ProfileRollback",
+                 "ES10b.ConfigureAutoProfileEnabling", "ES10b.EnableUsingDD"):
+        assert name in seen, name
+    v12 = names("-o", "es10.sgp32:1.2")
+    assert "ES10b.ConfigureImmediateProfileEnabling" in v12 and "ES10b.ImmediateEnable" in v12
+    assert "ES10b.EnableUsingDD" not in v12
+    assert "ES10b.LoadEuiccPackage" not in names("-o", "es10.sgp32:SGP.22")
+    detail = tshark("-r", str(pcap), "-V")
+    for shown in ("SGP32-EUICCInfo2 (BF22", "iotSpecificInfo (B4", "AddInitialEimRequest (BF57",
+                  "eimConfigurationDataList (A0", "EuiccPackageRequest (BF51",
+                  "euiccPackageSigned (30", "EuiccPackageResult (BF51",
+                  "euiccPackageResultSigned (A0", "GetEimConfigurationDataResponse (BF55"):
+        assert shown in detail, shown

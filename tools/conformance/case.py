@@ -16,6 +16,9 @@ test SM-DP+ then saw (:mod:`.judge`). Schema (version 1)::
     not_applicable = { lpac = "why" }   # adapters this case does not apply to, and why
     smdp = { confirmation_code = "1234" }   # the test SM-DP+ (for download and
                                   # notifications: started for them by default)
+    personality = "iot"           # the card's built-in personality (default: the generic
+                                  # card); "iot": an SGP.32 IoT eUICC, its ES10 functions
+                                  # read back and judged by their SGP.32 names and types
 
     [preset] ...                  # the card's starting state
     [[fault]] ...                 # the card's fault plan
@@ -55,7 +58,7 @@ OPERATIONS = {
 }
 NEEDS_SMDP = frozenset({"download", "notifications-process"})
 CASE_KEYS = ("id", "title", "operation", "args", "timeout", "transport_checks",
-             "not_applicable", "smdp")
+             "not_applicable", "smdp", "personality")
 SMDP_KEYS = ("confirmation_code", "matching_id")
 EXPECT_KINDS = ("called", "not_called", "order", "exit")
 EXPECT_KEYS = (*EXPECT_KINDS, "with", "at_most", "at_least", "clause", "text",
@@ -127,6 +130,7 @@ class Case:
     not_applicable: dict[str, str] = field(default_factory=dict)
     smdp: dict[str, str] = field(default_factory=dict)
     text: str = ""
+    personality: str | None = None  # a built-in personality; None: the generic card
 
     @property
     def needs_smdp(self) -> bool:
@@ -221,6 +225,13 @@ def read_case(path: Path, group: str = "") -> Case:
     if not isinstance(smdp, dict) or any(k not in SMDP_KEYS for k in smdp) or not all(
             isinstance(v, str) for v in smdp.values()):
         fail("smdp", f"a table of text values with keys {', '.join(SMDP_KEYS)}")
+    personality = head.get("personality")
+    if personality is not None:
+        from euicc_tools.personalities import builtin_names
+
+        if personality not in builtin_names():
+            fail("personality", f"{personality!r}: a built-in personality (allowed: "
+                                f"{', '.join(builtin_names())})")
     tables = document.get("expect", [])
     if not isinstance(tables, list) or not tables:
         raise CaseError(f"{path}: a case needs at least one [[expect]] table")
@@ -230,7 +241,8 @@ def read_case(path: Path, group: str = "") -> Case:
         fail("id", f"{case_id!r}: lower-case letters, digits, '.', '-'")
     return Case(case_id, group, path, head.get("title", case_id), operation, dict(args),
                 expectations, float(head.get("timeout", DEFAULT_TIMEOUT)),
-                head.get("transport_checks", True), dict(not_applicable), dict(smdp), text)
+                head.get("transport_checks", True), dict(not_applicable), dict(smdp), text,
+                personality)
 
 
 def _expectation(table, index: int, fail) -> Expectation:

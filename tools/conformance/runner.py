@@ -20,7 +20,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from euicc.asn1 import rsp, sgp32
 from euicc.pki import generate_test_pki
+from euicc_tools.personalities import load_personality
 from euicc_tools.smdp.server import serve
 from euicc_tools.testkit.emulator_process import Emulator
 from euicc_tools.testkit.profile_builder import build_upp
@@ -88,7 +90,19 @@ class Runner:
         self.profiles = self.work / "profiles"
         self.profiles.mkdir(exist_ok=True)
         self.functions = es10_table(self.pki)
+        self._tables: dict[str, tuple[dict, object]] = {}  # personality: its card's table
         self.setup_seconds = time.perf_counter() - started
+
+    def _functions(self, case: Case) -> tuple[dict, object]:
+        """The ES10 table of the case's card and the module its types are in (an IoT
+        eUICC's: SGP.32's, with the SGP.22 types it imports)."""
+        if case.personality is None:
+            return self.functions, rsp
+        if case.personality not in self._tables:
+            iot = load_personality(case.personality).sgp32 is not None
+            self._tables[case.personality] = (es10_table(self.pki, case.personality),
+                                              sgp32 if iot else rsp)
+        return self._tables[case.personality]
 
     def close(self) -> None:
         if self._own_work and not self.keep:
@@ -123,8 +137,10 @@ class Runner:
         mark = time.perf_counter()
         card = None
         try:
+            persona = [] if case.personality is None else ["--personality", case.personality]
             card = Emulator(folder / "state", free_slot(), extra=[
-                "--pki", str(self.pki), "--scenario", str(scenario), "--pcap", str(pcap)])
+                "--pki", str(self.pki), "--scenario", str(scenario), "--pcap", str(pcap),
+                *persona])
             card.start()
         except Exception as exc:
             if httpd is not None:
@@ -141,7 +157,8 @@ class Runner:
                 httpd.server_close()
         timings["lpa"] = lpa.seconds
         mark = time.perf_counter()
-        trace = read_trace(pcap, self.functions) if pcap.exists() else Trace([], [], [])
+        functions, spec = self._functions(case)
+        trace = read_trace(pcap, functions, spec) if pcap.exists() else Trace([], [], [])
         result = judge(case, timeline(trace, smdp.events if smdp else []), trace, lpa)
         timings["judge"] = time.perf_counter() - mark
         result.timings = timings

@@ -6,16 +6,17 @@ osmocore log packet carries a mark of the fault plan for the exchange after it. 
 reader puts the STORE DATA blocks of each command together (GlobalPlatform 11.11.2, SGP.22
 5.7.2: P1 bit 8 on the last block, P2 numbering the blocks from 0), and the response with
 its GET RESPONSE parts ('61xx', ISO/IEC 7816-4 7.6.1), and decodes command and response as
-the function's SGP.22 types. What the LPA did wrong on the way is kept as findings with the
-clause it breaks: a block number out of sequence, a block of more than 255 bytes, a GET
-RESPONSE without pending data or with an Le other than announced, a command on a logical
-channel that was never opened, ES10 on a channel where the ISD-R is not selected, a channel
-left open at the end.
+the function's SGP.22 types (an IoT eUICC's as SGP.32's, SGP.32 5.9). What the LPA did
+wrong on the way is kept as findings with the clause it breaks: a block number out of
+sequence, a block of more than 255 bytes, a GET RESPONSE without pending data or with an
+Le other than announced, a command on a logical channel that was never opened, ES10 on a
+channel where the ISD-R is not selected, a channel left open at the end.
 """
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -132,9 +133,11 @@ def _one_tlv(data: bytes) -> bool:
         return False
 
 
-def read_trace(path: Path, functions: dict[int, tuple[str, str, str]]) -> Trace:
+def read_trace(path: Path, functions: dict[int, tuple[str, str, str]],
+               spec: Callable[[], object] = rsp) -> Trace:
     """The ES10 exchanges of the card's pcap. ``functions``: tag -> (SGP.22 name, request
-    type, response type) of the ISD-R's ES10 functions."""
+    type, response type) of the ISD-R's ES10 functions; ``spec``: the compiled module their
+    types are in (an IoT eUICC's: :func:`euicc.asn1.sgp32`, SGP.32's with SGP.22's)."""
     apdus = read_packets(path)
     findings: list[Finding] = []
     exchanges: list[Es10Exchange] = []
@@ -165,7 +168,7 @@ def read_trace(path: Path, functions: dict[int, tuple[str, str, str]]) -> Trace:
             (isd_r_on.add if ok and selected == ISD_R_AID else isd_r_on.discard)(channel)
         elif ins == Ins.STORE_DATA:
             _store_data(apdu, functions, building, answering, exchanges, expected_block,
-                        in_bpp, isd_r_on, findings)
+                        in_bpp, isd_r_on, findings, spec())
         elif ins == Ins.GET_RESPONSE:
             exchange = answering.get(channel)
             if exchange is None:
@@ -176,7 +179,7 @@ def read_trace(path: Path, functions: dict[int, tuple[str, str, str]]) -> Trace:
             exchange.response += apdu.response
             exchange.time = apdu.time
             if apdu.sw >> 8 != 0x61:
-                _answered(exchange, apdu.sw, functions)
+                _answered(exchange, apdu.sw, functions, spec())
                 del answering[channel]
     for channel in sorted(open_channels - {0}):
         findings.append(Finding(apdus[-1].number if apdus else 0, "ISO/IEC 7816-4 11.1.2",
@@ -197,7 +200,7 @@ def _manage_channel(apdu: Apdu, open_channels: set[int], isd_r_on: set[int]) -> 
 
 
 def _store_data(apdu, functions, building, answering, exchanges, expected_block, in_bpp,
-                isd_r_on, findings) -> None:
+                isd_r_on, findings, spec) -> None:
     channel, p1, p2 = apdu.channel, apdu.command[2], apdu.command[3]
     block = apdu.command[5:]
     if channel not in isd_r_on:
@@ -230,8 +233,8 @@ def _store_data(apdu, functions, building, answering, exchanges, expected_block,
     elif tag in functions:
         in_bpp.discard(channel)
         exchange.function, request_type, _ = functions[tag]
-        exchange.request = _decoded(request_type, exchange.command)
-        problem = _not_der(request_type, exchange.command, exchange.request)
+        exchange.request = _decoded(spec, request_type, exchange.command)
+        problem = _not_der(spec, request_type, exchange.command, exchange.request)
         if problem:
             findings.append(Finding(apdu.number, "SGP.22 5.7 (ASN.1 DER, ITU-T X.690 10)",
                                     f"{exchange.function} command {problem}"))
@@ -247,7 +250,7 @@ def _store_data(apdu, functions, building, answering, exchanges, expected_block,
     if apdu.sw >> 8 == 0x61:
         answering[channel] = exchange
     else:
-        _answered(exchange, apdu.sw, functions)
+        _answered(exchange, apdu.sw, functions, spec)
     if exchange.function == "ES10b.LoadBoundProfilePackage" and exchange.response[:2] == \
             b"\xbf\x37":
         in_bpp.discard(channel)
@@ -261,33 +264,33 @@ def _has_header(data: bytes) -> bool:
         return False
 
 
-def _answered(exchange: Es10Exchange, sw: int, functions) -> None:
+def _answered(exchange: Es10Exchange, sw: int, functions, spec) -> None:
     exchange.sw = sw
     if not exchange.response:
         return
     if exchange.function == "ES10b.LoadBoundProfilePackage":
-        exchange.answer = _decoded("ProfileInstallationResult", exchange.response)
+        exchange.answer = _decoded(spec, "ProfileInstallationResult", exchange.response)
         return
     for name, _, response_type in functions.values():
         if name == exchange.function:
-            exchange.answer = _decoded(response_type, exchange.response)
+            exchange.answer = _decoded(spec, response_type, exchange.response)
 
 
-def _not_der(type_name: str, data: bytes, value) -> str | None:
+def _not_der(spec, type_name: str, data: bytes, value) -> str | None:
     """Why a command is not the DER encoding of its SGP.22 type, or None."""
     if value is None:
         return "does not decode as " + type_name
     try:
-        again = encode(rsp(), type_name, value)
-    except Asn1Error:
+        again = encode(spec, type_name, value)
+    except (Asn1Error, KeyError):
         return None  # nothing to compare with; the card decoded it
     return None if again == data else f"is not DER: its DER encoding is {again.hex().upper()}"
 
 
-def _decoded(type_name: str, data: bytes):
+def _decoded(spec, type_name: str, data: bytes):
     try:
-        return decode_exact(rsp(), type_name, data)
-    except Asn1Error:
+        return decode_exact(spec, type_name, data)
+    except (Asn1Error, KeyError):  # KeyError: a type the card's module does not have yet
         return None
 
 
@@ -300,14 +303,21 @@ def card_functions(card) -> dict[int, tuple[str, str, str]]:
             for e in isd_r.es10.entries() if isinstance(e, Es10Function)}
 
 
-def es10_table(pki: Path | None = None) -> dict[int, tuple[str, str, str]]:
-    """:func:`card_functions` of the card ``euicc-emu run`` makes, from a throwaway card
-    built in a temporary folder (an empty store; the test PKI ``pki``, or one of its own)."""
+def es10_table(pki: Path | None = None,
+               personality: str | None = None) -> dict[int, tuple[str, str, str]]:
+    """:func:`card_functions` of the card ``euicc-emu run [--personality P]`` makes, from a
+    throwaway card built in a temporary folder (an empty store; the test PKI ``pki``, or one
+    of its own). An IoT eUICC's also names the SGP.32 functions of its version it does not
+    have (:mod:`euicc_tools.sgp32_functions`, SGP.32 5.9): an LPA may still call them."""
     import tempfile
 
     from euicc.pki import generate_test_pki, load_card_credentials
     from euicc.store import CardStore
+    from euicc_tools import sgp32_functions
     from euicc_tools.emulator.card import build_card
+    from euicc_tools.personalities import load_personality
+
+    persona = None if personality is None else load_personality(personality)
 
     with tempfile.TemporaryDirectory() as work:
         if pki is None:
@@ -315,6 +325,10 @@ def es10_table(pki: Path | None = None) -> dict[int, tuple[str, str, str]]:
             generate_test_pki(pki)
         store = CardStore(Path(work) / "state")
         try:
-            return card_functions(build_card(store, load_card_credentials(pki)))
+            table = card_functions(build_card(store, load_card_credentials(pki),
+                                              personality=persona))
         finally:
             store.close()
+    if persona is None or persona.sgp32 is None:
+        return table
+    return {**sgp32_functions.functions(persona.sgp32), **table}

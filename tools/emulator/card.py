@@ -31,6 +31,7 @@ from euicc_applets.uicc import UiccFileSystem
 from euicc_tools.personalities import (
     DEFAULT,
     META_PERSONALITY,
+    META_SGP32,
     Personality,
     Quirk,
     check_eid,
@@ -116,6 +117,8 @@ def open_card(state: Path, pki: Path | None, eid: str | None, rekey: bool = Fals
         credentials = held_credentials(personality.ecasd, credentials, personality.name)
         entropy = SystemEntropy()
         _bind_personality(store, personality.name)
+        # what the shell reads to tell an IoT eUICC and its version (SGP.32) from the state
+        store.set_meta(META_SGP32, personality.sgp32)
         check_eid(personality, credentials.eid)
         factory = personality.factory
         if factory.profiles or factory.notifications or factory.config_tables:

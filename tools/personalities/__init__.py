@@ -127,6 +127,7 @@ TEST_K = bytes(range(16))  # the built-in test UPP's keys: a test profile, no se
 TEST_OPC = bytes(range(16, 32))
 DEFAULT = "generic"
 META_PERSONALITY = "personality"
+META_SGP32 = "sgp32_version"  # store meta: the SGP.32 version of an IoT card; none: SGP.22
 
 
 @dataclass(frozen=True)

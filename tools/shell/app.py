@@ -24,7 +24,7 @@ from euicc.trace import RecentExchanges
 from euicc_tools.lpa import management
 from euicc_tools.lpa.management import ACTIONS, result_name
 
-from . import actions, complete, faults, files, view
+from . import actions, complete, faults, files, iot, view
 from .decode import format_decoded
 from .errors import USAGE, ShellError, UsageError, explain
 
@@ -279,6 +279,36 @@ class CardShell(cmd2.Cmd):
         """Pending notifications with their sequence numbers."""
         self._show(view.notifications(self.store), lambda rows: table(
             rows, ["seqNumber", "operation", "address", "iccid"]))
+
+    # -- an IoT eUICC's (SGP.32) -----------------------------------------------------------
+    eims_parser = Parser()
+
+    @cmd2.with_category(STATE)
+    @cmd2.with_argparser(eims_parser)
+    def do_eims(self, _) -> None:
+        """IoT eUICC: the eIM configuration (eimId, FQDN, id type, counterValue, token,
+        protocols, public key or certificate); SGP.32 2.11.1.1.1, 5.9.18."""
+        self._show(iot.eims(self.store), iot.render_eims)
+
+    package_results_parser = Parser()
+    package_results_parser.add_argument("--last", type=exchange_count, metavar="N",
+                                        help="only the last N results")
+
+    @cmd2.with_category(STATE)
+    @cmd2.with_argparser(package_results_parser)
+    def do_package_results(self, args) -> None:
+        """IoT eUICC: the eUICC Package Results kept for the IPA, each operation's result
+        by its SGP.32 name; SGP.32 2.11.2.1."""
+        self._show(iot.package_results(self.store, args.last), iot.render_package_results)
+
+    iot_parser = Parser()
+
+    @cmd2.with_category(STATE)
+    @cmd2.with_argparser(iot_parser)
+    def do_iot(self, _) -> None:
+        """IoT eUICC: its SGP.32 version, the rollback and the auto-enable state; SGP.32
+        5.9.16, 2.11.1.1.3."""
+        self._show(iot.card_state(self.store), iot.render_card_state)
 
     # -- management actions, through the running card --------------------------------------
     def _act(self, action: str, request) -> None:

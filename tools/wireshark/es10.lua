@@ -206,6 +206,123 @@ local NODES = {
   {name="errorReason", kids={}},
   {name="simaResponse", kids={}},
   {name="euiccSignPIR", kids={}},
+  {name="EuiccPackageRequest", kids={["30"]={208}, ["5F37"]={215}}},
+  {name="euiccPackageSigned", kids={["5A"]={210}, ["80"]={209}, ["81"]={211}, ["82"]={212}, ["A0"]={213}, ["A1"]={214}}},
+  {name="eimId", kids={}},
+  {name="eidValue", kids={}},
+  {name="counterValue", kids={}},
+  {name="transactionId", kids={}},
+  {name="psmoList", kids={}},
+  {name="ecoList", kids={}},
+  {name="eimSignature", kids={}},
+  {name="EuiccPackageResult", kids={["A0"]={217}, ["A1"]={225}, ["A2"]={232}}},
+  {name="euiccPackageResultSigned", kids={["30"]={218}, ["5F37"]={224}}},
+  {name="euiccPackageResultDataSigned", kids={["30"]={223}, ["80"]={219}, ["81"]={220}, ["82"]={221}, ["83"]={222}}},
+  {name="eimId", kids={}},
+  {name="counterValue", kids={}},
+  {name="transactionId", kids={}},
+  {name="seqNumber", kids={}},
+  {name="euiccResult", kids={}},
+  {name="euiccSignEPR", kids={}},
+  {name="euiccPackageErrorSigned", kids={["30"]={226}, ["5F37"]={231}}},
+  {name="euiccPackageErrorDataSigned", kids={["02"]={230}, ["80"]={227}, ["81"]={228}, ["82"]={229}}},
+  {name="eimId", kids={}},
+  {name="counterValue", kids={}},
+  {name="transactionId", kids={}},
+  {name="euiccPackageErrorCode", kids={}},
+  {name="euiccSignEPE", kids={}},
+  {name="euiccPackageErrorUnsigned", kids={["80"]={233}, ["84"]={234}}},
+  {name="eimId", kids={}},
+  {name="associationToken", kids={}},
+  {name="GetEuiccInfo2Request", kids={}},
+  {name="SGP32-EUICCInfo2", kids={["04"]={249}, ["0C"]={250}, ["81"]={237}, ["82"]={238}, ["83"]={239}, ["84"]={240}, ["85"]={241}, ["86"]={242}, ["87"]={243}, ["88"]={244}, ["8B"]={247}, ["8D"]={254}, ["8E"]={255}, ["90"]={257}, ["92"]={259}, ["93"]={260}, ["99"]={248}, ["A9"]={245}, ["AA"]={246}, ["AC"]={251}, ["AF"]={256}, ["B1"]={258}, ["B4"]={261}}},
+  {name="profileVersion", kids={}},
+  {name="svn", kids={}},
+  {name="euiccFirmwareVer", kids={}},
+  {name="extCardResource", kids={}},
+  {name="uiccCapability", kids={}},
+  {name="ts102241Version", kids={}},
+  {name="globalplatformVersion", kids={}},
+  {name="rspCapability", kids={}},
+  {name="euiccCiPKIdListForVerification", kids={}},
+  {name="euiccCiPKIdListForSigning", kids={}},
+  {name="euiccCategory", kids={}},
+  {name="forbiddenProfilePolicyRules", kids={}},
+  {name="ppVersion", kids={}},
+  {name="sasAcreditationNumber", kids={}},
+  {name="certificationDataObject", kids={["80"]={252}, ["81"]={253}}},
+  {name="platformLabel", kids={}},
+  {name="discoveryBaseURL", kids={}},
+  {name="treProperties", kids={}},
+  {name="treProductReference", kids={}},
+  {name="additionalEuiccProfilePackageVersions", kids={}},
+  {name="ipaMode", kids={}},
+  {name="rfu2", kids={}},
+  {name="rfu3", kids={}},
+  {name="rfu4", kids={}},
+  {name="iotSpecificInfo", kids={["A0"]={262}}},
+  {name="iotVersion", kids={}},
+  {name="SGP32-EuiccMemoryResetRequest", kids={["82"]={264}}},
+  {name="resetOptions", kids={}},
+  {name="SGP32-EuiccMemoryResetResponse", kids={["02"]={266}, ["81"]={267}, ["82"]={268}}},
+  {name="resetResult", kids={}},
+  {name="resetEimResult", kids={}},
+  {name="resetAutoEnableConfigResult", kids={}},
+  {name="AddInitialEimRequest", kids={["A0"]={270}}},
+  {name="eimConfigurationDataList", kids={}},
+  {name="AddInitialEimResponse", kids={["81"]={273}, ["A0"]={272}}},
+  {name="addInitialEimOk", kids={}},
+  {name="addInitialEimError", kids={}},
+  {name="GetCertsRequest", kids={["80"]={275}}},
+  {name="euiccCiPKId", kids={}},
+  {name="GetCertsResponse", kids={["81"]={287}, ["A0"]={277}}},
+  {name="certs", kids={["A5"]={278}, ["A6"]={284}}},
+  {name="eumCertificate", kids={["*"]={279}, ["03"]={283}, ["30"]={280}}},
+  {name="tbsCertificate", kids={}},
+  {name="signatureAlgorithm", kids={["*"]={282}, ["06"]={281}}},
+  {name="algorithm", kids={}},
+  {name="parameters", kids={}},
+  {name="signature", kids={}},
+  {name="euiccCertificate", kids={["*"]={285}, ["03"]={286}, ["30"]={280}}},
+  {name="tbsCertificate", kids={}},
+  {name="signature", kids={}},
+  {name="getCertsError", kids={}},
+  {name="SGP32-RetrieveNotificationsListRequest", kids={["A0"]={289}}},
+  {name="searchCriteria", kids={["80"]={290}, ["81"]={291}, ["82"]={292}}},
+  {name="seqNumber", kids={}},
+  {name="profileManagementOperation", kids={}},
+  {name="euiccPackageResults", kids={}},
+  {name="SGP32-RetrieveNotificationsListResponse", kids={["81"]={295}, ["A0"]={294}, ["A2"]={296}, ["A3"]={297}}},
+  {name="notificationList", kids={}},
+  {name="notificationsListResultError", kids={}},
+  {name="euiccPackageResultList", kids={}},
+  {name="notificationAndEprList", kids={["A0"]={298}, ["A1"]={299}}},
+  {name="notificationList", kids={}},
+  {name="euiccPackageResultList", kids={}},
+  {name="NotificationSentRequest", kids={["80"]={301}}},
+  {name="seqNumber", kids={}},
+  {name="NotificationSentResponse", kids={["80"]={303}}},
+  {name="deleteNotificationStatus", kids={}},
+  {name="ProfileRollbackRequest", kids={["80"]={305}}},
+  {name="refreshFlag", kids={}},
+  {name="ProfileRollbackResponse", kids={["02"]={307}, ["BF51"]={308}}},
+  {name="cmdResult", kids={}},
+  {name="eUICCPackageResult", kids={["A0"]={309}, ["A1"]={310}, ["A2"]={311}}},
+  {name="euiccPackageResultSigned", kids={["30"]={218}, ["5F37"]={224}}},
+  {name="euiccPackageErrorSigned", kids={["30"]={226}, ["5F37"]={231}}},
+  {name="euiccPackageErrorUnsigned", kids={["80"]={233}, ["84"]={234}}},
+  {name="GetEimConfigurationDataRequest", kids={}},
+  {name="GetEimConfigurationDataResponse", kids={["A0"]={314}}},
+  {name="eimConfigurationDataList", kids={}},
+  {name="ConfigureAutoProfileEnablingRequest", kids={["80"]={316}, ["81"]={317}, ["82"]={318}}},
+  {name="autoEnableFlag", kids={}},
+  {name="smdpOid", kids={}},
+  {name="smdpAddress", kids={}},
+  {name="ConfigureAutoProfileEnablingResponse", kids={["80"]={320}}},
+  {name="configAutoEnableResult", kids={}},
+  {name="EnableUsingDDRequest", kids={}},
+  {name="EnableUsingDDResponse", kids={["80"]={323}}},
+  {name="enableUsingDDResult", kids={}},
 }
 local REQUESTS = {
   ["BF20"]={fn="ES10b.GetEUICCInfo1", node=5},
@@ -251,12 +368,70 @@ local RESPONSES = {
   ["BF41"]={fn="ES10b.CancelSession", node=46},
   ["BF43"]={fn="ES10b.GetRAT", node=38},
 }
+-- SGP.32 (IoT eUICC) functions by version; the tags only SGP.32 has
+local SGP32 = {}
+SGP32["1.0"] = {}
+SGP32["1.0"].requests = {
+  ["BF22"]={fn="ES10b.GetEUICCInfo2", node=235},
+  ["BF2B"]={fn="ES10b.RetrieveNotificationsList", node=288},
+  ["BF30"]={fn="ES10b.RemoveNotificationFromList", node=300},
+  ["BF34"]={fn="ES10c.eUICCMemoryReset", node=263},
+  ["BF51"]={fn="ES10b.LoadEuiccPackage", node=207},
+  ["BF55"]={fn="ES10b.GetEimConfigurationData", node=312},
+  ["BF56"]={fn="ES10b.GetCerts", node=274},
+  ["BF57"]={fn="ES10b.AddInitialEim", node=269},
+  ["BF58"]={fn="ES10b.ProfileRollback", node=304},
+  ["BF59"]={fn="ES10b.ConfigureAutoProfileEnabling", node=315},
+  ["BF5A"]={fn="ES10b.EnableUsingDD", node=321},
+}
+SGP32["1.0"].responses = {
+  ["BF22"]={fn="ES10b.GetEUICCInfo2", node=236},
+  ["BF2B"]={fn="ES10b.RetrieveNotificationsList", node=293},
+  ["BF30"]={fn="ES10b.RemoveNotificationFromList", node=302},
+  ["BF34"]={fn="ES10c.eUICCMemoryReset", node=265},
+  ["BF51"]={fn="ES10b.LoadEuiccPackage", node=216},
+  ["BF55"]={fn="ES10b.GetEimConfigurationData", node=313},
+  ["BF56"]={fn="ES10b.GetCerts", node=276},
+  ["BF57"]={fn="ES10b.AddInitialEim", node=271},
+  ["BF58"]={fn="ES10b.ProfileRollback", node=306},
+  ["BF59"]={fn="ES10b.ConfigureAutoProfileEnabling", node=319},
+  ["BF5A"]={fn="ES10b.EnableUsingDD", node=322},
+}
+SGP32["1.2"] = {}
+SGP32["1.2"].requests = {
+  ["BF22"]={fn="ES10b.GetEUICCInfo2", node=235},
+  ["BF2B"]={fn="ES10b.RetrieveNotificationsList", node=288},
+  ["BF30"]={fn="ES10b.RemoveNotificationFromList", node=300},
+  ["BF34"]={fn="ES10c.eUICCMemoryReset", node=263},
+  ["BF51"]={fn="ES10b.LoadEuiccPackage", node=207},
+  ["BF55"]={fn="ES10b.GetEimConfigurationData", node=312},
+  ["BF56"]={fn="ES10b.GetCerts", node=274},
+  ["BF57"]={fn="ES10b.AddInitialEim", node=269},
+  ["BF58"]={fn="ES10b.ProfileRollback", node=304},
+  ["BF59"]={fn="ES10b.ConfigureImmediateProfileEnabling", node=nil},
+  ["BF5A"]={fn="ES10b.ImmediateEnable", node=nil},
+}
+SGP32["1.2"].responses = {
+  ["BF22"]={fn="ES10b.GetEUICCInfo2", node=236},
+  ["BF2B"]={fn="ES10b.RetrieveNotificationsList", node=293},
+  ["BF30"]={fn="ES10b.RemoveNotificationFromList", node=302},
+  ["BF34"]={fn="ES10c.eUICCMemoryReset", node=265},
+  ["BF51"]={fn="ES10b.LoadEuiccPackage", node=216},
+  ["BF55"]={fn="ES10b.GetEimConfigurationData", node=313},
+  ["BF56"]={fn="ES10b.GetCerts", node=276},
+  ["BF57"]={fn="ES10b.AddInitialEim", node=271},
+  ["BF58"]={fn="ES10b.ProfileRollback", node=306},
+  ["BF59"]={fn="ES10b.ConfigureImmediateProfileEnabling", node=nil},
+  ["BF5A"]={fn="ES10b.ImmediateEnable", node=nil},
+}
+local SGP32_ONLY = {["BF51"]=true, ["BF55"]=true, ["BF56"]=true, ["BF57"]=true, ["BF58"]=true, ["BF59"]=true, ["BF5A"]=true}
 
 -- ES10 (GSMA SGP.22 5.7) inside GSMTAP SIM packets: a post-dissector that reassembles the
 -- STORE DATA blocks of each ES10 command (GlobalPlatform 11.11, SGP.22 5.7.2: P1 bit 8 marks
 -- the last block, P2 numbers them) and the response with its GET RESPONSE parts ('61xx',
 -- ISO/IEC 7816-4 7.6.1), then shows the function's SGP.22 name and its BER-TLV tree with the
--- SGP.22 ASN.1 field names. Load it with  tshark -X lua_script:es10.lua  (or put it in
+-- SGP.22 ASN.1 field names (an IoT eUICC's SGP.32 functions with SGP.32's, see es10.prefs.sgp32).
+-- Load it with  tshark -X lua_script:es10.lua  (or put it in
 -- Wireshark's plugin folder). Marks the card's fault plan wrote (gsmtap_log) are left alone.
 local es10 = Proto("es10", "GSMA SGP.22 ES10")
 local f_function = ProtoField.string("es10.function", "Function")
@@ -264,6 +439,17 @@ local f_direction = ProtoField.string("es10.direction", "Direction")
 local f_field = ProtoField.bytes("es10.field", "Field")
 local f_blocks = ProtoField.uint16("es10.blocks", "Reassembled from packets")
 es10.fields = {f_function, f_direction, f_field, f_blocks}
+
+-- An IoT eUICC (SGP.32 5.9): "auto" names the tags only SGP.32 has as SGP.32 v1.0 does, and
+-- once the card's GetEUICCInfo2 answer gives its iotVersion (SGP32-EUICCInfo2
+-- iotSpecificInfo), every tag as that version has it (the SGP.32 forms of BF22, BF2B,
+-- BF30, BF34; BF59 / BF5A by version); "SGP.22" never; a version: always that one.
+--   tshark -X lua_script:es10.lua -o es10.sgp32:1.2 ...
+local SGP32_AUTO, SGP32_OFF = 0, 1
+local SGP32_PREF = {[2] = "1.0", [3] = "1.2"}
+es10.prefs.sgp32 = Pref.enum("SGP.32 version", SGP32_AUTO, "IoT eUICC (SGP.32) functions",
+  {{1, "auto", SGP32_AUTO}, {2, "SGP.22", SGP32_OFF}, {3, "1.0", 2}, {4, "1.2", 3}}, false)
+local detected = nil  -- the card's SGP.32 version, from its SGP32-EUICCInfo2
 
 local GSMTAP_PORT = 4729
 local GSMTAP_TYPE_SIM = 4
@@ -344,6 +530,56 @@ end
 
 local lbpp = {}  -- logical channel -> a Bound Profile Package is being loaded
 
+local function sgp32_version()
+  local pref = es10.prefs.sgp32
+  if pref == SGP32_OFF then return nil end
+  return SGP32_PREF[pref] or detected
+end
+
+local function entry_of(kind, tag)
+  -- the function a command (kind "requests") or response ("responses") tag names
+  local version = sgp32_version()
+  if version ~= nil and SGP32[version][kind][tag] ~= nil then
+    return SGP32[version][kind][tag]
+  end
+  if es10.prefs.sgp32 == SGP32_AUTO and SGP32_ONLY[tag] then
+    return SGP32["1.0"][kind][tag]
+  end
+  return kind == "requests" and REQUESTS[tag] or RESPONSES[tag]
+end
+
+local function child(b, offset, stop, wanted)
+  -- the value offset and end of the first child TLV tagged wanted
+  while offset < stop do
+    local tag, _, value, _, after = read_tlv(b, offset)
+    if tag == nil or after > stop then return nil end
+    if tag == wanted then return value, after end
+    offset = after
+  end
+  return nil
+end
+
+local function detect_sgp32(b)
+  -- SGP32-EUICCInfo2 ('BF22') iotSpecificInfo ('B4') iotVersion ('A0') VersionType ('04')
+  local tag, _, value, _, after = read_tlv(b, 0)
+  if tag ~= "BF22" then return end
+  local info, info_end = child(b, value, after, "B4")
+  if info == nil then return end
+  local versions, versions_end = child(b, info, info_end, "A0")
+  if versions == nil then return end
+  local v = child(b, versions, versions_end, "04")
+  if v == nil or v + 1 >= b:len() then return end
+  local major, minor = b:get_index(v), b:get_index(v + 1)
+  detected = (major > 1 or minor >= 2) and "1.2" or "1.0"
+end
+
+local function reply_of(state)
+  local tag = hex(state.response:subset(0, math.min(2, state.response:len())))
+  if tag == "BF22" then detect_sgp32(state.response) end
+  local r = entry_of("responses", tag)
+  return tag, {fn = r and r.fn or state.fn, data = state.response, node = r and r.node}
+end
+
 local function apdu_of(tvb)
   -- IPv4 / UDP to 4729 / GSMTAP (type SIM, sub-type APDU) / command APDU + response + SW
   if tvb:len() < 28 then return nil end
@@ -390,7 +626,7 @@ function es10.dissector(tvb, pinfo, tree)
       state.count = state.count + 1
       if bit32.band(p1, 0x80) ~= 0 then
         local head = hex(state.command:subset(0, math.min(2, state.command:len())))
-        local entry = REQUESTS[head]
+        local entry = entry_of("requests", head)
         if head == "BF36" then
           lbpp[channel] = true
         elseif entry ~= nil then
@@ -406,10 +642,8 @@ function es10.dissector(tvb, pinfo, tree)
         local from, length = response_part(b, 5 + lc)
         if length > 0 then state.response:append(b:subset(from, length)) end
         if sw1 ~= 0x61 and state.response:len() > 0 then
-          local tag = hex(state.response:subset(0, 2))
-          local r = RESPONSES[tag]
-          results[number].reply = {fn = r and r.fn or state.fn, data = state.response,
-                                   node = r and r.node}
+          local tag, reply = reply_of(state)
+          results[number].reply = reply
           if tag == "BF37" then lbpp[channel] = nil end
           channels[channel] = nil
         end
@@ -417,10 +651,8 @@ function es10.dissector(tvb, pinfo, tree)
     elseif ins == 0xC0 and state ~= nil and state.response ~= nil then
       if b:len() > 7 then state.response:append(b:subset(5, b:len() - 7)) end
       if sw1 ~= 0x61 then
-        local tag = hex(state.response:subset(0, math.min(2, state.response:len())))
-        local r = RESPONSES[tag]
-        results[number] = {reply = {fn = r and r.fn or state.fn, data = state.response,
-                                    node = r and r.node}}
+        local tag, reply = reply_of(state)
+        results[number] = {reply = reply}
         if tag == "BF37" then lbpp[channel] = nil end
         channels[channel] = nil
       end

@@ -3,7 +3,8 @@
 -- STORE DATA blocks of each ES10 command (GlobalPlatform 11.11, SGP.22 5.7.2: P1 bit 8 marks
 -- the last block, P2 numbers them) and the response with its GET RESPONSE parts ('61xx',
 -- ISO/IEC 7816-4 7.6.1), then shows the function's SGP.22 name and its BER-TLV tree with the
--- SGP.22 ASN.1 field names. Load it with  tshark -X lua_script:es10.lua  (or put it in
+-- SGP.22 ASN.1 field names (an IoT eUICC's SGP.32 functions with SGP.32's, see es10.prefs.sgp32).
+-- Load it with  tshark -X lua_script:es10.lua  (or put it in
 -- Wireshark's plugin folder). Marks the card's fault plan wrote (gsmtap_log) are left alone.
 local es10 = Proto("es10", "GSMA SGP.22 ES10")
 local f_function = ProtoField.string("es10.function", "Function")
@@ -11,6 +12,17 @@ local f_direction = ProtoField.string("es10.direction", "Direction")
 local f_field = ProtoField.bytes("es10.field", "Field")
 local f_blocks = ProtoField.uint16("es10.blocks", "Reassembled from packets")
 es10.fields = {f_function, f_direction, f_field, f_blocks}
+
+-- An IoT eUICC (SGP.32 5.9): "auto" names the tags only SGP.32 has as SGP.32 v1.0 does, and
+-- once the card's GetEUICCInfo2 answer gives its iotVersion (SGP32-EUICCInfo2
+-- iotSpecificInfo), every tag as that version has it (the SGP.32 forms of BF22, BF2B,
+-- BF30, BF34; BF59 / BF5A by version); "SGP.22" never; a version: always that one.
+--   tshark -X lua_script:es10.lua -o es10.sgp32:1.2 ...
+local SGP32_AUTO, SGP32_OFF = 0, 1
+local SGP32_PREF = {[2] = "1.0", [3] = "1.2"}
+es10.prefs.sgp32 = Pref.enum("SGP.32 version", SGP32_AUTO, "IoT eUICC (SGP.32) functions",
+  {{1, "auto", SGP32_AUTO}, {2, "SGP.22", SGP32_OFF}, {3, "1.0", 2}, {4, "1.2", 3}}, false)
+local detected = nil  -- the card's SGP.32 version, from its SGP32-EUICCInfo2
 
 local GSMTAP_PORT = 4729
 local GSMTAP_TYPE_SIM = 4
@@ -91,6 +103,56 @@ end
 
 local lbpp = {}  -- logical channel -> a Bound Profile Package is being loaded
 
+local function sgp32_version()
+  local pref = es10.prefs.sgp32
+  if pref == SGP32_OFF then return nil end
+  return SGP32_PREF[pref] or detected
+end
+
+local function entry_of(kind, tag)
+  -- the function a command (kind "requests") or response ("responses") tag names
+  local version = sgp32_version()
+  if version ~= nil and SGP32[version][kind][tag] ~= nil then
+    return SGP32[version][kind][tag]
+  end
+  if es10.prefs.sgp32 == SGP32_AUTO and SGP32_ONLY[tag] then
+    return SGP32["1.0"][kind][tag]
+  end
+  return kind == "requests" and REQUESTS[tag] or RESPONSES[tag]
+end
+
+local function child(b, offset, stop, wanted)
+  -- the value offset and end of the first child TLV tagged wanted
+  while offset < stop do
+    local tag, _, value, _, after = read_tlv(b, offset)
+    if tag == nil or after > stop then return nil end
+    if tag == wanted then return value, after end
+    offset = after
+  end
+  return nil
+end
+
+local function detect_sgp32(b)
+  -- SGP32-EUICCInfo2 ('BF22') iotSpecificInfo ('B4') iotVersion ('A0') VersionType ('04')
+  local tag, _, value, _, after = read_tlv(b, 0)
+  if tag ~= "BF22" then return end
+  local info, info_end = child(b, value, after, "B4")
+  if info == nil then return end
+  local versions, versions_end = child(b, info, info_end, "A0")
+  if versions == nil then return end
+  local v = child(b, versions, versions_end, "04")
+  if v == nil or v + 1 >= b:len() then return end
+  local major, minor = b:get_index(v), b:get_index(v + 1)
+  detected = (major > 1 or minor >= 2) and "1.2" or "1.0"
+end
+
+local function reply_of(state)
+  local tag = hex(state.response:subset(0, math.min(2, state.response:len())))
+  if tag == "BF22" then detect_sgp32(state.response) end
+  local r = entry_of("responses", tag)
+  return tag, {fn = r and r.fn or state.fn, data = state.response, node = r and r.node}
+end
+
 local function apdu_of(tvb)
   -- IPv4 / UDP to 4729 / GSMTAP (type SIM, sub-type APDU) / command APDU + response + SW
   if tvb:len() < 28 then return nil end
@@ -137,7 +199,7 @@ function es10.dissector(tvb, pinfo, tree)
       state.count = state.count + 1
       if bit32.band(p1, 0x80) ~= 0 then
         local head = hex(state.command:subset(0, math.min(2, state.command:len())))
-        local entry = REQUESTS[head]
+        local entry = entry_of("requests", head)
         if head == "BF36" then
           lbpp[channel] = true
         elseif entry ~= nil then
@@ -153,10 +215,8 @@ function es10.dissector(tvb, pinfo, tree)
         local from, length = response_part(b, 5 + lc)
         if length > 0 then state.response:append(b:subset(from, length)) end
         if sw1 ~= 0x61 and state.response:len() > 0 then
-          local tag = hex(state.response:subset(0, 2))
-          local r = RESPONSES[tag]
-          results[number].reply = {fn = r and r.fn or state.fn, data = state.response,
-                                   node = r and r.node}
+          local tag, reply = reply_of(state)
+          results[number].reply = reply
           if tag == "BF37" then lbpp[channel] = nil end
           channels[channel] = nil
         end
@@ -164,10 +224,8 @@ function es10.dissector(tvb, pinfo, tree)
     elseif ins == 0xC0 and state ~= nil and state.response ~= nil then
       if b:len() > 7 then state.response:append(b:subset(5, b:len() - 7)) end
       if sw1 ~= 0x61 then
-        local tag = hex(state.response:subset(0, math.min(2, state.response:len())))
-        local r = RESPONSES[tag]
-        results[number] = {reply = {fn = r and r.fn or state.fn, data = state.response,
-                                    node = r and r.node}}
+        local tag, reply = reply_of(state)
+        results[number] = {reply = reply}
         if tag == "BF37" then lbpp[channel] = nil end
         channels[channel] = nil
       end

@@ -1,0 +1,120 @@
+"""The SGP.32 function names the trace readers use (euicc_tools.sgp32_functions: the
+Wireshark dissector, the conformance runner's pcap reader) are the IoT card's own (its ES10
+table names the -vv log, the shell's log and the fault plan's targets), SGP.32 5.9; and the
+fault plan takes the SGP.32 functions, through the card (SGP.32 5.9.1, 5.9.4)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from euicc.asn1 import Asn1Error, decode_exact, sgp32
+from euicc.faults import Action, ActionKind, Match, Rule
+from euicc_tools import sgp32_functions
+from euicc_tools.conformance.trace import card_functions
+from euicc_tools.emulator.card import build_card, fault_catalog
+from euicc_tools.lpa.es10 import CardError
+from euicc_tools.personalities import load_personality
+from euicc_tools.testkit.eim import SampleEim
+from tests.support.sgp32 import add_eim, iot_client
+
+
+def test_the_catalogue_names_what_the_card_has(store, credentials):
+    card = build_card(store, credentials, personality=load_personality("iot"))
+    table = card_functions(card)
+    catalogue = sgp32_functions.functions("1.0")
+    for tag, (name, request, response) in catalogue.items():
+        if tag in table:
+            assert table[tag] == (name, request, response), hex(tag)
+    assert {0xBF51, 0xBF55, 0xBF56, 0xBF57} <= set(table)
+    # the fault plan may name each of them (euicc-emu shell -c "fault targets")
+    assert {table[tag][0] for tag in table if tag in sgp32_functions.SGP32_ONLY} <= set(
+        fault_catalog(card).names())
+
+
+def test_versions_differ_only_where_sgp32_gives_the_tag_another_function():
+    v10, v12 = sgp32_functions.functions("1.0"), sgp32_functions.functions("1.2")
+    assert {tag for tag in v10 if v10[tag] != v12[tag]} == {0xBF59, 0xBF5A}
+    assert v10[0xBF59][0] == "ES10b.ConfigureAutoProfileEnabling"
+    assert v12[0xBF59][0] == "ES10b.ConfigureImmediateProfileEnabling"
+    assert (v10[0xBF5A][0], v12[0xBF5A][0]) == ("ES10b.EnableUsingDD", "ES10b.ImmediateEnable")
+    with pytest.raises(ValueError):
+        sgp32_functions.functions("2.0")
+
+
+@pytest.fixture
+def iot(store, credentials):
+    client = iot_client(store, credentials)
+    yield client
+    client.close()
+
+
+def faults(client):
+    return client.link.card.faults
+
+
+def test_a_status_word_on_add_initial_eim_changes_nothing(iot, store):
+    """SGP.32 5.9.4 AddInitialEim answered '6985' by the fault plan: no eIM stored."""
+    faults(iot).add(Rule(Match(name="ES10b.AddInitialEim"), Action(ActionKind.STATUS,
+                                                                   sw=0x6985)))
+    with pytest.raises(CardError) as err:
+        add_eim(iot, SampleEim())
+    assert err.value.sw == 0x6985 and store.eims() == []
+    assert add_eim(iot, SampleEim()) == ("addInitialEimOk", [("addOk", None)])  # once
+
+
+def test_a_corrupted_load_euicc_package_answer_and_a_delay(iot, store, credentials):
+    """SGP.32 5.9.1 LoadEuiccPackage: the answer truncated by the fault plan (the package
+    still ran: the result is kept), then one delayed."""
+    eim = SampleEim()
+    add_eim(iot, eim)
+    faults(iot).add(Rule(Match(name="ES10b.LoadEuiccPackage"),
+                         Action(ActionKind.MALFORMED, form="truncated")))
+    marks = []
+    iot.link.card.observers.append(lambda exchange: marks.extend(exchange.injected))
+    raw = iot.store_data(eim.package(credentials.eid, [("getRAT", {})]))
+    assert raw[:2] == bytes.fromhex("BF51") and any("malformed truncated" in m for m in marks)
+    with pytest.raises(Asn1Error):
+        decode_exact(sgp32(), "EuiccPackageResult", raw)
+    assert len(store.package_results()) == 1
+    faults(iot).add(Rule(Match(name="ES10b.LoadEuiccPackage"), Action(ActionKind.DELAY,
+                                                                      ms=200)))
+    started = time.monotonic()
+    iot.store_data(eim.package(credentials.eid, [("getRAT", {})]))
+    assert time.monotonic() - started >= 0.2
+    assert len(store.package_results()) == 2
+
+
+def test_an_iot_cards_pcap_reads_back_as_sgp32_functions(store, credentials, tmp_path):
+    """The conformance runner's reader (tools/conformance/trace.py) with an IoT card's table
+    and SGP32Definitions: each SGP.32 function by name, its request and response decoded as
+    SGP.32's types (5.9.1, 5.9.2, 5.9.4); a tag the card lacks still named (5.9.16)."""
+    from euicc.trace import PcapTrace
+    from euicc_tools.conformance.trace import es10_table, read_trace
+
+    pcap = tmp_path / "iot.pcap"
+    trace = PcapTrace(pcap)
+    client = iot_client(store, credentials)
+    client.close()  # opened before the trace: opened again, traced
+    client.link.card.observers.append(trace)
+    client.open()
+    eim = SampleEim()
+    client.store_data(bytes.fromhex("BF2200"))
+    add_eim(client, eim)
+    client.store_data(eim.package(credentials.eid, [("getRAT", {})]))
+    with pytest.raises(CardError):
+        client.store_data(bytes.fromhex("BF58038001FF"))  # ProfileRollback: '6A80' here
+    client.close()
+    trace.close()
+    read = read_trace(pcap, es10_table(None, "iot"), sgp32)
+    by_name = {e.function: e for e in read.exchanges}
+    assert by_name["ES10b.GetEUICCInfo2"].answer["ipaMode"] == 0
+    assert by_name["ES10b.AddInitialEim"].request["eimConfigurationDataList"][0]["eimId"] == \
+        eim.eim_id
+    package = by_name["ES10b.LoadEuiccPackage"]
+    assert package.request["euiccPackageSigned"]["counterValue"] == 1
+    assert package.answer[0] == "euiccPackageResultSigned"
+    rollback = by_name["ES10b.ProfileRollback"]
+    assert rollback.sw == 0x6A80 and rollback.request == {"refreshFlag": True}
+    assert read.findings == []
