@@ -89,7 +89,7 @@ def test_a_corrupted_load_euicc_package_answer_and_a_delay(iot, store, credentia
 def test_an_iot_cards_pcap_reads_back_as_sgp32_functions(store, credentials, tmp_path):
     """The conformance runner's reader (tools/conformance/trace.py) with an IoT card's table
     and SGP32Definitions: each SGP.32 function by name, its request and response decoded as
-    SGP.32's types (5.9.1, 5.9.2, 5.9.4); a tag the card lacks still named (5.9.16)."""
+    SGP.32's types (5.9.1, 5.9.2, 5.9.4, 5.9.16: rollbackNotAllowed with nothing armed)."""
     from euicc.trace import PcapTrace
     from euicc_tools.conformance.trace import es10_table, read_trace
 
@@ -103,8 +103,7 @@ def test_an_iot_cards_pcap_reads_back_as_sgp32_functions(store, credentials, tmp
     client.store_data(bytes.fromhex("BF2200"))
     add_eim(client, eim)
     client.store_data(eim.package(credentials.eid, [("getRAT", {})]))
-    with pytest.raises(CardError):
-        client.store_data(bytes.fromhex("BF58038001FF"))  # ProfileRollback: '6A80' here
+    client.store_data(bytes.fromhex("BF58038001FF"))  # ProfileRollback: nothing armed
     client.close()
     trace.close()
     read = read_trace(pcap, es10_table(None, "iot"), sgp32)
@@ -116,5 +115,6 @@ def test_an_iot_cards_pcap_reads_back_as_sgp32_functions(store, credentials, tmp
     assert package.request["euiccPackageSigned"]["counterValue"] == 1
     assert package.answer[0] == "euiccPackageResultSigned"
     rollback = by_name["ES10b.ProfileRollback"]
-    assert rollback.sw == 0x6A80 and rollback.request == {"refreshFlag": True}
+    assert rollback.sw == 0x9000 and rollback.request == {"refreshFlag": True}
+    assert rollback.answer["cmdResult"] == 1  # rollbackNotAllowed
     assert read.findings == []

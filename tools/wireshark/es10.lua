@@ -323,6 +323,16 @@ local NODES = {
   {name="EnableUsingDDRequest", kids={}},
   {name="EnableUsingDDResponse", kids={["80"]={323}}},
   {name="enableUsingDDResult", kids={}},
+  {name="ConfigureImmediateProfileEnablingRequest", kids={["80"]={325}, ["81"]={326}, ["82"]={327}}},
+  {name="immediateEnableFlag", kids={}},
+  {name="defaultSmdpOid", kids={}},
+  {name="defaultSmdpAddress", kids={}},
+  {name="ConfigureImmediateProfileEnablingResponse", kids={["80"]={329}}},
+  {name="configImmediateEnableResult", kids={}},
+  {name="ImmediateEnableRequest", kids={["80"]={331}}},
+  {name="refreshFlag", kids={}},
+  {name="ImmediateEnableResponse", kids={["80"]={333}}},
+  {name="immediateEnableResult", kids={}},
 }
 local REQUESTS = {
   ["BF20"]={fn="ES10b.GetEUICCInfo1", node=5},
@@ -408,8 +418,8 @@ SGP32["1.2"].requests = {
   ["BF56"]={fn="ES10b.GetCerts", node=274},
   ["BF57"]={fn="ES10b.AddInitialEim", node=269},
   ["BF58"]={fn="ES10b.ProfileRollback", node=304},
-  ["BF59"]={fn="ES10b.ConfigureImmediateProfileEnabling", node=nil},
-  ["BF5A"]={fn="ES10b.ImmediateEnable", node=nil},
+  ["BF59"]={fn="ES10b.ConfigureImmediateProfileEnabling", node=324},
+  ["BF5A"]={fn="ES10b.ImmediateEnable", node=330},
 }
 SGP32["1.2"].responses = {
   ["BF22"]={fn="ES10b.GetEUICCInfo2", node=236},
@@ -421,8 +431,8 @@ SGP32["1.2"].responses = {
   ["BF56"]={fn="ES10b.GetCerts", node=276},
   ["BF57"]={fn="ES10b.AddInitialEim", node=271},
   ["BF58"]={fn="ES10b.ProfileRollback", node=306},
-  ["BF59"]={fn="ES10b.ConfigureImmediateProfileEnabling", node=nil},
-  ["BF5A"]={fn="ES10b.ImmediateEnable", node=nil},
+  ["BF59"]={fn="ES10b.ConfigureImmediateProfileEnabling", node=328},
+  ["BF5A"]={fn="ES10b.ImmediateEnable", node=332},
 }
 local SGP32_ONLY = {["BF51"]=true, ["BF55"]=true, ["BF56"]=true, ["BF57"]=true, ["BF58"]=true, ["BF59"]=true, ["BF5A"]=true}
 
