@@ -136,10 +136,18 @@ def rsp_types() -> dict:
     return _module("rsp")[0]["RSPDefinitions"]["types"]
 
 
-def integer_names(type_name: str, member: str | None = None) -> dict[str, int]:
-    """The named numbers of an INTEGER type of the SGP.22 module, or of a member of a
-    SEQUENCE / CHOICE type (following one type reference): name -> number."""
-    types = rsp_types()
+def sgp32_types() -> dict:
+    """The SGP.32 module's type definitions as parsed, with the SGP.22 ones it refers to."""
+    parsed = _module("rsp+sgp32")[0]
+    return {**parsed["RSPDefinitions"]["types"], **parsed["SGP32Definitions"]["types"]}
+
+
+def integer_names(type_name: str, member: str | None = None,
+                  types: dict | None = None) -> dict[str, int]:
+    """The named numbers of an INTEGER type of the SGP.22 module (or of ``types``, e.g.
+    :func:`sgp32_types`), or of a member of a SEQUENCE / CHOICE type (following one type
+    reference): name -> number."""
+    types = rsp_types() if types is None else types
     definition = types[type_name]
     if member is not None:
         definition = next(m for m in definition["members"] if m["name"] == member)
