@@ -124,6 +124,7 @@ def test_ipa_with_the_test_eim(iot_card, smdp, eim, tmp_path):
     assert [list(r) for r in signed["euiccResult"]] == [["listProfileInfoResult"],
                                                         ["getRATResult"]]
     assert rounds[1]["acknowledged"] == rounds[1]["removed"] == [signed["seqNumber"]]
+    assert all(r["results"] == [] for r in rounds)  # no result was left on the card
     [data, result] = kept.results(eid)
     assert data["summary"]["certificates"] == ["euiccCertificate", "eumCertificate"]
     assert result["verified"] is True and result["summary"]["counterValue"] == 1
@@ -153,6 +154,7 @@ def test_ipa_with_the_test_eim(iot_card, smdp, eim, tmp_path):
         status, answer = lpa(reader, "ipa", "poll")
         assert (status, answer["code"]) == (1, code), (faults, answer)
         assert card_state(iot_card) == before, faults
+        assert answer["data"]["eimId"] == "eim.test" and answer["data"]["results"] == []
         assert kept.results(eid)[-1]["kind"] == "euiccPackageResult"
     # malformed DER inside 'BF51': the card refuses it with a status word
     queue(directory, "psmo", eid, "getRAT", "--raw", "300380")

@@ -23,6 +23,7 @@ from euicc_tools.eim.service import EimService
 from euicc_tools.emulator.card import build_card
 from euicc_tools.emulator.cli import main as emu_main
 from euicc_tools.lpa.cli import build_parser, run
+from euicc_tools.lpa.es10 import Es10Client
 from euicc_tools.lpa.esipa import http_esipa
 from euicc_tools.lpa.link import DirectLink
 from euicc_tools.personalities import load_personality
@@ -132,6 +133,22 @@ def test_ipa_poll_in_process(eim, store, credentials, tmp_path):
     eim.queue.add(credentials.eid, "psmo", [{"getRAT": {}}], {"counter": 1})
     status, answer = lpa_run(card, eim, "ipa", "poll")
     assert (status, answer["code"]) == (1, "replayError")  # 2.11.2.1 replayError(4)
+    assert answer["data"]["eimId"] == "eim.test"  # the round's report, with the refusal
+    # a result left on the card (its report lost) goes to the eIM at the next poll, and is
+    # removed once acknowledged (5.9.11 euiccPackageResults, 2.11.1.4, 5.9.12)
+    order = eim.queue.add(credentials.eid, "psmo", [{"getRAT": {}}])
+    request, counter, transaction = eim.sign(eim.queue.next_queued(credentials.eid))
+    eim.queue.mark_sent(order, counter, transaction, request)
+    client = Es10Client(DirectLink(card))
+    client.open()
+    seq = decode_exact(sgp32(), "EuiccPackageResult", client.store_data(request))[1][
+        "euiccPackageResultDataSigned"]["seqNumber"]
+    client.close()
+    status, answer = lpa_run(card, eim, "ipa", "poll")
+    assert status == 0 and answer["data"]["results"] == [
+        {"acknowledged": [seq], "removed": [seq]}], answer
+    assert eim.queue.results(credentials.eid)[-1]["verified"] is True
+    assert lpa_run(card, eim, "ipa", "poll")[1]["data"]["results"] == []
 
 
 def test_eim_unreachable_is_exit_3(store, credentials, tmp_path):

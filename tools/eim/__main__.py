@@ -91,7 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve ESipa (ASN.1 binding) over HTTPS")
     serve.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (loopback)")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=int, help="default: the port of the eimFqdn in "
+                                                "eim.json, else 8000")
     serve.add_argument("--no-tls", action="store_true", help="plain HTTP (onomondo-ipa's "
                                                              "dev setup)")
     for name in ("psmo", "eco"):
@@ -133,7 +134,15 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_serve(args, credentials, queue) -> int:
     from .server import serve
 
-    httpd = serve(EimService(credentials, queue), args.host, args.port, tls=not args.no_tls)
+    if args.port is None:
+        _, _, port = credentials.fqdn.rpartition(":")
+        args.port = int(port) if port.isdigit() else 8000
+    try:
+        httpd = serve(EimService(credentials, queue), args.host, args.port,
+                      tls=not args.no_tls)
+    except OSError as exc:
+        print(f"eim serve: {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     host, port = httpd.server_address[:2]
     scheme = "http" if args.no_tls else "https"
     logging.info("eIM %s: ESipa at %s://%s:%d/gsma/rsp2/asn1", credentials.eim_id, scheme,

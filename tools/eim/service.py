@@ -161,6 +161,8 @@ class EimService:
                 summary["error"] = jsonable(content[1])
             self._keep(order, "ipaEuiccDataResponse", body, summary, None)
             return esipa.acknowledgements([])
+        if kind != "eimPackageError":
+            raise esipa.EsipaError(f"ProvideEimPackageResult {kind} is not served")
         order = self.queue.sent_order_any(None)
         self._keep(order, "eimPackageError", body, {"eimPackageError": content}, None)
         return esipa.acknowledgements([])

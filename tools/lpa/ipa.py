@@ -99,7 +99,8 @@ def _pending_results(es10: Es10Client) -> list[bytes]:
     kind, _ = decode_exact(sgp32(), "SGP32-RetrieveNotificationsListResponse", raw)
     if kind != "euiccPackageResultList":
         return []
-    (_, listed), = parse(raw)
+    (_, choice), = parse(raw)  # 'BF2B' around the alternative's 'A2'
+    (_, listed), = parse(choice)
     return [tlv(tag, value) for tag, value in parse(listed)]
 
 
@@ -254,6 +255,10 @@ def poll(es10: Es10Client, esipa_for: EsipaFor, es9_for: Es9For,
     report["notifications"] = [notifications.deliver(es10, es9_for, n["seqNumber"])
                                for n in pending]
     report["results"] = [_provide(es10, esipa, tlv(0xBF50, r)) for r in _pending_results(es10)]
-    report.update(get_package(es10, esipa, es9_for, es10.get_eid()))
+    try:
+        report.update(get_package(es10, esipa, es9_for, es10.get_eid()))
+    except LpaFailure as failure:
+        failure.data = {**report, **(failure.data or {})}  # the whole round, for the report
+        raise
     return report
 
