@@ -138,15 +138,18 @@ def rsp_types() -> dict:
 
 @cache
 def sgp32_types() -> dict:
-    """The SGP.32 module's type definitions as parsed (SGP32Definitions; its references to
-    SGP.22 types resolve in :func:`rsp_types`), for readers of the module's names."""
-    return _module("rsp+sgp32")[0]["SGP32Definitions"]["types"]
+    """The SGP.32 module's type definitions as parsed (SGP32Definitions), over the SGP.22
+    ones it refers to (an SGP.32 name wins), for readers of the modules' names."""
+    parsed = _module("rsp+sgp32")[0]
+    return {**parsed["RSPDefinitions"]["types"], **parsed["SGP32Definitions"]["types"]}
 
 
-def integer_names(type_name: str, member: str | None = None) -> dict[str, int]:
-    """The named numbers of an INTEGER type of the SGP.22 module, or of a member of a
-    SEQUENCE / CHOICE type (following one type reference): name -> number."""
-    types = rsp_types()
+def integer_names(type_name: str, member: str | None = None,
+                  types: dict | None = None) -> dict[str, int]:
+    """The named numbers of an INTEGER type of the SGP.22 module (or of ``types``, e.g.
+    :func:`sgp32_types`), or of a member of a SEQUENCE / CHOICE type (following one type
+    reference): name -> number."""
+    types = rsp_types() if types is None else types
     definition = types[type_name]
     if member is not None:
         definition = next(m for m in definition["members"] if m["name"] == member)

@@ -3,6 +3,7 @@
     euicc-emu run [--state DIR ...] [--vpcd HOST:PORT | --listen HOST:PORT] [--pki DIR]
     euicc-emu shell [--state DIR] [-c COMMAND]
     euicc-emu pki init DIR
+    euicc-emu pki eim DIR [--eim-id ID] [--fqdn HOST:PORT] [--ci PKI]
     euicc-emu personality list | show NAME|FILE | capture --reader N FILE [--force]
 
 What each command loads, it loads when it runs: ``run`` the card assembly (:mod:`.card`:
@@ -340,6 +341,24 @@ def cmd_pki_init(args) -> int:
     return 0
 
 
+def cmd_pki_eim(args) -> int:
+    from euicc_tools.eim import keys
+
+    directory = Path(args.directory).expanduser()
+    try:
+        credentials = keys.generate(directory, args.eim_id, args.fqdn,
+                                    None if args.ci is None else Path(args.ci).expanduser(),
+                                    args.counter, overwrite=args.force)
+    except keys.EimKeyError as exc:
+        log.error("%s", exc)
+        return 1
+    issuer = "the test CI" if args.ci else "itself"
+    print(f"test eIM {credentials.eim_id} ({credentials.fqdn}) written to {directory}, "
+          f"certificate signed by {issuer}; AddInitialEim request: "
+          f"{directory / keys.ADD_INITIAL_EIM}")
+    return 0
+
+
 def cmd_shell(args) -> int:
     from euicc_tools.shell.app import run  # cmd2 and prompt_toolkit: for the shell only
 
@@ -444,6 +463,18 @@ def build_parser() -> argparse.ArgumentParser:
                       help="SM-DP+ address for the DPtls certificate")
     init.add_argument("--force", action="store_true")
     init.set_defaults(func=cmd_pki_init)
+    eim = pki_sub.add_parser("eim", help="a test eIM's key, certificate, TLS pair and "
+                                         "AddInitialEim request in DIR (SGP.32)")
+    eim.add_argument("directory", metavar="DIR")
+    eim.add_argument("--eim-id", default="eim.example.com", help="eimId (default "
+                                                                 "eim.example.com)")
+    eim.add_argument("--fqdn", default="127.0.0.1:8000",
+                     help="eimFqdn the IPA polls, host[:port] (default 127.0.0.1:8000)")
+    eim.add_argument("--ci", metavar="PKI", help="issue the eIM certificate under the test CI "
+                     "of this `pki init` folder (default: self-signed)")
+    eim.add_argument("--counter", type=int, default=0, help="the initial counterValue")
+    eim.add_argument("--force", action="store_true")
+    eim.set_defaults(func=cmd_pki_eim)
     add_conformance_parser(sub)
     return parser
 

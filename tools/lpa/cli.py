@@ -4,6 +4,7 @@ only; what each operation does is in :mod:`.operations`.
 
     euicc-lpa [--reader SUBSTRING] [--json] [--timeout S] [--basic-channel]
               [--block-size N] OPERATION ...
+    euicc-lpa ipa add-initial-eim FILE | ipa poll [--eim ADDRESS] [--no-tls] [--loop]
 
 The reader is the first whose name contains ``--reader`` (or ``$EUICC_LPA_READER``), else
 the first with a card. The logical channel is closed and the card disconnected whatever
@@ -25,6 +26,7 @@ from typing import TextIO
 from .download import CancelSessionReason
 from .es9 import https_es9
 from .es10 import Es10Client, Es10Error
+from .esipa import http_esipa
 from .link import ApduLink, LinkError, PcscLink
 from .notifications import Es9For
 from .operations import OPERATIONS
@@ -105,6 +107,22 @@ def build_parser() -> argparse.ArgumentParser:
                      + ", ".join(r.name for r in CancelSessionReason) + ")")
     sub.add_argument("--no-notify", action="store_true",
                      help="leave the Install notification on the card")
+    sub = ops.add_parser("ipa", help="SGP.32 IPA flows with an eIM (ESipa)")
+    ipa_ops = sub.add_subparsers(dest="ipa_operation", required=True, metavar="IPA-OPERATION")
+    ipa_ops.add_parser("add-initial-eim", help="ES10b.AddInitialEim with a request file "
+                       "(euicc-emu pki eim DIR writes DIR/add_initial_eim.der)").add_argument(
+        "file", metavar="FILE")
+    poll = ipa_ops.add_parser("poll", help="one poll round: notifications, GetEimPackage, "
+                              "execution, ProvideEimPackageResult")
+    poll.add_argument("--eim", metavar="ADDRESS",
+                      help="the eIM's host:port (default: the card's eimFqdn)")
+    poll.add_argument("--no-tls", action="store_true", help="ESipa over plain HTTP")
+    poll.add_argument("--loop", action="store_true",
+                      help="poll again until the eIM has no package (at most --rounds)")
+    poll.add_argument("--rounds", type=int, default=50, metavar="N",
+                      help="with --loop: at most N rounds (default 50)")
+    poll.add_argument("--interval", type=float, default=0.0, metavar="S",
+                      help="with --loop: seconds between rounds (default 0)")
     return parser
 
 
@@ -125,11 +143,17 @@ def run(args: argparse.Namespace, link: ApduLink, es9_for: Es9For,
     except Exception as exc:  # noqa: BLE001 - every failure is reported, none escapes
         return report_failure(args, exc, out, err)
     if args.json:
-        print(json.dumps({"ok": True, "operation": args.operation, "data": data}), file=out)
+        print(json.dumps({"ok": True, "operation": _name(args), "data": data}), file=out)
     else:
         for line in OPERATIONS[args.operation].human(data):
             print(line, file=out)
     return ExitStatus.OK
+
+
+def _name(args: argparse.Namespace) -> str:
+    """The operation's name as typed: ``download``, ``ipa poll``."""
+    sub = getattr(args, "ipa_operation", None)
+    return args.operation if sub is None else f"{args.operation} {sub}"
 
 
 def report_failure(args: argparse.Namespace, exc: BaseException, out: TextIO,
@@ -142,7 +166,7 @@ def report_failure(args: argparse.Namespace, exc: BaseException, out: TextIO,
         message, code, status, data = failure.message, failure.code, failure.status, \
             failure.data
     if args.json:
-        answer = {"ok": False, "operation": args.operation, "error": message, "code": code}
+        answer = {"ok": False, "operation": _name(args), "error": message, "code": code}
         if data is not None:
             answer["data"] = data
         print(json.dumps(answer), file=out)
@@ -150,7 +174,7 @@ def report_failure(args: argparse.Namespace, exc: BaseException, out: TextIO,
         if data is not None:
             for line in OPERATIONS[args.operation].human(data):
                 print(line, file=out)
-        print(f"euicc-lpa {args.operation}: {message}", file=err)
+        print(f"euicc-lpa {_name(args)}: {message}", file=err)
     return status
 
 
@@ -161,6 +185,9 @@ def main(argv: list[str] | None = None) -> int:
         link = PcscLink(reader)
     except LinkError as exc:
         return report_failure(args, exc, sys.stdout, sys.stderr)
+    if args.operation == "ipa" and args.ipa_operation == "poll":
+        tls = not args.no_tls
+        args.esipa_for = lambda address: http_esipa(address, tls, args.timeout)
     try:
         return run(args, link, lambda address: https_es9(address, args.timeout))
     finally:

@@ -9,14 +9,16 @@ ES9+.HandleNotification, 5.6.4) and removes it once accepted (5.7.11)."""
 from __future__ import annotations
 
 import argparse
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
-from . import management, notifications
+from . import ipa, management, notifications
 from .download import CancelSessionReason, download, error_names
 from .es10 import Es10Client
 from .notifications import Es9For
-from .outcome import LpaFailure
+from .outcome import LpaFailure, RequestError
 
 
 def download_profile(es10: Es10Client, es9_for: Es9For, smdp: str, matching_id: str,
@@ -100,6 +102,65 @@ def _download(data: dict) -> list[str]:
     return lines
 
 
+def ipa_operation(es10: Es10Client, es9_for: Es9For, args: argparse.Namespace):
+    """``ipa add-initial-eim FILE`` or ``ipa poll [--loop]`` (SGP.32, :mod:`.ipa`)."""
+    if args.ipa_operation == "add-initial-eim":
+        try:
+            request = Path(args.file).read_bytes()
+        except OSError as exc:
+            raise RequestError(f"{args.file}: {exc.strerror}") from None
+        return ipa.add_initial_eim(es10, request)
+    rounds = []
+    for number in range(args.rounds if args.loop else 1):
+        if number and args.interval:
+            time.sleep(args.interval)
+        try:
+            rounds.append(ipa.poll(es10, args.esipa_for, es9_for, args.eim))
+        except LpaFailure as failure:
+            if args.loop:
+                failure.data = {"rounds": [*rounds, failure.data]}
+            raise
+        if rounds[-1]["package"] is None and args.loop:
+            break
+    return {"rounds": rounds} if args.loop else rounds[0]
+
+
+def _round(data: dict) -> list[str]:
+    lines = [f"eIM {data['eimId']} at {data['eim']}"]
+    for note in data.get("notifications", []):
+        lines.append("notification " + _delivery(note))
+    for kept in data.get("results", []):
+        lines.append(f"earlier package result sent, acknowledged {kept['acknowledged']}")
+    package = data.get("package")
+    if package is None:
+        lines.append("no eIM package")
+        return lines
+    what = data.get("result") or data.get("error")
+    if package == "profileDownloadTriggerRequest":
+        lines.append(f"download trigger {data.get('smdp')} {data.get('matchingId')!r}: {what}"
+                     + (f" {data['iccid']}" if data.get("iccid") else ""))
+    elif package == "ipaEuiccDataRequest":
+        lines.append(f"eUICC data {' '.join(data['tags'])}: {what}")
+    else:
+        lines.append(f"eUICC package: {what}")
+        value = data.get("value") or {}
+        signed = value.get("euiccPackageResultDataSigned")
+        if signed:
+            lines.extend(f"  {r}" for r in signed["euiccResult"])
+    if "acknowledged" in data:
+        lines.append(f"reported; eIM acknowledged {data['acknowledged']}, removed "
+                     f"{data['removed']}")
+    return lines
+
+
+def _ipa(data: dict) -> list[str]:
+    if "function" in data:
+        return _result(data)
+    if "rounds" in data:
+        return [line for r in data["rounds"] if r for line in _round(r)]
+    return _round(data)
+
+
 def _reason(name: str | None) -> CancelSessionReason | None:
     return None if name is None else CancelSessionReason[name]
 
@@ -127,4 +188,5 @@ OPERATIONS: dict[str, Operation] = {
     "download": Operation(lambda es10, es9_for, a: download_profile(
         es10, es9_for, a.smdp, a.matching_id, a.confirmation_code, _reason(a.reject),
         notify=not a.no_notify), _download),
+    "ipa": Operation(ipa_operation, _ipa),
 }

@@ -2,7 +2,7 @@
 name for what went wrong, worked out in one table from the exception of the layer that
 failed. Exit statuses: 0 success, 1 the card or the SM-DP+ refused or failed, 2 a usage
 error (a request that cannot be made), 3 no reader or a transport failure (the card's link
-or the SM-DP+'s network)."""
+or the network of the SM-DP+ or the eIM)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from enum import IntEnum
 from .download import DownloadError
 from .es9 import Es9Error, Es9Refused, Es9Unreachable
 from .es10 import Es10Error
+from .esipa import EsipaError, EsipaUnreachable
 from .link import LinkError
 
 
@@ -52,6 +53,8 @@ _TABLE: tuple[tuple[type[BaseException], ExitStatus, Callable[[BaseException], s
     (RequestError, ExitStatus.USAGE, lambda e: None),
     (LinkError, ExitStatus.TRANSPORT, lambda e: None),
     (Es9Unreachable, ExitStatus.TRANSPORT, lambda e: None),
+    (EsipaUnreachable, ExitStatus.TRANSPORT, lambda e: None),
+    (EsipaError, ExitStatus.FAILED, lambda e: None),
     (Es9Refused, ExitStatus.FAILED, lambda e: e.code),
     (Es9Error, ExitStatus.FAILED, lambda e: None),
     (DownloadError, ExitStatus.FAILED, lambda e: e.name),

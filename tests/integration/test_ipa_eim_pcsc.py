@@ -1,0 +1,203 @@
+"""The IPA flows of ``euicc-lpa ipa`` against the project's test eIM (ESipa over HTTPS, the
+ASN.1 binding, SGP.32 6.1.2 / 6.3) and test SM-DP+ (ES9+ over HTTPS), with the IoT card
+(``--personality iot``) in a vpcd reader of the real pcscd: AddInitialEim (5.9.4), the eUICC
+Data Request for the certificates (2.11.1.2), PSMOs listProfileInfo, getRAT, enable,
+disable, delete (2.11.1.1.3), the indirect profile download of a Profile Download Trigger
+(2.11.1.3, 3.2), the eCOs addEim, updateEim, deleteEim, listEim (2.11.1.1.2), each
+EuiccPackageResult verified by the eIM with the eUICC certificate (2.11.2.1) and removed
+from the card once acknowledged (2.11.1.4, 5.9.12); and the hostile packages each refused
+as SGP.32 2.11.2.1 / 5.9.1 say with nothing changed: a bad eimSignature and an unknown eIM
+(euiccPackageErrorUnsigned), a replayed counterValue (replayError 4), another EID
+(invalidEid 3), malformed DER (the card's status word, eimPackageError
+invalidPackageFormat 1 to the eIM)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from euicc.asn1 import decode_exact, sgp32
+from euicc.coding import bcd_text
+from euicc.store import CardStore
+from euicc_tools.eim import keys
+from euicc_tools.eim.__main__ import STATE
+from euicc_tools.eim.__main__ import main as eim_main
+from euicc_tools.eim.queue import EimQueue
+from euicc_tools.eim.server import serve as serve_eim
+from euicc_tools.eim.service import EimService
+from euicc_tools.smdp.es9 import Smdp
+from euicc_tools.smdp.server import serve as serve_smdp
+from euicc_tools.testkit.emulator_process import Emulator
+from euicc_tools.testkit.profile_builder import build_upp
+
+pytestmark = pytest.mark.integration
+ICCID = "89441234000000000772"
+OTHER_EID = "89049032000000000000000000000014"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def iot_card(pcscd, tmp_path):
+    emulator = Emulator(tmp_path / "card", extra=["--personality", "iot"]).start()
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
+def smdp(iot_card, tmp_path):
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    (profiles / "IOT.der").write_bytes(build_upp(
+        ICCID, "001010000000772", k=bytes(range(16)), opc=bytes(16), include=("mf", "usim")))
+    server = Smdp("127.0.0.1", iot_card.state / "pki", profiles)
+    httpd = serve_smdp(server, "127.0.0.1", 0, tls=True)
+    server.port = httpd.server_address[1]
+    server.address = f"127.0.0.1:{server.port}"
+    yield server
+    httpd.shutdown()
+
+
+@pytest.fixture
+def eim(iot_card, tmp_path):
+    """The test eIM on loopback over HTTPS, its certificate under the card's test CI."""
+    port = _free_port()
+    directory = tmp_path / "eim"
+    credentials = keys.generate(directory, "eim.test", f"127.0.0.1:{port}",
+                                ci_pki=iot_card.state / "pki")
+    queue = EimQueue(directory / STATE)
+    httpd = serve_eim(EimService(credentials, queue), "127.0.0.1", port, tls=True)
+    yield directory, queue
+    httpd.shutdown()
+    queue.close()
+
+
+def lpa(reader: str, *argv: str) -> tuple[int, dict]:
+    done = subprocess.run([sys.executable, "-m", "euicc_tools.lpa", "--json", "--reader",
+                           reader, *argv], capture_output=True, text=True, timeout=180,
+                          env=dict(os.environ))
+    (line,) = done.stdout.splitlines()
+    return done.returncode, json.loads(line)
+
+
+def queue(directory, *argv: str) -> None:
+    assert eim_main(["--dir", str(directory), *argv]) == 0
+
+
+def card_state(emulator) -> tuple[list, list]:
+    """(profiles, eIMs) of the card's store: what a refusal must leave as it was."""
+    store = CardStore(emulator.state)
+    try:
+        profiles = [(bcd_text(p.iccid), p.state.name) for p in store.profiles()]
+        eims = store.eims()
+    finally:
+        store.close()
+    return profiles, eims
+
+
+def test_ipa_with_the_test_eim(iot_card, smdp, eim, tmp_path):
+    directory, kept = eim
+    reader = iot_card.reader
+    status, answer = lpa(reader, "ipa", "add-initial-eim", str(directory / keys.ADD_INITIAL_EIM))
+    assert status == 0 and answer["data"]["result"] == "ok", answer
+    status, answer = lpa(reader, "info")
+    eid = answer["data"]["eid"]
+
+    # PSMOs listProfileInfo and getRAT; the eIM asks for the certificates first
+    queue(directory, "psmo", eid, "listProfileInfo", "getRAT")
+    status, answer = lpa(reader, "ipa", "poll", "--loop")
+    assert status == 0, answer
+    rounds = answer["data"]["rounds"]
+    assert [r["package"] for r in rounds] == ["ipaEuiccDataRequest", "euiccPackageRequest",
+                                              None]
+    assert rounds[0]["tags"] == ["A5", "A6"] and rounds[0]["result"] == "ipaEuiccData"
+    signed = rounds[1]["value"]["euiccPackageResultDataSigned"]
+    assert [list(r) for r in signed["euiccResult"]] == [["listProfileInfoResult"],
+                                                        ["getRATResult"]]
+    assert rounds[1]["acknowledged"] == rounds[1]["removed"] == [signed["seqNumber"]]
+    assert all(r["results"] == [] for r in rounds)  # no result was left on the card
+    [data, result] = kept.results(eid)
+    assert data["summary"]["certificates"] == ["euiccCertificate", "eumCertificate"]
+    assert result["verified"] is True and result["summary"]["counterValue"] == 1
+
+    # indirect profile download (Profile Download Trigger)
+    queue(directory, "download", eid, "--smdp", smdp.address, "--matching-id", "IOT")
+    status, answer = lpa(reader, "ipa", "poll")
+    assert status == 0, answer
+    assert (answer["data"]["result"], answer["data"]["iccid"]) == ("installed", ICCID)
+    assert answer["data"]["notification"]["removed"] is True
+    trigger = kept.results(eid)[-1]
+    assert trigger["kind"] == "profileDownloadTriggerResult"
+    assert trigger["summary"]["finalResult"] == {"successResult": trigger["summary"][
+        "finalResult"]["successResult"]}
+
+    # hostile packages: each refused as SGP.32 says, nothing changed on the card
+    before = card_state(iot_card)
+    assert before[0] == [(ICCID, "DISABLED")]
+    hostile = [
+        (["--bad-signature"], "euiccPackageErrorUnsigned"),
+        (["--eim-id", "eim.unknown"], "euiccPackageErrorUnsigned"),
+        (["--counter", "1"], "replayError"),
+        (["--eid-value", OTHER_EID], "invalidEid"),
+    ]
+    for faults, code in hostile:
+        queue(directory, "psmo", eid, f"enable:{ICCID}", *faults)
+        status, answer = lpa(reader, "ipa", "poll")
+        assert (status, answer["code"]) == (1, code), (faults, answer)
+        assert card_state(iot_card) == before, faults
+        assert answer["data"]["eimId"] == "eim.test" and answer["data"]["results"] == []
+        assert kept.results(eid)[-1]["kind"] == "euiccPackageResult"
+    # malformed DER inside 'BF51': the card refuses it with a status word
+    queue(directory, "psmo", eid, "getRAT", "--raw", "300380")
+    status, answer = lpa(reader, "ipa", "poll")
+    assert status == 1 and "LoadEuiccPackage" in answer["error"], answer
+    assert kept.results()[-1]["summary"] == {"eimPackageError": 1}
+    assert card_state(iot_card) == before
+
+    # enable, disable, delete
+    for psmo, state in (("enable", [(ICCID, "ENABLED")]), ("disable", [(ICCID, "DISABLED")]),
+                        ("delete", [])):
+        queue(directory, "psmo", eid, f"{psmo}:{ICCID}")
+        status, answer = lpa(reader, "ipa", "poll", "--loop")
+        assert status == 0, answer
+        [result] = [r for r in answer["data"]["rounds"] if r["package"]]
+        [[name, code]] = [list(r.items())[0] for r in
+                          result["value"]["euiccPackageResultDataSigned"]["euiccResult"]]
+        assert (name, code) == (f"{psmo}Result", 0)
+        assert card_state(iot_card)[0] == state
+        assert kept.results(eid)[-1]["verified"] is True
+    assert len(smdp.notifications) >= 3  # install, enable, disable (delete: next poll)
+
+    # eCOs: addEim, listEim, updateEim, deleteEim
+    other = tmp_path / "eim2"
+    keys.generate(other, "eim.second", "127.0.0.1:1")
+    queue(directory, "eco", eid, f"addEim:{other}", "listEim")
+    status, answer = lpa(reader, "ipa", "poll")
+    assert status == 0, answer
+    results = answer["data"]["value"]["euiccPackageResultDataSigned"]["euiccResult"]
+    assert results[0] == {"addEimResult": {"addEimResultCode": 0}}
+    assert [e["eimId"] for e in results[1]["listEimResult"]["eimIdList"]] == [
+        "eim.test", "eim.second"]
+    keys.generate(other, "eim.second", "127.0.0.1:2", overwrite=True)  # a new key
+    queue(directory, "eco", eid, f"updateEim:{other}", "deleteEim:eim.second", "listEim")
+    status, answer = lpa(reader, "ipa", "poll")
+    assert status == 0, answer
+    results = answer["data"]["value"]["euiccPackageResultDataSigned"]["euiccResult"]
+    assert results[:2] == [{"updateEimResult": 0}, {"deleteEimResult": 0}]
+    assert [e["eimId"] for e in results[2]["listEimResult"]["eimIdList"]] == ["eim.test"]
+    assert all(r["verified"] is not False for r in kept.results(eid))
+    assert decode_exact(sgp32(), "EuiccPackageResult", bytes.fromhex(
+        kept.results(eid)[-1]["der"]))[0] == "euiccPackageResultSigned"
+    # the eIM's counterValue for this card, persisted: one per package it signed with the
+    # next value (listProfileInfo+getRAT, bad signature, unknown eIM, other EID, enable,
+    # disable, delete, two eCO packages; not the replay nor the raw one)
+    assert kept.counter(eid) == 9

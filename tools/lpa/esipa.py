@@ -1,0 +1,70 @@
+"""ESipa as the IPA calls it (SGP.32 6.1.2 ASN.1 binding, 6.3): one DER
+EsipaMessageFromIpaToEim POSTed to ``/gsma/rsp2/asn1`` of the eIM (``https://`` + the
+eimFqdn, ``http://`` with ``tls=False``; no certificate verification, as lpac does ES9+),
+one DER EsipaMessageFromEimToIpa back (nothing for a 204). Headers as onomondo-ipa sends
+them. This layer's exception is :class:`EsipaError`: :class:`EsipaUnreachable` (no
+connection, TLS, an HTTP error status) or :class:`EsipaMalformed` (an answer that is not
+the ESipa message it should be)."""
+
+from __future__ import annotations
+
+import ssl
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+
+from euicc.asn1 import Asn1Error, decode_exact, sgp32
+
+PATH = "/gsma/rsp2/asn1"
+HEADERS = {"Content-Type": "application/x-gsma-rsp-asn1",
+           "X-Admin-Protocol": "gsma/rsp/v2.1.0", "User-Agent": "euicc-emu-ipa"}
+
+EsipaCall = Callable[[bytes], bytes | None]
+
+
+class EsipaError(RuntimeError):
+    pass
+
+
+class EsipaUnreachable(EsipaError):
+    """No ESipa answer: the network, TLS or the eIM's HTTP server failed."""
+
+
+class EsipaMalformed(EsipaError):
+    """An answer that is not the EsipaMessageFromEimToIpa expected."""
+
+
+def http_esipa(address: str, tls: bool = True, timeout: float = 30.0) -> EsipaCall:
+    scheme = "https" if tls else "http"
+    context = None
+    if tls:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    url = f"{scheme}://{address}{PATH}"
+
+    def call(body: bytes) -> bytes | None:
+        request = urllib.request.Request(url, body, HEADERS)
+        try:
+            with urllib.request.urlopen(request, timeout=timeout, context=context) as answer:
+                return answer.read() or None
+        except urllib.error.HTTPError as exc:
+            raise EsipaUnreachable(f"ESipa: {url} answered HTTP {exc.code}") from exc
+        except (urllib.error.URLError, OSError) as exc:
+            raise EsipaUnreachable(f"ESipa: {url}: {getattr(exc, 'reason', exc)}") from exc
+
+    return call
+
+
+def answer(data: bytes | None, alternative: str):
+    """The eIM's answer as the EsipaMessageFromEimToIpa ``alternative``: its value."""
+    if data is None:
+        raise EsipaMalformed(f"ESipa: the eIM sent no {alternative}")
+    try:
+        kind, value = decode_exact(sgp32(), "EsipaMessageFromEimToIpa", data)
+    except Asn1Error as exc:
+        raise EsipaMalformed(f"ESipa: the eIM's answer is not an EsipaMessageFromEimToIpa: "
+                             f"{exc}") from None
+    if kind != alternative:
+        raise EsipaMalformed(f"ESipa: the eIM answered {kind}, not {alternative}")
+    return value
