@@ -27,10 +27,12 @@ from typing import Any
 from euicc.asn1 import integer_names
 
 
-def named_numbers(type_name: str, member: str | None = None) -> dict[str, int]:
+def named_numbers(type_name: str, member: str | None = None,
+                  types: dict | None = None) -> dict[str, int]:
     """The named numbers of an INTEGER type, or of a member of a SEQUENCE / CHOICE type
-    (following one type reference), ``ok`` left out."""
-    return {name: number for name, number in integer_names(type_name, member).items()
+    (following one type reference), ``ok`` left out; of the SGP.22 module unless ``types``
+    (an IoT card's: :func:`euicc.asn1.sgp32_types`) says otherwise."""
+    return {name: number for name, number in integer_names(type_name, member, types).items()
             if name != "ok"}
 
 
@@ -42,12 +44,14 @@ class ErrorResult:
     build: Callable[[int, Any], Any]
 
 
-def result_code(response_type: str, member: str) -> ErrorResult:
-    return ErrorResult(named_numbers(response_type, member), lambda code, _: {member: code})
+def result_code(response_type: str, member: str, types: dict | None = None) -> ErrorResult:
+    return ErrorResult(named_numbers(response_type, member, types),
+                       lambda code, _: {member: code})
 
 
-def error_alternative(response_type: str, alternative: str) -> ErrorResult:
-    return ErrorResult(named_numbers(response_type, alternative),
+def error_alternative(response_type: str, alternative: str,
+                      types: dict | None = None) -> ErrorResult:
+    return ErrorResult(named_numbers(response_type, alternative, types),
                        lambda code, _: (alternative, code))
 
 

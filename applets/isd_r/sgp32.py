@@ -38,11 +38,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from euicc.asn1 import sgp32
+from euicc.asn1 import sgp32, sgp32_types
 from euicc.crypto.entropy import CardEntropy
 from euicc.pki import CardCredentials
 from euicc.store import CardStore
 
+from .error_results import ErrorResult, error_alternative, result_code
 from .es10 import Es10Entry, Es10Function
 from .euicc_info import EuiccInfo
 from .profiles import ProfileManagement
@@ -89,28 +90,41 @@ class IotParts:
                    IotMemoryReset(store, profiles, enabling), enabling, rollback)
 
 
+def iot_function(name: str, tag: int, request_type: str, response_type: str, handler,
+                 undefined_error=None, **options) -> Es10Function:
+    """An SGP.32 function: its types in SGP32Definitions, and the error results the fault
+    plan's ``error`` action may inject, the named numbers of the result member (a dict
+    default) or the error alternative (a tuple default) its undefinedError(127) names."""
+    error: ErrorResult | None = None
+    if isinstance(undefined_error, dict):
+        error = result_code(response_type, next(iter(undefined_error)), sgp32_types())
+    elif isinstance(undefined_error, tuple):
+        error = error_alternative(response_type, undefined_error[0], sgp32_types())
+    return Es10Function(name, tag, request_type, response_type, handler, undefined_error,
+                        error=error, spec=sgp32, **options)
+
+
 def enabling_functions(parts: IotParts) -> list[Es10Entry]:
     """BF59 and BF5A as the card's SGP.32 version has them."""
-    f, enabling = Es10Function, parts.enabling
+    f, enabling = iot_function, parts.enabling
     if parts.settings.version == "1.0":
         return [
             f("ES10b.ConfigureAutoProfileEnabling", CONFIGURE_ENABLING_TAG,
               "ConfigureAutoProfileEnablingRequest", "ConfigureAutoProfileEnablingResponse",
-              enabling.configure_auto_profile_enabling, {"configAutoEnableResult": UNDEFINED},
-              spec=sgp32),
+              enabling.configure_auto_profile_enabling, {"configAutoEnableResult": UNDEFINED}),
             f("ES10b.EnableUsingDD", ENABLE_INSTALLED_TAG, "EnableUsingDDRequest",
               "EnableUsingDDResponse", enabling.enable_using_dd,
-              {"enableUsingDDResult": UNDEFINED}, spec=sgp32),
+              {"enableUsingDDResult": UNDEFINED}),
         ]
     return [
         f("ES10b.ConfigureImmediateProfileEnabling", CONFIGURE_ENABLING_TAG,
           "ConfigureImmediateProfileEnablingRequest",
           "ConfigureImmediateProfileEnablingResponse",
           enabling.configure_immediate_profile_enabling,
-          {"configImmediateEnableResult": UNDEFINED}, spec=sgp32),
+          {"configImmediateEnableResult": UNDEFINED}),
         f("ES10b.ImmediateEnable", ENABLE_INSTALLED_TAG, "ImmediateEnableRequest",
           "ImmediateEnableResponse", enabling.immediate_enable,
-          {"immediateEnableResult": UNDEFINED}, spec=sgp32),
+          {"immediateEnableResult": UNDEFINED}),
     ]
 
 
@@ -118,7 +132,7 @@ def iot_functions(entries: list[Es10Entry], parts: IotParts, info: EuiccInfo) ->
     """``entries`` (the SGP.22 table) with GetEUICCInfo2, RetrieveNotificationsList,
     RemoveNotificationFromList and eUICCMemoryReset in their SGP.32 forms, the functions
     left to the eIM out, and the SGP.32 functions added."""
-    f = Es10Function
+    f = iot_function
     eims, notes = parts.eims, parts.notes
 
     def euicc_info2(request: dict) -> dict:
@@ -128,26 +142,25 @@ def iot_functions(entries: list[Es10Entry], parts: IotParts, info: EuiccInfo) ->
     return table + [
         f("ES10b.RetrieveNotificationsList", RETRIEVE_TAG,
           "SGP32-RetrieveNotificationsListRequest", "SGP32-RetrieveNotificationsListResponse",
-          notes.retrieve_notifications_list, ("notificationsListResultError", UNDEFINED),
-          spec=sgp32),
+          notes.retrieve_notifications_list, ("notificationsListResultError", UNDEFINED)),
         f("ES10b.RemoveNotificationFromList", REMOVE_TAG, "NotificationSentRequest",
           "NotificationSentResponse", notes.remove_notification_from_list,
-          {"deleteNotificationStatus": UNDEFINED}, spec=sgp32),
+          {"deleteNotificationStatus": UNDEFINED}),
         f("ES10c.eUICCMemoryReset", RESET_TAG, "SGP32-EuiccMemoryResetRequest",
           "SGP32-EuiccMemoryResetResponse", parts.reset.memory_reset,
-          {"resetResult": UNDEFINED}, spec=sgp32),
+          {"resetResult": UNDEFINED}),
         f("ES10b.GetEUICCInfo2", EUICC_INFO2_TAG, "GetEuiccInfo2Request", "SGP32-EUICCInfo2",
-          euicc_info2, spec=sgp32),
+          euicc_info2),
         f("ES10b.AddInitialEim", 0xBF57, "AddInitialEimRequest", "AddInitialEimResponse",
-          eims.add_initial_eim, ("addInitialEimError", UNDEFINED), spec=sgp32),
+          eims.add_initial_eim, ("addInitialEimError", UNDEFINED)),
         f("ES10b.GetEimConfigurationData", 0xBF55, "GetEimConfigurationDataRequest",
-          "GetEimConfigurationDataResponse", eims.get_eim_configuration_data, spec=sgp32),
+          "GetEimConfigurationDataResponse", eims.get_eim_configuration_data),
         f("ES10b.GetCerts", 0xBF56, "GetCertsRequest", "GetCertsResponse", eims.get_certs,
-          ("getCertsError", UNDEFINED), spec=sgp32),
+          ("getCertsError", UNDEFINED)),
         f("ES10b.LoadEuiccPackage", 0xBF51, "EuiccPackageRequest", "EuiccPackageResult",
-          parts.packages.load_euicc_package, with_raw=True, spec=sgp32),
+          parts.packages.load_euicc_package, with_raw=True),
         f("ES10b.ProfileRollback", ROLLBACK_TAG, "ProfileRollbackRequest",
           "ProfileRollbackResponse", parts.rollback.profile_rollback,
-          {"cmdResult": UNDEFINED}, spec=sgp32),
+          {"cmdResult": UNDEFINED}),
         *enabling_functions(parts),
     ]

@@ -118,3 +118,50 @@ def test_an_iot_cards_pcap_reads_back_as_sgp32_functions(store, credentials, tmp
     assert rollback.sw == 0x9000 and rollback.request == {"refreshFlag": True}
     assert rollback.answer["cmdResult"] == 1  # rollbackNotAllowed
     assert read.findings == []
+
+
+@pytest.mark.parametrize("version, name, code_name, code", [
+    ("1.0", "ES10b.AddInitialEim", "unsignedEimConfigDisallowed", 2),
+    ("1.0", "ES10b.GetCerts", "invalidCiPKId", 1),
+    ("1.0", "ES10b.ProfileRollback", "rollbackNotAllowed", 1),
+    ("1.0", "ES10b.ConfigureAutoProfileEnabling", "unsignedAutoEnableConfigDisallowed", 2),
+    ("1.0", "ES10b.EnableUsingDD", "autoEnableNotAvailable", 1),
+    ("1.0", "ES10c.eUICCMemoryReset", "nothingToDelete", 1),
+    ("1.2", "ES10b.ConfigureImmediateProfileEnabling", "associatedEimAlreadyExists", 2),
+    ("1.2", "ES10b.ImmediateEnable", "immediateEnableNotAvailable", 1),
+])
+def test_the_fault_plans_error_action_knows_each_sgp32_functions_codes(
+        store, credentials, tmp_path, version, name, code_name, code):
+    """SGP.32 5.9.4, 5.9.10, 5.9.16, 5.9.17, 5.9.15, 5.9.5 (and the v1.2 BF59 / BF5A): the
+    error results a fault plan may inject are the named numbers of each function's own
+    result member or error alternative in SGP32Definitions."""
+    personality = load_personality("iot")
+    if version != "1.0":
+        path = tmp_path / "iot12.toml"
+        path.write_text(f'[personality]\nname = "iot12"\n[card]\nsgp32 = "{version}"\n')
+        personality = load_personality(str(path))
+    card = build_card(store, credentials, personality=personality)
+    codes = fault_catalog(card).targets[name].error_codes
+    assert codes[code_name] == code and "ok" not in codes
+
+
+def test_an_injected_profile_rollback_error_is_its_cmd_result_and_changes_nothing(iot, store):
+    """SGP.32 5.9.16 ProfileRollback: the fault plan's error action answers cmdResult
+    catBusy(5) once; the card's own answer (rollbackNotAllowed(1), nothing armed) after."""
+    faults(iot).add(Rule(Match(name="ES10b.ProfileRollback"),
+                         Action(ActionKind.ERROR, code=5, code_name="catBusy")))
+    request = bytes.fromhex("BF5803800100")
+    assert decode_exact(sgp32(), "ProfileRollbackResponse", iot.store_data(request)) == {
+        "cmdResult": 5}
+    assert decode_exact(sgp32(), "ProfileRollbackResponse", iot.store_data(request)) == {
+        "cmdResult": 1}
+
+
+def test_an_injected_add_initial_eim_error_stores_no_eim(iot, store):
+    """SGP.32 5.9.4 AddInitialEim: an injected addInitialEimError is the error alternative
+    and no eIM is stored; the next AddInitialEim is the card's own."""
+    faults(iot).add(Rule(Match(name="ES10b.AddInitialEim"),
+                         Action(ActionKind.ERROR, code=127, code_name="undefinedError")))
+    assert add_eim(iot, SampleEim()) == ("addInitialEimError", 127)
+    assert store.eims() == []
+    assert add_eim(iot, SampleEim())[0] == "addInitialEimOk"
