@@ -8,6 +8,7 @@ eIM does not serve)."""
 from __future__ import annotations
 
 from euicc.asn1 import Asn1Error, decode_exact, encode, sgp32
+from euicc.tlv import tlv
 
 PATH = "/gsma/rsp2/asn1"
 CONTENT_TYPE = "application/x-gsma-rsp-asn1"
@@ -47,27 +48,16 @@ def to_eim(alternative: str, value) -> bytes:
     return encode(sgp32(), "EsipaMessageFromIpaToEim", (alternative, value))
 
 
-def tlv_wrap(tag: bytes, content: bytes) -> bytes:
-    """``tag`` around ``content`` as they are (DER length): how a package is relayed byte for
-    byte, e.g. the eIM's signed BF51 inside GetEimPackageResponse 'BF4F'."""
-    n = len(content)
-    if n < 0x80:
-        length = bytes([n])
-    else:
-        body = n.to_bytes((n.bit_length() + 7) // 8, "big")
-        length = bytes([0x80 | len(body)]) + body
-    return tag + length + content
-
-
 def no_package() -> bytes:
     """GetEimPackageResponse eimPackageError noEimPackageAvailable(1) (6.3.2.6)."""
     return to_ipa("getEimPackageResponse", ("eimPackageError", NO_EIM_PACKAGE_AVAILABLE))
 
 
 def package_response(euicc_package_request: bytes) -> bytes:
-    """GetEimPackageResponse with the signed EuiccPackageRequest exactly as signed: its
-    'BF51' becomes the alternative's implicit tag (one tag on the wire)."""
-    return tlv_wrap(b"\xbf\x4f", euicc_package_request)
+    """GetEimPackageResponse with the signed EuiccPackageRequest exactly as signed (relayed
+    byte for byte, not re-encoded): its 'BF51' becomes the alternative's implicit tag (one
+    tag on the wire)."""
+    return tlv(0xBF4F, euicc_package_request)
 
 
 def acknowledgements(seq_numbers: list[int]) -> bytes:

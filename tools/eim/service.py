@@ -22,6 +22,7 @@ import threading
 
 from euicc.asn1 import Asn1Error, decode_exact, encode, sgp32
 from euicc.crypto.ecdsa import sign_raw
+from euicc.tlv import tlv
 from euicc_tools.lpa.management import jsonable
 from euicc_tools.testkit.eim import result_signature_valid
 
@@ -111,7 +112,7 @@ class EimService:
         transactionId; the order's faults applied (test eIM only)."""
         faults = order.faults
         if "raw" in faults:
-            return esipa.tlv_wrap(b"\xbf\x51", bytes.fromhex(faults["raw"])), None, None
+            return tlv(0xBF51, bytes.fromhex(faults["raw"])), None, None
         spec = sgp32()
         element = "Psmo" if order.kind == "psmo" else "Eco"
         items = [self.item_value(element, item) for item in order.items]

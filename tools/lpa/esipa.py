@@ -13,11 +13,10 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 
-from euicc.asn1 import Asn1Error, decode_exact, sgp32
+from euicc_tools.eim import esipa as codec  # the ESipa codec both ends share
 
-PATH = "/gsma/rsp2/asn1"
-HEADERS = {"Content-Type": "application/x-gsma-rsp-asn1",
-           "X-Admin-Protocol": "gsma/rsp/v2.1.0", "User-Agent": "euicc-emu-ipa"}
+HEADERS = {"Content-Type": codec.CONTENT_TYPE, "X-Admin-Protocol": codec.ADMIN_PROTOCOL,
+           "User-Agent": "euicc-emu-ipa"}
 
 EsipaCall = Callable[[bytes], bytes | None]
 
@@ -41,7 +40,7 @@ def http_esipa(address: str, tls: bool = True, timeout: float = 30.0) -> EsipaCa
         context = ssl.create_default_context()
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
-    url = f"{scheme}://{address}{PATH}"
+    url = f"{scheme}://{address}{codec.PATH}"
 
     def call(body: bytes) -> bytes | None:
         request = urllib.request.Request(url, body, HEADERS)
@@ -61,10 +60,9 @@ def answer(data: bytes | None, alternative: str):
     if data is None:
         raise EsipaMalformed(f"ESipa: the eIM sent no {alternative}")
     try:
-        kind, value = decode_exact(sgp32(), "EsipaMessageFromEimToIpa", data)
-    except Asn1Error as exc:
-        raise EsipaMalformed(f"ESipa: the eIM's answer is not an EsipaMessageFromEimToIpa: "
-                             f"{exc}") from None
+        kind, value = codec.decode_from_eim(data)
+    except codec.EsipaError as exc:
+        raise EsipaMalformed(f"ESipa: the eIM's answer is {exc}") from None
     if kind != alternative:
         raise EsipaMalformed(f"ESipa: the eIM answered {kind}, not {alternative}")
     return value

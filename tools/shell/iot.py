@@ -25,7 +25,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from euicc.asn1 import Asn1Error, decode_exact, rsp_types, sgp32, sgp32_types
+from euicc.asn1 import Asn1Error, decode_exact, sgp32, sgp32_types
 from euicc.coding import bcd_text
 from euicc.store import CardStore
 
@@ -75,11 +75,12 @@ def require_iot(store: CardStore) -> str:
 # -- names from the SGP.32 module -----------------------------------------------------------------
 
 def _definition(type_def: dict) -> dict:
-    """A type definition with its type references followed (SGP.32 first, then SGP.22)."""
+    """A type definition with its type references followed (SGP.32's names over SGP.22's:
+    :func:`sgp32_types` holds both)."""
     seen = 0
     while seen < 8 and "named-numbers" not in type_def and "members" not in type_def:
         name = type_def.get("type")
-        found = sgp32_types().get(name) or rsp_types().get(name)
+        found = sgp32_types().get(name)
         if found is None:
             break
         type_def, seen = found, seen + 1
