@@ -9,11 +9,9 @@ import shutil
 
 import pytest
 
-from euicc_tools.smdp.es9 import Smdp
-from euicc_tools.smdp.server import serve
 from euicc_tools.testkit.emulator_process import Emulator
 from euicc_tools.testkit.profile_builder import build_upp
-from tests.support.downloads import ADDRESS
+from tests.support.downloads import serving_smdp
 from tests.support.shared_material import SHARED
 
 READER_PREFIX = "Virtual PCD 00"
@@ -64,12 +62,9 @@ def smdp_server(emulator, tmp_path):
     of ../shared/profiles, by file name."""
     profiles = tmp_path / "profiles"
     profiles.mkdir()
-    (profiles / "BUILT.der").write_bytes(build_upp(
-        "89441234000000000334", "001010000000334", algorithm="tuak", k=bytes(range(32)),
-        opc=bytes(range(32, 64))))
     for path in sorted((SHARED / "profiles").glob("**/*.der")):  # ts48v5/ included
         shutil.copy(path, profiles)  # served by file name: <matchingId>.der
-    smdp = Smdp(ADDRESS, emulator.state / "pki", profiles)
-    httpd = serve(smdp, "127.0.0.1", 0, tls=True)
-    yield smdp, f"127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+    built = build_upp("89441234000000000334", "001010000000334", algorithm="tuak",
+                      k=bytes(range(32)), opc=bytes(range(32, 64)))
+    with serving_smdp(emulator.state / "pki", profiles, {"BUILT": built}) as served:
+        yield served

@@ -30,10 +30,9 @@ from euicc_tools.eim.__main__ import main as eim_main
 from euicc_tools.eim.queue import EimQueue
 from euicc_tools.eim.server import serve as serve_eim
 from euicc_tools.eim.service import EimService
-from euicc_tools.smdp.es9 import Smdp
-from euicc_tools.smdp.server import serve as serve_smdp
 from euicc_tools.testkit.emulator_process import Emulator
 from euicc_tools.testkit.profile_builder import build_upp
+from tests.support.downloads import serving_smdp
 
 pytestmark = pytest.mark.integration
 ICCID = "89441234000000000772"
@@ -55,16 +54,11 @@ def iot_card(pcscd, tmp_path):
 
 @pytest.fixture
 def smdp(iot_card, tmp_path):
-    profiles = tmp_path / "profiles"
-    profiles.mkdir()
-    (profiles / "IOT.der").write_bytes(build_upp(
-        ICCID, "001010000000772", k=bytes(range(16)), opc=bytes(16), include=("mf", "usim")))
-    server = Smdp("127.0.0.1", iot_card.state / "pki", profiles)
-    httpd = serve_smdp(server, "127.0.0.1", 0, tls=True)
-    server.port = httpd.server_address[1]
-    server.address = f"127.0.0.1:{server.port}"
-    yield server
-    httpd.shutdown()
+    package = build_upp(ICCID, "001010000000772", k=bytes(range(16)), opc=bytes(16),
+                        include=("mf", "usim"))
+    with serving_smdp(iot_card.state / "pki", tmp_path / "profiles", {"IOT": package},
+                      address=None) as (server, _):
+        yield server
 
 
 @pytest.fixture

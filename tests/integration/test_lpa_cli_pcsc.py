@@ -16,9 +16,8 @@ import sys
 import pytest
 
 from euicc.store import CardStore
-from euicc_tools.smdp.es9 import Smdp
-from euicc_tools.smdp.server import serve
 from euicc_tools.testkit.profile_builder import build_upp
+from tests.support.downloads import serving_smdp
 
 ICCID = "89441234000000000771"
 
@@ -27,16 +26,11 @@ ICCID = "89441234000000000771"
 def endpoint(emulator, tmp_path):
     """The SM-DP+ for the emulator's card, its address the HTTPS endpoint itself
     (127.0.0.1:PORT), so the notifications it asks for come back to it."""
-    profiles = tmp_path / "profiles"
-    profiles.mkdir()
-    (profiles / "BUILT.der").write_bytes(build_upp(
-        ICCID, "001010000000771", k=bytes(range(16)), opc=bytes(16), include=("mf", "usim")))
-    smdp = Smdp("127.0.0.1", emulator.state / "pki", profiles)
-    httpd = serve(smdp, "127.0.0.1", 0, tls=True)
-    smdp.port = httpd.server_address[1]
-    smdp.address = f"127.0.0.1:{smdp.port}"
-    yield smdp
-    httpd.shutdown()
+    package = build_upp(ICCID, "001010000000771", k=bytes(range(16)), opc=bytes(16),
+                        include=("mf", "usim"))
+    with serving_smdp(emulator.state / "pki", tmp_path / "profiles", {"BUILT": package},
+                      address=None) as (smdp, _):
+        yield smdp
 
 
 def lpa(*argv: str, env: dict | None = None) -> tuple[int, dict]:

@@ -22,8 +22,6 @@ from euicc.store import CardStore, ProfileClass, ProfileRecord, ProfileState
 from euicc.tlv import parse, tlv
 from euicc_tools.lpa.download import download, https_es9
 from euicc_tools.lpa.es10 import CardError, Es10Client
-from euicc_tools.smdp.es9 import Smdp
-from euicc_tools.smdp.server import serve
 from euicc_tools.testkit.eim import (
     SampleEim,
     configure_auto_enable_psmo,
@@ -33,7 +31,7 @@ from euicc_tools.testkit.eim import (
 )
 from euicc_tools.testkit.emulator_process import Emulator
 from euicc_tools.testkit.profile_builder import build_upp
-from tests.support.downloads import ADDRESS
+from tests.support.downloads import ADDRESS, serving_smdp
 from tests.support.profile_metadata import iccid_bytes, metadata_der
 from tests.support.random_kills import kill_at_random_moments
 from tests.support.sgp32 import call, pcsc_client
@@ -127,21 +125,18 @@ def test_rollback_and_auto_enable_through_pcscd(iot_card, tmp_path):
     assert states(emulator.state)[b] == ProfileState.DISABLED
 
     # a download from the configured SM-DP+, then EnableUsingDD on the same connection
-    (tmp_path / "profiles").mkdir()
-    (tmp_path / "profiles" / "BUILT.der").write_bytes(build_upp(
-        "89441234000000000334", "001010000000334", k=bytes(range(16)), opc=bytes(16)))
-    smdp = Smdp(ADDRESS, emulator.state / "pki", tmp_path / "profiles")
-    httpd = serve(smdp, "127.0.0.1", 0, tls=True)
-    link, es10 = pcsc_client(emulator)
-    try:
-        endpoint = f"127.0.0.1:{httpd.server_address[1]}"
-        assert download(es10, https_es9(endpoint), ADDRESS, "BUILT").ok
-        assert enable_using_dd(es10) == 0
-        assert enable_using_dd(es10) == 4
-    finally:
-        es10.close()
-        link.close()
-        httpd.shutdown()
+    package = build_upp("89441234000000000334", "001010000000334", k=bytes(range(16)),
+                        opc=bytes(16))
+    with serving_smdp(emulator.state / "pki", tmp_path / "profiles",
+                      {"BUILT": package}) as (_, endpoint):
+        link, es10 = pcsc_client(emulator)
+        try:
+            assert download(es10, https_es9(endpoint), ADDRESS, "BUILT").ok
+            assert enable_using_dd(es10) == 0
+            assert enable_using_dd(es10) == 4
+        finally:
+            es10.close()
+            link.close()
     assert states(emulator.state)[iccid_bytes("89441234000000000334")] == ProfileState.ENABLED
 
 
