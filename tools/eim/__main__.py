@@ -3,6 +3,7 @@
 there too (eim.sqlite).
 
     python -m euicc_tools.eim --dir DIR serve [--host H] [--port P] [--no-tls]
+                                              [--es9-ca FILE]... [--es9-insecure]
     python -m euicc_tools.eim --dir DIR psmo EID ITEM... [fault options]
     python -m euicc_tools.eim --dir DIR eco EID ITEM... [fault options]
     python -m euicc_tools.eim --dir DIR download EID (--activation-code AC |
@@ -14,6 +15,13 @@ short form: enable:ICCID, disable:ICCID, delete:ICCID, listProfileInfo, getRAT; 
 deleteEim:EIMID, addEim:DIR, updateEim:DIR (the EimConfigurationData of another eIM folder);
 or {"der": HEX}, the item in DER.
 Exit status: 0 done, 1 refused (a message says why), 2 usage.
+
+``serve`` also relays the ES9+ steps of the indirect profile download (SGP.32 6.3.2.1-6.3.2.5,
+:mod:`.relay`) to the SM-DP+ over HTTPS (SGP.22 6.5), whose TLS certificate (CERT.DP.TLS,
+SGP.22 4.5.2) it verifies against the CI certificates of ``--es9-ca`` (DER or PEM,
+repeatable); ``--es9-insecure`` verifies nothing (a test SM-DP+ with a foreign or expired
+certificate). Without either, each relayed call fails as "SM-DP+ unreachable", the reason
+in the log.
 """
 
 from __future__ import annotations
@@ -95,6 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
                                                 "eim.json, else 8000")
     serve.add_argument("--no-tls", action="store_true", help="plain HTTP (onomondo-ipa's "
                                                              "dev setup)")
+    serve.add_argument("--es9-ca", action="append", type=Path, metavar="FILE",
+                       help="ES9+ relay: a CI certificate the SM-DP+'s TLS certificate must "
+                            "chain to (repeatable)")
+    serve.add_argument("--es9-insecure", action="store_true",
+                       help="ES9+ relay: do not verify the SM-DP+'s TLS certificate")
     for name in ("psmo", "eco"):
         order = sub.add_parser(name, help=f"queue an eUICC Package of {name.upper()}s")
         order.add_argument("eid")
@@ -132,13 +145,22 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_serve(args, credentials, queue) -> int:
+    from .relay import https_es9_for
     from .server import serve
 
     if args.port is None:
         _, _, port = credentials.fqdn.rpartition(":")
         args.port = int(port) if port.isdigit() else 8000
     try:
-        httpd = serve(EimService(credentials, queue), args.host, args.port,
+        es9_for = https_es9_for(args.es9_ca, args.es9_insecure)
+    except ValueError as exc:
+        print(f"eim serve: --es9-ca: {exc}", file=sys.stderr)
+        return 1
+    if not args.es9_ca and not args.es9_insecure:
+        logging.warning("ES9+ relay: no --es9-ca and no --es9-insecure: relayed downloads "
+                        "will fail (the SM-DP+ cannot be verified)")
+    try:
+        httpd = serve(EimService(credentials, queue, es9_for), args.host, args.port,
                       tls=not args.no_tls)
     except OSError as exc:
         print(f"eim serve: {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)

@@ -7,6 +7,9 @@
   noEimPackageAvailable(1). A PSMO or eCO order for an eUICC whose certificate the eIM does
   not know is preceded by an eUICC Data Request for it (tags 'A5' 'A6'), so the result can
   be verified.
+- The ES9+ relay of the indirect profile download (6.3.2.1-6.3.2.5) and HandleNotification
+  pendingNotification (6.3.2.4), forwarded to the SM-DP+ and kept with what happened:
+  :mod:`.relay`.
 - ProvideEimPackageResult (6.3.2.7, also inside HandleNotification 6.3.2.4): the result is
   kept with the order it answers (by transactionId, else the oldest order sent), a signed
   EuiccPackageResult verified with the eUICC certificate (2.11.2.1: euiccSignEPR over
@@ -26,7 +29,7 @@ from euicc.tlv import tlv
 from euicc_tools.lpa.management import jsonable
 from euicc_tools.testkit.eim import result_signature_valid
 
-from . import esipa
+from . import esipa, relay
 from .keys import EimCredentials
 from .queue import EimQueue, Order, QueueError
 
@@ -34,9 +37,13 @@ CERT_TAGS = bytes.fromhex("A5A6")  # IpaEuiccData eumCertificate, euiccCertifica
 
 
 class EimService:
-    def __init__(self, credentials: EimCredentials, queue: EimQueue) -> None:
+    def __init__(self, credentials: EimCredentials, queue: EimQueue,
+                 es9_for: relay.Es9For | None = None) -> None:
+        """``es9_for``: the ES9+ callers of the relay (default: HTTPS that refuses to call
+        an SM-DP+ it cannot verify, :func:`.relay.https_es9_for`)."""
         self.credentials = credentials
         self.queue = queue
+        self.relay = relay.Relay(es9_for or relay.https_es9_for())
         self.lock = threading.Lock()
         self.jer = None
 
@@ -67,7 +74,20 @@ class EimService:
     def handle(self, body: bytes) -> bytes | None:
         """The answer to one ESipa message; None: no content (HTTP 204). EsipaError for a
         message this eIM cannot take."""
-        kind, value = esipa.decode_from_ipa(body)
+        try:
+            kind, value = esipa.decode_from_ipa(body)
+        except esipa.EsipaError:
+            answer = relay.malformed(body)  # a relay function's undefinedError, else 400
+            if answer is None:
+                raise
+            return answer
+        if kind in relay.FUNCTIONS:  # ES9+ calls: outside the lock, each its own session
+            return self.relay.handle(kind, value, body)
+        if kind == "handleNotificationEsipa" and value[0] == "pendingNotification":
+            summary = self.relay.forward_notification(body, value[1])
+            with self.lock:
+                self.queue.add_result("", None, "notification", body, summary, None)
+            return None
         with self.lock:
             if kind == "getEimPackageRequest":
                 return self.get_package(value["eidValue"].hex().upper())
@@ -75,10 +95,6 @@ class EimService:
                 return self.provide_result(value, body)
             if kind == "handleNotificationEsipa" and value[0] == "provideEimPackageResult":
                 return self.provide_result(value[1], body)
-            if kind == "handleNotificationEsipa":
-                self.queue.add_result("", None, "notification", body,
-                                      {"notification": value[1][0]}, None)
-                return None
         raise esipa.EsipaError(f"{kind} is not served by this eIM")
 
     # -- GetEimPackage --------------------------------------------------------------------
