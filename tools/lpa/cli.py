@@ -5,6 +5,7 @@ only; what each operation does is in :mod:`.operations`.
     euicc-lpa [--reader SUBSTRING] [--json] [--timeout S] [--basic-channel]
               [--block-size N] OPERATION ...
     euicc-lpa ipa add-initial-eim FILE | ipa poll [--eim ADDRESS] [--no-tls] [--loop]
+                                                   [--indirect]
 
 The reader is the first whose name contains ``--reader`` (or ``$EUICC_LPA_READER``), else
 the first with a card. The logical channel is closed and the card disconnected whatever
@@ -117,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     poll.add_argument("--eim", metavar="ADDRESS",
                       help="the eIM's host:port (default: the card's eimFqdn)")
     poll.add_argument("--no-tls", action="store_true", help="ESipa over plain HTTP")
+    poll.add_argument("--indirect", action="store_true",
+                      help="ES9+ through the eIM's relay (SGP.32 3.2, 6.3.2.1-6.3.2.5), not "
+                           "to the SM-DP+ directly")
     poll.add_argument("--loop", action="store_true",
                       help="poll again until the eIM has no package (at most --rounds)")
     poll.add_argument("--rounds", type=int, default=50, metavar="N",

@@ -19,6 +19,11 @@ SM-DP+s. One poll round, as onomondo-ipa polls (shared/docs/sgp32-peers.md):
      5.9.10, '80' the default SM-DP+ address, 'BF20' 'BF22' EUICCInfo1/2) as IpaEuiccData
      (2.11.2.2), or ipaEuiccDataError incorrectTagList(1) for a tag it cannot give.
 
+Indirect mode (``indirect``, SGP.32 3.2 with the IPA capability
+indirectRspServerCommunication): every ES9+ call of the round, the download's and the
+notifications', goes through the eIM's ES9+ relay (6.3.2.1-6.3.2.5, :mod:`.relay`) instead
+of to the SM-DP+; the same download flow, another ES9+ caller.
+
 A refused package (euiccPackageErrorSigned / Unsigned) or download is still reported to the
 eIM, then raised (:class:`~.outcome.LpaFailure` with the report as data): exit 1."""
 
@@ -36,6 +41,7 @@ from .esipa import EsipaCall, EsipaMalformed, answer
 from .management import jsonable
 from .notifications import Es9For
 from .outcome import LpaFailure, RequestError
+from .relay import esipa_es9
 
 EsipaFor = Callable[[str], EsipaCall]  # eIM address -> ESipa caller
 # ProvideEimPackageResult eimPackageError (6.3.2.7)
@@ -240,8 +246,9 @@ def get_package(es10: Es10Client, esipa: EsipaCall, es9_for: Es9For, eid: str) -
 
 
 def poll(es10: Es10Client, esipa_for: EsipaFor, es9_for: Es9For,
-         address: str | None = None) -> dict:
-    """One poll round (steps 1-3); the report of what was done."""
+         address: str | None = None, indirect: bool = False) -> dict:
+    """One poll round (steps 1-3); the report of what was done. ``indirect``: ES9+ through
+    the eIM."""
     eims = eim_configuration(es10)
     if not eims:
         raise LpaFailure("the card has no eIM (ipa add-initial-eim FILE first)", "noEim")
@@ -251,6 +258,10 @@ def poll(es10: Es10Client, esipa_for: EsipaFor, es9_for: Es9For,
         raise LpaFailure(f"the eIM {eim['eimId']} has no eimFqdn: give --eim ADDRESS")
     esipa = esipa_for(address)
     report: dict = {"eimId": eim["eimId"], "eim": address}
+    if indirect:
+        relayed = esipa_es9(esipa)
+        es9_for = lambda _address: relayed  # noqa: E731 - the eIM picks the SM-DP+
+        report["indirect"] = True
     pending = notifications.pending(es10)
     report["notifications"] = [notifications.deliver(es10, es9_for, n["seqNumber"])
                                for n in pending]

@@ -115,7 +115,8 @@ def ipa_operation(es10: Es10Client, es9_for: Es9For, args: argparse.Namespace):
         if number and args.interval:
             time.sleep(args.interval)
         try:
-            rounds.append(ipa.poll(es10, args.esipa_for, es9_for, args.eim))
+            rounds.append(ipa.poll(es10, args.esipa_for, es9_for, args.eim,
+                                   getattr(args, "indirect", False)))
         except LpaFailure as failure:
             if args.loop:
                 failure.data = {"rounds": [*rounds, failure.data]}
