@@ -9,10 +9,12 @@ from the card once acknowledged (2.11.1.4, 5.9.12); and the hostile packages eac
 as SGP.32 2.11.2.1 / 5.9.1 say with nothing changed: a bad eimSignature and an unknown eIM
 (euiccPackageErrorUnsigned), a replayed counterValue (replayError 4), another EID
 (invalidEid 3), malformed DER (the card's status word, eimPackageError
-invalidPackageFormat 1 to the eIM)."""
+invalidPackageFormat 1 to the eIM). And the indirect profile download through the eIM's ES9+
+relay (``ipa poll --indirect``, SGP.32 3.2, 6.3.2.1-6.3.2.5) with its bad input."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import socket
@@ -21,15 +23,18 @@ import sys
 
 import pytest
 
-from euicc.asn1 import decode_exact, sgp32
+from euicc.asn1 import decode_exact, encode, rsp, sgp32
 from euicc.coding import bcd_text
 from euicc.store import CardStore
 from euicc_tools.eim import keys
 from euicc_tools.eim.__main__ import STATE
 from euicc_tools.eim.__main__ import main as eim_main
 from euicc_tools.eim.queue import EimQueue
+from euicc_tools.eim.relay import https_es9_for
 from euicc_tools.eim.server import serve as serve_eim
 from euicc_tools.eim.service import EimService
+from euicc_tools.lpa.esipa import EsipaUnreachable, http_esipa
+from euicc_tools.lpa.relay import request as relay_request
 from euicc_tools.testkit.emulator_process import Emulator
 from euicc_tools.testkit.profile_builder import build_upp
 from tests.support.downloads import serving_smdp
@@ -62,17 +67,37 @@ def smdp(iot_card, tmp_path):
 
 
 @pytest.fixture
-def eim(iot_card, tmp_path):
-    """The test eIM on loopback over HTTPS, its certificate under the card's test CI."""
+def eim_service(iot_card, tmp_path):
+    """The test eIM on loopback over HTTPS, its certificate under the card's test CI; its
+    ES9+ relay does not verify the SM-DP+ (whose TLS certificate names another host), and
+    records the ES9+ functions it called."""
     port = _free_port()
     directory = tmp_path / "eim"
     credentials = keys.generate(directory, "eim.test", f"127.0.0.1:{port}",
                                 ci_pki=iot_card.state / "pki")
     queue = EimQueue(directory / STATE)
-    httpd = serve_eim(EimService(credentials, queue), "127.0.0.1", port, tls=True)
-    yield directory, queue
+    relayed: list[tuple[str, str]] = []
+    insecure = https_es9_for(insecure=True)
+
+    def recording(address):
+        es9 = insecure(address)
+
+        def call(function, body):
+            relayed.append((address, function))
+            return es9(function, body)
+        return call
+
+    service = EimService(credentials, queue, recording)
+    httpd = serve_eim(service, "127.0.0.1", port, tls=True)
+    yield directory, queue, service, relayed
     httpd.shutdown()
     queue.close()
+
+
+@pytest.fixture
+def eim(eim_service):
+    directory, queue, _, _ = eim_service
+    return directory, queue
 
 
 def lpa(reader: str, *argv: str) -> tuple[int, dict]:
@@ -195,3 +220,77 @@ def test_ipa_with_the_test_eim(iot_card, smdp, eim, tmp_path):
     # next value (listProfileInfo+getRAT, bad signature, unknown eIM, other EID, enable,
     # disable, delete, two eCO packages; not the replay nor the raw one)
     assert kept.counter(eid) == 9
+
+
+def test_indirect_download_through_the_eim_relay(iot_card, smdp, eim_service):
+    """SGP.32 3.2 indirect profile download: the IPA polls, gets the Profile Download
+    Trigger (2.11.1.3) and makes every ES9+ step through the eIM (6.3.2.1-6.3.2.3), which
+    calls the test SM-DP+; the profile is installed, the Install notification reaches the
+    SM-DP+ through the eIM (6.3.2.4), the eIM keeps the ProfileDownloadTriggerResult
+    (2.11.2.3). Bad input, each answered with the ESipa error of relay.py's mapping and
+    nothing installed: an unreachable SM-DP+ (initiateAuthenticationErrorEsipa
+    invalidDpAddress 1), an SM-DP+ refusal (SGP.22 8.2.6/3.8 -> authenticateClientErrorEsipa
+    matchingIdRefused 6), an SM-DP+ whose TLS certificate does not verify (invalidDpAddress),
+    an unknown transactionId (invalidTransactionId 10 / 95 / 1), a malformed relay body
+    (undefinedError 127; no ESipa message at all: HTTP 400)."""
+    directory, kept, service, relayed = eim_service
+    reader = iot_card.reader
+    status, answer = lpa(reader, "ipa", "add-initial-eim", str(directory / keys.ADD_INITIAL_EIM))
+    assert status == 0, answer
+    eid = lpa(reader, "info")[1]["data"]["eid"]
+
+    queue(directory, "download", eid, "--smdp", smdp.address, "--matching-id", "IOT")
+    status, answer = lpa(reader, "ipa", "poll", "--indirect")
+    assert status == 0, answer
+    data = answer["data"]
+    assert (data["indirect"], data["result"], data["iccid"]) == (True, "installed", ICCID)
+    assert data["notification"]["delivered"] and data["notification"]["removed"]
+    assert relayed == [(smdp.address, f) for f in (
+        "initiateAuthentication", "authenticateClient", "getBoundProfilePackage",
+        "handleNotification")]
+    assert len(smdp.notifications) == 1
+    notification, trigger = kept.results()[-2:]
+    assert notification["summary"]["forwarded"] is True
+    assert notification["summary"]["notification"] == "profileInstallationResult"
+    assert trigger["kind"] == "profileDownloadTriggerResult" and trigger["eid"] == eid
+    assert "successResult" in trigger["summary"]["finalResult"]
+    assert card_state(iot_card)[0] == [(ICCID, "DISABLED")]
+    assert service.relay.sessions == {}  # ended by the Install notification
+    installed = card_state(iot_card)
+
+    # bad input: each refused with the documented ESipa error, nothing installed
+    unreachable = f"127.0.0.1:{_free_port()}"
+    ci = iot_card.state / "pki" / keys.CI_CERT
+    for smdp_address, matching_id, code, es9_for in (
+            (unreachable, "IOT", "invalidDpAddress", None),
+            (smdp.address, "NOSUCH", "matchingIdRefused", None),
+            (smdp.address, "IOT", "invalidDpAddress", https_es9_for([ci]))):
+        if es9_for is not None:  # verified against the CI: the certificate names another host
+            service.relay.es9_for = es9_for
+        queue(directory, "download", eid, "--smdp", smdp_address, "--matching-id",
+              matching_id)
+        status, answer = lpa(reader, "ipa", "poll", "--indirect")
+        assert (status, answer["code"]) == (1, code), answer
+        assert kept.results()[-1]["summary"]["result"] == "profileDownloadError"
+        assert card_state(iot_card) == installed
+
+    esipa = http_esipa(keys.load(directory).fqdn, tls=True, timeout=30)
+    b64 = lambda data: base64.b64encode(data).decode()  # noqa: E731
+    refused = {"transactionId": b"\x99", "authenticateErrorCode": 1}
+    for function, member, card, answer in (  # a transactionId the eIM never opened
+            ("authenticateClient", "authenticateServerResponse", encode(
+                rsp(), "AuthenticateServerResponse", ("authenticateResponseError", refused)),
+             "BF3B0382010A"),
+            ("getBoundProfilePackage", "prepareDownloadResponse", encode(
+                rsp(), "PrepareDownloadResponse", ("downloadResponseError", {
+                    "transactionId": b"\x99", "downloadErrorCode": 1})), "BF3A0381015F"),
+            ("cancelSession", "cancelSessionResponse", bytes.fromhex("BF4103810105"),
+             "BF4103810101")):
+        body = relay_request(function, {"transactionId": "99", member: b64(card)})
+        assert esipa(body) == bytes.fromhex(answer), function
+    for body, answer in (("BF3B0404020102", "BF3B0382017F"),  # not the ESipa type
+                         ("BF3903040102", "BF390381017F")):
+        assert esipa(bytes.fromhex(body)) == bytes.fromhex(answer), body
+    with pytest.raises(EsipaUnreachable, match="HTTP 400"):
+        esipa(bytes.fromhex("300100"))  # no ESipa message at all
+    assert card_state(iot_card) == installed
