@@ -252,6 +252,7 @@ def test_indirect_download_through_the_eim_relay(iot_card, smdp, eim_service):
     notification, trigger = kept.results()[-2:]
     assert notification["summary"]["forwarded"] is True
     assert notification["summary"]["notification"] == "profileInstallationResult"
+    assert notification["eid"] == eid and notification["order"] == trigger["order"]
     assert trigger["kind"] == "profileDownloadTriggerResult" and trigger["eid"] == eid
     assert "successResult" in trigger["summary"]["finalResult"]
     assert card_state(iot_card)[0] == [(ICCID, "DISABLED")]

@@ -237,6 +237,11 @@ def test_indirect_download_through_the_relay(tmp_path, store, credentials, smdp)
     assert [r["kind"] for r in kept] == ["notification", "profileDownloadTriggerResult"]
     assert kept[0]["summary"]["forwarded"] is True
     assert kept[0]["summary"]["address"] == ADDRESS
+    # the Install notification kept with the EID's download order (the EID from the eUICC
+    # certificate of AuthenticateClient), the trigger result with it too (eimTransactionId)
+    assert (kept[0]["eid"], kept[0]["summary"]["finalResult"]) == (eid, "successResult")
+    [order] = eim.queue.orders(eid)
+    assert kept[0]["order"] == kept[1]["order"] == order.id and order.state == "done"
     assert "successResult" in kept[1]["summary"]["finalResult"]
     assert eim.relay.sessions == {}  # ended by its Install notification
 

@@ -107,11 +107,18 @@ class EimQueue:
     def mark(self, order_id: int, state: str) -> None:
         self.db.execute("UPDATE orders SET state = ? WHERE id = ?", (state, order_id))
 
-    def sent_order_any(self, kinds: str | tuple | None,
-                       transaction_id: bytes | None = None) -> Order | None:
+    def order_by_transaction(self, transaction_id: bytes) -> Order | None:
+        """The order sent with ``transaction_id``, whatever its state now (a trigger whose
+        Install notification came first, through the relay, is done already)."""
+        row = self.db.execute(f"SELECT {self._COLUMNS} FROM orders WHERE transaction_id = ? "
+                              "ORDER BY id DESC LIMIT 1", (transaction_id,)).fetchone()
+        return None if row is None else self._order(row)
+
+    def sent_order_any(self, kinds: str | tuple | None, transaction_id: bytes | None = None,
+                       eid: str | None = None) -> Order | None:
         """The sent order a result answers: the one with ``transaction_id`` (a package's
         transactionId, 2.11.2.1 echoes it; a trigger's eimTransactionId, 2.11.2.3), else
-        the oldest sent one of ``kinds`` (any kind: None)."""
+        the oldest sent one of ``kinds`` (any kind: None), of ``eid`` if given."""
         if transaction_id is not None:
             row = self.db.execute(f"SELECT {self._COLUMNS} FROM orders WHERE state = 'sent' "
                                   "AND transaction_id = ?", (transaction_id,)).fetchone()
@@ -120,9 +127,12 @@ class EimQueue:
         kinds = (kinds,) if isinstance(kinds, str) else kinds
         query = f"SELECT {self._COLUMNS} FROM orders WHERE state = 'sent'"
         args: tuple = ()
+        if eid is not None:
+            query += " AND eid = ?"
+            args = (eid,)
         if kinds:
             query += f" AND kind IN ({', '.join('?' * len(kinds))})"
-            args = tuple(kinds)
+            args += tuple(kinds)
         row = self.db.execute(query + " ORDER BY id LIMIT 1", args).fetchone()
         return None if row is None else self._order(row)
 

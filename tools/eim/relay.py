@@ -23,7 +23,10 @@ binding per transaction in memory (the SM-DP+'s own spelling of the transactionI
 until the session ends: ES9+.CancelSession done, or the Install notification of that
 transactionId forwarded; the oldest bindings beyond :data:`MAX_SESSIONS` are dropped. A
 notification goes to the SM-DP+ its metadata names (notificationAddress, SGP.22 5.7.9), as
-the LPAd would send it. What the IPA sends is relayed byte for byte (the card's signed
+the LPAd would send it; an Install notification of a relayed session is kept with the EID
+of the eUICC certificate AuthenticateClient carried, and closes that EID's download order
+(an IPA such as onomondo-ipa reports the indirect download with it alone, not with a
+ProfileDownloadTriggerResult). What the IPA sends is relayed byte for byte (the card's signed
 responses re-tagged only where ESipa tags them otherwise: cancelSessionResponse travels as
 'A1', SGP.22 wants 'BF41'), and what the SM-DP+ answers likewise (its base64 members are
 the DER the ESipa types hold); every answer is checked against the ESipa type before it
@@ -174,6 +177,8 @@ class Session:
     address: str
     es9: Es9Call
     es9_transaction: str
+    eid: str | None = None  # from the eUICC certificate of AuthenticateClient
+    matching_id: str | None = None  # from its ctxParams1
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -191,6 +196,25 @@ def _members(body: bytes) -> dict[int, bytes]:
 def _content(member: bytes) -> bytes:
     head = read_header(member)
     return member[head.header_length:head.total_length]
+
+
+def _eid(authenticate_server_response: bytes) -> str | None:
+    """The EID of the eUICC certificate in an authenticateResponseOk (SGP.22 5.7.13; the
+    certificate's subject serialNumber, SGP.22 4.5.2.1.0.2), so the Install notification
+    can be kept with the EID's download order (HandleNotification names no EID)."""
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    try:
+        (tag, ok), = children(authenticate_server_response)
+        certificate = children(ok)[2][1] if tag == 0xA0 else None
+        if certificate is None:
+            return None
+        names = x509.load_der_x509_certificate(certificate).subject.get_attributes_for_oid(
+            NameOID.SERIAL_NUMBER)
+        return str(names[0].value) if names else None
+    except (TlvError, IndexError, ValueError):
+        return None
 
 
 class Relay:
@@ -219,6 +243,11 @@ class Relay:
         members = _members(body)
         if kind == "authenticateClientRequestEsipa":
             request = {"authenticateServerResponse": _b64(members[0xBF38])}
+            session.eid = session.eid or _eid(members[0xBF38])
+            alternative, response = value["authenticateServerResponse"]
+            if alternative == "authenticateResponseOk":
+                context = response["euiccSigned1"]["ctxParams1"][1]
+                session.matching_id = context.get("matchingId")
         elif kind == "getBoundProfilePackageRequestEsipa":
             request = {"prepareDownloadResponse": _b64(members[0xBF21])}
         else:  # cancelSessionResponse: 'A1' in ESipa, the card's 'BF41' for ES9+
@@ -319,6 +348,12 @@ class Relay:
                    "address": address}
         with self.lock:
             session = self.sessions.get(transaction) if transaction is not None else None
+        if transaction is not None:
+            summary["transactionId"] = transaction.hex().upper()
+            summary["finalResult"] = data["finalResult"][0]
+        if session is not None and session.eid:
+            summary.update(eid=session.eid, smdp=session.address,
+                           matchingId=session.matching_id or "")
         es9 = session.es9 if session is not None and session.address == address \
             else self.es9_for(address)
         try:

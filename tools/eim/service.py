@@ -86,7 +86,14 @@ class EimService:
         if kind == "handleNotificationEsipa" and value[0] == "pendingNotification":
             summary = self.relay.forward_notification(body, value[1])
             with self.lock:
-                self.queue.add_result("", None, "notification", body, summary, None)
+                order = None
+                if summary.get("eid"):  # a relayed download's Install notification
+                    order = self._download_order(summary)
+                if order is None:
+                    self.queue.add_result(summary.get("eid", ""), None, "notification",
+                                          body, summary, None)
+                else:
+                    self._keep(order, "notification", body, summary, None)
             return None
         with self.lock:
             if kind == "getEimPackageRequest":
@@ -96,6 +103,22 @@ class EimService:
             if kind == "handleNotificationEsipa" and value[0] == "provideEimPackageResult":
                 return self.provide_result(value[1], body)
         raise esipa.EsipaError(f"{kind} is not served by this eIM")
+
+    def _download_order(self, summary: dict) -> Order | None:
+        """The sent download order a relayed session carried out: the EID's whose
+        activation code names the session's SM-DP+ and matchingId, else its only one."""
+        from euicc_tools.fleet.device import parse_activation_code
+
+        sent = [o for o in self.queue.orders(summary["eid"])
+                if o.kind == "download" and o.state == "sent"]
+        for order in sent:
+            try:
+                target = parse_activation_code(order.items[0].get("activationCode", ""))
+            except ValueError:
+                continue
+            if (target.smdp, target.matching_id) == (summary["smdp"], summary["matchingId"]):
+                return order
+        return sent[0] if len(sent) == 1 else None
 
     # -- GetEimPackage --------------------------------------------------------------------
     def get_package(self, eid: str) -> bytes:
@@ -155,7 +178,9 @@ class EimService:
         if kind == "euiccPackageResult":
             return self._package_result(content)
         if kind == "profileDownloadTriggerResult":
-            order = self.queue.sent_order_any("download", content.get("eimTransactionId"))
+            transaction = content.get("eimTransactionId")
+            order = (transaction is not None and self.queue.order_by_transaction(transaction)
+                     ) or self.queue.sent_order_any("download", transaction)
             data = content["profileDownloadTriggerResultData"]
             summary = {"result": data[0]}
             if data[0] == "profileInstallationResult":
