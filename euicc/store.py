@@ -111,6 +111,10 @@ CREATE TABLE IF NOT EXISTS eims (
     config BLOB NOT NULL,
     counter INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS profile_marks (
+    mark TEXT PRIMARY KEY,
+    isdp_aid BLOB NOT NULL REFERENCES profiles(isdp_aid) ON DELETE CASCADE
+);
 CREATE TABLE IF NOT EXISTS euicc_package_results (
     seq INTEGER PRIMARY KEY,
     eim_id TEXT NOT NULL,
@@ -495,6 +499,26 @@ class CardStore:
         with self.transaction():
             cur = self._db.execute("DELETE FROM notifications WHERE seq = ?", (seq,))
             return cur.rowcount > 0
+
+    # -- profile marks -------------------------------------------------------------------
+    # A mark names at most one profile (SGP.32 v1.2's Fallback Attribute, the profile a
+    # fallback or the Emergency Profile will return to) and goes with it when the profile is
+    # deleted (ON DELETE CASCADE): a reinstalled profile never inherits one.
+    def marked_profile(self, mark: str) -> ProfileRecord | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT isdp_aid FROM profile_marks WHERE mark = ?", (mark,)).fetchone()
+        return None if row is None else self.profile_by_aid(bytes(row[0]))
+
+    def mark_profile(self, mark: str, aid: bytes | None) -> None:
+        """``mark`` on the profile ``aid`` (moved from any other), or removed (None)."""
+        with self.transaction():
+            if aid is None:
+                self._db.execute("DELETE FROM profile_marks WHERE mark = ?", (mark,))
+            else:
+                self._db.execute(
+                    "INSERT INTO profile_marks(mark, isdp_aid) VALUES(?, ?) "
+                    "ON CONFLICT(mark) DO UPDATE SET isdp_aid = excluded.isdp_aid", (mark, aid))
 
     # -- SGP.32 eIM configuration and eUICC Package Results ------------------------------
     # The tables come with CREATE TABLE IF NOT EXISTS at every open (an older store gets them

@@ -5,7 +5,8 @@ response types of SGP32Definitions (``euicc/asn1/sgp32.asn``).
 
 Where SGP.32 versions give a tag another function (BF59, BF5A: v1.0 5.9.15 EnableUsingDD
 and 5.9.17 ConfigureAutoProfileEnabling; v1.2 ImmediateEnable and
-ConfigureImmediateProfileEnabling) the name is the card's version's. A function whose types
+ConfigureImmediateProfileEnabling) the name is the card's version's; the functions v1.2
+adds (5.9.20-5.9.23) are only in its table. A function whose types
 the card's module does not have yet is still named; its data is shown undecoded.
 
 The card names its exchanges (the ``-vv`` log, ``euicc-emu shell log``, the fault plan) from
@@ -42,8 +43,20 @@ FUNCTIONS: dict[int, tuple[str, str, str] | dict[str, tuple[str, str, str]]] = {
                      "EnableUsingDDResponse"),  # v1.0 5.9.15
              "1.2": ("ES10b.ImmediateEnable", "ImmediateEnableRequest",
                      "ImmediateEnableResponse")},  # v1.2 5.9.15
+    # v1.2 only: ProfileInfo with the Emergency / Fallback members (4.4), the functions
+    0xBF2D: {"1.2": ("ES10c.GetProfilesInfo", "ProfileInfoListRequest",
+                     "SGP32-ProfileInfoListResponse")},
+    0xBF5B: {"1.2": ("ES10b.EnableEmergencyProfile", "EnableEmergencyProfileRequest",
+                     "EnableEmergencyProfileResponse")},  # v1.2 5.9.22
+    0xBF5C: {"1.2": ("ES10b.DisableEmergencyProfile", "DisableEmergencyProfileRequest",
+                     "DisableEmergencyProfileResponse")},  # v1.2 5.9.23
+    0xBF5D: {"1.2": ("ES10b.ExecuteFallbackMechanism", "ExecuteFallbackMechanismRequest",
+                     "ExecuteFallbackMechanismResponse")},  # v1.2 5.9.20
+    0xBF5E: {"1.2": ("ES10b.ReturnFromFallback", "ReturnFromFallbackRequest",
+                     "ReturnFromFallbackResponse")},  # v1.2 5.9.21
 }
-SGP32_ONLY = frozenset({0xBF51, 0xBF55, 0xBF56, 0xBF57, 0xBF58, 0xBF59, 0xBF5A})
+SGP32_ONLY = frozenset({0xBF51, 0xBF55, 0xBF56, 0xBF57, 0xBF58, 0xBF59, 0xBF5A, 0xBF5B,
+                        0xBF5C, 0xBF5D, 0xBF5E})
 
 
 def functions(version: str) -> dict[int, tuple[str, str, str]]:
@@ -51,4 +64,5 @@ def functions(version: str) -> dict[int, tuple[str, str, str]]:
     if version not in VERSIONS:
         raise ValueError(f"SGP.32 version {version!r}: one of {', '.join(VERSIONS)}")
     return {tag: entry[version] if isinstance(entry, dict) else entry
-            for tag, entry in FUNCTIONS.items()}
+            for tag, entry in FUNCTIONS.items()
+            if not isinstance(entry, dict) or version in entry}

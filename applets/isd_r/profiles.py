@@ -87,6 +87,14 @@ class ProfileManagement:
         self.notifications = notifications
         self.reset_default_dp_address = reset_default_dp_address
         self.on_enabled_profile_changed = on_enabled_profile_changed
+        # members a card variant adds to each ProfileInfo (SGP.32 v1.2 4.4), by tag
+        self.info_tags = dict(PROFILE_INFO_TAGS)
+        self.extra_info: Callable[[ProfileRecord], dict] | None = None
+
+    def extend_info(self, tags: dict[int, str], members: Callable[[ProfileRecord], dict]) -> None:
+        """ProfileInfo gains ``members(profile)``, named in a tagList by ``tags``."""
+        self.info_tags.update(tags)
+        self.extra_info = members
 
     # -- SGP.22 5.7.15 GetProfilesInfo -------------------------------------------------------------
     def profile_info(self, profile: ProfileRecord) -> dict:
@@ -105,6 +113,8 @@ class ProfileManagement:
         for name in METADATA_FIELDS:
             if name in metadata and name not in info and name != "profileClass":
                 info[name] = metadata[name]
+        if self.extra_info is not None:
+            info.update(self.extra_info(profile))
         return info
 
     def get_profiles_info(self, request: dict) -> tuple[str, object]:
@@ -123,7 +133,7 @@ class ProfileManagement:
             profiles = [p for p in self.store.profiles() if int(p.profile_class) == criteria[1]]
         infos = [self.profile_info(p) for p in profiles]
         if wanted is not None:
-            names = {PROFILE_INFO_TAGS[t] for t in wanted if t in PROFILE_INFO_TAGS}
+            names = {self.info_tags[t] for t in wanted if t in self.info_tags}
             infos = [{k: v for k, v in info.items() if k in names} for info in infos]
         return ("profileInfoListOk", infos)
 
@@ -144,6 +154,26 @@ class ProfileManagement:
         self.notifications.record(NotificationEvent.ENABLE, target)
         self._changed(self.store.profile_by_aid(target.isdp_aid), request["refreshFlag"])
         return {"enableResult": OK}
+
+    def switch_enabled(self, target: ProfileRecord | None, refresh: bool,
+                       notify: bool = True) -> None:
+        """``target`` becomes the enabled profile (None: none is), the one enabled before
+        disabled, without the Profile Policy Rule checks of the ES10c functions: for the
+        SGP.32 v1.2 mechanisms that switch profiles on the eUICC's own authority (the
+        Fallback Mechanism, the Emergency Profile). ``notify``: the notifications the
+        profiles' metadata ask for are recorded (else none, as 5.9.22 has it)."""
+        current = self.store.enabled_profile()
+        if current is not None and (target is None or current.isdp_aid != target.isdp_aid):
+            self.store.set_profile_state(current.isdp_aid, ProfileState.DISABLED)
+            if notify:
+                self.notifications.record(NotificationEvent.DISABLE, current)
+        enabled = None
+        if target is not None:
+            self.store.set_profile_state(target.isdp_aid, ProfileState.ENABLED)
+            if notify:
+                self.notifications.record(NotificationEvent.ENABLE, target)
+            enabled = self.store.profile_by_aid(target.isdp_aid)
+        self._changed(enabled, refresh)
 
     # -- SGP.22 5.7.17 DisableProfile ------------------------------------------------------------
     def disable_profile(self, request: dict) -> dict:

@@ -19,6 +19,11 @@ The functions, each in its module:
 - v1.0: 5.9.17 ConfigureAutoProfileEnabling (BF59), 5.9.15 EnableUsingDD (BF5A), and the
   configureAutoEnable PSMO; v1.2: ConfigureImmediateProfileEnabling (BF59), ImmediateEnable
   (BF5A): :mod:`.sgp32_enabling`.
+- v1.2 only: 5.9.20 ExecuteFallbackMechanism (BF5D), 5.9.21 ReturnFromFallback (BF5E) with
+  the setFallbackAttribute / unsetFallbackAttribute PSMOs: :mod:`.sgp32_fallback`; 5.9.22
+  EnableEmergencyProfile (BF5B), 5.9.23 DisableEmergencyProfile (BF5C):
+  :mod:`.sgp32_emergency`; ProfileInfo with ecallIndication, fallbackAttribute and
+  fallbackAllowed (4.4) in ES10c.GetProfilesInfo and the listProfileInfo PSMO.
 
 The SGP.22 functions an IPA has no use of on an IoT eUICC are not in its table:
 ES10c.EnableProfile (BF31), DisableProfile (BF32) and DeleteProfile (BF33). On the IoT
@@ -26,12 +31,10 @@ eUICC the eIM changes profile states, through the signed enable, disable and del
 (SGP.32 2.11.1.1.3) that replace them; the card answers these tags as any ES10 function
 it does not have, '6A80' (SGP.22 5.7.2). Which SGP.22 functions SGP.32 excludes, and
 with which status word, is this card's reading: the SGP.32 text could not be consulted
-here (SetNickname, GetProfilesInfo and the download functions stay). The other v1.2
-functions (BF5B / BF5C Enable/DisableEmergencyProfile, BF5D ExecuteFallbackMechanism, BF5E
-ReturnFromFallback) are not here and answer '6A80': a public module generated from the v1.2
-ASN.1 prints their request and response types, but they act on what this card does not have
-(the Fallback Attribute the v1.2 setFallbackAttribute / unsetFallbackAttribute PSMOs set, an
-Emergency Profile), whose rules could not be read.
+here (SetNickname, GetProfilesInfo and the download functions stay). A v1.0 card answers
+BF5B-BF5E as functions it does not have, '6A80'. Not here, on either version:
+GetConnectivityParameters (BF5F) and IpaeActivation (BF42), for an IPA in the eUICC
+(IPAe) this card does not have (its ipaMode is IPAd).
 """
 
 from __future__ import annotations
@@ -48,7 +51,9 @@ from .es10 import Es10Entry, Es10Function
 from .euicc_info import EuiccInfo
 from .profiles import ProfileManagement
 from .sgp32_eim import EimConfiguration, Sgp32Settings
+from .sgp32_emergency import EmergencyProfile
 from .sgp32_enabling import InstallationContext, ProfileEnabling
+from .sgp32_fallback import FallbackMechanism
 from .sgp32_notifications import Sgp32Notifications
 from .sgp32_package import EuiccPackages
 from .sgp32_reset import IotMemoryReset
@@ -64,6 +69,12 @@ REPLACED = (EUICC_INFO2_TAG, RETRIEVE_TAG, REMOVE_TAG, RESET_TAG)
 FOR_THE_EIM_ONLY = {0xBF31: "ES10c.EnableProfile", 0xBF32: "ES10c.DisableProfile",
                     0xBF33: "ES10c.DeleteProfile"}
 ROLLBACK_TAG, CONFIGURE_ENABLING_TAG, ENABLE_INSTALLED_TAG = 0xBF58, 0xBF59, 0xBF5A
+PROFILES_INFO_TAG = 0xBF2D
+ENABLE_EMERGENCY_TAG, DISABLE_EMERGENCY_TAG = 0xBF5B, 0xBF5C
+EXECUTE_FALLBACK_TAG, RETURN_FROM_FALLBACK_TAG = 0xBF5D, 0xBF5E
+# ProfileInfo members of v1.2 by the tag a tagList names them with (SGP.32 4.4)
+V12_PROFILE_INFO_TAGS = {0x9F7B: "ecallIndication", 0x9F26: "fallbackAttribute",
+                         0x9F67: "fallbackAllowed"}
 
 
 @dataclass(frozen=True)
@@ -77,6 +88,8 @@ class IotParts:
     reset: IotMemoryReset
     enabling: ProfileEnabling
     rollback: ProfileRollback
+    fallback: FallbackMechanism | None = None  # v1.2
+    emergency: EmergencyProfile | None = None  # v1.2
 
     @classmethod
     def build(cls, settings: Sgp32Settings, store: CardStore, credentials: CardCredentials,
@@ -85,9 +98,16 @@ class IotParts:
         eims = EimConfiguration(store, credentials, settings)
         enabling = ProfileEnabling(store, profiles, context)
         rollback = ProfileRollback(store, eims, profiles, entropy)
-        packages = EuiccPackages(store, eims, profiles, info, entropy, enabling, rollback)
+        fallback = emergency = None
+        if settings.version != "1.0":
+            emergency = EmergencyProfile(store, profiles, rollback)
+            fallback = FallbackMechanism(store, profiles, rollback, emergency)
+            profiles.extend_info(V12_PROFILE_INFO_TAGS, fallback.profile_info_members)
+        packages = EuiccPackages(store, eims, profiles, info, entropy, enabling, rollback,
+                                 fallback, emergency)
         return cls(settings, eims, packages, Sgp32Notifications(store, rollback.result_removed),
-                   IotMemoryReset(store, profiles, enabling), enabling, rollback)
+                   IotMemoryReset(store, profiles, enabling, emergency), enabling, rollback,
+                   fallback, emergency)
 
 
 def iot_function(name: str, tag: int, request_type: str, response_type: str, handler,
@@ -128,6 +148,30 @@ def enabling_functions(parts: IotParts) -> list[Es10Entry]:
     ]
 
 
+def v12_functions(parts: IotParts, profiles: ProfileManagement) -> list[Es10Entry]:
+    """The functions SGP.32 v1.2 adds, and GetProfilesInfo with its ProfileInfo."""
+    if parts.fallback is None or parts.emergency is None:
+        return []
+    f, fallback, emergency = iot_function, parts.fallback, parts.emergency
+    return [
+        f("ES10c.GetProfilesInfo", PROFILES_INFO_TAG, "ProfileInfoListRequest",
+          "SGP32-ProfileInfoListResponse", profiles.get_profiles_info,
+          ("profileInfoListError", UNDEFINED)),
+        f("ES10b.EnableEmergencyProfile", ENABLE_EMERGENCY_TAG, "EnableEmergencyProfileRequest",
+          "EnableEmergencyProfileResponse", emergency.enable_emergency_profile,
+          {"enableEmergencyProfileResult": UNDEFINED}),
+        f("ES10b.DisableEmergencyProfile", DISABLE_EMERGENCY_TAG,
+          "DisableEmergencyProfileRequest", "DisableEmergencyProfileResponse",
+          emergency.disable_emergency_profile, {"disableEmergencyProfileResult": UNDEFINED}),
+        f("ES10b.ExecuteFallbackMechanism", EXECUTE_FALLBACK_TAG,
+          "ExecuteFallbackMechanismRequest", "ExecuteFallbackMechanismResponse",
+          fallback.execute_fallback_mechanism, {"executeFallbackMechanismResult": UNDEFINED}),
+        f("ES10b.ReturnFromFallback", RETURN_FROM_FALLBACK_TAG, "ReturnFromFallbackRequest",
+          "ReturnFromFallbackResponse", fallback.return_from_fallback,
+          {"returnFromFallbackResult": UNDEFINED}),
+    ]
+
+
 def iot_functions(entries: list[Es10Entry], parts: IotParts, info: EuiccInfo) -> list[Es10Entry]:
     """``entries`` (the SGP.22 table) with GetEUICCInfo2, RetrieveNotificationsList,
     RemoveNotificationFromList and eUICCMemoryReset in their SGP.32 forms, the functions
@@ -138,8 +182,10 @@ def iot_functions(entries: list[Es10Entry], parts: IotParts, info: EuiccInfo) ->
     def euicc_info2(request: dict) -> dict:
         return {**info.euicc_info2(request), **eims.iot_members()}
 
-    table = [e for e in entries if e.tag not in REPLACED and e.tag not in FOR_THE_EIM_ONLY]
-    return table + [
+    added = v12_functions(parts, parts.packages.profiles)
+    replaced = {*REPLACED, *FOR_THE_EIM_ONLY, *(e.tag for e in added)}
+    table = [e for e in entries if e.tag not in replaced]
+    return table + added + [
         f("ES10b.RetrieveNotificationsList", RETRIEVE_TAG,
           "SGP32-RetrieveNotificationsListRequest", "SGP32-RetrieveNotificationsListResponse",
           notes.retrieve_notifications_list, ("notificationsListResultError", UNDEFINED)),

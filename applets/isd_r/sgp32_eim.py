@@ -207,5 +207,7 @@ class EimConfiguration:
     # -- SGP.32 5.9.2 GetEUICCInfo --------------------------------------------------------------
     def iot_members(self) -> dict:
         """EUICCInfo2's members SGP.32 makes mandatory: ipaMode and iotSpecificInfo."""
-        return {"ipaMode": self.settings.ipa_mode,
-                "iotSpecificInfo": {"iotVersion": [version_bytes(self.settings.version + ".0")]}}
+        info = {"iotVersion": [version_bytes(self.settings.version + ".0")]}
+        if self.settings.version != "1.0":  # v1.2: the Emergency and Fallback Mechanisms
+            info.update(ecallSupported=None, fallbackSupported=None)
+        return {"ipaMode": self.settings.ipa_mode, "iotSpecificInfo": info}

@@ -48,6 +48,18 @@ profileNotIn...State(2) and undefinedError(127) only.
 configureAutoEnable is :mod:`.sgp32_enabling`'s; an enable with rollbackFlag that enables a
 profile in place of another arms the rollback (:mod:`.sgp32_rollback`), and every executed
 package ends the rollback an earlier one armed.
+
+SGP.32 v1.2 (the card's ``[card] sgp32 = "1.2"``): the PSMOs setFallbackAttribute and
+unsetFallbackAttribute (3.4.6 / 3.4.7, :mod:`.sgp32_fallback`) and setDefaultDpAddress
+(the default SM-DP+ address, as ES10a.SetDefaultDpAddress sets it, SGP.22 5.7.4:
+setDefaultDpAddressResult ok(0)); the result codes v1.2 adds to enable / disable / delete
+(disallowedByPolicy(3) kept, not undefinedError); a delete of the profile a fallback will
+return to is returnFallbackProfile(21), of the profile this package's rollback would go
+back to rollbackNotAvailable(20); an enable during fallback ends it (3.4.1). A package
+that arrives while the Emergency Profile is enabled is refused, after the checks above,
+with the signed error ecallActive(104) (:mod:`.sgp32_emergency`). A v1.0 card does not know
+the v1.2 PSMOs: a package with one is not its EuiccPackageRequest, '6A80' (as any
+alternative the card does not know, :mod:`.es10`).
 """
 
 from __future__ import annotations
@@ -58,6 +70,7 @@ from euicc.asn1 import encode, sgp32
 from euicc.crypto.ecdsa import verify_raw
 from euicc.crypto.entropy import CardEntropy
 from euicc.store import CardStore
+from euicc.sw import SW, SwError
 from euicc.tlv import children, tlv
 
 from .euicc_info import EuiccInfo
@@ -65,14 +78,20 @@ from .notifications import SEQ_COUNTER
 from .profiles import ProfileManagement
 from .sgp32_eco import EimConfigurationOperations
 from .sgp32_eim import MAX_COUNTER_VALUE, EimConfiguration, eim_public_key
+from .sgp32_emergency import ECALL_ACTIVE, EmergencyProfile
 from .sgp32_enabling import ProfileEnabling
+from .sgp32_fallback import FallbackMechanism
 from .sgp32_rollback import ProfileRollback, sign_result
 
 # EuiccPackageErrorCode (SGP.32 2.11.2.1)
 INVALID_EID, REPLAY_ERROR, COUNTER_OUT_OF_RANGE = 3, 4, 6
 UNDEFINED = 127  # processingTerminated undefinedError, and the PSMO results' undefinedError
-# the result codes SGP.32 2.11.2.1 lists for the enable, disable and delete PSMOs
-PSMO_CODES = (0, 1, 2, UNDEFINED)
+# the result codes SGP.32 2.11.2.1 lists for the enable, disable and delete PSMOs: v1.0's,
+# and v1.2's with disallowedByPolicy(3), catBusy(5), rollbackNotAvailable(20),
+# returnFallbackProfile(21)
+PSMO_CODES = {"1.0": (0, 1, 2, UNDEFINED), "1.2": (0, 1, 2, 3, 5, 20, 21, UNDEFINED)}
+ROLLBACK_NOT_AVAILABLE = 20
+V12_PSMOS = ("setFallbackAttribute", "unsetFallbackAttribute", "setDefaultDpAddress")
 log = logging.getLogger(__name__)
 ASSOCIATION_TOKEN_TAG = 0x84  # EimConfigurationData associationToken [4]
 
@@ -86,7 +105,9 @@ def association_token_object(token: int) -> bytes:
 class EuiccPackages:
     def __init__(self, store: CardStore, eims: EimConfiguration, profiles: ProfileManagement,
                  info: EuiccInfo, entropy: CardEntropy, enabling: ProfileEnabling,
-                 rollback: ProfileRollback) -> None:
+                 rollback: ProfileRollback, fallback: FallbackMechanism | None = None,
+                 emergency: EmergencyProfile | None = None) -> None:
+        """``fallback`` and ``emergency``: the v1.2 mechanisms (None: a v1.0 card)."""
         self.store = store
         self.eims = eims
         self.profiles = profiles
@@ -96,9 +117,16 @@ class EuiccPackages:
         self.enabling = enabling
         self.rollback = rollback
         self._grant: tuple[bytes, bytes] | None = None  # (previous, enabled) of this package
+        self.fallback = fallback
+        self.emergency = emergency
+        self.codes = PSMO_CODES["1.0" if fallback is None else "1.2"]
 
     def load_euicc_package(self, request: dict, raw: bytes) -> dict | tuple:
         signed = request["euiccPackageSigned"]
+        kind, operations = signed["euiccPackage"]
+        if self.fallback is None and kind == "psmoList" and any(
+                name in V12_PSMOS for name, _ in operations):
+            raise SwError(SW.WRONG_DATA, "an SGP.32 v1.2 PSMO on a v1.0 eUICC")
         eim_id = signed["eimId"]
         found = self.eims.find(eim_id)
         if found is None:
@@ -123,12 +151,13 @@ class EuiccPackages:
             code = COUNTER_OUT_OF_RANGE
         elif counter <= record.counter:
             code = REPLAY_ERROR
+        elif self.emergency is not None and self.emergency.active():
+            code = ECALL_ACTIVE
         if code is not None:
             return self._signed_error(config, signed, code, signature_object)
         self.store.set_eim_counter(eim_id, counter)
         self.rollback.disarm()  # a new package supersedes the rollback of the last one
         self._grant = None
-        kind, operations = signed["euiccPackage"]
         handlers = (self._psmo if kind == "psmoList"
                     else lambda name, value: self.ecos.run([(name, value)])[0])
         results = self._run(operations, handlers)
@@ -182,21 +211,39 @@ class EuiccPackages:
                                             "refreshFlag": True})["enableResult"]
             if code == 0 and "rollbackFlag" in value and before is not None:
                 self._grant = (before.isdp_aid, self.store.enabled_profile().isdp_aid)
-            return ("enableResult", sgp32_code(code))
+            if code == 0 and self.fallback is not None:
+                self.fallback.eim_enabled()
+            return ("enableResult", self._code(code))
         if name == "disable":
             answer = profiles.disable_profile({"profileIdentifier": ("iccid", value["iccid"]),
                                                "refreshFlag": True})
-            return ("disableResult", sgp32_code(answer["disableResult"]))
+            return ("disableResult", self._code(answer["disableResult"]))
         if name == "delete":
-            return ("deleteResult", sgp32_code(
-                profiles.delete_profile(("iccid", value["iccid"]))["deleteResult"]))
+            return ("deleteResult", self._delete(value["iccid"]))
         if name == "listProfileInfo":
             return ("listProfileInfoResult", profiles.get_profiles_info(value))
         if name == "getRAT":
             return ("getRATResult", self.info.get_rat({})["rat"])
+        if name == "setFallbackAttribute":
+            return self.fallback.set_fallback_attribute(value)
+        if name == "unsetFallbackAttribute":
+            return self.fallback.unset_fallback_attribute(value)
+        if name == "setDefaultDpAddress":
+            return ("setDefaultDpAddressResult", self.info.set_default_dp_address(value))
         return self.enabling.configure_auto_enable_psmo(value)  # configureAutoEnable
 
+    def _delete(self, iccid: bytes) -> int:
+        if self.fallback is not None:
+            target = self.store.profile_by_iccid(iccid)
+            refusal = self.fallback.delete_refusal(target)
+            if refusal is not None:
+                return refusal
+            if (target is not None and self._grant is not None
+                    and self._grant[0] == target.isdp_aid):
+                return ROLLBACK_NOT_AVAILABLE
+        return self._code(self.profiles.delete_profile(("iccid", iccid))["deleteResult"])
 
-def sgp32_code(code: int) -> int:
-    """An SGP.22 enable / disable / delete result as SGP.32's result types have it."""
-    return code if code in PSMO_CODES else UNDEFINED
+    def _code(self, code: int) -> int:
+        """An SGP.22 enable / disable / delete result as the card's SGP.32 result types
+        have it."""
+        return code if code in self.codes else UNDEFINED

@@ -11,6 +11,11 @@ this one is not).
 resetResult is ok(0) when any option removed something (a configuration removed counts),
 else nothingToDelete(1); the two IoT results are present only when their option is asked
 for. Everything runs in the ES10 call's one store transaction.
+
+SGP.32 v1.2: while the Emergency Profile is enabled (:mod:`.sgp32_emergency`) the reset is
+refused, resetResult ecallActive(104), and nothing is removed (the emergency call keeps its
+profile; v1.2 adds the code to resetResult). The v1.2 Fallback Attribute and the profiles
+to return to go with the profiles a reset deletes (profile marks of the store).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from euicc.store import CardStore
 
 from .bits import bit_is_set
 from .profiles import ProfileManagement
+from .sgp32_emergency import ECALL_ACTIVE, EmergencyProfile
 from .sgp32_enabling import ProfileEnabling
 
 RESET_EIM, RESET_AUTO_ENABLE = 3, 4  # resetOptions bits
@@ -35,12 +41,15 @@ def sgp22_options(options: tuple[bytes, int]) -> tuple[bytes, int]:
 
 class IotMemoryReset:
     def __init__(self, store: CardStore, profiles: ProfileManagement,
-                 enabling: ProfileEnabling) -> None:
+                 enabling: ProfileEnabling, emergency: EmergencyProfile | None = None) -> None:
         self.store = store
         self.profiles = profiles
         self.enabling = enabling
+        self.emergency = emergency  # v1.2
 
     def memory_reset(self, request: dict) -> dict:
+        if self.emergency is not None and self.emergency.active():
+            return {"resetResult": ECALL_ACTIVE}
         options = request["resetOptions"]
         done = False
         if any(bit_is_set(options, n) for n in range(SGP22_OPTIONS)):

@@ -265,7 +265,8 @@ def test_v12_card_through_pcscd(pcscd, tmp_path):
         link, es10 = pcsc_client(emulator)
         try:
             info = call(es10, bytes.fromhex("BF2200"), "SGP32-EUICCInfo2")
-            assert info["iotSpecificInfo"] == {"iotVersion": [b"\x01\x02\x00"]}
+            assert info["iotSpecificInfo"] == {"iotVersion": [b"\x01\x02\x00"],
+                                               "ecallSupported": None, "fallbackSupported": None}
             request = encode(sgp32(), "ConfigureImmediateProfileEnablingRequest",
                              {"immediateEnableFlag": None, "defaultSmdpAddress": ADDRESS})
             assert call(es10, request, "ConfigureImmediateProfileEnablingResponse") == {

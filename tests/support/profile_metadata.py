@@ -5,7 +5,7 @@ PPRs, icon)."""
 
 from __future__ import annotations
 
-from euicc.asn1 import encode, rsp
+from euicc.asn1 import encode, rsp, sgp32
 from euicc.coding import encode_iccid
 
 
@@ -16,7 +16,10 @@ def iccid_bytes(iccid: str) -> bytes:
 
 def metadata_der(iccid: str, name: str = "Test profile", spn: str = "Test SP",
                  profile_class: int = 2, notify: dict[int, str] | None = None,
-                 ppr: tuple[int, ...] = (), icon: bytes | None = None) -> bytes:
+                 ppr: tuple[int, ...] = (), icon: bytes | None = None,
+                 ecall: bool | None = None, fallback_allowed: bool | None = None) -> bytes:
+    """``ecall`` / ``fallback_allowed``: SGP.32 v1.2's ecallIndication / fallbackAllowed
+    (4.4), when given."""
     value = {"iccid": iccid_bytes(iccid), "serviceProviderName": spn, "profileName": name,
              "profileClass": profile_class}
     if icon is not None:
@@ -30,4 +33,10 @@ def metadata_der(iccid: str, name: str = "Test profile", spn: str = "Test SP",
     if ppr:
         length = max(ppr) + 1
         value["profilePolicyRules"] = (bytes([sum(0x80 >> b for b in ppr)]), length)
-    return encode(rsp(), "StoreMetadataRequest", value)
+    if ecall is None and fallback_allowed is None:
+        return encode(rsp(), "StoreMetadataRequest", value)
+    if ecall is not None:
+        value["ecallIndication"] = ecall
+    if fallback_allowed is not None:
+        value["fallbackAllowed"] = fallback_allowed
+    return encode(sgp32(), "SGP32-StoreMetadataRequest", value)

@@ -12,9 +12,10 @@ from euicc_tools.personalities import load_personality
 from euicc_tools.testkit.eim import SampleEim
 
 
-def iot_client(store, credentials) -> Es10Client:
-    """An IoT card built on ``store`` (a new card from the same store: a restart)."""
-    card = build_card(store, credentials, personality=load_personality("iot"))
+def iot_client(store, credentials, personality: str = "iot") -> Es10Client:
+    """An IoT card built on ``store`` (a new card from the same store: a restart);
+    ``personality`` "iot12" is the SGP.32 v1.2 card."""
+    card = build_card(store, credentials, personality=load_personality(personality))
     card.power_on()
     client = Es10Client(DirectLink(card))
     client.open()

@@ -128,7 +128,7 @@ def test_v12_immediate_enabling(store, credentials, smdp, tmp_path):
     no v1.2 request ('6A80'); iotVersion 1.2.0."""
     client = v12_client(store, credentials, tmp_path)
     info = decode_exact(sgp32(), "SGP32-EUICCInfo2", client.store_data(bytes.fromhex("BF2200")))
-    assert info["iotSpecificInfo"] == {"iotVersion": [b"\x01\x02\x00"]}
+    assert info["iotSpecificInfo"]["iotVersion"] == [b"\x01\x02\x00"]
     request = encode(sgp32(), "ConfigureImmediateProfileEnablingRequest",
                      {"immediateEnableFlag": None, "defaultSmdpAddress": ADDRESS})
     assert call(client, request, "ConfigureImmediateProfileEnablingResponse") == {

@@ -33,9 +33,19 @@ def test_the_catalogue_names_what_the_card_has(store, credentials):
         fault_catalog(card).names())
 
 
+def test_the_v12_catalogue_names_what_the_v12_card_has(store, credentials):
+    """SGP.32 v1.2 5.9.20-5.9.23 and GetProfilesInfo's v1.2 ProfileInfo: the card's table
+    and the trace readers' agree."""
+    table = card_functions(build_card(store, credentials, personality=load_personality("iot12")))
+    catalogue = sgp32_functions.functions("1.2")
+    for tag in (0xBF2D, 0xBF5B, 0xBF5C, 0xBF5D, 0xBF5E, 0xBF59, 0xBF5A):
+        assert table[tag] == catalogue[tag], hex(tag)
+
+
 def test_versions_differ_only_where_sgp32_gives_the_tag_another_function():
     v10, v12 = sgp32_functions.functions("1.0"), sgp32_functions.functions("1.2")
     assert {tag for tag in v10 if v10[tag] != v12[tag]} == {0xBF59, 0xBF5A}
+    assert set(v12) - set(v10) == {0xBF2D, 0xBF5B, 0xBF5C, 0xBF5D, 0xBF5E}
     assert v10[0xBF59][0] == "ES10b.ConfigureAutoProfileEnabling"
     assert v12[0xBF59][0] == "ES10b.ConfigureImmediateProfileEnabling"
     assert (v10[0xBF5A][0], v12[0xBF5A][0]) == ("ES10b.EnableUsingDD", "ES10b.ImmediateEnable")
@@ -129,10 +139,17 @@ def test_an_iot_cards_pcap_reads_back_as_sgp32_functions(store, credentials, tmp
     ("1.0", "ES10c.eUICCMemoryReset", "nothingToDelete", 1),
     ("1.2", "ES10b.ConfigureImmediateProfileEnabling", "associatedEimAlreadyExists", 2),
     ("1.2", "ES10b.ImmediateEnable", "immediateEnableNotAvailable", 1),
+    ("1.2", "ES10b.ExecuteFallbackMechanism", "ecallActive", 104),
+    ("1.2", "ES10b.ReturnFromFallback", "fallbackNotAvailable", 6),
+    ("1.2", "ES10b.EnableEmergencyProfile", "ecallNotAvailable", 8),
+    ("1.2", "ES10b.DisableEmergencyProfile", "profileNotInEnabledState", 2),
+    ("1.2", "ES10c.GetProfilesInfo", "profileChangeOngoing", 11),
+    ("1.2", "ES10c.eUICCMemoryReset", "ecallActive", 104),
 ])
 def test_the_fault_plans_error_action_knows_each_sgp32_functions_codes(
         store, credentials, tmp_path, version, name, code_name, code):
-    """SGP.32 5.9.4, 5.9.10, 5.9.16, 5.9.17, 5.9.15, 5.9.5 (and the v1.2 BF59 / BF5A): the
+    """SGP.32 5.9.4, 5.9.10, 5.9.16, 5.9.17, 5.9.15, 5.9.5 (and v1.2's BF59 / BF5A, 5.9.20-23,
+    GetProfilesInfo's profileChangeOngoing, eUICCMemoryReset's ecallActive): the
     error results a fault plan may inject are the named numbers of each function's own
     result member or error alternative in SGP32Definitions."""
     personality = load_personality("iot")

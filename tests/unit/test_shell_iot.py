@@ -8,6 +8,7 @@ the card itself: AddInitialEim and signed eUICC Packages sent to an in-process I
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -19,6 +20,7 @@ from tests.support.sgp32 import add_eim, iot_client
 from tests.unit.test_shell_scripting import json_error, shell
 
 ICCID_A, ICCID_B = "8944000000000000001", "8944000000000000002"
+ICCID_F, ICCID_E = "8944000000000000003", "8944000000000000004"
 
 
 @pytest.fixture
@@ -148,3 +150,48 @@ def test_iot_state_read_from_the_isd_rs_store_keys(iot_state, monkeypatch):
     text = iot.render_card_state(data)
     assert f"rollback                armed yes\n{'':24}previousProfile {ICCID_A}" in text
     assert "smdpAddress smdp.example.org" in text and "5F37" not in text
+
+
+def test_iot_shows_the_v12_fallback_and_emergency_state(store, credentials, add_profile):
+    """SGP.32 v1.2 (personality iot12): ``iot --json`` shows the Fallback Profile and the
+    profile a fallback returns to (3.4.6, 5.9.20), the Emergency Profile and the profile its
+    disabling returns to (5.9.22), as the card made them; a v1.0 card says "not supported"."""
+    from euicc.asn1 import encode, sgp32
+    from tests.support.profile_metadata import metadata_der
+
+    add_profile(ICCID_A, name="A", enabled=True)
+    store.set_meta(META_PERSONALITY, "iot12")  # as euicc-emu run records it
+    store.set_meta(META_SGP32, "1.2")
+    store.add_profile(replace(add_profile(ICCID_B, name="B"), iccid=iccid_bytes(ICCID_F),
+                              isdp_aid=bytes.fromhex("A0000005591010FFFFFFFF8900004000"),
+                              metadata=metadata_der(ICCID_F, "F", fallback_allowed=True)))
+    store.add_profile(replace(store.profile_by_iccid(iccid_bytes(ICCID_F)),
+                              iccid=iccid_bytes(ICCID_E),
+                              isdp_aid=bytes.fromhex("A0000005591010FFFFFFFF8900004100"),
+                              metadata=metadata_der(ICCID_E, "E", ecall=True)))
+    client = iot_client(store, credentials, "iot12")
+    eim = SampleEim()
+    add_eim(client, eim)
+    client.store_data(eim.package(credentials.eid, [
+        ("setFallbackAttribute", {"iccid": iccid_bytes(ICCID_F)})]))
+    client.store_data(encode(sgp32(), "ExecuteFallbackMechanismRequest", {"refreshFlag": False}))
+    client.store_data(encode(sgp32(), "EnableEmergencyProfileRequest", {"refreshFlag": False}))
+    client.close()
+    code, out, err = shell(store.path.parent, "iot", "--json")
+    assert code == 0, out + err
+    data = json.loads(out)
+    assert data["sgp32"] == "1.2"
+    assert data["fallback"] == {"supported": True, "fallbackProfile": ICCID_F,
+                                "inFallback": False, "returnsTo": ICCID_A}
+    assert data["emergency"] == {"supported": True, "emergencyProfile": ICCID_E,
+                                 "enabled": True, "returnsTo": ICCID_F}
+    code, out, _ = shell(store.path.parent, "iot")
+    assert f"fallback                fallbackProfile {ICCID_F}" in out
+    assert "emergency               emergencyProfile" in out
+
+
+def test_iot_says_v12_parts_are_not_supported_on_v10(iot_state):
+    state, _, _ = iot_state
+    code, out, _ = shell(state, "iot", "--json")
+    assert code == 0
+    assert json.loads(out)["fallback"] == {"supported": False}

@@ -11,7 +11,8 @@ there too (eim.sqlite).
     python -m euicc_tools.eim --dir DIR orders [EID] | results [EID] | counter EID
 
 An ITEM is a Psmo or Eco in ASN.1 JER (X.697), e.g. '{"enable":{"iccid":"98..."}}', or a
-short form: enable:ICCID, disable:ICCID, delete:ICCID, listProfileInfo, getRAT; listEim,
+short form: enable:ICCID, disable:ICCID, delete:ICCID, listProfileInfo, getRAT, (SGP.32 v1.2)
+setFallbackAttribute:ICCID, unsetFallbackAttribute, setDefaultDpAddress:FQDN; listEim,
 deleteEim:EIMID, addEim:DIR, updateEim:DIR (the EimConfigurationData of another eIM folder);
 or {"der": HEX}, the item in DER.
 Exit status: 0 done, 1 refused (a message says why), 2 usage.
@@ -65,6 +66,10 @@ SHORT = {
     "deleteEim": lambda a: {"deleteEim": {"eimId": a}},
     "addEim": lambda a: _eco_der("addEim", a),
     "updateEim": lambda a: _eco_der("updateEim", a),
+    # SGP.32 v1.2 PSMOs (2.11.1.1.3)
+    "setFallbackAttribute": lambda a: {"setFallbackAttribute": _iccid_jer(a)},
+    "unsetFallbackAttribute": lambda a: {"unsetFallbackAttribute": {}},
+    "setDefaultDpAddress": lambda a: {"setDefaultDpAddress": {"defaultDpAddress": a}},
 }
 
 

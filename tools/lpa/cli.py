@@ -6,6 +6,8 @@ only; what each operation does is in :mod:`.operations`.
               [--block-size N] OPERATION ...
     euicc-lpa ipa add-initial-eim FILE | ipa poll [--eim ADDRESS] [--no-tls] [--loop]
                                                    [--indirect]
+    euicc-lpa ipa fallback | return-from-fallback | emergency-enable | emergency-disable
+              [--refresh]      (SGP.32 v1.2, 5.9.20-5.9.23)
 
 The reader is the first whose name contains ``--reader`` (or ``$EUICC_LPA_READER``), else
 the first with a card. The logical channel is closed and the card disconnected whatever
@@ -28,6 +30,7 @@ from .download import CancelSessionReason
 from .es9 import https_es9
 from .es10 import Es10Client, Es10Error
 from .esipa import http_esipa
+from .ipa import V12_FUNCTIONS
 from .link import ApduLink, LinkError, PcscLink
 from .notifications import Es9For
 from .operations import OPERATIONS
@@ -113,6 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     ipa_ops.add_parser("add-initial-eim", help="ES10b.AddInitialEim with a request file "
                        "(euicc-emu pki eim DIR writes DIR/add_initial_eim.der)").add_argument(
         "file", metavar="FILE")
+    for operation, (function, _, _) in V12_FUNCTIONS.items():
+        ipa_ops.add_parser(operation, help=f"{function} (SGP.32 v1.2)").add_argument(
+            "--refresh", action="store_true", help="refreshFlag: ask the device to reset")
     poll = ipa_ops.add_parser("poll", help="one poll round: notifications, GetEimPackage, "
                               "execution, ProvideEimPackageResult")
     poll.add_argument("--eim", metavar="ADDRESS",

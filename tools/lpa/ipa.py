@@ -74,6 +74,32 @@ def add_initial_eim(es10: Es10Client, request: bytes) -> dict:
             "entries": [jsonable(v) for v in value]}
 
 
+# SGP.32 v1.2 functions an IPA calls on its own (a lost connection, an emergency call):
+# operation -> (function, request/response type stem, result member)
+V12_FUNCTIONS = {
+    "fallback": ("ES10b.ExecuteFallbackMechanism", "ExecuteFallbackMechanism",
+                 "executeFallbackMechanismResult"),  # 5.9.20
+    "return-from-fallback": ("ES10b.ReturnFromFallback", "ReturnFromFallback",
+                             "returnFromFallbackResult"),  # 5.9.21
+    "emergency-enable": ("ES10b.EnableEmergencyProfile", "EnableEmergencyProfile",
+                         "enableEmergencyProfileResult"),  # 5.9.22
+    "emergency-disable": ("ES10b.DisableEmergencyProfile", "DisableEmergencyProfile",
+                          "disableEmergencyProfileResult"),  # 5.9.23
+}
+
+
+def v12_function(es10: Es10Client, operation: str, refresh: bool) -> dict:
+    """One of :data:`V12_FUNCTIONS` with its refreshFlag; LpaFailure with SGP.32's name of
+    a result other than ok(0)."""
+    function, stem, member = V12_FUNCTIONS[operation]
+    request = encode(sgp32(), f"{stem}Request", {"refreshFlag": refresh})
+    code = _call(es10, request, f"{stem}Response")[member]
+    if code != 0:
+        name = _name(f"{stem}Response", member, code)
+        raise LpaFailure(f"{function}: {name} ({code})", name)
+    return {"function": function, "result": "ok"}
+
+
 def _name(type_name: str, member: str, number: int) -> str:
     names = {n: name for name, n in integer_names(type_name, member, sgp32_types()).items()}
     return names.get(number, str(number))

@@ -103,13 +103,16 @@ def _download(data: dict) -> list[str]:
 
 
 def ipa_operation(es10: Es10Client, es9_for: Es9For, args: argparse.Namespace):
-    """``ipa add-initial-eim FILE`` or ``ipa poll [--loop]`` (SGP.32, :mod:`.ipa`)."""
+    """``ipa add-initial-eim FILE``, ``ipa poll [--loop]`` or one of the v1.2 functions
+    (``ipa fallback`` ...) (SGP.32, :mod:`.ipa`)."""
     if args.ipa_operation == "add-initial-eim":
         try:
             request = Path(args.file).read_bytes()
         except OSError as exc:
             raise RequestError(f"{args.file}: {exc.strerror}") from None
         return ipa.add_initial_eim(es10, request)
+    if args.ipa_operation in ipa.V12_FUNCTIONS:
+        return ipa.v12_function(es10, args.ipa_operation, args.refresh)
     rounds = []
     for number in range(args.rounds if args.loop else 1):
         if number and args.interval:

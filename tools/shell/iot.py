@@ -2,7 +2,9 @@
 configuration (2.11.1.1.1 EimConfigurationData, its counterValue the last one accepted,
 5.9.18), the eUICC Package Results the card keeps for the IPA (2.11.2.1, each
 EuiccResultData by its SGP.32 name) and the rollback and auto-enable state (5.9.16
-ProfileRollback, 2.11.1.1.3 configureAutoEnable).
+ProfileRollback, 2.11.1.1.3 configureAutoEnable); on a v1.2 card also the Fallback Profile
+and the profile a fallback returns to (3.4.6, 5.9.20-21), the Emergency Profile and the
+profile its disabling returns to (5.9.22-23).
 
 Only public key material is shown (an eIM's key or certificate, as associated): the store
 holds no private key of an eIM, and the eUICC's own keys are the ``keys`` command's.
@@ -27,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from euicc.asn1 import Asn1Error, decode_exact, sgp32, sgp32_types
 from euicc.coding import bcd_text
-from euicc.store import CardStore
+from euicc.store import CardStore, ProfileState
 
 from .errors import ShellError
 
@@ -317,19 +319,51 @@ def card_state(store: CardStore) -> dict:
         raw = store.get_meta(key)
         shown = EMPTY[part.title] if raw is None else part.show(store, json.loads(raw))
         parts[part.title] = {"supported": True, **shown}
+    for title, show in V12_STATE:
+        parts[title] = ({"supported": False} if version == "1.0"
+                        else {"supported": True, **show(store)})
     return {"sgp32": version, **parts}
+
+
+# -- SGP.32 v1.2: the Fallback Attribute and the Emergency Profile (profile marks of the store) ---
+
+def _iccid(record) -> str | None:
+    return None if record is None else record.iccid_digits
+
+
+def _fallback(store: CardStore) -> dict:
+    from euicc_applets.isd_r import sgp32_fallback as fallback
+
+    holder = store.marked_profile(fallback.ATTRIBUTE_MARK)
+    return {"fallbackProfile": _iccid(holder),
+            "inFallback": holder is not None and holder.state == ProfileState.ENABLED,
+            "returnsTo": _iccid(store.marked_profile(fallback.RETURN_MARK))}
+
+
+def _emergency(store: CardStore) -> dict:
+    from euicc_applets.isd_r import sgp32_emergency as emergency
+
+    profile = next((p for p in store.profiles()
+                    if emergency.metadata_flags(p).get("ecallIndication") is True), None)
+    return {"emergencyProfile": _iccid(profile),
+            "enabled": profile is not None and profile.state == ProfileState.ENABLED,
+            "returnsTo": _iccid(store.marked_profile(emergency.RETURN_MARK))}
+
+
+# 3.4.6 / 5.9.20-21 the Fallback Mechanism, 5.9.22-23 the Emergency Profile (v1.2 only)
+V12_STATE = (("fallback", _fallback), ("emergency", _emergency))
 
 
 def render_card_state(data: dict) -> str:
     lines = [f"{'SGP.32':24}v{data['sgp32']}"]
-    for part in CARD_STATE:
-        value = data[part.title]
+    for title in [part.title for part in CARD_STATE] + [title for title, _ in V12_STATE]:
+        value = data[title]
         if not value["supported"]:
-            lines.append(f"{part.title:24}{NOT_SUPPORTED}")
+            lines.append(f"{title:24}{NOT_SUPPORTED}")
             continue
         items = [(k, v) for k, v in value.items() if k != "supported"]
         first, *rest = items
-        lines.append(f"{part.title:24}{first[0]} {_word(first[1])}")
+        lines.append(f"{title:24}{first[0]} {_word(first[1])}")
         lines += [f"{'':24}{k} {_word(v)}" for k, v in rest]
     return "\n".join(lines)
 
