@@ -249,3 +249,14 @@ def test_indirect_download_through_the_relay(tmp_path, store, credentials, smdp)
     status, answer = lpa_poll(card, eim, "--indirect")
     assert (status, answer["code"]) == (1, "matchingIdRefused"), answer
     assert "profileDownloadError" in json.dumps(eim.queue.results()[-1]["summary"])
+
+    # 6.3.2.4 has no output data: a notification the SM-DP+ does not take is still 204 to
+    # the IPA, and kept by the eIM as not forwarded, with the reason
+    down = Es9Unreachable("handleNotification", "https://smdp.test.example: down")
+    second = make_eim(tmp_path / "second", Recording({"handleNotification": down}))
+    body = relay.request("handleNotification", {
+        "pendingNotification": base64.b64encode(notification).decode()})
+    assert second.handle(body) is None
+    [kept] = second.queue.results()
+    assert kept["summary"]["forwarded"] is False and "down" in kept["summary"]["error"]
+    assert kept["order"] is None  # no relayed session, no order to close
