@@ -20,6 +20,7 @@ import os
 import socket
 import subprocess
 import sys
+from contextlib import contextmanager
 
 import pytest
 
@@ -66,11 +67,11 @@ def smdp(iot_card, tmp_path):
         yield server
 
 
-@pytest.fixture
-def eim_service(iot_card, tmp_path):
+@contextmanager
+def running_eim(iot_card, tmp_path):
     """The test eIM on loopback over HTTPS, its certificate under the card's test CI; its
     ES9+ relay does not verify the SM-DP+ (whose TLS certificate names another host), and
-    records the ES9+ functions it called."""
+    records the ES9+ functions it called: (folder, queue, service, [(address, function)])."""
     port = _free_port()
     directory = tmp_path / "eim"
     credentials = keys.generate(directory, "eim.test", f"127.0.0.1:{port}",
@@ -89,15 +90,23 @@ def eim_service(iot_card, tmp_path):
 
     service = EimService(credentials, queue, recording)
     httpd = serve_eim(service, "127.0.0.1", port, tls=True)
-    yield directory, queue, service, relayed
-    httpd.shutdown()
-    queue.close()
+    try:
+        yield directory, queue, service, relayed
+    finally:
+        httpd.shutdown()
+        queue.close()
 
 
 @pytest.fixture
-def eim(eim_service):
-    directory, queue, _, _ = eim_service
-    return directory, queue
+def eim(iot_card, tmp_path):
+    with running_eim(iot_card, tmp_path) as (directory, queue, _, _):
+        yield directory, queue
+
+
+@pytest.fixture
+def eim_service(iot_card, tmp_path):
+    with running_eim(iot_card, tmp_path) as running:
+        yield running
 
 
 def lpa(reader: str, *argv: str) -> tuple[int, dict]:
