@@ -1,7 +1,9 @@
 """ESipa over HTTP or HTTPS (SGP.32 6.1: HTTPS with server authentication; 6.1.2 the ASN.1
 binding): POST ``/gsma/rsp2/asn1`` with one DER EsipaMessageFromIpaToEim, the answer one
 DER EsipaMessageFromEimToIpa (200), nothing (204) for a notification, 400 for a body that is
-not an ESipa message this eIM serves, 404 elsewhere. Loopback by default."""
+not an ESipa message this eIM serves (a relay request that does not decode is answered 200
+with its function's undefinedError instead, :mod:`.relay`), 404 elsewhere. Loopback by
+default."""
 
 from __future__ import annotations
 
