@@ -260,3 +260,46 @@ def test_indirect_download_through_the_relay(tmp_path, store, credentials, smdp)
     [kept] = second.queue.results()
     assert kept["summary"]["forwarded"] is False and "down" in kept["summary"]["error"]
     assert kept["order"] is None  # no relayed session, no order to close
+
+
+def test_relay_verifies_the_smdp_tls_certificate(tmp_path):
+    """The ES9+ leg over HTTPS (SGP.22 6.5) with CERT.DP.TLS verified against the CI given
+    (serve --es9-ca, SGP.22 4.5.2): the test SM-DP+ whose TLS certificate names localhost
+    is reached at localhost; under another CI the same SM-DP+ does not verify and the eIM
+    answers invalidDpAddress(1) (an SM-DP+ it cannot use)."""
+    from euicc.pki import generate_test_pki, load_card_credentials
+    from euicc.store import CardStore
+    from euicc_tools.lpa.es10 import Es10Client
+    from euicc_tools.smdp.es9 import Smdp
+    from euicc_tools.smdp.server import serve
+
+    pki, other = tmp_path / "pki", tmp_path / "other"
+    generate_test_pki(pki, smdp_address="localhost")
+    generate_test_pki(other)
+    (tmp_path / "profiles").mkdir()
+    smdp = Smdp("localhost", pki, tmp_path / "profiles")
+    httpd = serve(smdp, "127.0.0.1", 0, tls=True)
+    address = f"localhost:{httpd.server_address[1]}"
+    smdp.address = address
+    store = CardStore(tmp_path / "state")
+    card = build_card(store, load_card_credentials(pki), personality=load_personality("iot"))
+    card.power_on()
+    try:
+        with Es10Client(DirectLink(card)) as es10:
+            info1 = es10.store_data(bytes.fromhex("BF2000"))
+        body = relay.request("initiateAuthentication", {
+            "euiccChallenge": base64.b64encode(CHALLENGE).decode(),
+            "euiccInfo1": base64.b64encode(info1).decode(), "smdpAddress": address})
+        ci = "CertificateIssuer/CERT_CI_ECDSA_NIST.der"
+        verified = make_eim(tmp_path / "a", https_es9_for([pki / ci], timeout=10))
+        kind, (alternative, ok) = esipa.decode_from_eim(verified.handle(body))
+        assert alternative == "initiateAuthenticationOkEsipa", ok
+        assert ok["serverSigned1"]["serverAddress"] == address
+        assert list(verified.relay.sessions) == [ok["transactionId"]]
+        foreign = make_eim(tmp_path / "b", https_es9_for([other / ci], timeout=10))
+        assert esipa.decode_from_eim(foreign.handle(body))[1] == (
+            "initiateAuthenticationErrorEsipa", 1)
+        assert foreign.relay.sessions == {}
+    finally:
+        httpd.shutdown()
+        store.close()
