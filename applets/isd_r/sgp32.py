@@ -46,7 +46,7 @@ from euicc.crypto.entropy import CardEntropy
 from euicc.pki import CardCredentials
 from euicc.store import CardStore
 
-from .error_results import ErrorResult, error_alternative, result_code
+from .error_results import ErrorResult, error_alternative, named_numbers, result_code
 from .es10 import Es10Entry, Es10Function
 from .euicc_info import EuiccInfo
 from .profiles import ProfileManagement
@@ -115,7 +115,7 @@ def iot_function(name: str, tag: int, request_type: str, response_type: str, han
     """An SGP.32 function: its types in SGP32Definitions, and the error results the fault
     plan's ``error`` action may inject, the named numbers of the result member (a dict
     default) or the error alternative (a tuple default) its undefinedError(127) names."""
-    error: ErrorResult | None = None
+    error: ErrorResult | None = options.pop("error", None)
     if isinstance(undefined_error, dict):
         error = result_code(response_type, next(iter(undefined_error)), sgp32_types())
     elif isinstance(undefined_error, tuple):
@@ -204,7 +204,10 @@ def iot_functions(entries: list[Es10Entry], parts: IotParts, info: EuiccInfo) ->
         f("ES10b.GetCerts", 0xBF56, "GetCertsRequest", "GetCertsResponse", eims.get_certs,
           ("getCertsError", UNDEFINED)),
         f("ES10b.LoadEuiccPackage", 0xBF51, "EuiccPackageRequest", "EuiccPackageResult",
-          parts.packages.load_euicc_package, with_raw=True),
+          parts.packages.load_euicc_package, with_raw=True,
+          # the fault plan's error: a refusal by EuiccPackageErrorCode (2.11.2.1)
+          error=ErrorResult(named_numbers("EuiccPackageErrorCode", types=sgp32_types()),
+                            parts.packages.injected_error)),
         f("ES10b.ProfileRollback", ROLLBACK_TAG, "ProfileRollbackRequest",
           "ProfileRollbackResponse", parts.rollback.profile_rollback,
           {"cmdResult": UNDEFINED}),

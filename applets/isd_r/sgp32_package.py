@@ -173,6 +173,18 @@ class EuiccPackages:
             self.rollback.arm(*self._grant, seq, signature_object)
         return result
 
+    def injected_error(self, code: int, request: dict) -> tuple:
+        """The fault plan's ``error`` action (:mod:`.error_results`): the package refused
+        with the EuiccPackageErrorCode ``code``, signed as a real refusal is (euiccSignEPE
+        over the error data and the package's eimSignature data object, 2.11.2.1) when the
+        eimId names an associated eIM, else euiccPackageErrorUnsigned (no key to sign
+        for). Nothing is kept or changed: the counterValue is not taken."""
+        signed = request["euiccPackageSigned"]
+        found = self.eims.find(signed["eimId"])
+        if found is None:
+            return ("euiccPackageErrorUnsigned", {"eimId": signed["eimId"]})
+        return self._signed_error(found[1], signed, code, tlv(0x5F37, request["eimSignature"]))
+
     def _signed_error(self, config: dict, signed: dict, code: int,
                       signature_object: bytes) -> tuple:
         data = {"eimId": signed["eimId"], "counterValue": signed["counterValue"],

@@ -182,3 +182,32 @@ def test_an_injected_add_initial_eim_error_stores_no_eim(iot, store):
     assert add_eim(iot, SampleEim()) == ("addInitialEimError", 127)
     assert store.eims() == []
     assert add_eim(iot, SampleEim())[0] == "addInitialEimOk"
+
+
+def test_an_injected_load_euicc_package_error_is_signed_and_changes_nothing(iot, store,
+                                                                            credentials):
+    """SGP.32 5.9.1 / 2.11.2.1: the fault plan's error action on LoadEuiccPackage answers a
+    euiccPackageErrorSigned with the EuiccPackageErrorCode asked (here ecallActive(104)),
+    signed with the eUICC key over the error data and the package's eimSignature as a real
+    refusal; the package does not run and its counterValue is not taken: the same package
+    runs afterwards. The codes are EuiccPackageErrorCode's."""
+    from euicc_tools.testkit.eim import result_signature_valid
+
+    card = iot.link.card
+    assert fault_catalog(card).targets["ES10b.LoadEuiccPackage"].error_codes == {
+        "invalidEid": 3, "replayError": 4, "counterValueOutOfRange": 6, "sizeOverflow": 15,
+        "ecallActive": 104, "undefinedError": 127}
+    eim = SampleEim()
+    add_eim(iot, eim)
+    faults(iot).add(Rule(Match(name="ES10b.LoadEuiccPackage"),
+                         Action(ActionKind.ERROR, code=104, code_name="ecallActive")))
+    request = eim.package(credentials.eid, [("getRAT", {})])
+    raw = iot.store_data(request)
+    kind, value = decode_exact(sgp32(), "EuiccPackageResult", raw)
+    assert kind == "euiccPackageErrorSigned"
+    assert value["euiccPackageErrorDataSigned"] == {"eimId": eim.eim_id, "counterValue": 1,
+                                                    "euiccPackageErrorCode": 104}
+    assert result_signature_valid(raw, request, credentials.identities[0].certificate_der)
+    assert store.eims()[0].counter == 0 and store.package_results() == []
+    kind, _ = decode_exact(sgp32(), "EuiccPackageResult", iot.store_data(request))
+    assert kind == "euiccPackageResultSigned"  # the rule fired once; the package now runs
