@@ -8,6 +8,8 @@ there too (eim.sqlite).
     python -m euicc_tools.eim --dir DIR eco EID ITEM... [fault options]
     python -m euicc_tools.eim --dir DIR download EID (--activation-code AC |
                                                       --smdp ADDRESS --matching-id ID)
+    python -m euicc_tools.eim --dir DIR push EID --ipa HOST:PORT [--all]
+                                         [--no-tls | --ipa-ca FILE | --insecure]
     python -m euicc_tools.eim --dir DIR orders [EID] | results [EID] | counter EID
 
 An ITEM is a Psmo or Eco in ASN.1 JER (X.697), e.g. '{"enable":{"iccid":"98..."}}', or a
@@ -129,6 +131,17 @@ def build_parser() -> argparse.ArgumentParser:
                           help="SGP.22 4.1 activation code, e.g. 1$smdp.example.com$MATCHING")
     download.add_argument("--smdp", metavar="ADDRESS")
     download.add_argument("--matching-id", metavar="ID", default="")
+    push = sub.add_parser("push", help="push the EID's queued orders to a listening IPA "
+                          "(ESipa TransferEimPackage)")
+    push.add_argument("eid")
+    push.add_argument("--ipa", required=True, metavar="HOST:PORT",
+                      help="where `euicc-lpa ipa listen` serves")
+    push.add_argument("--no-tls", action="store_true", help="plain HTTP")
+    push.add_argument("--ipa-ca", action="append", type=Path, metavar="FILE",
+                      help="a certificate the IPA's TLS certificate must chain to")
+    push.add_argument("--insecure", action="store_true",
+                      help="do not verify the IPA's TLS certificate")
+    push.add_argument("--all", action="store_true", help="push until the queue is empty")
     for name, what in (("orders", "the queued and sent orders"),
                        ("results", "the results received")):
         sub.add_parser(name, help=what).add_argument("eid", nargs="?")
@@ -202,6 +215,30 @@ def cmd_download(args, credentials, queue) -> int:
     return 0
 
 
+def cmd_push(args, credentials, queue) -> int:
+    from .push import PushError, ipa_caller, push_next
+
+    try:
+        call = ipa_caller(args.ipa, not args.no_tls, args.ipa_ca, args.insecure)
+        service = EimService(credentials, queue)
+        pushed = 0
+        while True:
+            report = push_next(service, args.eid.upper(), call)
+            if report is None:
+                break
+            pushed += 1
+            acks = f", acknowledged {report['acknowledged']}" if report["acknowledged"] else ""
+            print(f"pushed {report['package']}: {report['answer']}{acks}")
+            if not args.all:
+                break
+    except PushError as exc:
+        print(f"eim push: {exc}", file=sys.stderr)
+        return 1
+    if not pushed:
+        print(f"nothing queued for {args.eid.upper()}")
+    return 0
+
+
 def cmd_orders(args, credentials, queue) -> int:
     for order in queue.orders(args.eid and args.eid.upper()):
         faults = f" faults {json.dumps(order.faults)}" if order.faults else ""
@@ -227,8 +264,8 @@ def cmd_counter(args, credentials, queue) -> int:
 
 
 COMMANDS = {"serve": cmd_serve, "psmo": cmd_package, "eco": cmd_package,
-            "download": cmd_download, "orders": cmd_orders, "results": cmd_results,
-            "counter": cmd_counter}
+            "download": cmd_download, "push": cmd_push, "orders": cmd_orders,
+            "results": cmd_results, "counter": cmd_counter}
 
 if __name__ == "__main__":
     raise SystemExit(main())

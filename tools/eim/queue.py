@@ -107,6 +107,10 @@ class EimQueue:
     def mark(self, order_id: int, state: str) -> None:
         self.db.execute("UPDATE orders SET state = ? WHERE id = ?", (state, order_id))
 
+    def remove(self, order_id: int) -> None:
+        """An order that never went out (a push that reached no IPA made it)."""
+        self.db.execute("DELETE FROM orders WHERE id = ?", (order_id,))
+
     def order_by_transaction(self, transaction_id: bytes) -> Order | None:
         """The order sent with ``transaction_id``, whatever its state now (a trigger whose
         Install notification came first, through the relay, is done already)."""

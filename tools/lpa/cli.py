@@ -6,6 +6,7 @@ only; what each operation does is in :mod:`.operations`.
               [--block-size N] OPERATION ...
     euicc-lpa ipa add-initial-eim FILE | ipa poll [--eim ADDRESS] [--no-tls] [--loop]
                                                    [--indirect]
+    euicc-lpa ipa listen [--host H] [--port P] [--tls-cert F --tls-key F] [--count N]
     euicc-lpa ipa fallback | return-from-fallback | emergency-enable | emergency-disable
               [--refresh]      (SGP.32 v1.2, 5.9.20-5.9.23)
 
@@ -24,6 +25,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 from typing import TextIO
 
 from .download import CancelSessionReason
@@ -119,6 +121,18 @@ def build_parser() -> argparse.ArgumentParser:
     for operation, (function, _, _) in V12_FUNCTIONS.items():
         ipa_ops.add_parser(operation, help=f"{function} (SGP.32 v1.2)").add_argument(
             "--refresh", action="store_true", help="refreshFlag: ask the device to reset")
+    listen = ipa_ops.add_parser("listen", help="serve the eIM's pushes (ESipa "
+                                "TransferEimPackage) until stopped or --count")
+    listen.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (loopback)")
+    listen.add_argument("--port", type=int, default=8600, help="default 8600")
+    listen.add_argument("--tls-cert", type=Path, metavar="FILE",
+                        help="HTTPS with this certificate (PEM) and --tls-key")
+    listen.add_argument("--tls-key", type=Path, metavar="FILE")
+    listen.add_argument("--count", type=int, metavar="N", help="stop after N pushes")
+    listen.add_argument("--eim", metavar="ADDRESS", help="where a download's result goes "
+                        "(default: the card's eimFqdn)")
+    listen.add_argument("--no-tls", action="store_true",
+                        help="to the eIM over plain HTTP")
     poll = ipa_ops.add_parser("poll", help="one poll round: notifications, GetEimPackage, "
                               "execution, ProvideEimPackageResult")
     poll.add_argument("--eim", metavar="ADDRESS",
@@ -195,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         link = PcscLink(reader)
     except LinkError as exc:
         return report_failure(args, exc, sys.stdout, sys.stderr)
-    if args.operation == "ipa" and args.ipa_operation == "poll":
+    if args.operation == "ipa" and args.ipa_operation in ("poll", "listen"):
         tls = not args.no_tls
         args.esipa_for = lambda address: http_esipa(address, tls, args.timeout)
     try:

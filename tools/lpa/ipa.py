@@ -271,6 +271,70 @@ def get_package(es10: Es10Client, esipa: EsipaCall, es9_for: Es9For, eid: str) -
     return _euicc_data(es10, esipa, value)
 
 
+# -- ESipa.TransferEimPackage (6.3.3.1): a package the eIM pushes -----------------------------
+PUSH_TAG, PROVIDE_TAG = 0xBF4E, 0xBF50  # TransferEimPackage, ProvideEimPackageResult
+
+
+class _Kept:
+    """An ESipa caller that keeps the ProvideEimPackageResult it is given and acknowledges
+    nothing: a pushed package's result goes back in the HTTP answer instead."""
+
+    def __init__(self) -> None:
+        self.body: bytes | None = None
+
+    def __call__(self, body: bytes) -> bytes:
+        self.body = body
+        return encode(sgp32(), "EsipaMessageFromEimToIpa",
+                      ("provideEimPackageResultResponse", {}))
+
+
+def _received() -> bytes:
+    return encode(sgp32(), "EsipaMessageFromIpaToEim",
+                  ("transferEimPackageResponse", ("eimPackageReceived", None)))
+
+
+def _push_error(code: int) -> bytes:
+    return encode(sgp32(), "EsipaMessageFromIpaToEim",
+                  ("transferEimPackageResponse", ("eimPackageError", code)))
+
+
+def transfer(es10: Es10Client, esipa: EsipaCall, es9_for: Es9For,
+             body: bytes) -> tuple[bytes, dict, Callable[[], dict] | None]:
+    """A TransferEimPackageRequest the eIM pushed (6.3.3.1): (the TransferEimPackageResponse,
+    the report, what is left to do once it is answered). An eUICC Package runs on the card
+    and its EuiccPackageResult (byte for byte) is the answer, an eUICC Data Request the
+    IpaEuiccDataResponse (the alternatives ProvideEimPackageResult has, 6.3.2.7);
+    eimAcknowledgements remove those results from the card (5.9.12) and a Profile Download
+    Trigger is taken (eimPackageReceived) and carried out after the answer, its result then
+    brought to the eIM with ProvideEimPackageResult over ``esipa``. A body that is no
+    TransferEimPackageRequest is eimPackageError invalidPackageFormat(1)."""
+    try:
+        kind, (alternative, value) = decode_exact(sgp32(), "EsipaMessageFromEimToIpa", body)
+        if kind != "transferEimPackageRequest":
+            raise Asn1Error(f"{kind}, not transferEimPackageRequest")
+    except (Asn1Error, TypeError, ValueError) as exc:
+        return _push_error(INVALID_PACKAGE_FORMAT), {"error": str(exc)}, None
+    if alternative == "eimAcknowledgements":
+        return _received(), {"package": alternative, "removed": _remove(es10, value)}, None
+    if alternative == "profileDownloadTriggerRequest":
+        return (_received(), {"package": alternative},
+                lambda: _trigger(es10, esipa, es9_for, value))
+    kept = _Kept()
+    try:
+        if alternative == "euiccPackageRequest":  # relayed as signed, not re-encoded
+            head = read_header(body)
+            report = _package(es10, kept, body[head.header_length:])
+        else:
+            report = _euicc_data(es10, kept, value)
+    except LpaFailure as failure:  # refused by the card: its answer goes back all the same
+        report = {**(failure.data or {}), "refused": str(failure)}
+    for name in ("acknowledged", "removed"):
+        report.pop(name, None)
+    if kept.body is None or kept.body[:2] != PROVIDE_TAG.to_bytes(2, "big"):
+        return _push_error(UNDEFINED_ERROR), report, None
+    return PUSH_TAG.to_bytes(2, "big") + kept.body[2:], report, None
+
+
 def poll(es10: Es10Client, esipa_for: EsipaFor, es9_for: Es9For,
          address: str | None = None, indirect: bool = False) -> dict:
     """One poll round (steps 1-3); the report of what was done. ``indirect``: ES9+ through

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import ipa, management, notifications
+from . import ipa, listen, management, notifications
 from .download import CancelSessionReason, download, error_names
 from .es10 import Es10Client
 from .notifications import Es9For
@@ -113,6 +113,10 @@ def ipa_operation(es10: Es10Client, es9_for: Es9For, args: argparse.Namespace):
         return ipa.add_initial_eim(es10, request)
     if args.ipa_operation in ipa.V12_FUNCTIONS:
         return ipa.v12_function(es10, args.ipa_operation, args.refresh)
+    if args.ipa_operation == "listen":
+        return listen.listen(es10, args.esipa_for, es9_for, args.host, args.port,
+                             listen.tls_context(args.tls_cert, args.tls_key), args.count,
+                             args.eim)
     rounds = []
     for number in range(args.rounds if args.loop else 1):
         if number and args.interval:
@@ -157,9 +161,19 @@ def _round(data: dict) -> list[str]:
     return lines
 
 
+def _pushed(data: dict) -> list[str]:
+    lines = [f"listened at {data['listened']}"]
+    for report in data["transfers"]:
+        what = report.get("result") or report.get("refused") or report.get("error") or ""
+        lines.append(f"pushed {report.get('package')}: {what}".rstrip())
+    return lines
+
+
 def _ipa(data: dict) -> list[str]:
     if "function" in data:
         return _result(data)
+    if "listened" in data:
+        return _pushed(data)
     if "rounds" in data:
         return [line for r in data["rounds"] if r for line in _round(r)]
     return _round(data)
