@@ -293,7 +293,7 @@ def _received() -> bytes:
                   ("transferEimPackageResponse", ("eimPackageReceived", None)))
 
 
-def _push_error(code: int) -> bytes:
+def push_error(code: int) -> bytes:
     return encode(sgp32(), "EsipaMessageFromIpaToEim",
                   ("transferEimPackageResponse", ("eimPackageError", code)))
 
@@ -313,7 +313,7 @@ def transfer(es10: Es10Client, esipa: EsipaCall, es9_for: Es9For,
         if kind != "transferEimPackageRequest":
             raise Asn1Error(f"{kind}, not transferEimPackageRequest")
     except (Asn1Error, TypeError, ValueError) as exc:
-        return _push_error(INVALID_PACKAGE_FORMAT), {"error": str(exc)}, None
+        return push_error(INVALID_PACKAGE_FORMAT), {"error": str(exc)}, None
     if alternative == "eimAcknowledgements":
         return _received(), {"package": alternative, "removed": _remove(es10, value)}, None
     if alternative == "profileDownloadTriggerRequest":
@@ -331,7 +331,7 @@ def transfer(es10: Es10Client, esipa: EsipaCall, es9_for: Es9For,
     for name in ("acknowledged", "removed"):
         report.pop(name, None)
     if kept.body is None or kept.body[:2] != PROVIDE_TAG.to_bytes(2, "big"):
-        return _push_error(UNDEFINED_ERROR), report, None
+        return push_error(UNDEFINED_ERROR), report, None
     return PUSH_TAG.to_bytes(2, "big") + kept.body[2:], report, None
 
 

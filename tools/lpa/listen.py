@@ -98,7 +98,12 @@ def listen(es10: Es10Client, esipa_for: Callable[[str], EsipaCall], es9_for: Es9
     def handle(body: bytes) -> tuple[bytes, Callable[[], None] | None]:
         with lock:
             caller = esipa if esipa is not None else _no_eim
-            answer, report, after = ipa.transfer(es10, caller, es9_for, body)
+            try:
+                answer, report, after = ipa.transfer(es10, caller, es9_for, body)
+            except Exception as exc:  # noqa: BLE001 - the card or link failed: said, not fatal
+                log.warning("TransferEimPackage: %s", exc)
+                answer, report, after = ipa.push_error(ipa.UNDEFINED_ERROR), {
+                    "error": str(exc)}, None
             transfers.append(report)
         if after is None:
             return answer, None
