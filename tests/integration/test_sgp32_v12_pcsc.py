@@ -6,7 +6,8 @@ Download Triggers (one whose metadata has fallbackAllowed, one with ecallIndicat
 ExecuteFallbackMechanism / ReturnFromFallback (5.9.20 / 5.9.21), EnableEmergencyProfile /
 DisableEmergencyProfile (5.9.22 / 5.9.23) and, while the Emergency Profile is enabled, an
 eUICC Package refused with the signed error ecallActive(104) (2.11.2.1) that the eIM
-verifies with the eUICC certificate."""
+verifies with the eUICC certificate; then the unsetFallbackAttribute (3.4.7) and
+setDefaultDpAddress PSMOs."""
 
 from __future__ import annotations
 
@@ -93,3 +94,15 @@ def test_fallback_and_emergency_through_the_ipa(iot_card, smdp, eim):  # noqa: F
     assert enabled(iot_card) == WORK
     status, answer = lpa(reader, "ipa", "emergency-disable")
     assert status == 1 and answer["code"] == "profileNotInEnabledState"
+
+    # the other v1.2 PSMOs: unsetFallbackAttribute (3.4.7), setDefaultDpAddress
+    queue(directory, "psmo", eid, "unsetFallbackAttribute", "unsetFallbackAttribute",
+          "setDefaultDpAddress:smdp.example.com")
+    status, answer = lpa(reader, "ipa", "poll")
+    assert status == 0, answer
+    signed = answer["data"]["value"]["euiccPackageResultDataSigned"]
+    assert signed["euiccResult"] == [
+        {"unsetFallbackAttributeResult": 0}, {"unsetFallbackAttributeResult": 2},
+        {"setDefaultDpAddressResult": {"setDefaultDpAddressResult": 0}}]
+    assert "smdp.example.com" in json.dumps(lpa(reader, "info")[1]["data"])
+    assert lpa(reader, "ipa", "fallback")[1]["code"] == "fallbackNotAvailable"
