@@ -269,3 +269,15 @@ def test_set_default_dp_address_psmo(card, store, credentials):
             ("setDefaultDpAddressResult", {"setDefaultDpAddressResult": 0})]
     raw = card.store_data(bytes.fromhex("BF3C00"))
     assert b"smdp.example.com" in raw
+
+
+@pytest.mark.parametrize("request_hex, function", [
+    ("BF5D038001FF", "ExecuteFallbackMechanism"), ("BF5E038001FF", "ReturnFromFallback"),
+    ("BF5B038001FF", "EnableEmergencyProfile"), ("BF5C03800100", "DisableEmergencyProfile")])
+def test_the_requests_an_independent_ipa_encodes(card, request_hex, function):
+    """The v1.2 requests as the Iapyx fork of onomondo-ipa's asn1c encoder writes them
+    (its tests/es10b_functions: refreshFlag [0] under AUTOMATIC TAGS, '80'), answered with
+    the one-member response it decodes ('BF5x 03 80 01 code'), SGP.32 5.9.20-5.9.23."""
+    raw = card.store_data(bytes.fromhex(request_hex))
+    assert raw[:5] == bytes.fromhex(request_hex[:4] + "038001") and len(raw) == 6
+    decode_exact(sgp32(), f"{function}Response", raw)
