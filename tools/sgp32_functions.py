@@ -21,8 +21,10 @@ VERSIONS = ("1.0", "1.2")
 FUNCTIONS: dict[int, tuple[str, str, str] | dict[str, tuple[str, str, str]]] = {
     0xBF51: ("ES10b.LoadEuiccPackage", "EuiccPackageRequest", "EuiccPackageResult"),  # 5.9.1
     0xBF22: ("ES10b.GetEUICCInfo2", "GetEuiccInfo2Request", "SGP32-EUICCInfo2"),  # 5.9.2
-    0xBF34: ("ES10c.eUICCMemoryReset", "SGP32-EuiccMemoryResetRequest",  # 5.9.5
-             "SGP32-EuiccMemoryResetResponse"),
+    0xBF34: {"1.0": ("ES10c.eUICCMemoryReset", "SGP32-EuiccMemoryResetRequest",  # 5.9.5
+                     "SGP32-EuiccMemoryResetResponse")},
+    0xBF64: {"1.2": ("ES10b.eUICCMemoryReset", "SGP32v12-EuiccMemoryResetRequest",
+                     "SGP32v12-EuiccMemoryResetResponse")},  # v1.2 5.9.5, moved
     0xBF57: ("ES10b.AddInitialEim", "AddInitialEimRequest", "AddInitialEimResponse"),  # 5.9.4
     0xBF56: ("ES10b.GetCerts", "GetCertsRequest", "GetCertsResponse"),  # 5.9.10
     0xBF2B: ("ES10b.RetrieveNotificationsList", "SGP32-RetrieveNotificationsListRequest",
@@ -56,7 +58,7 @@ FUNCTIONS: dict[int, tuple[str, str, str] | dict[str, tuple[str, str, str]]] = {
                      "ReturnFromFallbackResponse")},  # v1.2 5.9.21
 }
 SGP32_ONLY = frozenset({0xBF51, 0xBF55, 0xBF56, 0xBF57, 0xBF58, 0xBF59, 0xBF5A, 0xBF5B,
-                        0xBF5C, 0xBF5D, 0xBF5E})
+                        0xBF5C, 0xBF5D, 0xBF5E, 0xBF64})
 
 
 def functions(version: str) -> dict[int, tuple[str, str, str]]:

@@ -203,16 +203,21 @@ class ProfileManagement:
         return {"deleteResult": OK}
 
     # -- SGP.22 5.7.19 eUICCMemoryReset ------------------------------------------------------------
-    def memory_reset(self, request: dict) -> dict:
+    def memory_reset(self, request: dict, pre_loaded_test: bool = False,
+                     provisioning: bool = False) -> dict:
+        """``pre_loaded_test`` / ``provisioning``: also the test profiles that were not
+        field-loaded and the provisioning profiles (SGP.32 v1.2 5.9.5's
+        deletePreLoadedTestProfiles, deleteProvisioningProfiles)."""
         options = request["resetOptions"]
         operational = bit_is_set(options, 0)  # deleteOperationalProfiles
         test = bit_is_set(options, 1)  # deleteFieldLoadedTestProfiles
         done = False
         enabled_deleted = False
         for profile in self.store.profiles():
-            if (operational and profile.profile_class == ProfileClass.OPERATIONAL) or (
-                test and profile.profile_class == ProfileClass.TEST and profile.field_loaded
-            ):
+            kind = profile.profile_class
+            if (operational and kind == ProfileClass.OPERATIONAL) or (
+                kind == ProfileClass.TEST and (test if profile.field_loaded else pre_loaded_test)
+            ) or (provisioning and kind == ProfileClass.PROVISIONING):
                 # Irrespective of state and Profile Policy Rules; no notification is made.
                 self.store.delete_profile(profile.isdp_aid)
                 enabled_deleted |= profile.state == ProfileState.ENABLED

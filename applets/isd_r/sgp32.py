@@ -13,8 +13,8 @@ The functions, each in its module:
   :mod:`.sgp32_eco`.
 - 5.9.11 RetrieveNotificationsList and 5.9.12 RemoveNotificationFromList with the eUICC
   Package Results: :mod:`.sgp32_notifications`.
-- 5.9.5 eUICCMemoryReset with resetEimConfigData and resetAutoEnableConfig:
-  :mod:`.sgp32_reset`.
+- 5.9.5 eUICCMemoryReset with resetEimConfigData and resetAutoEnableConfig (v1.2: moved to
+  'BF64', with the v1.2 options; 'BF34' is then no function: '6A80'): :mod:`.sgp32_reset`.
 - 5.9.16 ProfileRollback (BF58) and the enable PSMO's rollbackFlag: :mod:`.sgp32_rollback`.
 - v1.0: 5.9.17 ConfigureAutoProfileEnabling (BF59), 5.9.15 EnableUsingDD (BF5A), and the
   configureAutoEnable PSMO; v1.2: ConfigureImmediateProfileEnabling (BF59), ImmediateEnable
@@ -70,6 +70,7 @@ FOR_THE_EIM_ONLY = {0xBF31: "ES10c.EnableProfile", 0xBF32: "ES10c.DisableProfile
                     0xBF33: "ES10c.DeleteProfile"}
 ROLLBACK_TAG, CONFIGURE_ENABLING_TAG, ENABLE_INSTALLED_TAG = 0xBF58, 0xBF59, 0xBF5A
 PROFILES_INFO_TAG = 0xBF2D
+V12_RESET_TAG = 0xBF64  # v1.2 eUICCMemoryReset, moved from 'BF34' 
 ENABLE_EMERGENCY_TAG, DISABLE_EMERGENCY_TAG = 0xBF5B, 0xBF5C
 EXECUTE_FALLBACK_TAG, RETURN_FROM_FALLBACK_TAG = 0xBF5D, 0xBF5E
 # ProfileInfo members of v1.2 by the tag a tagList names them with (SGP.32 4.4)
@@ -169,6 +170,9 @@ def v12_functions(parts: IotParts, profiles: ProfileManagement) -> list[Es10Entr
         f("ES10b.ReturnFromFallback", RETURN_FROM_FALLBACK_TAG, "ReturnFromFallbackRequest",
           "ReturnFromFallbackResponse", fallback.return_from_fallback,
           {"returnFromFallbackResult": UNDEFINED}),
+        f("ES10b.eUICCMemoryReset", V12_RESET_TAG, "SGP32v12-EuiccMemoryResetRequest",
+          "SGP32v12-EuiccMemoryResetResponse", parts.reset.memory_reset_v12,
+          {"resetResult": UNDEFINED}),
     ]
 
 
@@ -185,16 +189,17 @@ def iot_functions(entries: list[Es10Entry], parts: IotParts, info: EuiccInfo) ->
     added = v12_functions(parts, parts.packages.profiles)
     replaced = {*REPLACED, *FOR_THE_EIM_ONLY, *(e.tag for e in added)}
     table = [e for e in entries if e.tag not in replaced]
-    return table + added + [
+    v10_reset = [] if added else [
+        f("ES10c.eUICCMemoryReset", RESET_TAG, "SGP32-EuiccMemoryResetRequest",
+          "SGP32-EuiccMemoryResetResponse", parts.reset.memory_reset,
+          {"resetResult": UNDEFINED})]
+    return table + added + v10_reset + [
         f("ES10b.RetrieveNotificationsList", RETRIEVE_TAG,
           "SGP32-RetrieveNotificationsListRequest", "SGP32-RetrieveNotificationsListResponse",
           notes.retrieve_notifications_list, ("notificationsListResultError", UNDEFINED)),
         f("ES10b.RemoveNotificationFromList", REMOVE_TAG, "NotificationSentRequest",
           "NotificationSentResponse", notes.remove_notification_from_list,
           {"deleteNotificationStatus": UNDEFINED}),
-        f("ES10c.eUICCMemoryReset", RESET_TAG, "SGP32-EuiccMemoryResetRequest",
-          "SGP32-EuiccMemoryResetResponse", parts.reset.memory_reset,
-          {"resetResult": UNDEFINED}),
         f("ES10b.GetEUICCInfo2", EUICC_INFO2_TAG, "GetEuiccInfo2Request", "SGP32-EUICCInfo2",
           euicc_info2),
         f("ES10b.AddInitialEim", 0xBF57, "AddInitialEimRequest", "AddInitialEimResponse",

@@ -210,9 +210,9 @@ def test_emergency_profile(card, store, credentials):
     assert result_signature_valid(raw, request, credentials.identities[0].certificate_der)
     assert store.eims()[0].counter == counter
     assert state(store, ICCID_E) == ProfileState.ENABLED
-    reset = encode(sgp32(), "SGP32-EuiccMemoryResetRequest",
+    reset = encode(sgp32(), "SGP32v12-EuiccMemoryResetRequest",
                    {"resetOptions": (b"\x80", 1)})
-    assert call(card, reset, "SGP32-EuiccMemoryResetResponse") == {"resetResult": 104}
+    assert call(card, reset, "SGP32v12-EuiccMemoryResetResponse") == {"resetResult": 104}
     assert len(store.profiles()) == 4
     assert function(card, "ExecuteFallbackMechanism") == 104
     assert function(card, "DisableEmergencyProfile") == 0
@@ -281,3 +281,33 @@ def test_the_requests_an_independent_ipa_encodes(card, request_hex, function):
     raw = card.store_data(bytes.fromhex(request_hex))
     assert raw[:5] == bytes.fromhex(request_hex[:4] + "038001") and len(raw) == 6
     decode_exact(sgp32(), f"{function}Response", raw)
+
+
+def test_v12_memory_reset_moved_to_bf64(store, credentials, add_profile):
+    """SGP.32 v1.2 5.9.5 ('BF64'): deletePreLoadedTestProfiles(3) deletes the test profiles
+    that were not field-loaded (not the field-loaded one), deleteProvisioningProfiles(4) the
+    provisioning one, resetEimConfigData(5) the eIMs (resetEimResult), resetImmediateEnable
+    Config(6) the configuration (resetImmediateEnableConfigResult); every member tagged
+    ('80', '81', '82'); 'BF34' is no function of the v1.2 card ('6A80')."""
+    from dataclasses import replace
+
+    add_profile(ICCID_A, enabled=True)
+    pre = add_profile(ICCID_B, profile_class=0)
+    store.add_profile(replace(pre, iccid=iccid_bytes(ICCID_F), field_loaded=False,
+                              isdp_aid=bytes.fromhex("A0000005591010FFFFFFFF8900004000")))
+    add_profile(ICCID_E, profile_class=1)
+    client = iot_client(store, credentials, "iot12")
+    add_eim(client, SampleEim())
+    with pytest.raises(CardError) as err:
+        client.store_data(bytes.fromhex("BF340482020560"))
+    assert err.value.sw == 0x6A80
+    reset = encode(sgp32(), "SGP32v12-EuiccMemoryResetRequest",
+                   {"resetOptions": (bytes([0b00011110]), 7)})
+    raw = client.store_data(reset)
+    assert raw[:2] == bytes.fromhex("BF64")
+    assert decode_exact(sgp32(), "SGP32v12-EuiccMemoryResetResponse", raw) == {
+        "resetResult": 0, "resetEimResult": 0, "resetImmediateEnableConfigResult": 0}
+    assert raw[3:] == bytes.fromhex("800100810100820100")
+    assert sorted(p.iccid_digits for p in store.profiles()) == [ICCID_A, ICCID_B]
+    assert store.eims() == []
+    client.close()

@@ -38,14 +38,15 @@ def test_the_v12_catalogue_names_what_the_v12_card_has(store, credentials):
     and the trace readers' agree."""
     table = card_functions(build_card(store, credentials, personality=load_personality("iot12")))
     catalogue = sgp32_functions.functions("1.2")
-    for tag in (0xBF2D, 0xBF5B, 0xBF5C, 0xBF5D, 0xBF5E, 0xBF59, 0xBF5A):
+    for tag in (0xBF2D, 0xBF5B, 0xBF5C, 0xBF5D, 0xBF5E, 0xBF59, 0xBF5A, 0xBF64):
         assert table[tag] == catalogue[tag], hex(tag)
 
 
 def test_versions_differ_only_where_sgp32_gives_the_tag_another_function():
     v10, v12 = sgp32_functions.functions("1.0"), sgp32_functions.functions("1.2")
-    assert {tag for tag in v10 if v10[tag] != v12[tag]} == {0xBF59, 0xBF5A}
-    assert set(v12) - set(v10) == {0xBF2D, 0xBF5B, 0xBF5C, 0xBF5D, 0xBF5E}
+    assert {tag for tag in set(v10) & set(v12) if v10[tag] != v12[tag]} == {0xBF59, 0xBF5A}
+    assert set(v12) - set(v10) == {0xBF2D, 0xBF5B, 0xBF5C, 0xBF5D, 0xBF5E, 0xBF64}
+    assert set(v10) - set(v12) == {0xBF34}  # v1.2 moved eUICCMemoryReset to 'BF64' 
     assert v10[0xBF59][0] == "ES10b.ConfigureAutoProfileEnabling"
     assert v12[0xBF59][0] == "ES10b.ConfigureImmediateProfileEnabling"
     assert (v10[0xBF5A][0], v12[0xBF5A][0]) == ("ES10b.EnableUsingDD", "ES10b.ImmediateEnable")
@@ -144,7 +145,7 @@ def test_an_iot_cards_pcap_reads_back_as_sgp32_functions(store, credentials, tmp
     ("1.2", "ES10b.EnableEmergencyProfile", "ecallNotAvailable", 8),
     ("1.2", "ES10b.DisableEmergencyProfile", "profileNotInEnabledState", 2),
     ("1.2", "ES10c.GetProfilesInfo", "profileChangeOngoing", 11),
-    ("1.2", "ES10c.eUICCMemoryReset", "ecallActive", 104),
+    ("1.2", "ES10b.eUICCMemoryReset", "ecallActive", 104),
 ])
 def test_the_fault_plans_error_action_knows_each_sgp32_functions_codes(
         store, credentials, tmp_path, version, name, code_name, code):
