@@ -70,7 +70,7 @@ FOR_THE_EIM_ONLY = {0xBF31: "ES10c.EnableProfile", 0xBF32: "ES10c.DisableProfile
                     0xBF33: "ES10c.DeleteProfile"}
 ROLLBACK_TAG, CONFIGURE_ENABLING_TAG, ENABLE_INSTALLED_TAG = 0xBF58, 0xBF59, 0xBF5A
 PROFILES_INFO_TAG = 0xBF2D
-V12_RESET_TAG = 0xBF64  # v1.2 eUICCMemoryReset, moved from 'BF34' 
+V12_RESET_TAG = 0xBF64  # v1.2 eUICCMemoryReset, moved from 'BF34'
 ENABLE_EMERGENCY_TAG, DISABLE_EMERGENCY_TAG = 0xBF5B, 0xBF5C
 EXECUTE_FALLBACK_TAG, RETURN_FROM_FALLBACK_TAG = 0xBF5D, 0xBF5E
 # ProfileInfo members of v1.2 by the tag a tagList names them with (SGP.32 4.4)

@@ -46,7 +46,7 @@ def test_versions_differ_only_where_sgp32_gives_the_tag_another_function():
     v10, v12 = sgp32_functions.functions("1.0"), sgp32_functions.functions("1.2")
     assert {tag for tag in set(v10) & set(v12) if v10[tag] != v12[tag]} == {0xBF59, 0xBF5A}
     assert set(v12) - set(v10) == {0xBF2D, 0xBF5B, 0xBF5C, 0xBF5D, 0xBF5E, 0xBF64}
-    assert set(v10) - set(v12) == {0xBF34}  # v1.2 moved eUICCMemoryReset to 'BF64' 
+    assert set(v10) - set(v12) == {0xBF34}  # v1.2 moved eUICCMemoryReset to 'BF64'
     assert v10[0xBF59][0] == "ES10b.ConfigureAutoProfileEnabling"
     assert v12[0xBF59][0] == "ES10b.ConfigureImmediateProfileEnabling"
     assert (v10[0xBF5A][0], v12[0xBF5A][0]) == ("ES10b.EnableUsingDD", "ES10b.ImmediateEnable")
