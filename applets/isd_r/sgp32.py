@@ -125,6 +125,15 @@ def iot_function(name: str, tag: int, request_type: str, response_type: str, han
                         error=error, spec=sgp32, **options)
 
 
+def package_error_codes(version: str) -> dict[str, int]:
+    """EuiccPackageErrorCode's named numbers (2.11.2.1) of the card's version: v1.0 has no
+    ecallActive(104), which v1.2 adds with the Emergency Profile."""
+    codes = named_numbers("EuiccPackageErrorCode", types=sgp32_types())
+    if version == "1.0":
+        codes.pop("ecallActive", None)
+    return codes
+
+
 def enabling_functions(parts: IotParts) -> list[Es10Entry]:
     """BF59 and BF5A as the card's SGP.32 version has them."""
     f, enabling = iot_function, parts.enabling
@@ -211,7 +220,7 @@ def iot_functions(entries: list[Es10Entry], parts: IotParts, info: EuiccInfo) ->
         f("ES10b.LoadEuiccPackage", 0xBF51, "EuiccPackageRequest", "EuiccPackageResult",
           parts.packages.load_euicc_package, with_raw=True,
           # the fault plan's error: a refusal by EuiccPackageErrorCode (2.11.2.1)
-          error=ErrorResult(named_numbers("EuiccPackageErrorCode", types=sgp32_types()),
+          error=ErrorResult(package_error_codes(parts.settings.version),
                             parts.packages.injected_error)),
         f("ES10b.ProfileRollback", ROLLBACK_TAG, "ProfileRollbackRequest",
           "ProfileRollbackResponse", parts.rollback.profile_rollback,

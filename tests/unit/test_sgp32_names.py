@@ -188,26 +188,29 @@ def test_an_injected_add_initial_eim_error_stores_no_eim(iot, store):
 def test_an_injected_load_euicc_package_error_is_signed_and_changes_nothing(iot, store,
                                                                             credentials):
     """SGP.32 5.9.1 / 2.11.2.1: the fault plan's error action on LoadEuiccPackage answers a
-    euiccPackageErrorSigned with the EuiccPackageErrorCode asked (here ecallActive(104)),
+    euiccPackageErrorSigned with the EuiccPackageErrorCode asked (here replayError(4)),
     signed with the eUICC key over the error data and the package's eimSignature as a real
     refusal; the package does not run and its counterValue is not taken: the same package
-    runs afterwards. The codes are EuiccPackageErrorCode's."""
+    runs afterwards. The codes are EuiccPackageErrorCode's of the card's version."""
     from euicc_tools.testkit.eim import result_signature_valid
 
     card = iot.link.card
     assert fault_catalog(card).targets["ES10b.LoadEuiccPackage"].error_codes == {
         "invalidEid": 3, "replayError": 4, "counterValueOutOfRange": 6, "sizeOverflow": 15,
-        "ecallActive": 104, "undefinedError": 127}
+        "undefinedError": 127}  # v1.0: no ecallActive, v1.2's
+    v12 = build_card(store, credentials, personality=load_personality("iot12"))
+    assert fault_catalog(v12).targets["ES10b.LoadEuiccPackage"].error_codes[
+        "ecallActive"] == 104
     eim = SampleEim()
     add_eim(iot, eim)
     faults(iot).add(Rule(Match(name="ES10b.LoadEuiccPackage"),
-                         Action(ActionKind.ERROR, code=104, code_name="ecallActive")))
+                         Action(ActionKind.ERROR, code=4, code_name="replayError")))
     request = eim.package(credentials.eid, [("getRAT", {})])
     raw = iot.store_data(request)
     kind, value = decode_exact(sgp32(), "EuiccPackageResult", raw)
     assert kind == "euiccPackageErrorSigned"
     assert value["euiccPackageErrorDataSigned"] == {"eimId": eim.eim_id, "counterValue": 1,
-                                                    "euiccPackageErrorCode": 104}
+                                                    "euiccPackageErrorCode": 4}
     assert result_signature_valid(raw, request, credentials.identities[0].certificate_der)
     assert store.eims()[0].counter == 0 and store.package_results() == []
     kind, _ = decode_exact(sgp32(), "EuiccPackageResult", iot.store_data(request))
