@@ -19,12 +19,11 @@ TransferEimPackageResponse)."""
 from __future__ import annotations
 
 import ssl
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
 from euicc.asn1 import decode_exact, sgp32
+from euicc_tools.lpa.esipa import EsipaError, http_esipa
 
 from . import esipa
 from .service import EimService
@@ -56,17 +55,13 @@ def ipa_caller(address: str, tls: bool, ca_files: list[Path] | None, insecure: b
                     context.load_verify_locations(cafile=str(path))
                 except (OSError, ssl.SSLError) as exc:
                     raise PushError(f"--ipa-ca {path}: {exc}") from None
-    url = f"{'https' if tls else 'http'}://{address}{esipa.PATH}"
+    post = http_esipa(address, tls, timeout, context, HEADERS)
 
     def call(body: bytes) -> bytes:
-        request = urllib.request.Request(url, body, HEADERS)
         try:
-            with urllib.request.urlopen(request, timeout=timeout, context=context) as answer:
-                return answer.read()
-        except urllib.error.HTTPError as exc:
-            raise PushError(f"{url} answered HTTP {exc.code}") from None
-        except (urllib.error.URLError, OSError) as exc:
-            raise PushError(f"{url}: {getattr(exc, 'reason', exc)}") from None
+            return post(body) or b""
+        except EsipaError as exc:
+            raise PushError(str(exc).removeprefix("ESipa: ")) from None
 
     return call
 

@@ -8,64 +8,35 @@ default."""
 from __future__ import annotations
 
 import logging
-import ssl
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 from . import esipa
+from .esipa_http import esipa_handler, server_context
 from .service import EimService
 
 log = logging.getLogger(__name__)
-MAX_BODY = 1 << 20
 
 
-def _handler_for(service: EimService):
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "euicc-emu-eim"
-        protocol_version = "HTTP/1.1"
-        timeout = 60
-        disable_nagle_algorithm = True
+def _handle_for(service: EimService):
+    def handle(body: bytes) -> tuple[int, bytes | None, None]:
+        try:
+            answer = service.handle(body)
+        except esipa.EsipaError as exc:
+            log.info("refused: %s", exc)
+            return 400, None, None
+        return (204 if answer is None else 200), answer, None
 
-        def log_message(self, fmt, *args):
-            log.info("%s %s", self.address_string(), fmt % args)
-
-        def _reply(self, status: int, body: bytes | None) -> None:
-            self.send_response(status)
-            self.send_header("X-Admin-Protocol", esipa.ADMIN_PROTOCOL)
-            if body:
-                self.send_header("Content-Type", esipa.CONTENT_TYPE)
-            self.send_header("Content-Length", str(len(body or b"")))
-            self.end_headers()
-            if body:
-                self.wfile.write(body)
-
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-            if self.path != esipa.PATH:
-                self._reply(404, None)
-                return
-            length = int(self.headers.get("Content-Length", 0))
-            if not 0 < length <= MAX_BODY:
-                self._reply(400, None)
-                return
-            try:
-                answer = service.handle(self.rfile.read(length))
-            except esipa.EsipaError as exc:
-                log.info("refused: %s", exc)
-                self._reply(400, None)
-                return
-            self._reply(204 if answer is None else 200, answer)
-
-    return Handler
+    return handle
 
 
 def serve(service: EimService, host: str = "127.0.0.1", port: int = 0,
           tls: bool = True) -> ThreadingHTTPServer:
     """Start in a daemon thread; returns the server (``.server_address``, ``.shutdown()``)."""
-    httpd = ThreadingHTTPServer((host, port), _handler_for(service))
+    httpd = ThreadingHTTPServer((host, port),
+                                esipa_handler(_handle_for(service), "euicc-emu-eim"))
     if tls:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
-        context.load_cert_chain(*service.credentials.tls_files)
+        context = server_context(*service.credentials.tls_files)
         httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
     threading.Thread(target=httpd.serve_forever, daemon=True, name="esipa").start()
     return httpd

@@ -33,17 +33,21 @@ class EsipaMalformed(EsipaError):
     """An answer that is not the EsipaMessageFromEimToIpa expected."""
 
 
-def http_esipa(address: str, tls: bool = True, timeout: float = 30.0) -> EsipaCall:
+def http_esipa(address: str, tls: bool = True, timeout: float = 30.0,
+               context: ssl.SSLContext | None = None,
+               headers: dict[str, str] = HEADERS) -> EsipaCall:
+    """POST to the ESipa server at ``address``: over HTTPS checked by ``context`` (default:
+    none, as the IPA does), or plain HTTP. The eIM's push (:mod:`euicc_tools.eim.push`)
+    calls the IPA with this too, with its own context and headers."""
     scheme = "https" if tls else "http"
-    context = None
-    if tls:
+    if tls and context is None:
         context = ssl.create_default_context()
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     url = f"{scheme}://{address}{codec.PATH}"
 
     def call(body: bytes) -> bytes | None:
-        request = urllib.request.Request(url, body, HEADERS)
+        request = urllib.request.Request(url, body, headers)
         try:
             with urllib.request.urlopen(request, timeout=timeout, context=context) as answer:
                 return answer.read() or None

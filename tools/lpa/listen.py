@@ -18,10 +18,11 @@ import signal
 import ssl
 import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import HTTPServer
 from pathlib import Path
 
 from euicc_tools.eim import esipa as codec
+from euicc_tools.eim.esipa_http import esipa_handler, server_context
 
 from . import ipa
 from .es10 import Es10Client
@@ -30,43 +31,14 @@ from .notifications import Es9For
 from .outcome import RequestError
 
 log = logging.getLogger(__name__)
-MAX_BODY = 1 << 20
 
 
 def _server(handle: Callable[[bytes], tuple[bytes, Callable[[], None] | None]],
             host: str, port: int, context: ssl.SSLContext | None) -> HTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "euicc-emu-ipa"
-        protocol_version = "HTTP/1.1"
-        timeout = 60
+    def answered(body: bytes) -> tuple[int, bytes, Callable[[], None] | None]:
+        return 200, *handle(body)
 
-        def log_message(self, fmt, *args):
-            log.info("%s %s", self.address_string(), fmt % args)
-
-        def _reply(self, status: int, body: bytes = b"") -> None:
-            self.send_response(status)
-            self.send_header("X-Admin-Protocol", codec.ADMIN_PROTOCOL)
-            if body:
-                self.send_header("Content-Type", codec.CONTENT_TYPE)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            self.wfile.flush()
-
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-            if self.path != codec.PATH:
-                self._reply(404)
-                return
-            length = int(self.headers.get("Content-Length") or 0)
-            if not 0 < length <= MAX_BODY:
-                self._reply(400)
-                return
-            answer, after = handle(self.rfile.read(length))
-            self._reply(200, answer)
-            if after is not None:
-                after()
-
-    httpd = HTTPServer((host, port), Handler)
+    httpd = HTTPServer((host, port), esipa_handler(answered, "euicc-emu-ipa"))
     if context is not None:
         httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
     return httpd
@@ -77,12 +49,10 @@ def tls_context(cert: Path | None, key: Path | None) -> ssl.SSLContext | None:
         return None
     if cert is None or key is None:
         raise RequestError("--tls-cert and --tls-key go together")
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     try:
-        context.load_cert_chain(cert, key)
+        return server_context(cert, key)
     except (OSError, ssl.SSLError) as exc:
         raise RequestError(f"--tls-cert / --tls-key: {exc}") from None
-    return context
 
 
 def listen(es10: Es10Client, esipa_for: Callable[[str], EsipaCall], es9_for: Es9For,
