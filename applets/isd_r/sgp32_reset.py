@@ -28,6 +28,8 @@ ddimension ipad); the SGP.32 text itself could not be consulted.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from euicc.store import CardStore
 
 from .bits import bit_is_set
@@ -35,8 +37,20 @@ from .profiles import ProfileManagement
 from .sgp32_emergency import ECALL_ACTIVE, EmergencyProfile
 from .sgp32_enabling import ProfileEnabling
 
-RESET_EIM, RESET_AUTO_ENABLE = 3, 4  # resetOptions bits (v1.0)
-PRE_LOADED_TEST, PROVISIONING, RESET_EIM_V12, RESET_IMMEDIATE_ENABLE = 3, 4, 5, 6  # v1.2
+
+@dataclass(frozen=True)
+class ResetOptions:
+    """Where a version's resetOptions bits are and what its configuration result is named."""
+
+    eim: int  # resetEimConfigData
+    enabling: int  # resetAutoEnableConfig / resetImmediateEnableConfig
+    enabling_result: str
+    pre_loaded_test: int | None = None  # v1.2 deletePreLoadedTestProfiles
+    provisioning: int | None = None  # v1.2 deleteProvisioningProfiles
+
+
+V10_OPTIONS = ResetOptions(3, 4, "resetAutoEnableConfigResult")
+V12_OPTIONS = ResetOptions(5, 6, "resetImmediateEnableConfigResult", 3, 4)
 OK, NOTHING_TO_DELETE = 0, 1
 SGP22_OPTIONS = 3  # deleteOperationalProfiles, deleteFieldLoadedTestProfiles, resetDefault..
 
@@ -60,37 +74,29 @@ class IotMemoryReset:
     def memory_reset_v12(self, request: dict) -> dict:
         if self.emergency is not None and self.emergency.active():
             return {"resetResult": ECALL_ACTIVE}
-        options = request["resetOptions"]
-        extra = {"pre_loaded_test": bit_is_set(options, PRE_LOADED_TEST),
-                 "provisioning": bit_is_set(options, PROVISIONING)}
+        return self._reset(request["resetOptions"], V12_OPTIONS)
+
+    # -- SGP.32 v1.0 5.9.5 ('BF34') ----------------------------------------------------------
+    def memory_reset(self, request: dict) -> dict:
+        return self._reset(request["resetOptions"], V10_OPTIONS)
+
+    def _reset(self, options: tuple[bytes, int], bits: ResetOptions) -> dict:
+        def asked(bit: int | None) -> bool:
+            return bit is not None and bit_is_set(options, bit)
+
+        extra = {"pre_loaded_test": asked(bits.pre_loaded_test),
+                 "provisioning": asked(bits.provisioning)}
         done = False
         if any(bit_is_set(options, n) for n in range(SGP22_OPTIONS)) or any(extra.values()):
             answer = self.profiles.memory_reset({"resetOptions": sgp22_options(options)},
                                                 **extra)
             done = answer["resetResult"] == OK
         response: dict = {}
-        if bit_is_set(options, RESET_EIM_V12):
+        if asked(bits.eim):
             removed = self.store.delete_eims() > 0
             response["resetEimResult"] = OK if removed else NOTHING_TO_DELETE
             done |= removed
-        if bit_is_set(options, RESET_IMMEDIATE_ENABLE):
+        if asked(bits.enabling):
             done |= self.enabling.reset()
-            response["resetImmediateEnableConfigResult"] = OK
-        return {"resetResult": OK if done else NOTHING_TO_DELETE, **response}
-
-    # -- SGP.32 v1.0 5.9.5 ('BF34') ----------------------------------------------------------
-    def memory_reset(self, request: dict) -> dict:
-        options = request["resetOptions"]
-        done = False
-        if any(bit_is_set(options, n) for n in range(SGP22_OPTIONS)):
-            answer = self.profiles.memory_reset({"resetOptions": sgp22_options(options)})
-            done = answer["resetResult"] == OK
-        response: dict = {}
-        if bit_is_set(options, RESET_EIM):
-            removed = self.store.delete_eims() > 0
-            response["resetEimResult"] = OK if removed else NOTHING_TO_DELETE
-            done |= removed
-        if bit_is_set(options, RESET_AUTO_ENABLE):
-            done |= self.enabling.reset()
-            response["resetAutoEnableConfigResult"] = OK
+            response[bits.enabling_result] = OK
         return {"resetResult": OK if done else NOTHING_TO_DELETE, **response}
