@@ -64,6 +64,12 @@ def metadata_flags(profile: ProfileRecord) -> dict:
     return {k: metadata[k] for k in ("ecallIndication", "fallbackAllowed") if k in metadata}
 
 
+def emergency_profile(store: CardStore) -> ProfileRecord | None:
+    """The Emergency Profile: the first installed with ecallIndication TRUE."""
+    return next((p for p in store.profiles()
+                 if metadata_flags(p).get("ecallIndication") is True), None)
+
+
 class EmergencyProfile:
     def __init__(self, store: CardStore, profiles: ProfileManagement,
                  rollback: ProfileRollback) -> None:
@@ -72,9 +78,7 @@ class EmergencyProfile:
         self.rollback = rollback
 
     def profile(self) -> ProfileRecord | None:
-        """The Emergency Profile: the first installed with ecallIndication TRUE."""
-        return next((p for p in self.store.profiles()
-                     if metadata_flags(p).get("ecallIndication") is True), None)
+        return emergency_profile(self.store)
 
     def active(self) -> bool:
         """Whether the Emergency Profile is enabled (the emergency call is active)."""

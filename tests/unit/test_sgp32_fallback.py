@@ -10,7 +10,7 @@ from euicc.asn1 import decode_exact, encode, sgp32
 from euicc.store import ProfileState
 from euicc_tools.lpa.es10 import CardError
 from euicc_tools.testkit.eim import SampleEim, enable_psmo, result_signature_valid
-from tests.support.profile_metadata import iccid_bytes, metadata_der
+from tests.support.profile_metadata import iccid_bytes
 from tests.support.sgp32 import add_eim, call, iot_client
 
 NOTIFY = {1: "smdp.example.com", 2: "smdp.example.com"}  # enable, disable notifications
@@ -24,24 +24,14 @@ def card(store, credentials, add_profile):
     Emergency Profile; an eIM associated."""
     add_profile(ICCID_A, name="A", enabled=True, notify=NOTIFY)
     add_profile(ICCID_B, name="B")
-    store.add_profile(_record(store, ICCID_F, "F", fallback_allowed=True, notify=NOTIFY))
-    store.add_profile(_record(store, ICCID_E, "E", ecall=True, fallback_allowed=True,
-                              notify=NOTIFY))
+    add_profile(ICCID_F, name="F", fallback_allowed=True, notify=NOTIFY)
+    add_profile(ICCID_E, name="E", ecall=True, fallback_allowed=True, notify=NOTIFY)
     client = iot_client(store, credentials, "iot12")
     eim = SampleEim()
     add_eim(client, eim)
     client.eim = eim
     yield client
     client.close()
-
-
-def _record(store, iccid, name, **flags):
-    from euicc.store import ProfileClass, ProfileRecord
-    n = len(store.profiles()) + 0x40
-    return ProfileRecord(
-        isdp_aid=bytes.fromhex(f"A0000005591010FFFFFFFF890000{n:02X}00"),
-        iccid=iccid_bytes(iccid), state=ProfileState.DISABLED,
-        profile_class=ProfileClass.OPERATIONAL, metadata=metadata_der(iccid, name, **flags))
 
 
 def state(store, iccid):
@@ -146,15 +136,14 @@ def test_execute_fallback_without_an_enabled_profile_is_command_error(card, stor
     assert function(card, "ExecuteFallbackMechanism") == 7
 
 
-def test_unset_fallback_attribute(card, store, credentials):
+def test_unset_fallback_attribute(card, store, credentials, add_profile):
     """3.4.7: noFallbackAttribute(2) without one; fallbackProfileEnabled(3) while the
     Fallback Profile is enabled (also for setFallbackAttribute to another profile, 3.4.6);
     ok(0) once it is disabled again."""
     assert results(card, credentials, [UNSET, set_fallback(ICCID_F)]) == [
         ("unsetFallbackAttributeResult", 2), ("setFallbackAttributeResult", 0)]
     assert function(card, "ExecuteFallbackMechanism") == 0
-    other = _record(store, "8944000000000000005", "G", fallback_allowed=True)
-    store.add_profile(other)
+    add_profile("8944000000000000005", name="G", fallback_allowed=True)
     assert results(card, credentials, [UNSET, set_fallback("8944000000000000005")]) == [
         ("unsetFallbackAttributeResult", 3), ("setFallbackAttributeResult", 3)]
     assert function(card, "ReturnFromFallback") == 0

@@ -8,7 +8,6 @@ the card itself: AddInitialEim and signed eUICC Packages sent to an in-process I
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import pytest
 
@@ -157,18 +156,13 @@ def test_iot_shows_the_v12_fallback_and_emergency_state(store, credentials, add_
     profile a fallback returns to (3.4.6, 5.9.20), the Emergency Profile and the profile its
     disabling returns to (5.9.22), as the card made them; a v1.0 card says "not supported"."""
     from euicc.asn1 import encode, sgp32
-    from tests.support.profile_metadata import metadata_der
 
     add_profile(ICCID_A, name="A", enabled=True)
     store.set_meta(META_PERSONALITY, "iot12")  # as euicc-emu run records it
     store.set_meta(META_SGP32, "1.2")
-    store.add_profile(replace(add_profile(ICCID_B, name="B"), iccid=iccid_bytes(ICCID_F),
-                              isdp_aid=bytes.fromhex("A0000005591010FFFFFFFF8900004000"),
-                              metadata=metadata_der(ICCID_F, "F", fallback_allowed=True)))
-    store.add_profile(replace(store.profile_by_iccid(iccid_bytes(ICCID_F)),
-                              iccid=iccid_bytes(ICCID_E),
-                              isdp_aid=bytes.fromhex("A0000005591010FFFFFFFF8900004100"),
-                              metadata=metadata_der(ICCID_E, "E", ecall=True)))
+    add_profile(ICCID_B, name="B")
+    add_profile(ICCID_F, name="F", fallback_allowed=True)
+    add_profile(ICCID_E, name="E", ecall=True)
     client = iot_client(store, credentials, "iot12")
     eim = SampleEim()
     add_eim(client, eim)

@@ -343,8 +343,7 @@ def _fallback(store: CardStore) -> dict:
 def _emergency(store: CardStore) -> dict:
     from euicc_applets.isd_r import sgp32_emergency as emergency
 
-    profile = next((p for p in store.profiles()
-                    if emergency.metadata_flags(p).get("ecallIndication") is True), None)
+    profile = emergency.emergency_profile(store)
     return {"emergencyProfile": _iccid(profile),
             "enabled": profile is not None and profile.state == ProfileState.ENABLED,
             "returnsTo": _iccid(store.marked_profile(emergency.RETURN_MARK))}
