@@ -11,6 +11,10 @@ Version 1 -> 2:
   they are rewritten without their secrets (:func:`euicc.ppi.elements_without_secrets`),
   and the store is erased of the old pages (:meth:`euicc.store.CardStore.erase`).
 
+Version 2 -> 3: an ISD-P's files, one ``isdp_files`` row each, become one ``isdp_image``
+row (:meth:`euicc.store.CardStore.pack_files`); ``isdp_files`` keeps only files changed by
+a command since the install.
+
 Why a module of its own, run by the card's wiring
 (:func:`euicc_tools.emulator.card.build_card`): the migration needs the interpreter, and
 data flows PPI -> store, so the store cannot run it when it opens; the UICC applet should
@@ -48,8 +52,13 @@ def _to_version_2(store: CardStore) -> None:
         store.set_profile_elements(record.isdp_aid, elements_without_secrets(elements))
 
 
+def _to_version_3(store: CardStore) -> None:
+    for record in store.profiles():
+        store.pack_files(record.isdp_aid)
+
+
 # Each step takes a store at the version before its key to that version.
-STEPS = {2: _to_version_2}
+STEPS = {2: _to_version_2, 3: _to_version_3}
 
 
 def migrate(store: CardStore) -> bool:

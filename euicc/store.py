@@ -12,15 +12,17 @@ download on the development machine) for the host's power loss, which is not the
 
 Profiles (ISD-P records with their SGP.22 StoreMetadata), pending notifications with their
 sequence numbers, the default SM-DP+ address and counters all live here, and each ISD-P's
-interpreted content: its files (``isdp_files``, one row per file, rewritten by UPDATE
-commands) and its NAA secrets (``isdp_secrets``: PINs, PUKs, AKA keys and SQN state), in the
-rows of :mod:`euicc.store_image`. The profile elements (``isdp_content``) are kept without
-their secrets (:func:`euicc.ppi.blank_secrets`), so K, OPc, PINs and keys are stored once.
+interpreted content: its files (the installed ones in one ``isdp_image`` row, each file an
+UPDATE command changed since in an ``isdp_files`` row) and its NAA secrets
+(``isdp_secrets``: PINs, PUKs, AKA keys and SQN state), in the rows of
+:mod:`euicc.store_image`. The profile elements (``isdp_content``) are kept without their
+secrets (:func:`euicc.ppi.blank_secrets`), so K, OPc, PINs and keys are stored once.
 Holds no eUICC private keys: those stay in the PKI folder.
 
 Schema versions: 1 kept the elements as received and, for a profile installed before the
-card had a Profile Package Interpreter, no files or secrets rows; 2 (this one) keeps elements
-without secrets and every profile interpreted. A store created now starts at 2; an older one
+card had a Profile Package Interpreter, no files or secrets rows; 2 keeps elements without
+secrets and every profile interpreted, one ``isdp_files`` row per file; 3 (this one) keeps
+the installed files as one ``isdp_image`` row. A store created now starts at 3; an older one
 is brought up by :func:`euicc.migrations.migrate`, which the card's wiring runs once at start
 (the migration interprets elements, and the store does not import the interpreter).
 
@@ -48,10 +50,11 @@ from enum import IntEnum
 from pathlib import Path
 
 from .coding import bcd_text
+from .store_image import pack_rows, unpack_rows
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SCHEMA_KEY = "schema_version"  # meta key
 DB_NAME = "card.sqlite3"
 ERASE_PENDING = "erase_pending"  # meta key: a profile was deleted, its pages not yet erased
@@ -82,6 +85,10 @@ CREATE TABLE IF NOT EXISTS isdp_content (
     seq INTEGER NOT NULL,
     element BLOB NOT NULL,
     PRIMARY KEY (isdp_aid, seq)
+);
+CREATE TABLE IF NOT EXISTS isdp_image (
+    isdp_aid BLOB PRIMARY KEY REFERENCES profiles(isdp_aid) ON DELETE CASCADE,
+    files BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS isdp_files (
     isdp_aid BLOB NOT NULL REFERENCES profiles(isdp_aid) ON DELETE CASCADE,
@@ -436,30 +443,52 @@ class CardStore:
     def set_profile_image(self, aid: bytes, files: list[tuple[str, str, bytes]],
                           secrets: list[tuple[str, int, bytes]]) -> None:
         """Replace the ISD-P's files ((path, attributes JSON, body) in creation order) and
-        secrets ((kind, ref, value))."""
+        secrets ((kind, ref, value)). The files as installed are one ``isdp_image`` row
+        (:func:`euicc.store_image.pack_rows`); :meth:`update_file` keeps each file changed
+        since in an ``isdp_files`` row of its own."""
         with self.transaction():
             self._db.execute("DELETE FROM isdp_files WHERE isdp_aid = ?", (aid,))
             self._db.execute("DELETE FROM isdp_secrets WHERE isdp_aid = ?", (aid,))
-            self._db.executemany(
-                "INSERT INTO isdp_files(isdp_aid, path, seq, attributes, body) "
-                "VALUES(?, ?, ?, ?, ?)",
-                [(aid, path, n, attrs, body) for n, (path, attrs, body) in enumerate(files)])
+            self._db.execute("INSERT OR REPLACE INTO isdp_image(isdp_aid, files) VALUES(?, ?)",
+                             (aid, pack_rows(files)))
             self._db.executemany(
                 "INSERT INTO isdp_secrets(isdp_aid, kind, ref, value) VALUES(?, ?, ?, ?)",
                 [(aid, kind, ref, value) for kind, ref, value in secrets])
 
     def profile_files(self, aid: bytes) -> list[tuple[str, str, bytes]]:
+        """(path, attributes JSON, body) of every file in creation order, as the last
+        command left it: the installed image with the files changed since in their place.
+        A schema 2 store (read-only beside an older card) has no image: its ``isdp_files``
+        rows are all its files."""
         with self._lock:
-            rows = self._db.execute(
+            image = self._db.execute("SELECT files FROM isdp_image WHERE isdp_aid = ?",
+                                     (aid,)).fetchone()
+            changed = self._db.execute(
                 "SELECT path, attributes, body FROM isdp_files WHERE isdp_aid = ? ORDER BY seq",
                 (aid,)).fetchall()
-        return [(r[0], r[1], bytes(r[2])) for r in rows]
+        changed = [(r[0], r[1], bytes(r[2])) for r in changed]
+        if image is None:
+            return changed
+        rows = unpack_rows(image[0])
+        if changed:
+            latest = {row[0]: row for row in changed}
+            rows = [latest.get(row[0], row) for row in rows]
+        return rows
 
     def update_file(self, aid: bytes, path: str, attributes: str, body: bytes) -> None:
+        """A file changed by a command: its row replaces the installed image's copy."""
         with self.transaction():
             self._db.execute(
-                "UPDATE isdp_files SET attributes = ?, body = ? WHERE isdp_aid = ? AND path = ?",
-                (attributes, body, aid, path))
+                "INSERT OR REPLACE INTO isdp_files(isdp_aid, path, seq, attributes, body) "
+                "VALUES(?, ?, 0, ?, ?)", (aid, path, attributes, body))
+
+    def pack_files(self, aid: bytes) -> None:
+        """Schema 2 -> 3: an ISD-P's file rows become its image row."""
+        with self.transaction():
+            rows = self.profile_files(aid)
+            self._db.execute("DELETE FROM isdp_files WHERE isdp_aid = ?", (aid,))
+            self._db.execute("INSERT OR REPLACE INTO isdp_image(isdp_aid, files) VALUES(?, ?)",
+                             (aid, pack_rows(rows)))
 
     def profile_secrets(self, aid: bytes) -> list[tuple[str, int, bytes]]:
         with self._lock:

@@ -1,7 +1,8 @@
 """The store's form of an ISD-P's interpreted content (TCA eUICC Profile Package 2.x/3.x,
 section 8, as the Profile Package Interpreter leaves it): :class:`ProfileImage` with its file
 tree, PIN/PUK codes (ETSI TS 102 221 9.5) and AKA parameters (SAIP 8.6.1), and the rows the
-card store keeps of it: one ``isdp_files`` row per file, rewritten by every UPDATE, and one
+card store keeps of it: the files as installed in one ``isdp_image`` row (:func:`pack_rows`),
+each file changed since by a command in an ``isdp_files`` row of its own, and one
 ``isdp_secrets`` row per PIN, PUK, AKA parameter set and SQN array, so the enabled profile's
 file system is rebuilt exactly as the last command left it.
 
@@ -13,6 +14,7 @@ reads its files back through this module without importing the interpreter.
 from __future__ import annotations
 
 import json
+import struct
 from dataclasses import dataclass, field
 from enum import IntEnum
 from json.encoder import encode_basestring_ascii as _text
@@ -168,6 +170,46 @@ def file_rows(tree: FileTree) -> list[tuple[str, str, bytes]]:
         rows.append((key, _attributes(f, link), b"" if link else bytes(f.body)))
         if is_df:
             pending.extend((c, f"{key}/{c.fid or 0:04X}") for c in reversed(f.children))
+    return rows
+
+
+# -- the installed files as one value ------------------------------------------------------
+# A profile's hundreds of files were one row each: at a download, SQLite's per-row work (the
+# row and its primary-key index entry) was more than the rest of storing the profile. The
+# image packs the rows as they are: a version octet, then per file the lengths of its path,
+# attributes (UTF-8) and body, and the three.
+IMAGE_VERSION = 1
+_ROW_HEADER = struct.Struct(">HHI")
+
+
+def pack_rows(rows: list[tuple[str, str, bytes]]) -> bytes:
+    """The rows of :func:`file_rows` as one ``isdp_image`` value."""
+    parts = [bytes([IMAGE_VERSION])]
+    header = _ROW_HEADER.pack
+    for path, attributes, body in rows:
+        key, text = path.encode(), attributes.encode()
+        parts += (header(len(key), len(text), len(body)), key, text, body)
+    return b"".join(parts)
+
+
+def unpack_rows(image: bytes) -> list[tuple[str, str, bytes]]:
+    """:func:`pack_rows` undone; ValueError for a value it did not make."""
+    image = bytes(image)
+    if not image or image[0] != IMAGE_VERSION:
+        raise ValueError(f"stored file image of an unknown version {image[:1].hex()}")
+    rows, offset, size = [], 1, len(image)
+    header, step = _ROW_HEADER.unpack_from, _ROW_HEADER.size
+    while offset < size:
+        if offset + step > size:
+            raise ValueError("stored file image cut inside a row header")
+        key, text, body = header(image, offset)
+        start = offset + step
+        offset = start + key + text + body
+        if offset > size:
+            raise ValueError("stored file image cut inside a row")
+        rows.append((image[start:start + key].decode(),
+                     image[start + key:start + key + text].decode(),
+                     image[start + key + text:offset]))
     return rows
 
 

@@ -69,7 +69,8 @@ def lying_metadata(profile: Profile, provider: str, address: str) -> bytes:
     return store_metadata(dataclasses.replace(profile, iccid=bytes(iccid)), provider, address)
 
 
-STORE_TABLES = ("profiles", "isdp_content", "isdp_files", "isdp_secrets", "notifications")
+STORE_TABLES = ("profiles", "isdp_content", "isdp_image", "isdp_files", "isdp_secrets",
+                "notifications")
 
 
 def store_snapshot(store) -> dict[str, list]:

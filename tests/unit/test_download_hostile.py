@@ -56,7 +56,7 @@ def honest(pki_dir, profiles):
 def assert_honest_download_installs(es10, honest, store):
     assert download(es10, es9_direct(honest), ADDRESS, "TINY").ok
     (profile,) = store.profiles()
-    assert rows(store, "isdp_files") and rows(store, "isdp_secrets")
+    assert rows(store, "isdp_image") and rows(store, "isdp_secrets")
 
 
 # -- SGP.22 5.7.5 PrepareDownload: CERT.DPpb of the SM-DP+ that authenticated ----------------
@@ -119,7 +119,7 @@ def test_metadata_iccid_not_the_packages_is_iccid_mismatch(es10, honest, store, 
                              liar._transactions[data["transactionId"]].metadata)["iccid"]
     assert data["notificationMetadata"]["iccid"] == announced
     assert store.profiles() == []
-    for table in ("isdp_content", "isdp_files", "isdp_secrets"):
+    for table in ("isdp_content", "isdp_image", "isdp_files", "isdp_secrets"):
         assert rows(store, table) == 0, table
     (notification,) = store.notifications()
     assert notification.pending == result.raw

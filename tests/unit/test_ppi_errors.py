@@ -315,7 +315,7 @@ def test_download_with_a_bad_element_installs_nothing(es10, smdp, store):
         "peStatus": [{"status": PeStatusCode.BAD_VALUES, "identification": BAD_ID}],
         "profileInstallationAborted": None}
     assert store.profiles() == []
-    for table in ("isdp_files", "isdp_secrets", "isdp_content"):
+    for table in ("isdp_image", "isdp_files", "isdp_secrets", "isdp_content"):
         assert table_rows(store, table) == 0, table
     # the card is not left half-way: the next download installs
     assert download(es10, es9_direct(smdp), ADDRESS, "GOOD").ok

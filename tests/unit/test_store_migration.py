@@ -108,7 +108,7 @@ def test_schema_1_profile_without_files_is_interpreted_at_open(store, add_profil
     aid = old_store(store, add_profile, interpreted=False)
     assert store.profile_files(aid) == []
     card = build_card(store, credentials)
-    assert store.schema_version == SCHEMA_VERSION == 2
+    assert store.schema_version == SCHEMA_VERSION == 3
     tree = card.file_system.engine.tree
     adf = next(f for f in tree.walk() if f.aid and f.aid.startswith(USIM_AID[:7]))
     imsi = next(f for f in adf.children if f.fid == 0x6F07)

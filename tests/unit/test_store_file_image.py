@@ -1,0 +1,105 @@
+"""The card store's form of an ISD-P's files (euicc/store.py, euicc/store_image.py; schema 3):
+the files as the Profile Package Interpreter installed them (TCA eUICC Profile Package 8.3)
+are one ``isdp_image`` row, a file changed since by a command (ETSI TS 102 221 11.1.4 UPDATE
+BINARY, 11.1.6 UPDATE RECORD) one ``isdp_files`` row that replaces the image's copy; a
+schema 2 store's one row per file is packed by the migration (euicc/migrations.py), and an
+ISD-P's delete leaves neither (SGP.22 3.2.3)."""
+
+from __future__ import annotations
+
+import pytest
+
+from euicc.migrations import migrate
+from euicc.ppi import interpret
+from euicc.store import SCHEMA_KEY, SCHEMA_VERSION, CardStore
+from euicc.store_image import file_rows, pack_rows, secret_rows, unpack_rows
+from euicc.tlv import split
+from euicc_tools.testkit.profile_builder import build_upp
+
+ICCID = "8944000000000000089"
+K, OPC = bytes(range(16)), bytes(range(16, 32))
+
+
+def installed(store: CardStore, add_profile) -> tuple[bytes, list]:
+    record = add_profile(ICCID)
+    image = interpret(split(build_upp(ICCID, "001010000000889", k=K, opc=OPC)))
+    rows = file_rows(image.tree)
+    store.set_profile_image(record.isdp_aid, rows, secret_rows(image))
+    return record.isdp_aid, rows
+
+
+def count(store: CardStore, table: str) -> int:
+    return store._db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def test_pack_and_unpack_give_the_rows_back():
+    rows = [("3F00", '{"a": "\u00e9"}', b""), ("3F00/2FE2", "{}", bytes(range(256)) * 3)]
+    assert unpack_rows(pack_rows(rows)) == rows
+    assert unpack_rows(pack_rows([])) == []
+
+
+@pytest.mark.parametrize("damage", [b"", b"\x02", b"\x01\x00\x04", b"\x01\x00\x04\x00\x00"
+                                    b"\x00\x00\x00\x003F0"])
+def test_a_damaged_image_is_refused_with_its_reason(damage):
+    with pytest.raises(ValueError, match="stored file image"):
+        unpack_rows(damage)
+
+
+def test_an_install_is_one_image_row_and_an_update_one_row_in_its_place(store, add_profile):
+    aid, rows = installed(store, add_profile)
+    assert count(store, "isdp_image") == 1 and count(store, "isdp_files") == 0
+    assert store.profile_files(aid) == rows
+    path, attributes, body = rows[5]
+    store.update_file(aid, path, attributes, b"\x5a" * len(body))
+    store.update_file(aid, path, attributes, b"\x5b" * len(body))  # the latest wins
+    assert count(store, "isdp_files") == 1
+    expected = [*rows[:5], (path, attributes, b"\x5b" * len(body)), *rows[6:]]
+    assert store.profile_files(aid) == expected
+    store.update_file(aid, "3F00/0BAD", "{}", b"")  # no such file: nothing shows
+    assert store.profile_files(aid) == expected
+
+
+def test_a_new_image_replaces_the_files_and_their_updates(store, add_profile):
+    aid, rows = installed(store, add_profile)
+    store.update_file(aid, rows[5][0], rows[5][1], b"\x00" * len(rows[5][2]))
+    store.set_profile_image(aid, rows[:3], [])
+    assert store.profile_files(aid) == rows[:3] and count(store, "isdp_files") == 0
+
+
+def test_a_deleted_profile_leaves_no_image_or_changed_file(store, add_profile):
+    aid, rows = installed(store, add_profile)
+    store.update_file(aid, rows[5][0], rows[5][1], b"\x00" * len(rows[5][2]))
+    store.delete_profile(aid)
+    assert count(store, "isdp_image") == 0 and count(store, "isdp_files") == 0
+    assert store.profile_files(aid) == []
+
+
+def schema_2_store(store: CardStore, add_profile) -> tuple[bytes, list]:
+    """What a schema 2 card left: one isdp_files row per file, one of them since updated."""
+    record = add_profile(ICCID)
+    image = interpret(split(build_upp(ICCID, "001010000000889", k=K, opc=OPC)))
+    rows = file_rows(image.tree)
+    path, attributes, body = rows[7]
+    rows[7] = (path, attributes, b"\x42" * len(body))
+    with store.transaction():
+        store._db.executemany(
+            "INSERT INTO isdp_files(isdp_aid, path, seq, attributes, body) VALUES(?, ?, ?, ?, ?)",
+            [(record.isdp_aid, p, n, a, b) for n, (p, a, b) in enumerate(rows)])
+        store.set_meta(SCHEMA_KEY, 2)
+    return record.isdp_aid, rows
+
+
+def test_schema_2_files_are_read_as_they_are_and_packed_by_the_migration(store, add_profile,
+                                                                         tmp_path):
+    aid, rows = schema_2_store(store, add_profile)
+    assert store.profile_files(aid) == rows  # a read-only reader before any migration
+    reader = CardStore(store.path.parent, read_only=True)
+    try:
+        assert reader.profile_files(aid) == rows
+    finally:
+        reader.close()
+    assert migrate(store) is True
+    assert store.schema_version == SCHEMA_VERSION == 3
+    assert count(store, "isdp_image") == 1 and count(store, "isdp_files") == 0
+    assert store.profile_files(aid) == rows
+    assert migrate(store) is False
