@@ -82,9 +82,7 @@ def descriptor_byte(kind: FileType, shareable: bool) -> int:
     return code | (SHAREABLE if shareable else 0)
 
 
-def decode_descriptor_byte(byte: int) -> tuple[FileType | None, bool]:
-    """(the EF type, or None for a DF; shareable) of a file descriptor byte. A working or
-    internal EF is told by its structure; ValueError for any other code."""
+def _decode_descriptor_byte(byte: int) -> tuple[FileType | None, bool] | str:
     code = byte & (FILE_TYPE_BITS | STRUCTURE_BITS)
     shareable = bool(byte & SHAREABLE)
     if code == FileDescriptor.DF:
@@ -93,8 +91,21 @@ def decode_descriptor_byte(byte: int) -> tuple[FileType | None, bool]:
         return FileType.BER_TLV, shareable
     kind = _EF_OF_STRUCTURE.get(code & STRUCTURE_BITS)
     if kind is None or code & FILE_TYPE_BITS not in (WORKING_EF, INTERNAL_EF):
-        raise ValueError(f"file descriptor byte {byte:02X}")
+        return f"file descriptor byte {byte:02X}"
     return kind, shareable
+
+
+# Every byte's meaning, worked out once: a profile package states hundreds of descriptors.
+_DESCRIPTOR_BYTES = tuple(_decode_descriptor_byte(byte) for byte in range(256))
+
+
+def decode_descriptor_byte(byte: int) -> tuple[FileType | None, bool]:
+    """(the EF type, or None for a DF; shareable) of a file descriptor byte. A working or
+    internal EF is told by its structure; ValueError for any other code."""
+    meaning = _DESCRIPTOR_BYTES[byte]
+    if meaning.__class__ is str:
+        raise ValueError(meaning)
+    return meaning
 
 
 class LifeCycle:
@@ -143,8 +154,9 @@ class File:
 
     def __post_init__(self) -> None:
         # fid -> the first child with that FID: a look-up (every add, path and SELECT) costs
-        # the same in a DF of 3 files as in one of 300. Renaming a child re-keys it (fid
-        # setter below), so the index cannot go stale.
+        # the same in a DF of 3 files as in one of 300. A file in a DF changes its FID only
+        # through rename(), which re-keys the DF's index (no command renames a file; ``fid``
+        # is a plain attribute because every file operation reads it).
         self._by_fid: dict[int, File] = {}
         if self.children:  # a file made with children (dataclasses.replace, tests)
             self._index_children()
@@ -172,6 +184,12 @@ class File:
         if fid is not None:
             self._by_fid[fid] = child
         return child
+
+    def rename(self, fid: int | None) -> None:
+        """Give this file another FID, re-keying its DF's index."""
+        self.fid = fid
+        if self.parent is not None:
+            self.parent._index_children()
 
     def remove(self, child: File) -> None:
         self.children.remove(child)
@@ -228,22 +246,6 @@ class File:
     def set_record(self, number: int, data: bytes) -> None:
         start = (number - 1) * self.record_length
         self.body[start:start + self.record_length] = data
-
-
-def _fid(self: File) -> int | None:
-    return self._fid
-
-
-def _rename(self: File, fid: int | None) -> None:
-    self._fid = fid
-    parent = self.__dict__.get("parent")
-    if parent is not None:
-        parent._index_children()
-
-
-# The FID is a property so that renaming a file in a DF re-keys the DF's index; the
-# dataclass __init__ assigns it through the setter like any other field.
-File.fid = property(_fid, _rename)  # type: ignore[assignment]
 
 
 @dataclass

@@ -47,6 +47,8 @@ MAX_EF_SIZE = 1 << 20
 # 11.1.1.4.6.5 / .6 file details and maximum file size of a BER-TLV EF)
 TAG_SPECIAL_INFO, TAG_FILE_DETAILS, TAG_MAXIMUM_SIZE = 0xC0, 0x84, 0x86
 HIGH_UPDATE_ACTIVITY = 0x80  # special file information b8
+_HIGH_UPDATE = bytes([HIGH_UPDATE_ACTIVITY])
+_C0_HIGH_UPDATE = bytes([TAG_SPECIAL_INFO, 1, HIGH_UPDATE_ACTIVITY])
 
 
 @dataclass
@@ -76,11 +78,15 @@ class FileSpec:
     @property
     def proprietary(self) -> bytes:
         """The 'A5' value the file keeps: what the FCP said of it, in TS 102 222 terms."""
-        value = tlv(TAG_SPECIAL_INFO, self.special_info) if self.special_info else b""
-        if self.type == FileType.BER_TLV:
-            for tag, item in ((TAG_FILE_DETAILS, self.file_details),
-                              (TAG_MAXIMUM_SIZE, self.maximum_size)):
-                value += tlv(tag, item) if item else b""
+        special = self.special_info
+        if self.type is not FileType.BER_TLV:  # most files: at most the one-octet 'C0'
+            if not special:
+                return b""
+            return _C0_HIGH_UPDATE if special == _HIGH_UPDATE else tlv(TAG_SPECIAL_INFO, special)
+        value = tlv(TAG_SPECIAL_INFO, special) if special else b""
+        for tag, item in ((TAG_FILE_DETAILS, self.file_details),
+                          (TAG_MAXIMUM_SIZE, self.maximum_size)):
+            value += tlv(tag, item) if item else b""
         return value
 
 
@@ -137,7 +143,7 @@ def _file_descriptor(spec: FileSpec, descriptor: bytes) -> None:
             spec.type = FileType.ADF if spec.aid else FileType.DF
     else:
         spec.type = kind
-    if before is not None and _shape(before) != _shape(spec.type):
+    if before is not None and before.shape != spec.type.shape:
         # the template's sizes describe the structure the profile replaced
         spec.size = spec.record_length = spec.record_count = None
     if spec.type.is_record:

@@ -97,7 +97,24 @@ def _create_root(tree: FileTree, t: Template, value: dict, adfs: dict[str, File]
 
 
 def _spec(ft: FileTemplate, commands: list, parent_is_mf: bool) -> FileSpec:
-    spec = FileSpec(
+    spec = FileSpec.__new__(FileSpec)  # the template's spec, copied: see _template_spec
+    spec.__dict__.update(_template_spec(ft, parent_is_mf))
+    for kind, item in commands:
+        if kind == "fileDescriptor":
+            merge_fcp(spec, item, parent_is_mf)
+    return spec
+
+
+# A template file's spec before the element's Fcp changes it, made once per template file
+# (and place: under the MF or not): a TS.48 package creates some 190 template files.
+_TEMPLATE_SPECS: dict[tuple[int, bool], tuple[FileTemplate, dict]] = {}
+
+
+def _template_spec(ft: FileTemplate, parent_is_mf: bool) -> dict:
+    known = _TEMPLATE_SPECS.get((id(ft), parent_is_mf))
+    if known is not None and known[0] is ft:
+        return known[1]
+    fields = vars(FileSpec(
         fid=ft.fid if ft.fid not in (None, PE_FID) else None, type=ft.type, name=ft.name,
         aid=ft.aid, sfi=ft.sfi if ft.sfi is not None else -1, size=ft.size,
         record_length=ft.record_length, record_count=ft.record_count,
@@ -105,11 +122,9 @@ def _spec(ft: FileTemplate, commands: list, parent_is_mf: bool) -> FileSpec:
         security=security_referenced(ft.arr, parent_is_mf) if ft.arr else b"",
         pin_status=ft.pin_status or b"",
         special_info=bytes([HIGH_UPDATE_ACTIVITY]) if ft.high_update else None,
-    )
-    for kind, item in commands:
-        if kind == "fileDescriptor":
-            merge_fcp(spec, item, parent_is_mf)
-    return spec
+    ))
+    _TEMPLATE_SPECS[id(ft), parent_is_mf] = (ft, fields)  # ft kept: its id stays its own
+    return fields
 
 
 def _create(tree: FileTree, parent: File, ft: FileTemplate, commands: list) -> File:
