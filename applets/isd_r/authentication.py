@@ -130,6 +130,17 @@ class Authentication:
         self.check = ServerCheck(credentials)
         # otSK.EUICC.ECKA, kept beyond its session until a profile is installed with it.
         self.retained_key: ec.EllipticCurvePrivateKey | None = None
+        self._info2: tuple[dict, bytes] | None = None  # the last EUICCInfo2 and its DER
+
+    def _euicc_info2_der(self) -> bytes:
+        """EUICCInfo2 as euiccSigned1 carries it (SGP.22 5.7.13), encoded again only when its
+        value changed (free memory, installed applications): encoding it was a quarter of
+        AuthenticateServer's own work."""
+        value = self.euicc_info2()
+        known = self._info2
+        if known is None or known[0] != value:
+            known = self._info2 = (value, encode(rsp(), "EUICCInfo2", value))
+        return known[1]
 
     def forget_one_time_key(self) -> None:
         self.retained_key = None
@@ -171,7 +182,7 @@ class Authentication:
         euicc_signed1 = tlv(0x30, tlv(0x80, signed1["transactionId"])
                             + tlv(0x83, signed1["serverAddress"].encode())
                             + tlv(0x84, signed1["serverChallenge"])
-                            + encode(rsp(), "EUICCInfo2", self.euicc_info2()) + parts[4])
+                            + self._euicc_info2_der() + parts[4])
         signature = self.entropy.sign(identity.private_key, euicc_signed1)
         session.start_transaction(
             transaction_id=signed1["transactionId"], server_address=signed1["serverAddress"],

@@ -260,8 +260,9 @@ def create(tree: FileTree, parent: File, spec: FileSpec,
 
 
 def fill(f: File, commands: list[tuple[str, object]], offset: int = 0) -> int:
-    """Apply fillFileOffset / fillFileContent commands to a created EF from ``offset`` on;
-    returns the offset after them (a later command carries on from there)."""
+    """Apply the fillFileOffset / fillFileContent commands among ``commands`` (others, such
+    as the fileDescriptor that created the EF, are passed over) from ``offset`` on; returns
+    the offset after them (a later command carries on from there)."""
     for kind, value in commands:
         if kind == "fillFileOffset":
             offset += value

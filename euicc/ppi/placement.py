@@ -140,7 +140,7 @@ def _create(tree: FileTree, parent: File, ft: FileTemplate, commands: list) -> F
             raise FileError(str(exc)) from None
 
     f = create(tree, parent, spec, template_default)
-    if commands:  # most template files come as the template states them: no commands
-        fill(f, [c for c in commands if c[0] in ("fillFileOffset", "fillFileContent")])
+    if commands:  # fill carries out the fill commands and passes over the fileDescriptor
+        fill(f, commands)
     return f
 
