@@ -24,7 +24,7 @@ from .lean import import_asn1tools
 
 asn1tools = import_asn1tools()  # before anything imports it whole (see .lean)
 
-from asn1tools.codecs import der  # noqa: E402
+from asn1tools.codecs import ErrorWithLocation, ber, der  # noqa: E402
 
 from .compiled import load as load_compiled  # noqa: E402
 from .constraints import prune as prune_constraint_checks  # noqa: E402
@@ -89,6 +89,28 @@ def pe() -> asn1tools.compiler.Specification:
     return _module("pe")[1]
 
 
+def _decode_with_length(spec: asn1tools.compiler.Specification, type_name: str, data):
+    """asn1tools' ``Specification.decode_with_length(..., check_constraints=True)`` for the
+    BER/DER codec, given the data as ``bytes``: asn1tools copies its input into a bytearray
+    first, and then every OCTET STRING of the value was a bytearray slice copied again into
+    bytes (a profile package has some 1,400). The same type objects decode, raise and
+    check constraints; only the input is not copied."""
+    try:
+        compiled = spec._types[type_name]
+        root = compiled._type
+    except (AttributeError, KeyError):
+        return spec.decode_with_length(type_name, data, check_constraints=True)
+    data = bytes(data)
+    try:
+        value, length = root.decode(data, 0)
+        ber.check_decode_error(root, value, data, length)
+    except ErrorWithLocation as e:
+        e.add_location(root)
+        raise
+    compiled.check_constraints(value)
+    return value, length
+
+
 def decode_exact(spec: asn1tools.compiler.Specification, type_name: str, data: bytes):
     """Decode ``data`` as exactly one ``type_name`` value, constraints checked; in DER form
     where the module is strict DER."""
@@ -97,7 +119,7 @@ def decode_exact(spec: asn1tools.compiler.Specification, type_name: str, data: b
         if is_strict:
             check_tlv_form(data)
         with strict(is_strict):
-            value, length = spec.decode_with_length(type_name, data, check_constraints=True)
+            value, length = _decode_with_length(spec, type_name, data)
     except DerError as exc:
         raise Asn1Error(f"{type_name}: not DER: {exc}") from None
     except Exception as exc:  # asn1tools raises several unrelated exception types
