@@ -5,6 +5,7 @@ and 5.4.1 (class byte: logical channel, secure messaging and chaining indication
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .sw import SW, SwError
 
@@ -51,10 +52,11 @@ def _cla_refusal(cla: int) -> str:
 _CLASS_BYTES: tuple[ClassByte | None, ...] = tuple(ClassByte._decode(cla) for cla in range(256))
 
 
-@dataclass(frozen=True)
-class CommandApdu:
+class CommandApdu(NamedTuple):
     """A parsed C-APDU. ``le`` is None when absent, else the number of bytes expected
-    (an encoded 00 means 256, or 65536 in extended form)."""
+    (an encoded 00 means 256, or 65536 in extended form). Immutable; a named tuple rather
+    than a frozen dataclass because every APDU makes one, and a frozen dataclass sets each
+    field through ``object.__setattr__``."""
 
     cla: int
     ins: int
@@ -132,8 +134,9 @@ class CommandApdu:
         return out
 
 
-@dataclass(frozen=True)
-class ResponseApdu:
+class ResponseApdu(NamedTuple):
+    """An R-APDU: data and status word (a named tuple, as :class:`CommandApdu`)."""
+
     data: bytes = b""
     sw: int = SW.OK
 

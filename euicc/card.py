@@ -186,18 +186,21 @@ class Card:
         started = time.perf_counter()
         channel_number: int | None = None
         name = "?"
+        watched = None  # traced or planned: decided once the command is parsed
         try:
             if not self.powered:
                 self.power_on()
             apdu = CommandApdu.parse(raw)
             cla = ClassByte.decode(apdu.cla)
             channel_number = cla.channel
-            if self.observers or self.faults:  # named only for a trace or a fault plan
+            planned = bool(self.faults)  # once: the plan may change between commands
+            watched = planned or bool(self.observers)
+            if watched:  # named only for a trace or a fault plan
                 name = self._command_name(apdu, cla)
-            if self.faults:
+            if planned:
                 response = self._process_planned(apdu, cla, name)
             else:
-                response = self._process(apdu, cla)
+                response = self._process(apdu, cla, planned=False)
         except SwError as err:
             response = ResponseApdu(sw=err.sw)
         except CardWithdrawn:
@@ -211,7 +214,9 @@ class Card:
         if pending and response.sw == SW.OK:
             response = ResponseApdu(response.data, SW.PROACTIVE_COMMAND_PENDING | pending)
         out = response.to_bytes()
-        if self.observers or self.faults:
+        if watched is None:  # refused before it was parsed
+            watched = bool(self.observers) or bool(self.faults)
+        if watched:
             self._notify(raw, out, name, channel_number, started)
         return out
 
@@ -270,7 +275,7 @@ class Card:
                 name = channel.applet.command_name(apdu, channel)
         return name or f"INS {apdu.ins:02X}"
 
-    def _process(self, apdu: CommandApdu, cla: ClassByte) -> ResponseApdu:
+    def _process(self, apdu: CommandApdu, cla: ClassByte, planned: bool = True) -> ResponseApdu:
         if cla.secure_messaging:
             raise SwError(SW.SECURE_MESSAGING_NOT_SUPPORTED)
         if cla.chaining:
@@ -291,7 +296,7 @@ class Card:
             response = channel.applet.process(apdu, channel)
         else:
             raise SwError(SW.INS_NOT_SUPPORTED, "no application selected")
-        form = self.faults.take_response_form() if self.faults else None
+        form = self.faults.take_response_form() if planned and self.faults else None
         if form is None:
             return self._shape(response, apdu.le, channel)
         return self._malformed(form, response, apdu, channel)

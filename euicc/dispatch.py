@@ -70,11 +70,14 @@ class CommandTable:
         by_family = self._by_ins_and_family.get(apdu.ins)
         if by_family is None:
             raise SwError(SW.INS_NOT_SUPPORTED, f"INS {apdu.ins:02X}")
-        spec = by_family[apdu.class_byte.proprietary]
+        # b8 of CLA: proprietary (ISO/IEC 7816-4 5.4.1; the card refused a CLA that is not
+        # a class byte before dispatching it)
+        spec = by_family[apdu.cla >> 7]
         if spec is None:
             raise SwError(SW.CLA_NOT_SUPPORTED, f"CLA {apdu.cla:02X} for INS {apdu.ins:02X}")
-        if apdu.case not in spec.cases:
-            raise SwError(SW.WRONG_LENGTH, f"{spec.name} in case {apdu.case}")
+        case = (3 if apdu.le is None else 4) if apdu.data else (1 if apdu.le is None else 2)
+        if case not in spec.cases:
+            raise SwError(SW.WRONG_LENGTH, f"{spec.name} in case {case}")
         return spec
 
     def names(self) -> list[str]:

@@ -43,7 +43,9 @@ def accept_block(apdu: CommandApdu, channel: Channel,
         channel.applet_state.pop(STATE_KEY, None)
         raise SwError(SW.WRONG_LENGTH, f"STORE DATA block of {len(apdu.data)} bytes, "
                                        f"at most {max_block}")
-    state: Reassembly = channel.applet_state.setdefault(STATE_KEY, Reassembly())
+    state: Reassembly | None = channel.applet_state.get(STATE_KEY)
+    if state is None:  # not setdefault: that would make a Reassembly for every block
+        state = channel.applet_state[STATE_KEY] = Reassembly()
     if apdu.p2 == 0:
         state.buffer.clear()
         state.next_block = 0
