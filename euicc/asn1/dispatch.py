@@ -221,12 +221,25 @@ def decode_choice(self, data, offset):
         table = self._dispatch_table = _table(self.members)
     if table is None:
         return _NO_TABLE
-    first = data[offset] if offset + 1 < len(data) else 0x1F
+    size = len(data)
+    first = data[offset] if offset + 1 < size else 0x1F
     if first & 0x1F != 0x1F:  # a one-octet tag (the commonest case, inline)
         found = table[0].get(first)
         if found is None:
             return None
         member, how = found
+        if how != _BY_DECODE:  # _decode_at's short-length case, inline (as _decode_phase)
+            length = data[offset + 1]
+            start = offset + 2
+            if length < 0x80 and start + length <= size:
+                if how == _OCTETS:
+                    return member, bytes(data[start:start + length]), start + length
+                try:
+                    value, end = member.decode_content(data, start, length)
+                except ErrorWithLocation as e:
+                    e.add_location(member)
+                    raise
+                return member, value, end
         tag_length = 1
     else:
         try:
