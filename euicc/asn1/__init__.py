@@ -28,8 +28,15 @@ from asn1tools.codecs import ErrorWithLocation, ber, der  # noqa: E402
 
 from .compiled import load as load_compiled  # noqa: E402
 from .constraints import prune as prune_constraint_checks  # noqa: E402
+from .dispatch import UNDECIDED, decode_choice  # noqa: E402
 from .dispatch import prepare as prepare_dispatch  # noqa: E402
-from .x690 import DerError, check_tlv_form, strict, unknown_alternatives_decoded  # noqa: E402
+from .x690 import (  # noqa: E402
+    DerError,
+    check_tlv_form,
+    decode_choice_value,  # noqa: E402
+    strict,
+    unknown_alternatives_decoded,
+)
 
 _HERE = Path(__file__).parent
 
@@ -40,8 +47,17 @@ class Asn1Error(ValueError):
 
 def _decode_array_content(self, data, offset, length):
     decoded, start = [], offset
+    element_type = self.element_type
+    # a SEQUENCE OF CHOICE (every SAIP File): the alternative found by its tag here, as
+    # x690's CHOICE decode would find it, one call fewer per value; that decode otherwise
+    by_tag = type(element_type).decode is decode_choice_value
     while offset - start < length:
-        element, after = self.element_type.decode(data, offset)
+        found = decode_choice(element_type, data, offset) if by_tag else None
+        if found is not None and found is not UNDECIDED:
+            member, value, after = found
+            element = (member.name, value)
+        else:
+            element, after = element_type.decode(data, offset)
         if after is None or after <= offset:
             raise asn1tools.DecodeError(f"{self.name}: member at offset {offset} does not "
                                         "decode")

@@ -155,9 +155,25 @@ def _list_encode(self, data) -> None:
     if low is None or not low <= len(data) <= self._high:
         return _list_check(self, data)
     element = self.element_type
-    if element is not _NOOP:
+    if element is _NOOP:
+        return
+    checks = element._checks if type(element) is cc.Choice else None
+    if checks is None:
         for entry in data:
             element.encode(entry)
+        return
+    for entry in data:  # a SEQUENCE OF CHOICE (every SAIP File): _choice_encode, inline
+        member = checks.get(entry[0], _NOOP)
+        if member is None:
+            continue  # an alternative with nothing to check
+        if member is _NOOP:
+            element.encode(entry)  # not in the table: asn1tools' own check says why
+            continue
+        try:
+            member.encode(entry[1])
+        except cc.ErrorWithLocation as e:
+            e.add_location(member)
+            raise
 
 
 def _choice_encode(self, data) -> None:

@@ -325,3 +325,4 @@ def _decode_choice(self, data, offset, values=None):
 
 
 ber.Choice.decode = _decode_choice
+decode_choice_value = _decode_choice  # for SEQUENCE OF's decode, which finds it inline
