@@ -33,7 +33,7 @@ from .dispatch import prepare as prepare_dispatch  # noqa: E402
 from .x690 import (  # noqa: E402
     DerError,
     check_tlv_form,
-    decode_choice_value,  # noqa: E402
+    decode_choice_value,
     strict,
     unknown_alternatives_decoded,
 )
