@@ -140,6 +140,7 @@ def _decode_phase(table, data, values, offset, end, ignore_missing=False) -> int
     """asn1tools' ``decode_members`` for a definite length, by table."""
     short = table[0]
     size = len(data)
+    copy = data.__class__ is not bytes  # a bytes slice is already the value's bytes
     while offset < end:
         first = data[offset]
         if first & 0x1F != 0x1F and offset + 1 < size:
@@ -160,7 +161,8 @@ def _decode_phase(table, data, values, offset, end, ignore_missing=False) -> int
         length = data[at] if how != _BY_DECODE and at < size else 0x80
         if length < 0x80 and at + 1 + length <= size:  # _decode_at's commonest cases, inline
             if how == _OCTETS:
-                values[name] = bytes(data[at + 1:at + 1 + length])
+                value = data[at + 1:at + 1 + length]
+                values[name] = bytes(value) if copy else value
                 offset = at + 1 + length
                 continue
             try:
@@ -233,7 +235,9 @@ def decode_choice(self, data, offset):
             start = offset + 2
             if length < 0x80 and start + length <= size:
                 if how == _OCTETS:
-                    return member, bytes(data[start:start + length]), start + length
+                    value = data[start:start + length]
+                    return member, value if data.__class__ is bytes else bytes(value), \
+                        start + length
                 try:
                     value, end = member.decode_content(data, start, length)
                 except ErrorWithLocation as e:
