@@ -449,8 +449,7 @@ class CardStore:
         with self.transaction():
             self._db.execute("DELETE FROM isdp_files WHERE isdp_aid = ?", (aid,))
             self._db.execute("DELETE FROM isdp_secrets WHERE isdp_aid = ?", (aid,))
-            self._db.execute("INSERT OR REPLACE INTO isdp_image(isdp_aid, files) VALUES(?, ?)",
-                             (aid, pack_rows(files)))
+            self._write_image(aid, pack_rows(files))
             self._db.executemany(
                 "INSERT INTO isdp_secrets(isdp_aid, kind, ref, value) VALUES(?, ?, ?, ?)",
                 [(aid, kind, ref, value) for kind, ref, value in secrets])
@@ -487,8 +486,17 @@ class CardStore:
         with self.transaction():
             rows = self.profile_files(aid)
             self._db.execute("DELETE FROM isdp_files WHERE isdp_aid = ?", (aid,))
-            self._db.execute("INSERT OR REPLACE INTO isdp_image(isdp_aid, files) VALUES(?, ?)",
-                             (aid, pack_rows(rows)))
+            self._write_image(aid, pack_rows(rows))
+
+    def _write_image(self, aid: bytes, image: bytes) -> None:
+        """The image row, its value written through incremental blob I/O: bound as a
+        parameter, SQLite would keep its copy of the whole value (tens of kB) with the
+        cached statement until the statement's next use, in every open card of a fleet."""
+        cursor = self._db.execute(
+            "INSERT OR REPLACE INTO isdp_image(isdp_aid, files) VALUES(?, zeroblob(?))",
+            (aid, len(image)))
+        with self._db.blobopen("isdp_image", "files", cursor.lastrowid) as blob:
+            blob.write(image)
 
     def profile_secrets(self, aid: bytes) -> list[tuple[str, int, bytes]]:
         with self._lock:
