@@ -461,7 +461,7 @@ class CardStore:
         rows are all its files."""
         with self._lock:
             image = self._db.execute("SELECT files FROM isdp_image WHERE isdp_aid = ?",
-                                     (aid,)).fetchone()
+                                     (aid,)).fetchone() if self._has_image_table() else None
             changed = self._db.execute(
                 "SELECT path, attributes, body FROM isdp_files WHERE isdp_aid = ? ORDER BY seq",
                 (aid,)).fetchall()
@@ -473,6 +473,14 @@ class CardStore:
             latest = {row[0]: row for row in changed}
             rows = [latest.get(row[0], row) for row in rows]
         return rows
+
+    def _has_image_table(self) -> bool:
+        """A writer made the table when it opened; a read-only reader beside a card of an
+        older version may find a schema 2 state without it."""
+        if not self.read_only:
+            return True
+        return self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                                "name = 'isdp_image'").fetchone() is not None
 
     def update_file(self, aid: bytes, path: str, attributes: str, body: bytes) -> None:
         """A file changed by a command: its row replaces the installed image's copy."""

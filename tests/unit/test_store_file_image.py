@@ -86,20 +86,24 @@ def schema_2_store(store: CardStore, add_profile) -> tuple[bytes, list]:
             "INSERT INTO isdp_files(isdp_aid, path, seq, attributes, body) VALUES(?, ?, ?, ?, ?)",
             [(record.isdp_aid, p, n, a, b) for n, (p, a, b) in enumerate(rows)])
         store.set_meta(SCHEMA_KEY, 2)
+        store._db.execute("DROP TABLE isdp_image")  # schema 2 had none
     return record.isdp_aid, rows
 
 
 def test_schema_2_files_are_read_as_they_are_and_packed_by_the_migration(store, add_profile,
                                                                          tmp_path):
     aid, rows = schema_2_store(store, add_profile)
-    assert store.profile_files(aid) == rows  # a read-only reader before any migration
-    reader = CardStore(store.path.parent, read_only=True)
+    reader = CardStore(store.path.parent, read_only=True)  # the shell beside an older card
     try:
         assert reader.profile_files(aid) == rows
     finally:
         reader.close()
+    store.close()
+    store = CardStore(store.path.parent)  # a card of this version: the table made at open
+    assert store.profile_files(aid) == rows  # before the migration
     assert migrate(store) is True
     assert store.schema_version == SCHEMA_VERSION == 3
     assert count(store, "isdp_image") == 1 and count(store, "isdp_files") == 0
     assert store.profile_files(aid) == rows
     assert migrate(store) is False
+    store.close()
