@@ -186,15 +186,14 @@ class Card:
         started = time.perf_counter()
         channel_number: int | None = None
         name = "?"
-        watched = None  # traced or planned: decided once the command is parsed
+        planned = bool(self.faults)  # once per command: the plan may change between them
+        watched = planned or bool(self.observers)
         try:
             if not self.powered:
                 self.power_on()
             apdu = CommandApdu.parse(raw)
             cla = ClassByte.decode(apdu.cla)
             channel_number = cla.channel
-            planned = bool(self.faults)  # once: the plan may change between commands
-            watched = planned or bool(self.observers)
             if watched:  # named only for a trace or a fault plan
                 name = self._command_name(apdu, cla)
             if planned:
@@ -214,8 +213,6 @@ class Card:
         if pending and response.sw == SW.OK:
             response = ResponseApdu(response.data, SW.PROACTIVE_COMMAND_PENDING | pending)
         out = response.to_bytes()
-        if watched is None:  # refused before it was parsed
-            watched = bool(self.observers) or bool(self.faults)
         if watched:
             self._notify(raw, out, name, channel_number, started)
         return out

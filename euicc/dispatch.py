@@ -75,9 +75,8 @@ class CommandTable:
         spec = by_family[apdu.cla >> 7]
         if spec is None:
             raise SwError(SW.CLA_NOT_SUPPORTED, f"CLA {apdu.cla:02X} for INS {apdu.ins:02X}")
-        case = (3 if apdu.le is None else 4) if apdu.data else (1 if apdu.le is None else 2)
-        if case not in spec.cases:
-            raise SwError(SW.WRONG_LENGTH, f"{spec.name} in case {case}")
+        if apdu.case not in spec.cases:
+            raise SwError(SW.WRONG_LENGTH, f"{spec.name} in case {apdu.case}")
         return spec
 
     def names(self) -> list[str]:

@@ -154,9 +154,9 @@ class File:
 
     def __post_init__(self) -> None:
         # fid -> the first child with that FID: a look-up (every add, path and SELECT) costs
-        # the same in a DF of 3 files as in one of 300. A file in a DF changes its FID only
-        # through rename(), which re-keys the DF's index (no command renames a file; ``fid``
-        # is a plain attribute because every file operation reads it).
+        # the same in a DF of 3 files as in one of 300. ``fid`` is a plain attribute (every
+        # file operation reads it): no command renames a file once it is in a DF, so the
+        # index cannot go stale; one that did would have to call _index_children().
         self._by_fid: dict[int, File] = {}
         if self.children:  # a file made with children (dataclasses.replace, tests)
             self._index_children()
@@ -184,12 +184,6 @@ class File:
         if fid is not None:
             self._by_fid[fid] = child
         return child
-
-    def rename(self, fid: int | None) -> None:
-        """Give this file another FID, re-keying its DF's index."""
-        self.fid = fid
-        if self.parent is not None:
-            self.parent._index_children()
 
     def remove(self, child: File) -> None:
         self.children.remove(child)

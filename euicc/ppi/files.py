@@ -47,8 +47,6 @@ MAX_EF_SIZE = 1 << 20
 # 11.1.1.4.6.5 / .6 file details and maximum file size of a BER-TLV EF)
 TAG_SPECIAL_INFO, TAG_FILE_DETAILS, TAG_MAXIMUM_SIZE = 0xC0, 0x84, 0x86
 HIGH_UPDATE_ACTIVITY = 0x80  # special file information b8
-_HIGH_UPDATE = bytes([HIGH_UPDATE_ACTIVITY])
-_C0_HIGH_UPDATE = bytes([TAG_SPECIAL_INFO, 1, HIGH_UPDATE_ACTIVITY])
 
 
 @dataclass
@@ -80,9 +78,7 @@ class FileSpec:
         """The 'A5' value the file keeps: what the FCP said of it, in TS 102 222 terms."""
         special = self.special_info
         if self.type is not FileType.BER_TLV:  # most files: at most the one-octet 'C0'
-            if not special:
-                return b""
-            return _C0_HIGH_UPDATE if special == _HIGH_UPDATE else tlv(TAG_SPECIAL_INFO, special)
+            return tlv(TAG_SPECIAL_INFO, special) if special else b""
         value = tlv(TAG_SPECIAL_INFO, special) if special else b""
         for tag, item in ((TAG_FILE_DETAILS, self.file_details),
                           (TAG_MAXIMUM_SIZE, self.maximum_size)):
@@ -152,11 +148,6 @@ def _file_descriptor(spec: FileSpec, descriptor: bytes) -> None:
         spec.record_length = int.from_bytes(descriptor[2:4], "big")
         if len(descriptor) >= 5:
             spec.record_count = descriptor[4]
-
-
-def _shape(kind: FileType) -> str:
-    """What a file's sizes mean: records, bytes, data objects, or nothing (a DF)."""
-    return kind.shape
 
 
 def security_referenced(value: bytes, in_mf_or_adf: bool) -> bytes:
@@ -241,7 +232,7 @@ def create(tree: FileTree, parent: File, spec: FileSpec,
         what = spec.name or "file"
         if target is None or target.type.is_df:
             raise FileError(f"{what}: linkPath {spec.link.hex().upper()} names no EF")
-        if spec.type is not None and _shape(spec.type) != _shape(target.type):
+        if spec.type is not None and spec.type.shape != target.type.shape:
             raise FileError(f"{what}: a {spec.type.name} EF cannot link to the "
                             f"{target.type.name} EF {target.label}")
         spec.type = spec.type or target.type

@@ -28,7 +28,7 @@ from euicc_tools.lpa.esipa import EsipaError, http_esipa
 from . import esipa
 from .service import EimService
 
-PUSH_TAG, GET_TAG, PROVIDE_TAG = b"\xbf\x4e", b"\xbf\x4f", b"\xbf\x50"
+PUSH_TAG, GET_TAG = b"\xbf\x4e", b"\xbf\x4f"
 HEADERS = {"Content-Type": esipa.CONTENT_TYPE, "X-Admin-Protocol": esipa.ADMIN_PROTOCOL,
            "User-Agent": "euicc-emu-eim"}
 
