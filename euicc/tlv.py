@@ -30,7 +30,10 @@ _ONE_OCTET = [bytes((n,)) for n in range(0x100)]
 
 
 def tlv(tag: int, value: bytes) -> bytes:
-    return encode_tag(tag) + encode_length(len(value)) + value
+    length = len(value)
+    if 0 <= tag < 0x100 and length < 0x80:  # most TLVs: both in one octet each, no calls
+        return bytes((tag, length)) + value
+    return encode_tag(tag) + encode_length(length) + value
 
 
 @dataclass(frozen=True)

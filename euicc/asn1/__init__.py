@@ -37,6 +37,7 @@ from .x690 import (  # noqa: E402
     strict,
     unknown_alternatives_decoded,
 )
+from .x690 import is_strict as strict_now  # noqa: E402
 
 _HERE = Path(__file__).parent
 
@@ -134,8 +135,11 @@ def decode_exact(spec: asn1tools.compiler.Specification, type_name: str, data: b
     try:
         if is_strict:
             check_tlv_form(data)
-        with strict(is_strict):
+        if is_strict is strict_now():  # already so (a profile element): no context to set
             value, length = _decode_with_length(spec, type_name, data)
+        else:
+            with strict(is_strict):
+                value, length = _decode_with_length(spec, type_name, data)
     except DerError as exc:
         raise Asn1Error(f"{type_name}: not DER: {exc}") from None
     except Exception as exc:  # asn1tools raises several unrelated exception types
@@ -163,8 +167,9 @@ def encode(spec: asn1tools.compiler.Specification, type_name: str, value) -> byt
 def encode_decoded(spec: asn1tools.compiler.Specification, type_name: str, value) -> bytes:
     """Encode a value that :func:`decode_exact` produced (its constraints checked then)
     and that was changed only in ways that keep them (a field replaced by one of the same
-    type and size): the constraint checks, a third of an encode, would find nothing."""
-    return bytes(spec.encode(type_name, value, check_constraints=False))
+    type and size): the constraint checks, a third of an encode, would find nothing, and
+    neither would asn1tools' check of each part's Python type (the decoder made them)."""
+    return bytes(spec.encode(type_name, value, check_types=False, check_constraints=False))
 
 
 @cache

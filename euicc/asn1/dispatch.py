@@ -51,8 +51,9 @@ def _tags(member) -> list[bytes] | None:
     return tags
 
 
-# How a member found by its tag is decoded (the second item of a table entry)
-_BY_DECODE, _BY_CONTENTS, _OCTETS = 0, 1, 2
+# How a member found by its tag is decoded (the second item of a table entry). _SEQUENCE
+# is _BY_CONTENTS everywhere but in _decode_phase (see there).
+_BY_DECODE, _BY_CONTENTS, _OCTETS, _SEQUENCE = 0, 1, 2, 3
 
 
 def _how(member, tag: bytes) -> int:
@@ -60,6 +61,8 @@ def _how(member, tag: bytes) -> int:
         return _BY_DECODE  # its own decode (a CHOICE, a constructed string, ...)
     if type(member).decode_content is _octets_content:
         return _OCTETS  # DER OCTET STRING: its contents as bytes, inline
+    if type(member) is ber.Sequence:
+        return _SEQUENCE
     return _BY_CONTENTS
 
 
@@ -166,7 +169,14 @@ def _decode_phase(table, data, values, offset, end, ignore_missing=False) -> int
                 offset = at + 1 + length
                 continue
             try:
-                values[name], offset = member.decode_content(data, at + 1, length)
+                if how == _SEQUENCE:
+                    # A SEQUENCE's contents as its decode_content (euicc.asn1.x690) decodes
+                    # them where DER is not enforced, which is always here: a strict decode
+                    # takes the members in order and never comes to this table.
+                    values[name], offset = decode_members_any_order(member, data, at + 1,
+                                                                    length)
+                else:
+                    values[name], offset = member.decode_content(data, at + 1, length)
             except ErrorWithLocation as e:
                 e.add_location(member)
                 raise

@@ -52,6 +52,11 @@ class DerError(ValueError):
     """Data that is not in DER form."""
 
 
+def is_strict() -> bool:
+    """Whether the decodes running now follow DER's content rules (:func:`strict`)."""
+    return _STRICT.get()
+
+
 @contextmanager
 def strict(enabled: bool = True):
     """DER content rules on (or, ``enabled`` False, BER's) for the decodes inside."""

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 
 from euicc.fs.model import (
     MF_FID,
@@ -154,10 +153,19 @@ def security_referenced(value: bytes, in_mf_or_adf: bool) -> bytes:
     """The '8B' security attribute TLV. SAIP allows the record number alone: EF.ARR is then
     2F06 for the MF, ADFs and files directly under the MF, 6F06 for any other file. A
     profile uses a handful of these for its hundreds of files: each is made once."""
-    return _security_tlv(bytes(value), in_mf_or_adf)
+    if value.__class__ is not bytes:
+        value = bytes(value)
+    made = _SECURITY_TLVS.get((value, in_mf_or_adf))
+    if made is None:
+        made = _security_tlv(value, in_mf_or_adf)
+        if len(_SECURITY_TLVS) < 4096:  # bounded: a hostile package cannot grow it
+            _SECURITY_TLVS[value, in_mf_or_adf] = made
+    return made
 
 
-@lru_cache(maxsize=4096)  # bounded: a hostile package cannot grow it
+_SECURITY_TLVS: dict[tuple[bytes, bool], bytes] = {}
+
+
 def _security_tlv(value: bytes, in_mf_or_adf: bool) -> bytes:
     if len(value) == 1:
         value = (b"\x2f\x06" if in_mf_or_adf else b"\x6f\x06") + value
