@@ -109,7 +109,6 @@ def _prepare(checker, done: set[int]) -> None:
         checker._checks = tuple((m.name, m, *(_bounds(m) if type(m) is cc.Bytes
                                               else (None, None)))
                                 for m in checker.members)
-        checker._by_name = {name: (m, low, high) for name, m, low, high in checker._checks}
     elif type(checker) is cc.List:
         checker._low, checker._high = _bounds(checker)
         _prepare(checker.element_type, done)
@@ -135,33 +134,11 @@ def _integer_encode(self, data) -> None:
         _integer_check(self, data)
 
 
-class _Refused(Exception):
-    """A member failed the quick test: the ordered check says which, and how."""
-
-
 def _dict_encode(self, data) -> None:
-    by_name = self._by_name
-    if by_name is None:
+    checks = self._checks
+    if checks is None:
         return _dict_check(self, data)
-    # The members present, in the value's order: an Fcp has a few of its dozen checked
-    # members. Only a value that fails is checked again in the members' order, so the
-    # error is the one asn1tools' walk would raise first.
-    try:
-        for name, value in data.items():
-            entry = by_name.get(name)
-            if entry is None:
-                continue
-            member, low, high = entry
-            if low is None:
-                member.encode(value)
-            elif not low <= len(value) <= high:
-                raise _Refused
-    except (_Refused, cc.ErrorWithLocation):
-        _dict_encode_ordered(self, data)  # raises the walk's first error
-
-
-def _dict_encode_ordered(self, data) -> None:
-    for name, member, low, high in self._checks:
+    for name, member, low, high in checks:
         if name in data:
             value = data[name]
             if low is not None and low <= len(value) <= high:
@@ -214,7 +191,7 @@ def _choice_encode(self, data) -> None:
 
 for _checker in (cc.Bytes, cc.Integer, cc.List):
     _checker._low = _checker._high = None
-cc.Dict._checks = cc.Dict._by_name = cc.Choice._checks = None
+cc.Dict._checks = cc.Choice._checks = None
 cc.Bytes.encode, cc.Integer.encode, cc.Dict.encode = _bytes_encode, _integer_encode, _dict_encode
 cc.List.encode, cc.Choice.encode = _list_encode, _choice_encode
 
