@@ -38,7 +38,8 @@ from euicc.crypto.certs import (
     OID_RSP_ROLE_DP_PB,
     authority_key_id,
     has_role,
-    verify_issued_by,
+    issued_by,
+    load_checked,
 )
 from euicc.crypto.ecdsa import curve_name, public_point, verify_raw
 from euicc.crypto.entropy import CardEntropy
@@ -92,9 +93,9 @@ class ServerCheck:
 
     def certificate(self, der: bytes, role: x509.ObjectIdentifier, *, wrong_role: int,
                     unknown_ci: int) -> x509.Certificate:
+        der = bytes(der)
         try:
-            cert = x509.load_der_x509_certificate(der)
-            cert.extensions  # noqa: B018  (parsed lazily: a malformed extension fails here)
+            cert = load_checked(der)
             key = cert.public_key()
         except UnsupportedAlgorithm as exc:  # a key type or named curve the card lacks
             raise Refused(UNSUPPORTED_CURVE, f"certificate key: {exc}") from None
@@ -110,7 +111,7 @@ class ServerCheck:
         ci = next((c for c in self.credentials.trusted_cis if c.pkid == issuer_pkid), None)
         if ci is None:
             raise Refused(unknown_ci, "certificate issued by a CI the eUICC does not hold")
-        if not verify_issued_by(cert, x509.load_der_x509_certificate(ci.certificate_der)):
+        if not issued_by(der, ci.certificate_der):
             raise Refused(INVALID_CERTIFICATE, "CI signature on the certificate is invalid")
         if not has_role(cert, role):
             raise Refused(wrong_role, f"certificate lacks the {role.dotted_string} role")

@@ -18,6 +18,8 @@ Certificates are :class:`cryptography.x509.Certificate`.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -38,6 +40,8 @@ __all__ = [
     "euicc_name_permitted",
     "eum_permitted_eid_prefixes",
     "has_role",
+    "issued_by",
+    "load_checked",
     "key_matches_certificate",
     "load_certificate",
     "subject_key_id",
@@ -105,6 +109,28 @@ def verify_issued_by(cert: x509.Certificate, issuer_cert: x509.Certificate) -> b
     except InvalidSignature:
         return False
     return True
+
+
+@lru_cache(maxsize=64)
+def load_checked(der: bytes) -> x509.Certificate:
+    """A DER certificate with its extensions parsed (cryptography parses them on first
+    access: a malformed one raises here), remembered by its encoding: the certificate
+    objects are immutable, and an SM-DP+ sends the same ones at every download. What
+    fails to load is not remembered (it raises again)."""
+    cert = x509.load_der_x509_certificate(der)
+    cert.extensions  # noqa: B018
+    return cert
+
+
+@lru_cache(maxsize=64)
+def issued_by(cert_der: bytes, issuer_der: bytes) -> bool:
+    """:func:`verify_issued_by` of two DER-encoded certificates, remembered: an SM-DP+
+    presents the same CERT.DPauth and CERT.DPpb at every download, and the verdict is a
+    function of the two encodings alone (the identifiers, the issuer's key and the signature
+    are in them). A certificate that differs in any octet is verified anew. Bounded; only
+    the verdict is kept, not the certificates."""
+    return verify_issued_by(x509.load_der_x509_certificate(cert_der),
+                            x509.load_der_x509_certificate(issuer_der))
 
 
 def has_role(cert: x509.Certificate, oid: x509.ObjectIdentifier | str) -> bool:

@@ -16,7 +16,7 @@ Blanking keeps every length, so the stored element is the received one with the 
 value octets zeroed. Where a walk of the element's TLVs finds each secret's value exactly
 where a secret is (no other field holding the same octets), the zeros are written into a
 copy of the element; otherwise the blanked value is encoded again. Both give the same bytes
-(the tests hold them equal on every TS.48 package); the first costs a tenth of an encode.
+(the tests hold them equal on every TS.48 package); the first costs less than half as much.
 """
 
 from __future__ import annotations
