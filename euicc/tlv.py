@@ -6,7 +6,7 @@ BPP pieces); ES10 structures themselves go through :mod:`euicc.asn1`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class TlvError(ValueError):
@@ -36,9 +36,9 @@ def tlv(tag: int, value: bytes) -> bytes:
     return encode_tag(tag) + encode_length(length) + value
 
 
-@dataclass(frozen=True)
-class Header:
-    """Tag and length of one TLV, and where its value starts."""
+class Header(NamedTuple):
+    """Tag and length of one TLV, and where its value starts (a named tuple: every TLV
+    read makes one, and a frozen dataclass sets each field through object.__setattr__)."""
 
     tag: int
     length: int

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum, IntEnum
+from typing import NamedTuple
 
 from euicc.tlv import Header, TlvError, read_header
 
@@ -88,9 +89,9 @@ class StreamState(Enum):
         self.tags = tags
 
 
-@dataclass(frozen=True)
-class BppEvent:
-    """One complete element of the package.
+class BppEvent(NamedTuple):
+    """One complete element of the package (a named tuple, as the TLV headers it is cut
+    by: a package makes some forty).
 
     ``tlv`` is the part's whole TLV (BF23, A0, A2) or one segment (88, 86); ``segment``
     numbers the segments of StoreMetadata and LoadProfileElements from 1. The event that
