@@ -7,12 +7,23 @@ ISD-P's delete leaves neither (SGP.22 3.2.3)."""
 
 from __future__ import annotations
 
+import struct
+
 import pytest
 
+from euicc.fs.model import path_text
 from euicc.migrations import migrate
 from euicc.ppi import interpret
 from euicc.store import SCHEMA_KEY, SCHEMA_VERSION, CardStore
-from euicc.store_image import file_rows, pack_rows, secret_rows, unpack_rows
+from euicc.store_image import (
+    _attributes,
+    _from_packed,
+    file_rows,
+    pack_rows,
+    secret_rows,
+    tree_from_rows,
+    unpack_rows,
+)
 from euicc.tlv import split
 from euicc_tools.testkit.profile_builder import build_upp
 
@@ -33,13 +44,62 @@ def count(store: CardStore, table: str) -> int:
 
 
 def test_pack_and_unpack_give_the_rows_back():
-    rows = [("3F00", '{"a": "\u00e9"}', b""), ("3F00/2FE2", "{}", bytes(range(256)) * 3)]
+    rows = [("3F00", '{"a": "\u00e9"}', b""), ("3F00/2FE2", "{}", bytes(range(256)) * 3),
+            ("3F00/2F05", b"\x00\x80packed", b"\x01")]  # text and packed attributes
     assert unpack_rows(pack_rows(rows)) == rows
     assert unpack_rows(pack_rows([])) == []
 
 
-@pytest.mark.parametrize("damage", [b"", b"\x02", b"\x01\x00\x04", b"\x01\x00\x04\x00\x00"
-                                    b"\x00\x00\x00\x003F0"])
+def test_packed_attributes_give_the_tree_the_json_text_gives():
+    """Version 2 images pack each file's attributes; the tree read back from them is the
+    tree read back from the JSON text of version 1 (every attribute of every file, the
+    links between linked EFs included)."""
+    image = interpret(split(build_upp(ICCID, "001010000000889", k=K, opc=OPC,
+                                      include=("mf", "usim", "isim", "df-5gs"))))
+    packed = file_rows(image.tree)
+    text = [(path, _attributes(f, link), body) for (path, _, body), f, link
+            in zip(packed, _files_in_row_order(image.tree), _links(packed), strict=True)]
+    assert all(isinstance(a, bytes) for _, a, _ in packed)
+    assert sum(len(a) for _, a, _ in packed) * 2 < sum(len(a) for _, a, _ in text)
+    assert _snapshot(tree_from_rows(unpack_rows(pack_rows(packed)))) \
+        == _snapshot(tree_from_rows(unpack_rows(_version_1(text)))) \
+        == _snapshot(image.tree)
+
+
+def _version_1(rows) -> bytes:
+    """An image as the version before packed attributes wrote it (JSON text, no marks)."""
+    parts = [b"\x01"]
+    for path, attributes, body in rows:
+        key, text = path.encode(), attributes.encode()
+        parts += (struct.pack(">HHI", len(key), len(text), len(body)), key, text, body)
+    return b"".join(parts)
+
+
+def _files_in_row_order(tree):
+    """The files in file_rows' order (parents first, children in creation order)."""
+    out, pending = [], [tree.mf]
+    while pending:
+        f = pending.pop()
+        out.append(f)
+        if f.type.is_df:
+            pending.extend(reversed(f.children))
+    return out
+
+
+def _links(rows):
+    """The link each packed row names (the file holding its body), from its attributes."""
+    return [_from_packed(attributes, body)[1] for _, attributes, body in rows]
+
+
+def _snapshot(tree):
+    return [(path_text(f.path), f.fid, f.type, f.name, f.aid, f.sfi, f.size, f.record_length,
+             f.shareable, f.lcsi, f.security, f.pin_status, f.proprietary, f.total_size,
+             bytes(f.body), next(g for g in tree.walk() if g.body is f.body).path)
+            for f in tree.walk()]
+
+
+@pytest.mark.parametrize("damage", [b"", b"\x03", b"\x01\x00\x04", b"\x01\x00\x04\x00\x00"
+                                    b"\x00\x00\x00\x003F0", b"\x02\x00\x04\x80\x05"])
 def test_a_damaged_image_is_refused_with_its_reason(damage):
     with pytest.raises(ValueError, match="stored file image"):
         unpack_rows(damage)

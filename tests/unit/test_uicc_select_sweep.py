@@ -8,10 +8,10 @@ gives is for terminating an application that is not the current one, P2 '4x').""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
+from euicc.fs.model import path_text
+from euicc.store_image import tree_from_rows
 from euicc.tlv import tlv
 from euicc_tools.lpa.download import download
 from euicc_tools.smdp.es9 import Smdp
@@ -49,18 +49,20 @@ def enabled(request, es10, store, pki_dir, tmp_path):
 
 def _selects(rows) -> list[tuple[str, list[bytes]]]:
     """For every file: the SELECT data that reach it (AID of its ADF, then FIDs)."""
-    attributes = {path: json.loads(attrs) for path, attrs, _ in rows}
     plans = []
-    for path in attributes:
+    for f in tree_from_rows(rows).walk():
+        path = path_text(f.path)
         parts = path.split("/")
-        adf = next((i for i in range(1, len(parts))
-                    if attributes["/".join(parts[:i + 1])].get("aid")), None)
+        chain = [f]
+        while chain[-1].parent is not None:
+            chain.append(chain[-1].parent)
+        chain.reverse()  # the MF first, as the path's parts
+        adf = next((i for i in range(1, len(chain)) if chain[i].aid), None)
         if adf is None:
             plans.append((path, [("path", bytes.fromhex("".join(parts[1:]) or "3F00"))]))
         else:
-            aid = bytes.fromhex(attributes["/".join(parts[:adf + 1])]["aid"])
-            plans.append((path, [("aid", aid)] + [("fid", bytes.fromhex(f))
-                                                  for f in parts[adf + 1:]]))
+            plans.append((path, [("aid", chain[adf].aid)] + [("fid", bytes.fromhex(fid))
+                                                            for fid in parts[adf + 1:]]))
     return plans
 
 
