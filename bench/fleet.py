@@ -181,7 +181,8 @@ class External:
     """An SM-DP+ this benchmark does not start: its address, the PKI its devices use."""
 
     def __init__(self, args) -> None:
-        self.address, self.pki, self.matching_id = args.smdp, args.pki, args.matching_id
+        # absolute: the Locust processes run in a folder of their own
+        self.address, self.pki, self.matching_id = args.smdp, args.pki.resolve(), args.matching_id
         self.connect_to, self.insecure, self.pid = args.connect_to, args.insecure, args.smdp_pid
 
 
@@ -238,8 +239,9 @@ def measure_workers(worker_counts: list[int], downloads: int, base: Path | None,
                 procs = [subprocess.Popen(
                     [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--worker",
                      "--master-port", str(master_port), *fleet_args],
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=work)
-                    for _ in range(workers)]
+                    stdout=subprocess.DEVNULL, stderr=(work / f"worker{w}.log").open("w"),
+                    cwd=work)
+                    for w in range(workers)]
                 master_cpu = 0.0
                 deadline = time.monotonic() + 600
                 while any(proc.poll() is None for proc in procs) and \
@@ -259,6 +261,12 @@ def measure_workers(worker_counts: list[int], downloads: int, base: Path | None,
                 if smdp is not None:
                     smdp.terminate()
                     smdp.wait(30)
+            missing = [w for w in range(workers) if not (work / f"report{w}.json").exists()]
+            if missing:  # a worker that failed (its log says why): no figures to give
+                log = (work / f"worker{missing[0]}.log").read_text().strip().splitlines()
+                raise SystemExit(f"fleet.py: {len(missing)} of {workers} Locust workers wrote "
+                                 "no report; the first one's last words:\n  "
+                                 + "\n  ".join(log[-5:] or ["(nothing)"]))
             reports = [json.loads((work / f"report{w}.json").read_text())
                        for w in range(workers)]
             done = [d for r in reports for d in r["downloads"]]
@@ -324,6 +332,8 @@ def main() -> int:
     if args.smdp:
         if not (args.pki and args.matching_id):
             parser.error("--smdp needs --pki and --matching-id")
+        if not args.pki.is_dir():
+            parser.error(f"--pki {args.pki}: not a folder")
         external = External(args)
     if args.workers:
         measure_workers([int(w) for w in args.workers.split(",")], args.downloads, args.base,
