@@ -51,6 +51,18 @@ ES10_NAMES = {0xBF3E: "GetEID", 0xBF20: "GetEUICCInfo1", 0xBF22: "GetEUICCInfo2"
               0xBF3C: "GetEuiccConfiguredAddresses"}
 
 
+def function_of(apdu: bytes, previous: str) -> str:
+    """The ES10 function a command serves: its own tag on a first STORE DATA block, the
+    function before it for a later block or GET RESPONSE (a piece of LoadBoundProfilePackage
+    that starts with no ES10 tag belongs to it), "other" for any other command."""
+    if apdu[1] == Ins.STORE_DATA and apdu[3] == 0 and len(apdu) > 6:  # first block
+        tag = int.from_bytes(apdu[5:7], "big")
+        return ES10_NAMES.get(tag, LBPP if tag == 0xBF36 or previous == LBPP else f"{tag:04X}")
+    if apdu[1] not in (Ins.STORE_DATA, Ins.GET_RESPONSE):
+        return "other"
+    return previous
+
+
 class TimedLink:
     """DirectLink that adds each ``Card.transmit``'s time to the ES10 function it serves."""
 
@@ -63,12 +75,7 @@ class TimedLink:
         self.apdus = 0
 
     def transmit(self, apdu: bytes) -> tuple[bytes, int]:
-        if apdu[1] == Ins.STORE_DATA and apdu[3] == 0 and len(apdu) > 6:  # first block
-            tag = int.from_bytes(apdu[5:7], "big")
-            self.function = ES10_NAMES.get(tag, LBPP if tag == 0xBF36 or self.function == LBPP
-                                           else f"{tag:04X}")
-        elif apdu[1] not in (Ins.STORE_DATA, Ins.GET_RESPONSE):
-            self.function = "other"
+        self.function = function_of(apdu, self.function)
         profiled = self.profiler and self.function not in ("other", "DeleteProfile")
         if profiled:  # the download's functions only, not the delete after it
             self.profiler.enable()

@@ -37,23 +37,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from card_cost import ADDRESS, ES10_NAMES, LBPP  # noqa: E402
+from card_cost import ADDRESS, function_of  # noqa: E402
 
-from euicc.ins import Ins  # noqa: E402
 from euicc.tlv import tlv  # noqa: E402
 
 SEED = b"bench/instructions.py"
 SKIPPED = ("other", "DeleteProfile")  # not the download's own functions
-
-
-def function_of(apdu: bytes, previous: str) -> str:
-    """The ES10 function a command serves, as bench/card_cost.py attributes them."""
-    if apdu[1] == Ins.STORE_DATA and apdu[3] == 0 and len(apdu) > 6:
-        tag = int.from_bytes(apdu[5:7], "big")
-        return ES10_NAMES.get(tag, LBPP if tag == 0xBF36 or previous == LBPP else f"{tag:04X}")
-    if apdu[1] not in (Ins.STORE_DATA, Ins.GET_RESPONSE):
-        return "other"
-    return previous
 
 
 def seeded_card(state: Path):

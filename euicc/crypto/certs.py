@@ -41,9 +41,9 @@ __all__ = [
     "eum_permitted_eid_prefixes",
     "has_role",
     "issued_by",
-    "load_checked",
     "key_matches_certificate",
     "load_certificate",
+    "load_checked",
     "subject_key_id",
     "verify_issued_by",
 ]
@@ -127,10 +127,9 @@ def issued_by(cert_der: bytes, issuer_der: bytes) -> bool:
     """:func:`verify_issued_by` of two DER-encoded certificates, remembered: an SM-DP+
     presents the same CERT.DPauth and CERT.DPpb at every download, and the verdict is a
     function of the two encodings alone (the identifiers, the issuer's key and the signature
-    are in them). A certificate that differs in any octet is verified anew. Bounded; only
-    the verdict is kept, not the certificates."""
-    return verify_issued_by(x509.load_der_x509_certificate(cert_der),
-                            x509.load_der_x509_certificate(issuer_der))
+    are in them). A certificate that differs in any octet is verified anew. Bounded; the
+    parsed certificates are :func:`load_checked`'s, which the caller has just used."""
+    return verify_issued_by(load_checked(cert_der), load_checked(issuer_der))
 
 
 def has_role(cert: x509.Certificate, oid: x509.ObjectIdentifier | str) -> bool:
