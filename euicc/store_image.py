@@ -164,17 +164,30 @@ def file_rows(tree: FileTree) -> list[tuple[str, bytes, bytes]]:
     pending = [(tree.mf, path_text(tree.mf.path))]  # each path from its parent's: no walk up
     while pending:
         f, key = pending.pop()
-        is_df = f.type.is_df
-        link = None if is_df else owners.get(id(f.body))
+        if f.type.is_df:
+            rows.append((key, _packed(f, None), bytes(f.body)))  # no EF links to a DF
+            pending.extend((c, f"{key}/{_fid_text(c.fid or 0)}") for c in reversed(f.children))
+            continue
+        body = f.body
+        link = owners.get(id(body))
         if link is None:
-            owners[id(f.body)] = key
-        rows.append((key, _packed(f.fid, f.type, f.name, f.aid, f.sfi, f.size, f.record_length,
-                                  f.shareable, f.lcsi, f.security, f.pin_status,
-                                  f.proprietary, f.total_size, link),
-                     b"" if link else bytes(f.body)))
-        if is_df:
-            pending.extend((c, f"{key}/{c.fid or 0:04X}") for c in reversed(f.children))
+            owners[id(body)] = key
+            rows.append((key, _packed(f, None), bytes(body)))
+        else:
+            rows.append((key, _packed(f, link), b""))
     return rows
+
+
+_FID_TEXTS: dict[int, str] = {}
+
+
+def _fid_text(fid: int) -> str:
+    """'6F07': a file identifier as a path writes it, made once per FID (a profile's
+    hundreds of files have a few dozen identifiers; 65,536 at most)."""
+    text = _FID_TEXTS.get(fid)
+    if text is None:
+        text = _FID_TEXTS[fid] = f"{fid:04X}"
+    return text
 
 
 # -- the installed files as one value ------------------------------------------------------
@@ -196,25 +209,39 @@ _TYPES = tuple(FileType)  # a packed file's type: its index here (the enum's ord
 _TYPE_CODES = {kind: code for code, kind in enumerate(_TYPES)}
 
 
-def _packed(fid: int | None, kind: FileType, name: str, aid: bytes | None, sfi: int | None,
-            size: int | None, record_length: int | None, shareable: bool, lcsi: int | None,
-            security: bytes, pin_status: bytes, proprietary: bytes, total_size: int | None,
-            link: str | None) -> bytes:
+def _packed(f: File, link: str | None) -> bytes:
     """A file's attributes in an image of version 2: what :func:`_attributes` writes as
     text, in fixed fields and length-prefixed octets (an empty AID is none, as there)."""
-    name_octets, aid = name.encode(), aid or b""
-    link_octets = b"" if link is None else link.encode()
-    flags = ((fid is not None) | (lcsi is not None) << 1 | (record_length is not None) << 2
-             | (sfi is not None) << 3 | (size is not None) << 4 | (total_size is not None) << 5
-             | (link is not None) << 6 | bool(shareable) << 7)
+    fid, lcsi, record_length, sfi, size, total_size = (
+        f.fid, f.lcsi, f.record_length, f.sfi, f.size, f.total_size)
+    name, aid, pin_status, proprietary, security = (
+        f.name.encode(), f.aid or b"", f.pin_status, f.proprietary, f.security)
+    flags = _SHAREABLE if f.shareable else 0
+    if fid is not None:
+        flags |= _HAS_FID
+    if lcsi is not None:
+        flags |= _HAS_LCSI
+    if record_length is not None:
+        flags |= _HAS_RECORD_LENGTH
+    if sfi is not None:
+        flags |= _HAS_SFI
+    if size is not None:
+        flags |= _HAS_SIZE
+    if total_size is not None:
+        flags |= _HAS_TOTAL_SIZE
+    if link is None:
+        link_octets = b""
+    else:
+        flags |= _HAS_LINK
+        link_octets = link.encode()
     try:
         fixed = _PACKED.pack(
-            flags, _TYPE_CODES[kind], fid or 0, lcsi or 0, record_length or 0, sfi or 0,
-            size or 0, total_size or 0, len(name_octets), len(aid), len(pin_status),
+            flags, _TYPE_CODES[f.type], fid or 0, lcsi or 0, record_length or 0, sfi or 0,
+            size or 0, total_size or 0, len(name), len(aid), len(pin_status),
             len(proprietary), len(security), len(link_octets))
     except struct.error as exc:  # a value no file of the card has (sizes are bounded)
-        raise ValueError(f"file {name or fid} cannot be stored: {exc}") from None
-    return b"".join((fixed, name_octets, aid, pin_status, proprietary, security, link_octets))
+        raise ValueError(f"file {f.name or fid} cannot be stored: {exc}") from None
+    return b"".join((fixed, name, aid, pin_status, proprietary, security, link_octets))
 
 
 def _from_packed(data: bytes, body: bytes) -> tuple[File, str | None]:
@@ -230,14 +257,12 @@ def _from_packed(data: bytes, body: bytes) -> tuple[File, str | None]:
         fields.append(data[at:at + length])
         at += length
     name, aid, pin_status, proprietary, security, link = fields
-    f = File(
-        fid=fid if flags & _HAS_FID else None, type=_TYPES[code], name=name.decode(),
-        aid=aid or None, sfi=sfi if flags & _HAS_SFI else None,
-        size=size if flags & _HAS_SIZE else None,
-        record_length=record_length if flags & _HAS_RECORD_LENGTH else None,
-        shareable=bool(flags & _SHAREABLE), lcsi=lcsi if flags & _HAS_LCSI else None,
-        security=security, pin_status=pin_status, proprietary=proprietary,
-        total_size=total_size if flags & _HAS_TOTAL_SIZE else None, body=bytearray(body),
+    f = File(  # File's fields in their order: no 14 keywords to match per file
+        fid if flags & _HAS_FID else None, _TYPES[code], name.decode(), aid or None,
+        sfi if flags & _HAS_SFI else None, size if flags & _HAS_SIZE else None,
+        record_length if flags & _HAS_RECORD_LENGTH else None, bool(flags & _SHAREABLE),
+        lcsi if flags & _HAS_LCSI else None, security, pin_status, proprietary,
+        total_size if flags & _HAS_TOTAL_SIZE else None, bytearray(body),
     )
     return f, link.decode() if flags & _HAS_LINK else None
 

@@ -118,7 +118,7 @@ class LifeCycle:
     TERMINATED = 0x0C
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class File:
     """One file. For EFs ``body`` holds the whole content:
 
@@ -151,13 +151,13 @@ class File:
     # through add() and remove(): they keep the FID index below in step with it.
     children: list[File] = field(default_factory=list)
     parent: File | None = field(default=None, repr=False)
+    # fid -> the first child with that FID: a look-up (every add, path and SELECT) costs
+    # the same in a DF of 3 files as in one of 300. ``fid`` is a plain attribute (every
+    # file operation reads it): no command renames a file once it is in a DF, so the
+    # index cannot go stale; one that did would have to call _index_children().
+    _by_fid: dict[int, File] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        # fid -> the first child with that FID: a look-up (every add, path and SELECT) costs
-        # the same in a DF of 3 files as in one of 300. ``fid`` is a plain attribute (every
-        # file operation reads it): no command renames a file once it is in a DF, so the
-        # index cannot go stale; one that did would have to call _index_children().
-        self._by_fid: dict[int, File] = {}
         if self.children:  # a file made with children (dataclasses.replace, tests)
             self._index_children()
 

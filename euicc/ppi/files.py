@@ -219,12 +219,11 @@ def build_file(spec: FileSpec) -> File:
         body = bytearray(expand_pattern(spec.fill or b"", spec.repeat, size))
     else:
         body = bytearray()
-    return File(
-        fid=spec.fid, type=kind, name=spec.name, aid=spec.aid, sfi=sfi,
-        size=size, record_length=record_length, shareable=spec.shareable,
-        lcsi=spec.lcsi, security=spec.security, pin_status=spec.pin_status,
-        proprietary=spec.proprietary, body=body,
-    )
+    # File's fields in their order, positionally: a profile's hundreds of files each
+    # matched 13 keywords to the field names (40% of making a file)
+    return File(spec.fid, kind, spec.name, spec.aid, sfi, size, record_length,
+                spec.shareable, spec.lcsi, spec.security, spec.pin_status, spec.proprietary,
+                None, body)
 
 
 def create(tree: FileTree, parent: File, spec: FileSpec,

@@ -131,6 +131,26 @@ def test_merge_fcp_overrides_only_given_tags():
     assert secured.security == bytes.fromhex("8C020100")
 
 
+def test_a_file_made_from_a_spec_keeps_each_attribute_where_it_belongs():
+    """build_file passes File's fields by position (the interpreter makes hundreds): each
+    attribute of a spec with a distinct value in every field lands in its own field, and a
+    record EF's body is its records filled per the pattern (TS 102 222 6.3.2.2.2)."""
+    from euicc.ppi.files import FileSpec, build_file
+
+    spec = FileSpec(fid=0x6F3B, type=FileType.LINEAR_FIXED, name="EF.FDN", sfi=0x05,
+                    record_length=4, record_count=3, shareable=False, lcsi=0x0C,
+                    security=tlv(0x8B, b"\x6f\x06\x03"), pin_status=b"\x90\x01\x81",
+                    special_info=b"\x80", fill=b"\x01\x02", repeat=True)
+    f = build_file(spec)
+    assert (f.fid, f.type, f.name, f.aid, f.sfi, f.size, f.record_length, f.shareable,
+            f.lcsi, f.security, f.pin_status, f.proprietary, f.total_size, bytes(f.body),
+            f.children, f.parent) == (
+        0x6F3B, FileType.LINEAR_FIXED, "EF.FDN", None, 0x05, 12, 4, False, 0x0C,
+        bytes.fromhex("8B036F0603"), b"\x90\x01\x81", bytes.fromhex("C00180"), None,
+        bytes.fromhex("01020102") * 3, [], None)
+    adf = build_file(FileSpec(fid=0x7FF0, type=FileType.ADF, aid=USIM_AID, sfi=-1))
+    assert (adf.aid, adf.sfi, adf.size, bytes(adf.body)) == (USIM_AID, None, 0, b"")
+
 # -- SELECT / STATUS -----------------------------------------------------------------------
 def test_select_by_fid_children_parent_and_siblings(h):
     data, sw = h.tx("00A40004022FE200")
