@@ -30,6 +30,9 @@ from .compiled import load as load_compiled  # noqa: E402
 from .constraints import prune as prune_constraint_checks  # noqa: E402
 from .dispatch import UNDECIDED, decode_choice  # noqa: E402
 from .dispatch import prepare as prepare_dispatch  # noqa: E402
+from .dispatch import unchecked_count as unchecked_sizes  # noqa: E402
+from .fusion import check_decoded  # noqa: E402
+from .fusion import fuse as fuse_size_checks  # noqa: E402
 from .x690 import (  # noqa: E402
     DerError,
     check_tlv_form,
@@ -102,8 +105,11 @@ def sgp32() -> asn1tools.compiler.Specification:
 
 @cache
 def pe() -> asn1tools.compiler.Specification:
-    """PEDefinitions (SAIP 3.3.1, also decodes 2.x): one ``ProfileElement`` per TLV of a package."""
-    return _module("pe")[1]
+    """PEDefinitions (SAIP 3.3.1, also decodes 2.x): one ``ProfileElement`` per TLV of a
+    package, the sizes of its OCTET STRING members checked as it decodes (:mod:`.fusion`)."""
+    spec = _module("pe")[1]
+    fuse_size_checks(spec, ("ProfileElement",))
+    return spec
 
 
 def _decode_with_length(spec: asn1tools.compiler.Specification, type_name: str, data):
@@ -118,13 +124,14 @@ def _decode_with_length(spec: asn1tools.compiler.Specification, type_name: str, 
     except (AttributeError, KeyError):
         return spec.decode_with_length(type_name, data, check_constraints=True)
     data = bytes(data)
+    before = unchecked_sizes()
     try:
         value, length = root.decode(data, 0)
         ber.check_decode_error(root, value, data, length)
     except ErrorWithLocation as e:
         e.add_location(root)
         raise
-    compiled.check_constraints(value)
+    check_decoded(compiled, value, before)  # the sizes the decode checked, not again
     return value, length
 
 

@@ -29,6 +29,7 @@ from asn1tools.codecs import ErrorWithLocation, ber, der
 
 _standard_decode = ber.StandardDecodeMixin.decode
 _octets_content = der.OctetString.decode_content
+_INTEGERS = (ber.Integer, der.Integer)
 _trial = ber.MembersType.decode_content  # asn1tools' own member-by-member trial
 _NO_TABLE = object()
 _NO_DEFAULT = object()  # a mandatory member's entry in a table: no DEFAULT to fill in
@@ -55,6 +56,61 @@ def _tags(member) -> list[bytes] | None:
 # is _BY_CONTENTS everywhere but in _decode_phase (see there).
 _BY_DECODE, _BY_CONTENTS, _OCTETS, _SEQUENCE = 0, 1, 2, 3
 
+# Decodes that did not vouch for the SIZE of a member given bounds (.fusion): a length out
+# of them, or a SEQUENCE with such members decoded another way than by its tables.
+_unchecked = [0]
+
+
+def unchecked_count() -> int:
+    """How many decodes so far, in any thread, left a bounded member's size to the full
+    constraint walk (:mod:`.fusion`); a caller compares it before and after its decode."""
+    return _unchecked[0]
+
+
+def note_unchecked_sizes() -> None:
+    """A decode that does not check the sizes its tables would have (strict DER's walk)."""
+    _unchecked[0] += 1
+
+
+def members_of(sequence) -> list:
+    """A compiled SEQUENCE's root members and additions."""
+    return list(sequence.root_members) + (ber.flatten(sequence.additions)
+                                          if sequence.additions else [])
+
+
+def bounded_kind(member) -> str | None:
+    """"size" for a member the tables decode as a DER OCTET STRING inline, "value" for an
+    INTEGER they decode by its contents; None for any other (:func:`give_bounds`)."""
+    if type(member).decode is not _standard_decode:
+        return None
+    if type(member).decode_content is _octets_content:
+        return "size"
+    return "value" if type(member) in _INTEGERS else None  # its contents: an int
+
+
+def give_bounds(node, bounds: dict[str, tuple[float, float]]) -> bool:
+    """Give the table entries of the members (a SEQUENCE) or alternatives (a CHOICE) of
+    ``node`` named in ``bounds`` their bounds (low, high): the decode then checks an OCTET
+    STRING's length or an INTEGER's value against them (:mod:`.fusion`). False, and nothing
+    changed, when ``node`` has no tables or a named member is not decoded inline by them."""
+    if isinstance(node, ber.Choice):
+        table = node.__dict__.get("_dispatch_table")
+        tables = None if table is None else [table]
+    else:
+        tables = _tables(node)
+        tables = None if tables is None else tables[:2]
+    if tables is None:
+        return False
+    entries = [(where, key, entry) for table in tables for where in table[:2]
+               for key, entry in where.items() if entry[0].name in bounds]
+    inline = {entry[0].name for _, _, entry in entries if entry[1] in (_OCTETS, _BY_CONTENTS)}
+    if inline != set(bounds):
+        return False
+    for where, key, (member, how, _) in entries:
+        where[key] = (member, how, bounds[member.name])
+    node._dispatch_sized = True
+    return True
+
 
 def _how(member, tag: bytes) -> int:
     if type(member).decode is not _standard_decode or tag != bytes(member.tag):
@@ -67,9 +123,10 @@ def _how(member, tag: bytes) -> int:
 
 
 def _table(members: list):
-    """({first octet: (member, how)} for one-octet tags, {tag: (member, how)} for longer
-    ones, the members that must be accounted for when absent, in order), or None when the
-    members' tags do not decide which member an encoding is."""
+    """({first octet: (member, how, bounds)} for one-octet tags, {tag: (member, how,
+    bounds)} for longer ones, the members that must be accounted for when absent, in order),
+    or None when the members' tags do not decide which member an encoding is. ``bounds``
+    is None until :func:`give_bounds`."""
     short, long = {}, {}
     for member in members:
         tags = _tags(member)
@@ -79,7 +136,7 @@ def _table(members: list):
             where, key = (short, tag[0]) if len(tag) == 1 else (long, tag)
             if key in where:
                 return None
-            where[key] = (member, _how(member, tag))
+            where[key] = (member, _how(member, tag), None)  # bounds: see give_bounds
     return short, long, [(m.name, m, m.get_default() if m.has_default() else _NO_DEFAULT)
                          for m in members if not m.optional]
 
@@ -96,10 +153,14 @@ def _tables(sequence):
     return tables
 
 
-def _decode_at(member, how: int, data, offset: int, tag_length: int, values=None):
-    """(value, end) of ``member`` whose tag of ``tag_length`` octets is at ``offset``."""
+def _decode_at(member, how: int, data, offset: int, tag_length: int, values=None,
+               bounds=None):
+    """(value, end) of ``member`` whose tag of ``tag_length`` octets is at ``offset``; an
+    OCTET STRING given ``bounds`` has its length checked (:func:`give_bounds`)."""
     try:
         if how == _BY_DECODE:
+            if bounds is not None:  # e.g. the constructed form: asn1tools decodes it
+                _unchecked[0] += 1
             return member.decode(data, offset, values=values)
         at = offset + tag_length
         length = data[at] if at < len(data) else 0x80
@@ -109,8 +170,13 @@ def _decode_at(member, how: int, data, offset: int, tag_length: int, values=None
             length, start = ber.decode_length(data, at,
                                               enforce_definite=not member.indefinite_allowed)
         if how == _OCTETS:
+            if bounds is not None and not bounds[0] <= length <= bounds[1]:
+                _unchecked[0] += 1
             return bytes(data[start:start + length]), start + length
-        return member.decode_content(data, start, length)
+        value, end = member.decode_content(data, start, length)
+        if bounds is not None and not bounds[0] <= value <= bounds[1]:
+            _unchecked[0] += 1  # an INTEGER out of its range
+        return value, end
     except ErrorWithLocation as e:
         e.add_location(member)
         raise
@@ -122,7 +188,8 @@ class _Undecided(Exception):
 
 
 def _member_at(data, offset: int, table):
-    """(member, how, tag length) of the member whose tag is at ``offset``, or None."""
+    """(member, how, bounds, tag length) of the member whose tag is at ``offset``, or
+    None."""
     size = len(data)
     if offset + 1 >= size:
         raise _Undecided
@@ -150,13 +217,13 @@ def _decode_phase(table, data, values, offset, end, ignore_missing=False) -> int
             found = short.get(first)
             if found is None:
                 break  # no member takes this tag: asn1tools stops here too
-            member, how = found
+            member, how, bounds = found
             tag_length = 1
         else:
             found = _member_at(data, offset, table)
             if found is None:
                 break
-            member, how, tag_length = found
+            member, how, bounds, tag_length = found
         name = member.name
         if name in values:
             break  # a member twice: asn1tools has none left to try
@@ -164,6 +231,8 @@ def _decode_phase(table, data, values, offset, end, ignore_missing=False) -> int
         length = data[at] if how != _BY_DECODE and at < size else 0x80
         if length < 0x80 and at + 1 + length <= size:  # _decode_at's commonest cases, inline
             if how == _OCTETS:
+                if bounds is not None and not bounds[0] <= length <= bounds[1]:
+                    _unchecked[0] += 1  # the full walk raises the constraint's error
                 value = data[at + 1:at + 1 + length]
                 values[name] = bytes(value) if copy else value
                 offset = at + 1 + length
@@ -177,11 +246,13 @@ def _decode_phase(table, data, values, offset, end, ignore_missing=False) -> int
                                                                     length)
                 else:
                     values[name], offset = member.decode_content(data, at + 1, length)
+                    if bounds is not None and not bounds[0] <= values[name] <= bounds[1]:
+                        _unchecked[0] += 1  # an INTEGER out of its range
             except ErrorWithLocation as e:
                 e.add_location(member)
                 raise
             continue
-        value, after = _decode_at(member, how, data, offset, tag_length, values)
+        value, after = _decode_at(member, how, data, offset, tag_length, values, bounds)
         if value is ber.TAG_MISMATCH:
             break  # not for a tag in the table; asn1tools would stop too
         values[name] = value
@@ -201,15 +272,22 @@ def _decode_phase(table, data, values, offset, end, ignore_missing=False) -> int
     return offset
 
 
+def _trial_unchecked(self, data, offset, length):
+    """asn1tools' trial, which checks no size: counted where the tables have bounds."""
+    if self.__dict__.get("_dispatch_sized"):
+        _unchecked[0] += 1
+    return _trial(self, data, offset, length)
+
+
 def decode_members_any_order(self, data, offset, length):
     """A SEQUENCE's contents, members in any order (BER), as asn1tools decodes them."""
     if length is None:
-        return _trial(self, data, offset, length)
+        return _trial_unchecked(self, data, offset, length)
     tables = self.__dict__.get("_dispatch_tables", _NO_TABLE)  # _tables' made case, inline
     if tables is _NO_TABLE:
         tables = _tables(self)
     if tables is None:
-        return _trial(self, data, offset, length)
+        return _trial(self, data, offset, length)  # no tables: no bounds given
     root, extra, additions = tables
     start, end = offset, offset + length
     values = {}
@@ -218,7 +296,7 @@ def decode_members_any_order(self, data, offset, length):
         if additions:
             offset = _decode_phase(extra, data, values, offset, end, ignore_missing=True)
     except _Undecided:
-        return _trial(self, data, start, length)
+        return _trial_unchecked(self, data, start, length)
     # asn1tools leaves data after the last known member (extensions), and ends where the
     # last member ended when that runs past the SEQUENCE's own length (BER does not check)
     return values, max(offset, end)
@@ -239,12 +317,14 @@ def decode_choice(self, data, offset):
         found = table[0].get(first)
         if found is None:
             return None
-        member, how = found
+        member, how, bounds = found
         if how != _BY_DECODE:  # _decode_at's short-length case, inline (as _decode_phase)
             length = data[offset + 1]
             start = offset + 2
             if length < 0x80 and start + length <= size:
                 if how == _OCTETS:
+                    if bounds is not None and not bounds[0] <= length <= bounds[1]:
+                        _unchecked[0] += 1
                     value = data[start:start + length]
                     return member, value if data.__class__ is bytes else bytes(value), \
                         start + length
@@ -253,6 +333,8 @@ def decode_choice(self, data, offset):
                 except ErrorWithLocation as e:
                     e.add_location(member)
                     raise
+                if bounds is not None and not bounds[0] <= value <= bounds[1]:
+                    _unchecked[0] += 1
                 return member, value, end
         tag_length = 1
     else:
@@ -262,8 +344,8 @@ def decode_choice(self, data, offset):
             return _NO_TABLE
         if found is None:
             return None
-        member, how, tag_length = found
-    value, end = _decode_at(member, how, data, offset, tag_length)
+        member, how, bounds, tag_length = found
+    value, end = _decode_at(member, how, data, offset, tag_length, bounds=bounds)
     return member, value, end
 
 

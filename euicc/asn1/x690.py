@@ -42,7 +42,7 @@ from contextlib import contextmanager
 
 from asn1tools.codecs import DecodeError, ErrorWithLocation, ber, der
 
-from .dispatch import UNDECIDED, decode_choice, decode_members_any_order
+from .dispatch import UNDECIDED, decode_choice, decode_members_any_order, note_unchecked_sizes
 
 _STRICT = contextvars.ContextVar("strict_der", default=False)
 _MAX_TAG_OCTETS = 4  # tag numbers up to 2**21: far above any SGP.22 or SAIP tag
@@ -252,6 +252,8 @@ def _decode_sequence(self, data, offset, length):
     member's tag."""
     if not _STRICT.get() or length is None:
         return _decode_members_any_order(self, data, offset, length)
+    if self.__dict__.get("_dispatch_sized"):  # its members' sizes are left to the full walk
+        note_unchecked_sizes()
     end = offset + length
     members = _members(self)
     values = {}
@@ -321,6 +323,8 @@ def _decode_choice(self, data, offset, values=None):
             return ber.TAG_MISMATCH, offset
         _unknown_alternatives[0] += 1
         return (None, None), ber.skip_tag_length_contents(data, offset)
+    if self.__dict__.get("_dispatch_sized"):  # decoded without the table's checks
+        note_unchecked_sizes()
     try:
         decoded, offset = member.decode(data, offset)
     except ErrorWithLocation as e:

@@ -10,33 +10,24 @@ import random
 
 import pytest
 
-from euicc.asn1 import Asn1Error, decode_known, dispatch, pe, x690
+from euicc import asn1
+from euicc.asn1 import dispatch, x690
 from euicc.tlv import split
-from euicc_tools.testkit.sized_packages import base_package
-from tests.support.saip_reading import PROFILES, shared_packages
-
-
-def _outcome(data: bytes):
-    try:
-        return "value", decode_known(pe(), "ProfileElement", data)
-    except Asn1Error as exc:
-        return "refused", str(exc)
+from tests.support.pe_outcomes import package_elements, pe_outcome
 
 
 @pytest.fixture
 def trial(monkeypatch):
-    """Decode through asn1tools' own trial (the tables switched off)."""
+    """Decode through asn1tools' own trial (the tables switched off, and with them the
+    checks they make: every constraint is checked by asn1tools' walk, euicc.asn1.fusion)."""
     def outcome(data: bytes):
         with monkeypatch.context() as m:
             m.setattr(x690, "_decode_members_any_order", dispatch._trial)
             m.setattr(x690, "decode_choice", lambda *args: dispatch.UNDECIDED)
-            return _outcome(data)
+            m.setattr(asn1, "check_decoded",
+                      lambda compiled, value, before: compiled.check_constraints(value))
+            return pe_outcome(data)
     return outcome
-
-
-def _elements() -> list[bytes]:
-    packages = [(PROFILES / name).read_bytes() for name in shared_packages()]
-    return [e for package in packages or [base_package(None)[0]] for e in split(package)]
 
 
 def _damaged(rnd: random.Random, element: bytes) -> bytes:
@@ -54,21 +45,21 @@ def _damaged(rnd: random.Random, element: bytes) -> bytes:
 
 
 def test_packages_decode_as_by_trial(trial):
-    elements = _elements()
+    elements = package_elements()
     assert elements
     for element in elements:
-        outcome = _outcome(element)
+        outcome = pe_outcome(element)
         assert outcome[0] == "value"
         assert outcome == trial(element)
 
 
 def test_damaged_elements_decode_or_fail_as_by_trial(trial):
     rnd = random.Random(20261202)
-    elements = _elements()
+    elements = package_elements()
     refused = 0
     for _ in range(3000):
         data = _damaged(rnd, rnd.choice(elements))
-        outcome = _outcome(data)
+        outcome = pe_outcome(data)
         refused += outcome[0] == "refused"
         assert outcome == trial(data), data.hex()
     assert refused > 1000  # the damage reaches the error paths, not only harmless bytes
@@ -76,19 +67,19 @@ def test_damaged_elements_decode_or_fail_as_by_trial(trial):
 
 def test_members_out_of_order_and_repeated(trial):
     # PE-Header: major-version [0], minor-version [1], profileType [2], iccid [3] ...
-    header = next(e for e in _elements() if e[0] == 0xA0)
+    header = next(e for e in package_elements() if e[0] == 0xA0)
     inner = split(header[2 if header[1] < 0x80 else 2 + (header[1] & 0x7F):])
     for members in (inner[1::-1] + inner[2:], inner[:1] + inner, inner[:-1]):
         body = b"".join(members)
         data = bytes([0xA0]) + _length(len(body)) + body
-        assert _outcome(data) == trial(data)
+        assert pe_outcome(data) == trial(data)
 
 
 def test_indefinite_length_is_left_to_the_trial(trial):
-    end = next(e for e in _elements() if e[0] == 0xAA)  # PE-End
+    end = next(e for e in package_elements() if e[0] == 0xAA)  # PE-End
     body = end[2:]
     data = b"\xaa\x80" + body + b"\x00\x00"
-    assert _outcome(data) == trial(data)
+    assert pe_outcome(data) == trial(data)
 
 
 def _length(n: int) -> bytes:
