@@ -25,6 +25,8 @@ decoded by the asn1tools type of its member.
 
 from __future__ import annotations
 
+import threading
+
 from asn1tools.codecs import ErrorWithLocation, ber, der
 
 _standard_decode = ber.StandardDecodeMixin.decode
@@ -57,8 +59,11 @@ def _tags(member) -> list[bytes] | None:
 _BY_DECODE, _BY_CONTENTS, _OCTETS, _SEQUENCE = 0, 1, 2, 3
 
 # Decodes that did not vouch for the SIZE of a member given bounds (.fusion): a length out
-# of them, or a SEQUENCE with such members decoded another way than by its tables.
+# of them, or a SEQUENCE with such members decoded another way than by its tables. Counted
+# under a lock (rare: errors and fallbacks): a count never goes back, so a decode that
+# counted always finds it changed, whichever threads decode at the same time.
 _unchecked = [0]
+_count_lock = threading.Lock()
 
 
 def unchecked_count() -> int:
@@ -68,8 +73,10 @@ def unchecked_count() -> int:
 
 
 def note_unchecked_sizes() -> None:
-    """A decode that does not check the sizes its tables would have (strict DER's walk)."""
-    _unchecked[0] += 1
+    """A decode that did not check a size or range its tables would have (or found one out
+    of its bounds): the value goes to the full constraint walk."""
+    with _count_lock:
+        _unchecked[0] += 1
 
 
 def members_of(sequence) -> list:
@@ -160,7 +167,7 @@ def _decode_at(member, how: int, data, offset: int, tag_length: int, values=None
     try:
         if how == _BY_DECODE:
             if bounds is not None:  # e.g. the constructed form: asn1tools decodes it
-                _unchecked[0] += 1
+                note_unchecked_sizes()
             return member.decode(data, offset, values=values)
         at = offset + tag_length
         length = data[at] if at < len(data) else 0x80
@@ -171,11 +178,11 @@ def _decode_at(member, how: int, data, offset: int, tag_length: int, values=None
                                               enforce_definite=not member.indefinite_allowed)
         if how == _OCTETS:
             if bounds is not None and not bounds[0] <= length <= bounds[1]:
-                _unchecked[0] += 1
+                note_unchecked_sizes()
             return bytes(data[start:start + length]), start + length
         value, end = member.decode_content(data, start, length)
         if bounds is not None and not bounds[0] <= value <= bounds[1]:
-            _unchecked[0] += 1  # an INTEGER out of its range
+            note_unchecked_sizes()  # an INTEGER out of its range
         return value, end
     except ErrorWithLocation as e:
         e.add_location(member)
@@ -232,7 +239,7 @@ def _decode_phase(table, data, values, offset, end, ignore_missing=False) -> int
         if length < 0x80 and at + 1 + length <= size:  # _decode_at's commonest cases, inline
             if how == _OCTETS:
                 if bounds is not None and not bounds[0] <= length <= bounds[1]:
-                    _unchecked[0] += 1  # the full walk raises the constraint's error
+                    note_unchecked_sizes()  # the full walk raises the constraint's error
                 value = data[at + 1:at + 1 + length]
                 values[name] = bytes(value) if copy else value
                 offset = at + 1 + length
@@ -247,7 +254,7 @@ def _decode_phase(table, data, values, offset, end, ignore_missing=False) -> int
                 else:
                     values[name], offset = member.decode_content(data, at + 1, length)
                     if bounds is not None and not bounds[0] <= values[name] <= bounds[1]:
-                        _unchecked[0] += 1  # an INTEGER out of its range
+                        note_unchecked_sizes()  # an INTEGER out of its range
             except ErrorWithLocation as e:
                 e.add_location(member)
                 raise
@@ -275,7 +282,7 @@ def _decode_phase(table, data, values, offset, end, ignore_missing=False) -> int
 def _trial_unchecked(self, data, offset, length):
     """asn1tools' trial, which checks no size: counted where the tables have bounds."""
     if self.__dict__.get("_dispatch_sized"):
-        _unchecked[0] += 1
+        note_unchecked_sizes()
     return _trial(self, data, offset, length)
 
 
@@ -324,7 +331,7 @@ def decode_choice(self, data, offset):
             if length < 0x80 and start + length <= size:
                 if how == _OCTETS:
                     if bounds is not None and not bounds[0] <= length <= bounds[1]:
-                        _unchecked[0] += 1
+                        note_unchecked_sizes()
                     value = data[start:start + length]
                     return member, value if data.__class__ is bytes else bytes(value), \
                         start + length
@@ -334,7 +341,7 @@ def decode_choice(self, data, offset):
                     e.add_location(member)
                     raise
                 if bounds is not None and not bounds[0] <= value <= bounds[1]:
-                    _unchecked[0] += 1
+                    note_unchecked_sizes()
                 return member, value, end
         tag_length = 1
     else:

@@ -38,6 +38,7 @@ named-bit BIT STRING has its trailing zero bits removed).
 from __future__ import annotations
 
 import contextvars
+import threading
 from contextlib import contextmanager
 
 from asn1tools.codecs import DecodeError, ErrorWithLocation, ber, der
@@ -297,6 +298,7 @@ ber.ExplicitTag.decode_content = _decode_explicit
 # -- CHOICE alternatives this module lacks ------------------------------------------------------
 
 _unknown_alternatives = [0]  # CHOICE extension alternatives decoded so far, in any thread
+_unknown_lock = threading.Lock()  # a count that never goes back (see dispatch._unchecked)
 
 
 def unknown_alternatives_decoded() -> int:
@@ -321,7 +323,8 @@ def _decode_choice(self, data, offset, values=None):
     if member is None:
         if not self.has_extension_marker:
             return ber.TAG_MISMATCH, offset
-        _unknown_alternatives[0] += 1
+        with _unknown_lock:
+            _unknown_alternatives[0] += 1
         return (None, None), ber.skip_tag_length_contents(data, offset)
     if self.__dict__.get("_dispatch_sized"):  # decoded without the table's checks
         note_unchecked_sizes()
