@@ -57,6 +57,7 @@ def _tags(member) -> list[bytes] | None:
 # How a member found by its tag is decoded (the second item of a table entry). _SEQUENCE
 # is _BY_CONTENTS everywhere but in _decode_phase (see there).
 _BY_DECODE, _BY_CONTENTS, _OCTETS, _SEQUENCE = 0, 1, 2, 3
+BY_DECODE, OCTETS, SEQUENCE = _BY_DECODE, _OCTETS, _SEQUENCE  # for SEQUENCE OF's decode
 
 # Decodes that did not vouch for the SIZE of a member given bounds (.fusion): a length out
 # of them, or a SEQUENCE with such members decoded another way than by its tables. Counted
