@@ -408,11 +408,14 @@ class CardStore:
 
     # -- ISD-P content -------------------------------------------------------------------
     def set_profile_content(self, aid: bytes, configure_isdp: bytes,
-                            elements: list[bytes]) -> None:
+                            elements: list[bytes], replace: bool = True) -> None:
         """The ISD-P's ConfigureISDP data (seq 0) and its profile elements (seq 1..), the
-        latter without secrets (:func:`euicc.ppi.elements_without_secrets`)."""
+        latter without secrets (:func:`euicc.ppi.elements_without_secrets`). ``replace``
+        False: the profile row was added in this transaction, so no row of it can exist
+        (every content row references it; a deleted profile's went with it)."""
         with self.transaction():
-            self._db.execute("DELETE FROM isdp_content WHERE isdp_aid = ?", (aid,))
+            if replace:
+                self._db.execute("DELETE FROM isdp_content WHERE isdp_aid = ?", (aid,))
             self._db.executemany(
                 "INSERT INTO isdp_content(isdp_aid, seq, element) VALUES(?, ?, ?)",
                 [(aid, n, e) for n, e in enumerate([configure_isdp, *elements])],
@@ -441,14 +444,16 @@ class CardStore:
 
     # -- interpreted ISD-P content (files and NAA secrets) ---------------------------------
     def set_profile_image(self, aid: bytes, files: list[tuple[str, str, bytes]],
-                          secrets: list[tuple[str, int, bytes]]) -> None:
+                          secrets: list[tuple[str, int, bytes]], replace: bool = True) -> None:
         """Replace the ISD-P's files ((path, attributes JSON, body) in creation order) and
         secrets ((kind, ref, value)). The files as installed are one ``isdp_image`` row
         (:func:`euicc.store_image.pack_rows`); :meth:`update_file` keeps each file changed
-        since in an ``isdp_files`` row of its own."""
+        since in an ``isdp_files`` row of its own. ``replace`` False: a profile added in
+        this transaction, which has no rows to replace (as :meth:`set_profile_content`)."""
         with self.transaction():
-            self._db.execute("DELETE FROM isdp_files WHERE isdp_aid = ?", (aid,))
-            self._db.execute("DELETE FROM isdp_secrets WHERE isdp_aid = ?", (aid,))
+            if replace:
+                self._db.execute("DELETE FROM isdp_files WHERE isdp_aid = ?", (aid,))
+                self._db.execute("DELETE FROM isdp_secrets WHERE isdp_aid = ?", (aid,))
             self._write_image(aid, pack_rows(files))
             self._db.executemany(
                 "INSERT INTO isdp_secrets(isdp_aid, kind, ref, value) VALUES(?, ?, ?, ?)",

@@ -102,9 +102,11 @@ def store_profile(store: CardStore, record: ProfileRecord, configure_isdp: bytes
     """A new ISD-P with what the interpreter made of its package: the record, the
     ConfigureISDP data and the elements as stored, the files and the secrets (the caller's
     transaction). Downloads and presets install a profile through this one place."""
-    store.add_profile(record)
-    store.set_profile_content(record.isdp_aid, configure_isdp, interpreter.stored_elements)
-    store.set_profile_image(record.isdp_aid, file_rows(image.tree), secret_rows(image))
+    store.add_profile(record)  # new: its content and image rows are added, none replaced
+    store.set_profile_content(record.isdp_aid, configure_isdp, interpreter.stored_elements,
+                              replace=False)
+    store.set_profile_image(record.isdp_aid, file_rows(image.tree), secret_rows(image),
+                            replace=False)
 
 
 def header_iccid_mismatch(header: dict, iccid: bytes) -> str | None:
