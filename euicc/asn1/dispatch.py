@@ -226,6 +226,19 @@ def _decode_phase(table, data, values, offset, end, ignore_missing=False) -> int
             if found is None:
                 break  # no member takes this tag: asn1tools stops here too
             member, how, bounds = found
+            if how == _OCTETS:  # the commonest member: a short OCTET STRING, all inline
+                length = data[offset + 1]
+                stop = offset + 2 + length
+                if length < 0x80 and stop <= size:
+                    name = member.name
+                    if name in values:
+                        break  # a member twice: asn1tools has none left to try
+                    if bounds is not None and not bounds[0] <= length <= bounds[1]:
+                        note_unchecked_sizes()  # the full walk raises the constraint's error
+                    value = data[offset + 2:stop]
+                    values[name] = bytes(value) if copy else value
+                    offset = stop
+                    continue
             tag_length = 1
         else:
             found = _member_at(data, offset, table)
