@@ -288,10 +288,22 @@ def write(f: File, offset: int, data: bytes) -> None:
 
 
 def path_from_saip(path: bytes) -> tuple[int, ...]:
-    """A SAIP filePath / linkPath (FIDs from the MF, MF left out) as a path from the MF."""
-    if len(path) % 2:
-        raise FileError(f"odd path length {path.hex()}")
-    fids = [int.from_bytes(path[i:i + 2], "big") for i in range(0, len(path), 2)]
-    if fids and fids[0] == MF_FID:
-        fids = fids[1:]
-    return (MF_FID, *fids)
+    """A SAIP filePath / linkPath (FIDs from the MF, MF left out) as a path from the MF.
+    A package names a few paths for its many files (each file command of a
+    genericFileManagement element starts from one): each is worked out once."""
+    if path.__class__ is not bytes:
+        path = bytes(path)  # a dictionary key
+    made = _SAIP_PATHS.get(path)
+    if made is None:
+        if len(path) % 2:
+            raise FileError(f"odd path length {path.hex()}")
+        fids = [int.from_bytes(path[i:i + 2], "big") for i in range(0, len(path), 2)]
+        if fids and fids[0] == MF_FID:
+            fids = fids[1:]
+        made = (MF_FID, *fids)
+        if len(_SAIP_PATHS) < 4096:  # bounded: a hostile package cannot grow it
+            _SAIP_PATHS[path] = made
+    return made
+
+
+_SAIP_PATHS: dict[bytes, tuple[int, ...]] = {}
