@@ -46,6 +46,11 @@ MAX_EF_SIZE = 1 << 20
 # 11.1.1.4.6.5 / .6 file details and maximum file size of a BER-TLV EF)
 TAG_SPECIAL_INFO, TAG_FILE_DETAILS, TAG_MAXIMUM_SIZE = 0xC0, 0x84, 0x86
 HIGH_UPDATE_ACTIVITY = 0x80  # special file information b8
+# The file types as module names: an Enum member read through its class costs several
+# times a global's read, and each of a profile's hundreds of files asks a few of them.
+_MF, _DF, _ADF = FileType.MF, FileType.DF, FileType.ADF
+_TRANSPARENT, _BER_TLV = FileType.TRANSPARENT, FileType.BER_TLV
+_MF_OR_ADF = (_MF, _ADF)
 
 
 @dataclass
@@ -76,7 +81,7 @@ class FileSpec:
     def proprietary(self) -> bytes:
         """The 'A5' value the file keeps: what the FCP said of it, in TS 102 222 terms."""
         special = self.special_info
-        if self.type is not FileType.BER_TLV:  # most files: at most the one-octet 'C0'
+        if self.type is not _BER_TLV:  # most files: at most the one-octet 'C0'
             return tlv(TAG_SPECIAL_INFO, special) if special else b""
         value = tlv(TAG_SPECIAL_INFO, special) if special else b""
         for tag, item in ((TAG_FILE_DETAILS, self.file_details),
@@ -93,14 +98,14 @@ def merge_fcp(spec: FileSpec, fcp: dict, parent_is_mf: bool) -> None:
         spec.fid = int.from_bytes(fcp["fileID"], "big")
     if "dfName" in fcp:
         spec.aid = bytes(fcp["dfName"])
-        if spec.type in (None, FileType.DF):
-            spec.type = FileType.ADF
+        if spec.type in (None, _DF):
+            spec.type = _ADF
     if "lcsi" in fcp:
         spec.lcsi = fcp["lcsi"][0]
     if "securityAttributesReferenced" in fcp:
         spec.security = security_referenced(
             fcp["securityAttributesReferenced"],
-            parent_is_mf or spec.type in (FileType.MF, FileType.ADF))
+            parent_is_mf or spec.type in _MF_OR_ADF)
     if "efFileSize" in fcp:
         spec.size = int.from_bytes(fcp["efFileSize"], "big")
     if "pinStatusTemplateDO" in fcp:
@@ -134,8 +139,8 @@ def _file_descriptor(spec: FileSpec, descriptor: bytes) -> None:
         raise FileError(str(exc)) from None
     before = spec.type
     if kind is None:  # a DF: the MF, an ADF (it has a DF name) or a DF
-        if spec.type not in (FileType.MF, FileType.ADF):
-            spec.type = FileType.ADF if spec.aid else FileType.DF
+        if spec.type not in _MF_OR_ADF:
+            spec.type = _ADF if spec.aid else _DF
     else:
         spec.type = kind
     if before is not None and before.shape != spec.type.shape:
@@ -187,7 +192,7 @@ def build_file(spec: FileSpec) -> File:
     kind = spec.type
     if kind is None:
         raise FileError(f"no file descriptor for {spec.name or spec.fid}")
-    if spec.fid is None and kind != FileType.ADF:
+    if spec.fid is None and kind is not _ADF:
         raise FileError(f"no file identifier for {spec.name or 'a file'}")
     record_length = spec.record_length or 0
     size = spec.size
@@ -203,7 +208,7 @@ def build_file(spec: FileSpec) -> File:
                             f"number of {record_length}-byte records")
     elif not kind.is_df and size is None:
         raise FileError(f"{spec.name or hex(spec.fid)}: no file size")
-    if (kind == FileType.TRANSPARENT or kind.is_record) and size > MAX_EF_SIZE:
+    if (kind is _TRANSPARENT or kind.is_record) and size > MAX_EF_SIZE:
         raise FileError(f"{spec.name or hex(spec.fid)}: {size} bytes do not fit in the card")
     if kind.is_df or spec.sfi == -1:
         sfi = None
@@ -215,7 +220,7 @@ def build_file(spec: FileSpec) -> File:
     if kind.is_record:
         record = expand_pattern(spec.fill or b"", spec.repeat, record_length)
         body = bytearray(record * (size // record_length))
-    elif kind == FileType.TRANSPARENT:
+    elif kind is _TRANSPARENT:
         body = bytearray(expand_pattern(spec.fill or b"", spec.repeat, size))
     else:
         body = bytearray()
@@ -273,7 +278,7 @@ def fill(f: File, commands: list[tuple[str, object]], offset: int = 0) -> int:
 def write(f: File, offset: int, data: bytes) -> None:
     if f.type.is_df:
         raise FileError(f"content for the DF {f.label}")
-    if f.type == FileType.BER_TLV:
+    if f.type is _BER_TLV:
         # The content of a BER-TLV EF is its data objects one after the other: no gaps.
         if offset > len(f.body):
             raise FileError(f"{f.label}: a gap before offset {offset} of a BER-TLV EF")

@@ -23,6 +23,8 @@ from .files import (
 )
 from .templates import ADF_FID, PE_FID, FileTemplate, Template, default_body, template
 
+_MF, _ADF = FileType.MF, FileType.ADF  # globals: read for each of hundreds of files
+
 
 class TemplateError(ValueError):
     """A template element that cannot be placed (unknown OID, missing base DF)."""
@@ -128,8 +130,8 @@ def _template_spec(ft: FileTemplate, parent_is_mf: bool) -> dict:
 
 
 def _create(tree: FileTree, parent: File, ft: FileTemplate, commands: list) -> File:
-    spec = _spec(ft, commands, parent.type == FileType.MF)
-    if ft.type == FileType.ADF and spec.fid is None:
+    spec = _spec(ft, commands, parent.type is _MF)
+    if ft.type is _ADF and spec.fid is None:
         raise FileError(f"{ft.name} has no temporary file identifier")
     def template_default(f: File) -> bytes:
         if f.type != ft.type and not (f.type.is_record and ft.type.is_record):
