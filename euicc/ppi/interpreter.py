@@ -100,6 +100,9 @@ def _identification(value: dict) -> int | None:
     return None
 
 
+_MF = FileType.MF  # a global: read for each file a genericFileManagement element creates
+
+
 class ProfileInterpreter:
     def __init__(self, supported_services: frozenset[str] = SUPPORTED_SERVICES) -> None:
         self.supported_services = supported_services
@@ -214,7 +217,7 @@ class ProfileInterpreter:
                     offset = 0
                 elif kind == "createFCP":
                     spec = FileSpec()
-                    merge_fcp(spec, item, current_df.type == FileType.MF)
+                    merge_fcp(spec, item, current_df.type is _MF)
                     created = create(tree, current_df, spec)
                     current_df, current = (created, None) if created.type.is_df \
                         else (current_df, created)

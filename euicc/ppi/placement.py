@@ -99,8 +99,10 @@ def _create_root(tree: FileTree, t: Template, value: dict, adfs: dict[str, File]
 
 
 def _spec(ft: FileTemplate, commands: list, parent_is_mf: bool) -> FileSpec:
-    spec = FileSpec.__new__(FileSpec)  # the template's spec, copied: see _template_spec
-    spec.__dict__.update(_template_spec(ft, parent_is_mf))
+    # the template's spec, copied (see _template_spec) through the constructor: an
+    # instance whose __dict__ is filled by update() loses CPython's shared-key layout, and
+    # every later read of its fields (merge_fcp, build_file) costs more
+    spec = FileSpec(*_template_spec(ft, parent_is_mf))
     for kind, item in commands:
         if kind == "fileDescriptor":
             merge_fcp(spec, item, parent_is_mf)
@@ -109,14 +111,15 @@ def _spec(ft: FileTemplate, commands: list, parent_is_mf: bool) -> FileSpec:
 
 # A template file's spec before the element's Fcp changes it, made once per template file
 # (and place: under the MF or not): a TS.48 package creates some 190 template files.
-_TEMPLATE_SPECS: dict[tuple[int, bool], tuple[FileTemplate, dict]] = {}
+_TEMPLATE_SPECS: dict[tuple[int, bool], tuple[FileTemplate, tuple]] = {}
 
 
-def _template_spec(ft: FileTemplate, parent_is_mf: bool) -> dict:
+def _template_spec(ft: FileTemplate, parent_is_mf: bool) -> tuple:
+    """The template file's FileSpec fields, in their order."""
     known = _TEMPLATE_SPECS.get((id(ft), parent_is_mf))
     if known is not None and known[0] is ft:
         return known[1]
-    fields = vars(FileSpec(
+    fields = tuple(vars(FileSpec(  # its fields' values, set by __init__ in their order
         fid=ft.fid if ft.fid not in (None, PE_FID) else None, type=ft.type, name=ft.name,
         aid=ft.aid, sfi=ft.sfi if ft.sfi is not None else -1, size=ft.size,
         record_length=ft.record_length, record_count=ft.record_count,
@@ -124,7 +127,7 @@ def _template_spec(ft: FileTemplate, parent_is_mf: bool) -> dict:
         security=security_referenced(ft.arr, parent_is_mf) if ft.arr else b"",
         pin_status=ft.pin_status or b"",
         special_info=bytes([HIGH_UPDATE_ACTIVITY]) if ft.high_update else None,
-    ))
+    )).values())
     _TEMPLATE_SPECS[id(ft), parent_is_mf] = (ft, fields)  # ft kept: its id stays its own
     return fields
 

@@ -145,12 +145,15 @@ def expand_default(ft: FileTemplate, length: int) -> bytes:
     return ft.default + ft.default[-1:] * fill + ft.default_suffix
 
 
+_BER_TLV = FileType.BER_TLV  # a global: read for each template file made
+
+
 def default_body(ft: FileTemplate, *, size: int | None = None,
                  record_length: int | None = None, record_count: int | None = None) -> bytes:
     """The whole default body of a template EF (every record filled), with the sizes the
     profile element supplies taking precedence over the template's. DFs and BER-TLV EFs
     start empty. Raises ValueError when neither gives the size."""
-    if ft.type.is_df or ft.type == FileType.BER_TLV:
+    if ft.type.is_df or ft.type is _BER_TLV:
         return b""
     if ft.type.is_record:
         length = record_length if record_length is not None else ft.record_length
