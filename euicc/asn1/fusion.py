@@ -1,24 +1,29 @@
-"""SIZE constraints of OCTET STRING members checked while decoding (X.680 51.5 size
-constraint), and a decoded value's constraint walk without them.
+"""SIZE constraints of OCTET STRING members and value ranges of INTEGERs checked while
+decoding (X.680 51.5 size constraint, 51.4 value range), and a decoded value's constraint
+walk without them.
 
 A profile package's value is checked after its decode by walking its type's constraint
-checks (:mod:`.constraints`): some 1,750 of the 3,100 parts a TS.48 package checks are
-SIZE-constrained OCTET STRING members of SEQUENCEs (every Fcp's file identifier, LCSI, SFI,
-descriptor, ...), and the walk to them was 7% of a download. The decoder has each one's
-length in hand when it slices its contents (:mod:`.dispatch`'s tables), so :func:`fuse`
-gives those members' entries their bounds and gives each compiled type a second checker
-tree, for decoded values, without these checks. What the decode does not vouch for goes
-to the full walk, which raises asn1tools' ``ConstraintsError`` with its message and
-location for the same value as before:
+checks (:mod:`.constraints`): most of the parts a TS.48 package checks are SIZE-constrained
+OCTET STRING members of SEQUENCEs (every Fcp's file identifier, SFI, descriptor, ...) and
+INTEGERs with a range (each element header's identification, each fillFileOffset), and the
+walk to them was 7% of a download. The decoder has each one's length or value in hand when
+it makes it (:mod:`.dispatch`'s tables), so :func:`fuse` gives those members' and CHOICE
+alternatives' table entries their bounds and gives each named compiled type a second
+checker tree, for decoded values, without these checks. What the decode does not vouch
+for goes to the full walk, which raises asn1tools' ``ConstraintsError`` with its message
+and location for the same value as before:
 
-- a length outside its bounds: the decode counts it (:func:`.dispatch.unchecked_count`);
-- a SEQUENCE decoded by anything but the tables (asn1tools' member trial for indefinite
-  lengths or an undecided tag, the strict-DER member walk): counted the same way.
+- a length or value outside its bounds: the decode counts it
+  (:func:`.dispatch.unchecked_count`);
+- a SEQUENCE or CHOICE with bounds decoded by anything but its table's inline paths
+  (asn1tools' member trial for indefinite lengths or an undecided tag, the strict-DER
+  member walk, a member's own decode): counted the same way.
 
-A caller compares the count before and after its decode (:func:`check_decoded`); another
-thread's count can only send a value to the full walk. Members with a DEFAULT keep their
-check (a default is filled in, not decoded), and so does everything that is not a
-SIZE-bounded OCTET STRING member of a SEQUENCE found by the tables.
+A caller compares the count before and after its decode (:func:`check_decoded`); a count
+never goes back, and another thread's can only send a value to the full walk. A member
+with a DEFAULT keeps its check unless the default itself is within the bounds (a default
+is filled in, not decoded); everything else (lists' sizes, strings' alphabets, members of
+recursive types) keeps its check in the walk.
 """
 
 from __future__ import annotations
