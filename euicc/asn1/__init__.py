@@ -29,13 +29,9 @@ from asn1tools.codecs import ErrorWithLocation, ber, der  # noqa: E402
 from .compiled import load as load_compiled  # noqa: E402
 from .constraints import prune as prune_constraint_checks  # noqa: E402
 from .dispatch import (  # noqa: E402
-    BY_DECODE,
-    OCTETS,
-    SEQUENCE,
     UNDECIDED,
     decode_choice,
-    decode_members_any_order,
-    note_unchecked_sizes,
+    decode_short_alternative,
 )
 from .dispatch import prepare as prepare_dispatch  # noqa: E402
 from .dispatch import unchecked_count as unchecked_sizes  # noqa: E402
@@ -70,11 +66,12 @@ def _decode_array_content(self, data, offset, length):
     inline = short is not None and not strict_now()  # strict DER: each through its decode
     size = len(data)
     while offset - start < length:
-        if inline and offset + 1 < size:
-            found = _inline_alternative(short, data, offset, size)
+        if inline and offset + 1 < size and data[offset] & 0x1F != 0x1F:
+            # a one-octet tag: decoded here when short (members by table: BER here)
+            found = decode_short_alternative(short, data, offset, size, True)
             if found is not None:
-                decoded.append(found[0])
-                offset = found[1]
+                member, value, offset = found
+                decoded.append((member.name, value))
                 continue
         found = decode_choice(element_type, data, offset) if by_tag else None
         if found is not None and found is not UNDECIDED:
@@ -88,40 +85,6 @@ def _decode_array_content(self, data, offset, length):
         decoded.append(element)
         offset = after
     return decoded, offset
-
-
-def _inline_alternative(short: dict, data, offset: int, size: int):
-    """((name, value), end) of the alternative at ``offset`` whose one-octet tag, short
-    length and kind (an OCTET STRING, contents decoded by its type, a SEQUENCE in BER) let
-    it be decoded here as dispatch.decode_choice would; None for any other."""
-    first = data[offset]
-    if first & 0x1F == 0x1F:
-        return None
-    found = short.get(first)
-    if found is None:
-        return None
-    member, how, bounds = found
-    length = data[offset + 1]
-    at = offset + 2
-    if length >= 0x80 or at + length > size or how == BY_DECODE:
-        return None
-    end = at + length
-    if how == OCTETS:
-        if bounds is not None and not bounds[0] <= length <= bounds[1]:
-            note_unchecked_sizes()
-        value = data[at:end]
-        return (member.name, value if data.__class__ is bytes else bytes(value)), end
-    try:
-        if how == SEQUENCE:  # BER: its members in any order, by table
-            value, end = decode_members_any_order(member, data, at, length)
-        else:
-            value, end = member.decode_content(data, at, length)
-    except ErrorWithLocation as e:
-        e.add_location(member)
-        raise
-    if bounds is not None and not bounds[0] <= value <= bounds[1]:
-        note_unchecked_sizes()  # an INTEGER out of its range
-    return (member.name, value), end
 
 
 der.ArrayType.decode_content = _decode_array_content

@@ -57,7 +57,6 @@ def _tags(member) -> list[bytes] | None:
 # How a member found by its tag is decoded (the second item of a table entry). _SEQUENCE
 # is _BY_CONTENTS everywhere but in _decode_phase (see there).
 _BY_DECODE, _BY_CONTENTS, _OCTETS, _SEQUENCE = 0, 1, 2, 3
-BY_DECODE, OCTETS, SEQUENCE = _BY_DECODE, _OCTETS, _SEQUENCE  # for SEQUENCE OF's decode
 
 # Decodes that did not vouch for the SIZE of a member given bounds (.fusion): a length out
 # of them, or a SEQUENCE with such members decoded another way than by its tables. Counted
@@ -323,6 +322,43 @@ def decode_members_any_order(self, data, offset, length):
     return values, max(offset, end)
 
 
+def decode_short_alternative(short: dict, data, offset: int, size: int,
+                             members_by_table: bool = False):
+    """(alternative, value, end) of the alternative whose one-octet tag is at ``offset``
+    (``offset + 1 < size``; ``short``: the CHOICE's one-octet-tag table), when its length is
+    short and its kind lets it be decoded here: an OCTET STRING sliced, anything else by its
+    contents (a SEQUENCE's members straight from its table with ``members_by_table``, which
+    BER allows and strict DER does not: a SEQUENCE OF's decode asks so outside strict DER).
+    Bounds given by :func:`give_bounds` are checked. None for no such alternative or one
+    that takes its own decode."""
+    found = short.get(data[offset])
+    if found is None:
+        return None
+    member, how, bounds = found
+    if how == _BY_DECODE:
+        return None
+    length = data[offset + 1]
+    start = offset + 2
+    if length >= 0x80 or start + length > size:
+        return None
+    if how == _OCTETS:
+        if bounds is not None and not bounds[0] <= length <= bounds[1]:
+            note_unchecked_sizes()
+        value = data[start:start + length]
+        return member, value if data.__class__ is bytes else bytes(value), start + length
+    try:
+        if how == _SEQUENCE and members_by_table:
+            value, end = decode_members_any_order(member, data, start, length)
+        else:
+            value, end = member.decode_content(data, start, length)
+    except ErrorWithLocation as e:
+        e.add_location(member)
+        raise
+    if bounds is not None and not bounds[0] <= value <= bounds[1]:
+        note_unchecked_sizes()  # an INTEGER out of its range
+    return member, value, end
+
+
 def decode_choice(self, data, offset):
     """(alternative, value, end) of a CHOICE whose alternative's tag is at ``offset``, the
     alternative decoded as :func:`decode_members_any_order` decodes a member; None when no
@@ -335,28 +371,13 @@ def decode_choice(self, data, offset):
     size = len(data)
     first = data[offset] if offset + 1 < size else 0x1F
     if first & 0x1F != 0x1F:  # a one-octet tag (the commonest case, inline)
+        decoded = decode_short_alternative(table[0], data, offset, size)
+        if decoded is not None:
+            return decoded
         found = table[0].get(first)
         if found is None:
             return None
         member, how, bounds = found
-        if how != _BY_DECODE:  # _decode_at's short-length case, inline (as _decode_phase)
-            length = data[offset + 1]
-            start = offset + 2
-            if length < 0x80 and start + length <= size:
-                if how == _OCTETS:
-                    if bounds is not None and not bounds[0] <= length <= bounds[1]:
-                        note_unchecked_sizes()
-                    value = data[start:start + length]
-                    return member, value if data.__class__ is bytes else bytes(value), \
-                        start + length
-                try:
-                    value, end = member.decode_content(data, start, length)
-                except ErrorWithLocation as e:
-                    e.add_location(member)
-                    raise
-                if bounds is not None and not bounds[0] <= value <= bounds[1]:
-                    note_unchecked_sizes()
-                return member, value, end
         tag_length = 1
     else:
         try:

@@ -24,7 +24,10 @@ def trial(monkeypatch):
         with monkeypatch.context() as m:
             m.setattr(x690, "_decode_members_any_order", dispatch._trial)
             m.setattr(x690, "decode_choice", lambda *args: dispatch.UNDECIDED)
-            m.setattr(asn1, "_inline_alternative", lambda *args: None)  # SEQUENCE OF's
+            # and SEQUENCE OF's own paths to the CHOICE table (its short alternatives, then
+            # decode_choice): each element through the CHOICE's decode, by trial
+            m.setattr(asn1, "decode_short_alternative", lambda *args: None)
+            m.setattr(asn1, "decode_choice", lambda *args: dispatch.UNDECIDED)
             m.setattr(asn1, "check_decoded",
                       lambda compiled, value, before: compiled.check_constraints(value))
             return pe_outcome(data)
