@@ -43,7 +43,13 @@ from contextlib import contextmanager
 
 from asn1tools.codecs import DecodeError, ErrorWithLocation, ber, der
 
-from .dispatch import UNDECIDED, decode_choice, decode_members_any_order, note_unchecked_sizes
+from .dispatch import (
+    UNDECIDED,
+    decode_choice,
+    decode_members_any_order,
+    members_of,
+    note_unchecked_sizes,
+)
 
 _STRICT = contextvars.ContextVar("strict_der", default=False)
 _MAX_TAG_OCTETS = 4  # tag numbers up to 2**21: far above any SGP.22 or SAIP tag
@@ -233,9 +239,7 @@ def _members(sequence) -> list:
     """Root members, then additions, worked out once per compiled SEQUENCE."""
     members = sequence.__dict__.get("_x690_members")
     if members is None:
-        members = list(sequence.root_members) + (ber.flatten(sequence.additions)
-                                                 if sequence.additions else [])
-        sequence._x690_members = members
+        members = sequence._x690_members = members_of(sequence)
     return members
 
 
