@@ -60,8 +60,13 @@ class Ins(IntEnum):
     GET_STATUS = 0xF2  # GlobalPlatform's name of the same INS with a CLA '8X' (an alias)
     TERMINATE_CARD_USAGE = 0xFE
 
-    @property
-    def label(self) -> str:
-        """The command's name as the specifications write it ('READ BINARY'); an odd INS
-        is named like its even form."""
-        return self.name.removesuffix("_ODD").replace("_", " ")
+    # The command's name as the specifications write it ('READ BINARY'); an odd INS is named
+    # like its even form. A plain attribute of each member, set once below: a trace names
+    # every APDU, and a property reading the Enum's ``name`` (itself a descriptor) then
+    # cost more than the rest of naming a command.
+    label: str
+
+
+for _ins in Ins:
+    _ins.label = _ins.name.removesuffix("_ODD").replace("_", " ")
+del _ins

@@ -82,6 +82,9 @@ class IsdR(Applet):
                                    entropy, self.installed)
             functions = iot_functions(functions, parts, self.info)
         self.es10 = Es10Table(functions, store.transaction, self.faults)
+        # "STORE DATA ES10b.GetEUICCInfo1" per ES10 function, made at its first block a
+        # trace names (each block of a download is named while an observer listens)
+        self._store_data_names: dict[str, str] = {}
         self._commands = CommandTable(
             [CommandSpec(Ins.STORE_DATA, ClassFamily.PROPRIETARY, self._store_data, WITH_DATA)]
         )
@@ -190,8 +193,12 @@ class IsdR(Applet):
         pending = channel.applet_state.get(store_data.STATE_KEY)
         first = apdu.data if apdu.p2 == 0 or pending is None else pending.buffer
         name = self.es10.name_of(bytes(first[:2]))
-        label = Ins.STORE_DATA.label
-        return label if name is None else f"{label} {name}"
+        if name is None:
+            return Ins.STORE_DATA.label
+        label = self._store_data_names.get(name)
+        if label is None:
+            label = self._store_data_names[name] = f"{Ins.STORE_DATA.label} {name}"
+        return label
 
     def fci_proprietary(self) -> bytes:
         """'9F65' maximum length of data field in command message (GlobalPlatform 2.3
