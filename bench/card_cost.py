@@ -18,6 +18,11 @@ transparent EFs filled with content (SAIP 8.3.3), until the package has the requ
 The report prints, per size, the median card time of all ES10 functions and of
 LoadBoundProfilePackage, and ms per kB (the cost should stay linear).
 
+``--gap-us N`` pauses N microseconds before each command (outside the timed part), by a
+sleep or, with ``--gap-spin``, a busy loop: what a card through pcscd sees between its
+commands while the LPA, pcscd and vpcd work, without them (the card's caches go cold in a
+pause even when its CPU never idles).
+
 ``--cold`` also runs, in a fresh interpreter, the card's start-up as ``euicc-emu run`` does
 it (state, PKI, card) followed by 4 downloads, and reports the first download's card time
 against the warm ones' (SGP.22 names no figure; the first download should cost no more
@@ -63,11 +68,23 @@ def function_of(apdu: bytes, previous: str) -> str:
     return previous
 
 
+def pause(seconds: float, spin: bool) -> None:
+    if not spin:
+        time.sleep(seconds)
+        return
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+
 class TimedLink:
     """DirectLink that adds each ``Card.transmit``'s time to the ES10 function it serves."""
 
-    def __init__(self, card, profiler: cProfile.Profile | None = None) -> None:
+    def __init__(self, card, profiler: cProfile.Profile | None = None, gap_us: int = 0,
+                 gap_spin: bool = False) -> None:
         self.card = card
+        self.gap = gap_us / 1e6
+        self.gap_spin = gap_spin
         self.profiler = profiler
         self.function = "?"
         self.per_function: dict[str, float] = defaultdict(float)
@@ -76,6 +93,8 @@ class TimedLink:
 
     def transmit(self, apdu: bytes) -> tuple[bytes, int]:
         self.function = function_of(apdu, self.function)
+        if self.gap:
+            pause(self.gap, self.gap_spin)
         profiled = self.profiler and self.function not in ("other", "DeleteProfile")
         if profiled:  # the download's functions only, not the delete after it
             self.profiler.enable()
@@ -96,7 +115,9 @@ class TimedLink:
 class Bench:
     """A card with a generated PKI and state, and the test SM-DP+ serving ``packages``."""
 
-    def __init__(self, work: Path, packages: dict[str, bytes]) -> None:
+    def __init__(self, work: Path, packages: dict[str, bytes], gap_us: int = 0,
+                 gap_spin: bool = False) -> None:
+        self.gap_us, self.gap_spin = gap_us, gap_spin
         from euicc_tools.emulator.card import open_card
         from euicc_tools.smdp.es9 import Smdp
 
@@ -114,7 +135,7 @@ class Bench:
         from euicc_tools.lpa.es10 import Es10Client
         from euicc_tools.testkit.in_process_es9 import es9_direct
 
-        link = TimedLink(self.card, profiler)
+        link = TimedLink(self.card, profiler, self.gap_us, self.gap_spin)
         with Es10Client(link) as es10:
             result = download(es10, es9_direct(self.smdp), ADDRESS, name)
             assert result.ok, result.result
@@ -171,17 +192,26 @@ def main() -> int:
     parser.add_argument("--profile-out", type=Path,
                         help="write a cProfile of the card's side of the base package's "
                         "downloads here (the figures then include the profiler's overhead)")
+    parser.add_argument("--gap-us", type=int, default=0, metavar="N",
+                        help="pause N microseconds before each command (not timed)")
+    parser.add_argument("--gap-spin", action="store_true",
+                        help="pause by a busy loop instead of a sleep")
     parser.add_argument("--cold-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.cold_child:
         return cold_run(args.base)
+    if args.gap_us < 0:
+        parser.error("--gap-us must be 0 or more")
     base, what = base_package(args.base)
     sizes = sorted(int(s) for s in args.sizes.split(","))
     packages = {f"S{kb}": base if n == 0 else grown_package(base, kb * 1000)
                 for n, kb in enumerate(sizes)}
     print(f"base package: {what}, {len(base)} bytes")
     with tempfile.TemporaryDirectory(prefix="euicc-cost-") as work:
-        bench = Bench(Path(work), packages)
+        bench = Bench(Path(work), packages, args.gap_us, args.gap_spin)
+        if args.gap_us:
+            print(f"a {'busy loop' if args.gap_spin else 'sleep'} of {args.gap_us} us before "
+                  "each command")
         print(f"{'package':>10} {'bytes':>8} {'APDUs':>6} {'card ms':>8} {'best':>7} "
               f"{'CPU ms':>7} {'LBPP ms':>8} {'ms/kB':>6}")
         for n, (name, package) in enumerate(packages.items()):
