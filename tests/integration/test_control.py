@@ -4,11 +4,14 @@ ES10 code paths (with their notifications), and the live trace while an LPA work
 from __future__ import annotations
 
 import json
+import os
 import select
 import signal
 import stat
 import subprocess
 import sys
+
+import pytest
 
 from euicc.store import CardStore, ProfileClass, ProfileRecord, ProfileState
 from euicc_tools.lpa.es10 import Es10Client
@@ -43,16 +46,18 @@ def test_management_and_live_trace(pcscd, tmp_path):
         code, out = shell(state, "notifications")
         assert [n["operation"] for n in json.loads(out)] == ["enable"]
 
+        # faulthandler: a follower that does not stop is made to show where it waits
         follower = subprocess.Popen([sys.executable, "-m", "euicc_tools.emulator", "shell",
                                      "--state", str(state), "--json", "-c", "log"],
-                                    stdout=subprocess.PIPE, text=True)
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                    env={**os.environ, "PYTHONFAULTHANDLER": "1"})
         try:
             first = _first_line_while_the_card_works(follower, emulator.reader)
             assert first["name"] in ("TERMINAL CAPABILITY", "MANAGE CHANNEL", "SELECT",
                                      "GET RESPONSE", "STORE DATA ES10c.GetEID")
         finally:
             follower.send_signal(signal.SIGINT)
-            assert follower.wait(30) == 0
+            _assert_stops(follower)
 
         link = PcscLink(emulator.reader)
         with Es10Client(link) as es10:
@@ -67,6 +72,18 @@ def test_management_and_live_trace(pcscd, tmp_path):
     finally:
         emulator.stop()
     assert not (state / "control.sock").exists()
+
+
+def _assert_stops(follower: subprocess.Popen) -> None:
+    """One SIGINT ends a following ``log`` with status 0; if it does not within 30 s, the
+    failure shows every thread of the follower (faulthandler's dump on SIGABRT)."""
+    try:
+        code = follower.wait(30)
+    except subprocess.TimeoutExpired:
+        follower.send_signal(signal.SIGABRT)
+        _, err = follower.communicate(timeout=30)
+        pytest.fail(f"log still followed 30 s after SIGINT; its threads:\n{err}")
+    assert code == 0, follower.stderr.read()
 
 
 def _first_line_while_the_card_works(follower, reader: str) -> dict:
