@@ -20,6 +20,10 @@ from euicc_tools.testkit.emulator_process import Emulator
 from tests.support.profile_metadata import iccid_bytes, metadata_der
 
 ICCID = "8944000000000000123"
+# `python -m euicc_tools.emulator ARGS` with SIGINT raising KeyboardInterrupt
+FOREGROUND = ("import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler)"
+              "; sys.argv[0] = 'euicc-emu'; runpy.run_module('euicc_tools.emulator', "
+              "run_name='__main__', alter_sys=True)")
 
 
 def shell(state, *command: str) -> tuple[int, str]:
@@ -46,8 +50,11 @@ def test_management_and_live_trace(pcscd, tmp_path):
         code, out = shell(state, "notifications")
         assert [n["operation"] for n in json.loads(out)] == ["enable"]
 
-        # faulthandler: a follower that does not stop is made to show where it waits
-        follower = subprocess.Popen([sys.executable, "-m", "euicc_tools.emulator", "shell",
+        # Ctrl-C as at a terminal: the follower takes SIGINT as Python does in the
+        # foreground even where this test runs with SIGINT ignored (a background job of a
+        # shell without job control, whose children inherit that, and then Python installs
+        # no handler); faulthandler: a follower that does not stop shows where it waits.
+        follower = subprocess.Popen([sys.executable, "-c", FOREGROUND, "shell",
                                      "--state", str(state), "--json", "-c", "log"],
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                     env={**os.environ, "PYTHONFAULTHANDLER": "1"})
