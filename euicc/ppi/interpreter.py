@@ -29,7 +29,15 @@ from euicc.asn1 import Asn1Error, decode_known, encode, pe
 from euicc.fs.model import MF_FID, File, FileTree, FileType, Pin
 from euicc.store_image import AkaAlgorithmId, AkaConfig, ProfileImage
 
-from .files import FileError, FileSpec, create, fill, merge_fcp, path_from_saip
+from .files import (  # _MF: the MF file type as a global (see .files)
+    _MF,
+    FileError,
+    FileSpec,
+    create,
+    fill,
+    merge_fcp,
+    path_from_saip,
+)
 from .placement import TemplateError, create_template_files
 from .secrets import stored_form
 from .templates import TEMPLATES
@@ -98,9 +106,6 @@ def _identification(value: dict) -> int | None:
         if key.lower().endswith("-header") and isinstance(member, dict):
             return member.get("identification")
     return None
-
-
-_MF = FileType.MF  # a global: read for each file a genericFileManagement element creates
 
 
 class ProfileInterpreter:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from euicc.fs.model import File, FileTree, FileType
 
-from .files import (
+from .files import (  # _MF, _ADF: file types as globals (see .files)
+    _ADF,
+    _MF,
     HIGH_UPDATE_ACTIVITY,
     FileError,
     FileSpec,
@@ -22,8 +24,6 @@ from .files import (
     security_referenced,
 )
 from .templates import ADF_FID, PE_FID, FileTemplate, Template, default_body, template
-
-_MF, _ADF = FileType.MF, FileType.ADF  # globals: read for each of hundreds of files
 
 
 class TemplateError(ValueError):
