@@ -11,8 +11,8 @@
 # of another interpreter is made anew. Debian's python3 is the one the packages below serve
 # (python3-dev, python3-venv), and it runs the card faster than a --enable-shared build
 # such as pyenv's: bench/instructions.py counted 52.3 M instructions per TS.48 download
-# under Debian's 3.11.2 against 56.9 M under pyenv's 3.11.7 (every call into libpython
-# goes through the PLT there). Afterwards everything runs as .venv/bin/euicc-emu,
+# under Debian's 3.11.2 against 56.9 M under pyenv's 3.11.7 (libpython a shared library
+# there). Afterwards everything runs as .venv/bin/euicc-emu,
 # .venv/bin/python, ... with no activation step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
