@@ -34,7 +34,6 @@ import argparse
 import json
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -86,12 +85,6 @@ def card_time(lines: list[str]) -> dict[str, float]:
             current = OTHER
         per_function[current] += ms
     return per_function
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def lpac_command(lpac: str, reader: str, *args: str) -> dict:
@@ -192,19 +185,20 @@ def main() -> int:
     httpd = None
     try:
         if args.smdp:
-            address, matching_id = args.smdp, args.matching_id
+            address = connect = args.smdp
+            matching_id = args.matching_id
         else:
             (work / "profiles").mkdir()
             (work / "profiles" / "BENCH.der").write_bytes(upp)
-            port = free_port()
-            # lpac sends the address it was given (host:port) as the smdpAddress
-            address = f"127.0.0.1:{port}" if args.lpac else ADDRESS
-            smdp = Smdp(address, emulator.state / "pki", work / "profiles")
-            httpd = serve(smdp, "127.0.0.1", port)
+            smdp = Smdp(ADDRESS, emulator.state / "pki", work / "profiles")
+            httpd = serve(smdp, "127.0.0.1", 0)
+            connect = f"127.0.0.1:{httpd.server_address[1]}"
+            # lpac sends the address it connects to (host:port) as the smdpAddress; set
+            # before the first request
+            address = smdp.address = connect if args.lpac else ADDRESS
             matching_id = "BENCH"
         lpa = Lpac(args.lpac, emulator.reader, address, matching_id) if args.lpac else \
-            ProjectLpa(emulator.reader, https_es9(
-                address if args.smdp else f"127.0.0.1:{port}"), address, matching_id)
+            ProjectLpa(emulator.reader, https_es9(connect), address, matching_id)
         walls, apdus, sent, received, card = [], [], [], [], []
         card_ms: dict[str, list[float]] = defaultdict(list)
         for _ in range(args.n):
