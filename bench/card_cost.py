@@ -42,7 +42,6 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from euicc import speedups
 from euicc.ins import Ins
 from euicc.tlv import tlv
 from euicc_tools.testkit.sized_packages import base_package, grown_package
@@ -207,8 +206,7 @@ def main() -> int:
     sizes = sorted(int(s) for s in args.sizes.split(","))
     packages = {f"S{kb}": base if n == 0 else grown_package(base, kb * 1000)
                 for n, kb in enumerate(sizes)}
-    print(f"base package: {what}, {len(base)} bytes; card modules: "
-          f"{speedups.status().describe()}")
+    print(f"base package: {what}, {len(base)} bytes")
     with tempfile.TemporaryDirectory(prefix="euicc-cost-") as work:
         bench = Bench(Path(work), packages, args.gap_us, args.gap_spin)
         if args.gap_us:

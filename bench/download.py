@@ -42,7 +42,6 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from euicc import speedups
 from euicc.tlv import tlv
 from euicc_tools.lpa.download import download, https_es9
 from euicc_tools.lpa.es10 import Es10Client
@@ -224,7 +223,6 @@ def main() -> int:
         (f"SM-DP+ {args.smdp}" if args.smdp else "the test SM-DP+ over HTTPS")
     print(f"{args.n} downloads of {what}" + (f", {len(upp)} bytes" if upp else "")
           + f" ({peers})")
-    print(f"card modules: {speedups.status().describe()}")
     print(f"start-up until the card is in the reader: {startup * 1000:.0f} ms")
     print(f"wall time per download: median {wall:.1f} ms (LPA + HTTPS SM-DP+ + PC/SC + card"
           + ("; lpac's process start included)" if args.lpac else ")"))

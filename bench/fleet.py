@@ -51,8 +51,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from euicc import speedups
-
 ROOT = Path(__file__).resolve().parents[1]
 LOCUSTFILE = ROOT / "tools" / "fleet" / "locustfile.py"
 SMDP_NAME = "testsmdpplus1.example.com"
@@ -145,7 +143,7 @@ def measure_memory(counts: list[int], open_limit: int, all_open: int, base: Path
         print(f"{r['cards']:>6} {r['open']:>5} {r['rss_after_mb']:>7.1f} "
               f"{r['kb_per_card']:>8.1f} {r['create_ms']:>10.2f} {r['lpa_card_ms']:>12.2f} "
               f"{r['lpa_card_p95_ms']:>6.2f} {r['disk_kb_per_card']:>13.1f}", flush=True)
-    print(f"(package: {r['package']}; card modules: {speedups.status().describe()})")
+    print(f"(package: {r['package']})")
 
 
 def free_port() -> int:
@@ -301,7 +299,6 @@ def measure_workers(worker_counts: list[int], downloads: int, base: Path | None,
                       "of which the Locust processes' "
                       f"start and other processes {others * 1000 / len(done):.1f} ms per "
                       "download", flush=True)
-    print(f"(card modules: {speedups.status().describe()})")
     print(f"(package: {what}; downloads and seconds from the workers' reports, first start "
           "to last end; failures and percentiles from the master's Locust CSV, which may "
           f"miss the last report interval; {os.cpu_count()} CPUs shared by the SM-DP+ and "

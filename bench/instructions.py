@@ -39,7 +39,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from card_cost import ADDRESS, function_of  # noqa: E402
 
-from euicc import speedups  # noqa: E402
 from euicc.tlv import tlv  # noqa: E402
 
 SEED = b"bench/instructions.py"
@@ -200,7 +199,6 @@ def main() -> int:
                        key=lambda f: -statistics.median(d.get(f, 0) for d in downloads))
     print(f"{what}, {len(package)} bytes; {args.n} downloads counted after {args.warm}, "
           "M instructions inside Card.transmit (medians):")
-    print(f"  (card modules: {speedups.status().describe()})")
     for function in functions:
         median = statistics.median(d.get(function, 0) for d in downloads)
         print(f"  {function:28s} {median / 1e6:8.2f}")

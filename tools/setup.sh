@@ -49,15 +49,7 @@ if [ "$(.venv/bin/python -c "$which_python" 2>/dev/null)" != "$("$python" -c "$w
     rm -rf .venv
     "$python" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,fuzz,load,speed]'
-# The card's hot modules compiled from their source (euicc.speedups): about a fifth fewer
-# instructions per download. Without them (no compiler, a failed build) the card runs the
-# same from source, slower: say so and go on.
-if ! .venv/bin/python -m euicc_tools.speedups build --if-changed >.venv/euicc-speedups.log 2>&1; then
-    echo "setup: some hot modules were not compiled, they run from source" \
-         "(see .venv/euicc-speedups.log)" >&2
-fi
-.venv/bin/python -m euicc_tools.speedups status
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,fuzz,load]'
 
 if ! pgrep -x pcscd >/dev/null || [ ! -S /run/pcscd/pcscd.comm ]; then
     $SUDO mkdir -p /run/pcscd

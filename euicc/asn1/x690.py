@@ -187,9 +187,6 @@ def _checked(cls, check) -> None:
         check(data, offset, length)
         return decode_content(self, data, offset, length)
 
-    # what it wraps, said outright: a compiled copy of this module (euicc.speedups) has no
-    # closure cells to read it from
-    checked_decode_content.__wrapped__ = decode_content
     cls.decode_content = checked_decode_content
 
 

@@ -13,12 +13,10 @@ from pathlib import Path
 
 import asn1tools
 
-import euicc.asn1
 from euicc.asn1 import compiled, decode_exact, encode
 from tests.support.profile_metadata import metadata_der
 
-# the package's folder (its __init__ is never compiled: euicc.speedups)
-RSP = Path(euicc.asn1.__file__).parent / "rsp.asn"
+RSP = Path(compiled.__file__).parent / "rsp.asn"
 TINY = "Tiny DEFINITIONS AUTOMATIC TAGS ::= BEGIN T ::= SEQUENCE { a INTEGER, b OCTET STRING } END"
 
 

@@ -81,7 +81,9 @@ def test_content_checks_wrap_asn1tools_own_decoder(spec, type_name, cls):
     patched = compiled.decode_content
     assert patched.__module__ == x690.__name__
     assert patched.__qualname__ == "_checked.<locals>.checked_decode_content"
-    assert patched.__wrapped__.__module__.startswith("asn1tools.codecs.")
+    wrapped = dict(zip(patched.__code__.co_freevars,
+                       (cell.cell_contents for cell in patched.__closure__), strict=True))
+    assert wrapped["decode_content"].__module__.startswith("asn1tools.codecs.")
 
 
 @pytest.mark.parametrize(("type_name", "cls", "attribute", "function"), REPLACED,

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import platformdirs
 
-from euicc import __version__, speedups
+from euicc import __version__
 from euicc.control import ControlServer
 from euicc.faults import ScenarioError, read_scenario
 from euicc.pki import PkiError, generate_test_pki, load_card_credentials
@@ -274,7 +274,6 @@ def cmd_run(args) -> int:
     stop = threading.Event()
     served: list[_Served] = []
     transports = _transports(args)
-    log.debug("card modules: %s", speedups.status().describe())
     try:
         for index, (state, pki, transport) in enumerate(zip(states, pkis, transports,
                                                             strict=True)):
