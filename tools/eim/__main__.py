@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import signal
 import sys
 import threading
 from pathlib import Path
@@ -40,6 +39,7 @@ from pathlib import Path
 from euicc.asn1 import encode, sgp32
 from euicc.coding import encode_iccid
 
+from ..signals import wait_for_stop_signal
 from . import keys
 from .queue import EimQueue, QueueError
 from .service import EimService, jsonable  # noqa: F401 - jsonable: results' display
@@ -187,10 +187,7 @@ def cmd_serve(args, credentials, queue) -> int:
     scheme = "http" if args.no_tls else "https"
     logging.info("eIM %s: ESipa at %s://%s:%d/gsma/rsp2/asn1", credentials.eim_id, scheme,
                  host, port)
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    stop.wait()
+    wait_for_stop_signal(threading.Event())
     httpd.shutdown()
     return 0
 

@@ -17,7 +17,6 @@ import argparse
 import fcntl
 import logging
 import os
-import signal
 import sys
 import threading
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from euicc.transport.vpcd import (
 )
 from euicc_tools.conformance.case import CASE_SECTIONS
 from euicc_tools.conformance.cli import add_parser as add_conformance_parser
+from euicc_tools.signals import StopSignals
 
 log = logging.getLogger("euicc")
 
@@ -291,12 +291,10 @@ def cmd_run(args) -> int:
                                     name=f"card-{index}", daemon=True)
                    for index, (entry, transport) in enumerate(zip(served, transports,
                                                                   strict=True))]
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
+        stopping = StopSignals(stop).install()
         for thread in threads:
             thread.start()
-        while not stop.wait(0.5):
-            pass
+        stopping.wait()  # a signal, or a card's failure (_serve sets stop)
         for thread in threads:
             thread.join(timeout=3)
         return 1 if failures else 0

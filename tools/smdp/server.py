@@ -38,13 +38,15 @@ class Es9Server(ThreadingHTTPServer):
     tls_context: ssl.SSLContext | None = None
 
     def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
         # each connection's thread and a duplicate of its socket's descriptor: TLS takes the
         # accepted socket's own descriptor over (before its handshake), and a duplicate
-        # cannot be closed and reused under us while it is kept here
+        # cannot be closed and reused under us while it is kept here. Made before the
+        # socket is bound: a bind that fails (a port in use) calls server_close, which
+        # ends these connections, and then raises its OSError.
         self._open: dict[threading.Thread, socket.socket] = {}
         self._open_lock = threading.Lock()
         self._closing = False
+        super().__init__(*args, **kwargs)
 
     def process_request(self, request, client_address) -> None:
         """A thread per connection (as ThreadingMixIn), recorded with its socket so that
