@@ -23,7 +23,9 @@ import threading
 import time
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-POLL = 0.25  # seconds: how soon a stop asked by another thread (``stop.set()``) is seen
+# seconds: how soon a stop asked by a signal or another thread is seen (euicc-emu run's
+# main thread looked as often before; more wake-ups would only disturb the card's threads)
+POLL = 0.5
 
 
 class StopSignals:
@@ -53,6 +55,7 @@ class StopSignals:
         return self.received[0] if self.received else None
 
 
-def wait_for_stop_signal(stop: threading.Event, poll: float = POLL) -> int | None:
-    """Install the handlers and wait (:class:`StopSignals`); the signal's number or None."""
-    return StopSignals(stop).install().wait(poll)
+def wait_for_stop_signal(poll: float = POLL) -> int:
+    """Install the handlers and wait for SIGINT or SIGTERM (:class:`StopSignals`, with an
+    Event no other thread sets); the signal's number."""
+    return StopSignals(threading.Event()).install().wait(poll)

@@ -33,7 +33,6 @@ import argparse
 import json
 import logging
 import sys
-import threading
 from pathlib import Path
 
 from euicc.asn1 import encode, sgp32
@@ -187,7 +186,7 @@ def cmd_serve(args, credentials, queue) -> int:
     scheme = "http" if args.no_tls else "https"
     logging.info("eIM %s: ESipa at %s://%s:%d/gsma/rsp2/asn1", credentials.eim_id, scheme,
                  host, port)
-    wait_for_stop_signal(threading.Event())
+    wait_for_stop_signal()
     httpd.shutdown()
     return 0
 

@@ -5,30 +5,24 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import threading
 from pathlib import Path
 
 from ..signals import wait_for_stop_signal
 from .es9 import Smdp
 from .iccids import IccidSequence
-from .server import serve
-
-# what the SM-DP+ reads of its PKI folder (tools/smdp/es9.py, server.py): the CI
-# certificates it trusts, its ES9+ authentication and profile binding key pairs, its TLS pair
-PKI_PARTS = {"CertificateIssuer": "CERT_CI_ECDSA_*.der", "DPauth": "CERT_S_SM_DPauth_ECDSA_*.der",
-             "DPpb": "CERT_S_SM_DPpb_ECDSA_*.der"}
-TLS_FILES = ("DPtls/CERT_S_SM_DP_TLS_NIST.pem", "DPtls/SK_S_SM_DP_TLS_NIST.pem")
+from .server import TLS_PAIR, serve
 
 
-def _missing_pki_parts(pki: Path, tls: bool) -> str | None:
-    """What the SM-DP+ needs and ``pki`` lacks, in words; None when nothing is missing."""
-    if not pki.is_dir():
-        return "not a folder"
-    for folder, pattern in PKI_PARTS.items():
-        if not any((pki / folder).glob(pattern)):
-            return f"no {folder}/{pattern}"
-    for name in TLS_FILES if tls else ():
-        if not (pki / name).is_file():
+def _unusable_pki(smdp: Smdp, tls: bool) -> str | None:
+    """What the SM-DP+ needs of its PKI folder and did not find there when it read it, in
+    words; None when nothing is missing."""
+    if not smdp.cis:
+        return "no CertificateIssuer/CERT_CI_ECDSA_*.der"
+    for folder, signers in (("DPauth", smdp.auth), ("DPpb", smdp.pb)):
+        if not signers:
+            return f"no {folder}/CERT_S_SM_{folder}_ECDSA_*.der with its key"
+    for name in TLS_PAIR if tls else ():
+        if not (Path(smdp.pki) / name).is_file():
             return f"no {name} (or run with --no-tls)"
     return None
 
@@ -56,9 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     if bad:
         parser.error(f"--confirmation-code {bad[0]}: give MATCHINGID=CODE")
     codes = dict(item.split("=", 1) for item in args.confirmation_code)
-    missing = _missing_pki_parts(args.pki, tls=not args.no_tls)
-    if missing:
-        parser.error(f"--pki {args.pki}: {missing} (make one with `euicc-emu pki init DIR`)")
+    if not args.pki.is_dir():
+        parser.error(f"--pki {args.pki}: not a folder (make one with `euicc-emu pki init DIR`)")
     if not args.profiles.is_dir():
         parser.error(f"--profiles {args.profiles}: not a folder")
     try:
@@ -67,13 +60,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--unique-iccids: {exc}")
     smdp = Smdp(args.address, args.pki, args.profiles, confirmation_codes=codes,
                 port=args.port, iccids=iccids)
+    missing = _unusable_pki(smdp, tls=not args.no_tls)
+    if missing:
+        parser.error(f"--pki {args.pki}: {missing} (make one with `euicc-emu pki init DIR`)")
     try:
         httpd = serve(smdp, args.host, args.port, tls=not args.no_tls)
     except OSError as exc:  # a port in use, an address not of this machine
         print(f"smdp: {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     logging.info("SM-DP+ %s listening on %s:%d", args.address, *httpd.server_address[:2])
-    wait_for_stop_signal(threading.Event())
+    wait_for_stop_signal()
     httpd.shutdown()
     httpd.server_close()
     return 0

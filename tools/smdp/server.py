@@ -27,6 +27,8 @@ PREFIX = "/gsma/rsp2/es9plus/"
 MAX_BODY = 1 << 20
 IDLE_TIMEOUT = 60.0  # seconds a kept-alive connection (or a TLS handshake) may stay silent
 BACKLOG = 512  # connections waiting to be accepted (socketserver's default is 5)
+# the SM-DP+'s TLS certificate and its key, in its PKI folder (euicc-emu pki init)
+TLS_PAIR = ("DPtls/CERT_S_SM_DP_TLS_NIST.pem", "DPtls/SK_S_SM_DP_TLS_NIST.pem")
 JOIN_TIMEOUT = 5.0  # seconds server_close waits for each connection's thread to end
 
 
@@ -181,13 +183,12 @@ def _handler_for(smdp: Smdp):
 
 def serve(smdp: Smdp, host: str, port: int, tls: bool = True) -> ThreadingHTTPServer:
     """Start the server in a daemon thread; returns it (``.server_address``, ``.shutdown()``)."""
-    httpd = Es9Server((host, port), _handler_for(smdp))
-    if tls:
+    context = None
+    if tls:  # before the socket is bound: a TLS pair that cannot be read leaves no port taken
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
-        tls_dir = Path(smdp.pki) / "DPtls"
-        context.load_cert_chain(tls_dir / "CERT_S_SM_DP_TLS_NIST.pem",
-                                tls_dir / "SK_S_SM_DP_TLS_NIST.pem")
-        httpd.tls_context = context
+        context.load_cert_chain(*(Path(smdp.pki) / name for name in TLS_PAIR))
+    httpd = Es9Server((host, port), _handler_for(smdp))
+    httpd.tls_context = context
     threading.Thread(target=httpd.serve_forever, daemon=True, name="es9plus").start()
     return httpd
